@@ -1,0 +1,78 @@
+"""The paravirt intrinsic catalog: type ids, signatures, region sizes.
+
+One table the checker, the native patcher and the tests read; the plugin's
+copy is plugin/pvcc-catalog.h, and tests/test_catalog.py keeps the two equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GETREG_BASE = 0x10000000
+SETREG_BASE = 0x20000000
+SECTION = ".pvcc_sites"
+COMPAT_SECTION = ".paravirt_bundles"
+RECORD_SIZE = 64
+COMPAT_RECORD_SIZE = 24
+
+CONV_C = 0
+CONV_NAMES = {CONV_C: "c-call"}
+
+
+@dataclass(frozen=True)
+class Intrinsic:
+    name: str
+    type_id: int  # base id; getreg/setreg add the register number
+    nargs: int
+    returns: bool
+    bundles: int = 1  # size of the patchable region
+
+
+INTRINSICS = (
+    Intrinsic("fc", 1, 1, False),
+    Intrinsic("thash", 2, 1, True),
+    Intrinsic("get_cpuid", 3, 1, True),
+    Intrinsic("get_pmd", 4, 1, True),
+    Intrinsic("ptcga", 5, 2, False),
+    Intrinsic("get_rr", 6, 1, True),
+    Intrinsic("set_rr", 7, 2, False),
+    Intrinsic("set_rr0_to_rr4", 8, 5, False, bundles=4),
+    Intrinsic("ssm_i", 9, 0, False),
+    Intrinsic("rsm_i", 10, 0, False),
+    Intrinsic("get_psr_i", 11, 0, True),
+    Intrinsic("intrin_local_irq_restore", 12, 1, False, bundles=2),
+    Intrinsic("getreg", GETREG_BASE, 1, True),
+    Intrinsic("setreg", SETREG_BASE, 2, False),
+)
+BY_ID = {i.type_id: i for i in INTRINSICS}
+
+# _IA64_REG_* numbers (arch/ia64/include/uapi/asm/ia64regs.h).
+REG_IP = 1016
+REG_PSR = 1019  # also PSR_L
+REG_GP = 1025
+REG_SP = 1036
+REG_TP = 1037
+AR_BASE = 3072  # AR_x = 3072 + ar number
+CR_BASE = 4096  # CR_x = 4096 + cr number
+# Control registers that exist (Itanium SDM vol. 2, table 3-3).
+CR_NUMBERS = frozenset([0, 1, 2, 8, 16, 17, 19, 20, 21, 22, 23, 24, 25,
+                        64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 80, 81])
+
+
+def intrinsic_for(type_id: int) -> tuple[Intrinsic, int | None] | None:
+    """The catalog entry of a record's type id, and the register for getreg/setreg."""
+    if type_id in BY_ID and type_id not in (GETREG_BASE, SETREG_BASE):
+        return BY_ID[type_id], None
+    for base in (GETREG_BASE, SETREG_BASE):
+        reg = type_id - base
+        if 0 < reg < 0x10000000:
+            return BY_ID[base], reg
+    return None
+
+
+def type_name(type_id: int) -> str:
+    found = intrinsic_for(type_id)
+    if found is None:
+        return f"unknown({type_id:#x})"
+    intr, reg = found
+    return intr.name if reg is None else f"{intr.name}({reg})"
