@@ -1,0 +1,60 @@
+/*
+ * pvcc-catalog.h - the paravirt intrinsic catalog as the plugin sees it.
+ *
+ * Mirrors wrapper/pvcc/catalog.py (tests/test_catalog.py keeps the two
+ * equal): the Linux pv_cpu_ops type ids, each intrinsic's argument count,
+ * whether it returns a value, and how many bundles its patchable region
+ * reserves so that native code fits (docs/records.md).
+ */
+#ifndef PVCC_CATALOG_H
+#define PVCC_CATALOG_H
+
+#define PVCC_RECORD_VERSION 1
+#define PVCC_SECTION ".pvcc_sites"
+#define PVCC_COMPAT_SECTION ".paravirt_bundles"
+#define PVCC_CONV_C 0
+
+#define PVCC_GETREG_BASE 0x10000000u
+#define PVCC_SETREG_BASE 0x20000000u
+
+/* _IA64_REG_* numbers (arch/ia64/include/uapi/asm/ia64regs.h). */
+#define PVCC_REG_IP 1016
+#define PVCC_REG_PSR 1019
+#define PVCC_REG_GP 1025
+#define PVCC_REG_SP 1036
+#define PVCC_REG_TP 1037
+#define PVCC_AR_BASE 3072
+#define PVCC_CR_BASE 4096
+
+struct pvcc_intrinsic {
+	const char *name;
+	unsigned int type;	/* base id; getreg/setreg add the register */
+	int nargs;
+	bool returns;
+	int bundles;		/* size of the patchable region */
+};
+
+static const struct pvcc_intrinsic pvcc_catalog[] = {
+	{ "fc", 1, 1, false, 1 },
+	{ "thash", 2, 1, true, 1 },
+	{ "get_cpuid", 3, 1, true, 1 },
+	{ "get_pmd", 4, 1, true, 1 },
+	{ "ptcga", 5, 2, false, 1 },
+	{ "get_rr", 6, 1, true, 1 },
+	{ "set_rr", 7, 2, false, 1 },
+	{ "set_rr0_to_rr4", 8, 5, false, 4 },
+	{ "ssm_i", 9, 0, false, 1 },
+	{ "rsm_i", 10, 0, false, 1 },
+	{ "get_psr_i", 11, 0, true, 1 },
+	{ "intrin_local_irq_restore", 12, 1, false, 2 },
+	{ "getreg", PVCC_GETREG_BASE, 1, true, 1 },
+	{ "setreg", PVCC_SETREG_BASE, 2, false, 1 },
+};
+
+/* Control registers that exist (Itanium SDM vol. 2, table 3-3). */
+static const int pvcc_cr_numbers[] = {
+	0, 1, 2, 8, 16, 17, 19, 20, 21, 22, 23, 24, 25,
+	64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 80, 81,
+};
+
+#endif /* PVCC_CATALOG_H */

@@ -1,0 +1,599 @@
+/*
+ * pvcc.cc - the paravirt pass: turns C calls of IA-64 paravirt intrinsics
+ * into isolated, recorded, boot-patchable call sites.
+ *
+ * How (design.md §3, docs/records.md):
+ *
+ *  1. The attribute paravirt_intrinsic(TYPE) marks a prototype as an
+ *     intrinsic; its handler rejects every prototype a site cannot honour.
+ *  2. GIMPLE pass "pvcc_uses" (after "cfg", before any optimisation) rejects
+ *     taking an intrinsic's address: a call through a pointer is invisible
+ *     later and could never be patched.
+ *  3. GIMPLE pass "pvcc_sites" (after "optimized", so after inlining has
+ *     exposed calls hidden in static inline wrappers) checks the constant
+ *     register of getreg/setreg, forbids a tail call (a sibcall has no
+ *     alloc of its own and ends the function with a plain br), and puts a
+ *     volatile basic-asm marker carrying the type id right before the call.
+ *  4. RTL pass "pvcc_rtl" (after "pro_and_epilogue": the alloc exists and
+ *     its operands are final, the CFG is still intact, and "mach", where
+ *     ia64_reorg bundles and places stops, is still to come) replaces each
+ *     marker by a label asm directly before the call insn and emits the end
+ *     label and the record right after it.
+ *
+ * The call stays a real CALL_INSN, so GCC itself keeps the C ABI around it:
+ * the caller's alloc gets the output registers the arguments need, b0 and
+ * ar.pfs are saved in locals (the function is no longer a leaf), gp is
+ * reloaded after the call when it is not constant, and no value live across
+ * the call is kept in an output or scratch register.  Old-style asm is
+ * "unknown" to the ia64 bundler: it closes the current bundle and forces a
+ * stop, so the call comes out as a bundle of its own with stops around it.
+ */
+#include "gcc-common.h"
+#include "pvcc-catalog.h"
+
+/* parse_in exists only in the C-family front ends; stay loadable elsewhere. */
+#pragma weak parse_in
+
+__visible int plugin_is_GPL_compatible;
+
+static struct plugin_info pvcc_plugin_info = {
+	.version = "pvcc 0.1.0 (record format 1)",
+	.help = "disable         load, but leave every compilation untouched\n"
+		"compat-bundles  also emit Linux's .paravirt_bundles records\n",
+};
+
+static bool compat_bundles;
+
+/* The marker string the GIMPLE pass leaves for the RTL pass. */
+#define PVCC_MARKER "// pvcc-site"
+/* Numeric local labels of a region: unlikely to clash with user asm. */
+#define PVCC_LABEL_START "97531"
+#define PVCC_LABEL_END "97532"
+
+/* ------------------------------------------------------------------ */
+/* Catalog look-ups                                                    */
+/* ------------------------------------------------------------------ */
+
+static const pvcc_intrinsic *catalog_entry(unsigned HOST_WIDE_INT type)
+{
+	for (const pvcc_intrinsic &in : pvcc_catalog)
+		if (in.type == type)
+			return &in;
+	return NULL;
+}
+
+static const pvcc_intrinsic *intrinsic_of(const_tree fndecl)
+{
+	if (!fndecl || TREE_CODE(fndecl) != FUNCTION_DECL)
+		return NULL;
+	tree attr = lookup_attribute("paravirt_intrinsic", DECL_ATTRIBUTES(fndecl));
+	if (!attr)
+		return NULL;
+	/* The handler only lets valid catalog ids through. */
+	return catalog_entry(tree_to_uhwi(TREE_VALUE(TREE_VALUE(attr))));
+}
+
+static bool is_reg_intrinsic(const pvcc_intrinsic *in)
+{
+	return in->type == PVCC_GETREG_BASE || in->type == PVCC_SETREG_BASE;
+}
+
+/* Why register REG cannot be used with getreg/setreg, or NULL if it can. */
+static const char *reg_problem(HOST_WIDE_INT reg)
+{
+	if (reg == PVCC_REG_IP)
+		return "the instruction pointer is never paravirtualized";
+	if (reg == PVCC_REG_PSR || reg == PVCC_REG_GP || reg == PVCC_REG_SP ||
+	    reg == PVCC_REG_TP)
+		return NULL;
+	if (reg >= PVCC_AR_BASE && reg < PVCC_AR_BASE + 128)
+		return NULL;
+	for (int cr : pvcc_cr_numbers)
+		if (reg == PVCC_CR_BASE + cr)
+			return NULL;
+	return "it is not a known _IA64_REG_* number";
+}
+
+/* ------------------------------------------------------------------ */
+/* The attribute                                                       */
+/* ------------------------------------------------------------------ */
+
+/* Check that every argument fits a general register; count them. */
+static bool check_params(tree decl, const pvcc_intrinsic *in, location_t loc)
+{
+	tree type = TREE_TYPE(decl);
+	bool ok = true;
+	int n = 0;
+
+	if (!prototype_p(type)) {
+		error_at(loc, "paravirt intrinsic %qD must have a prototype", decl);
+		return false;
+	}
+	if (stdarg_p(type)) {
+		error_at(loc, "paravirt intrinsic %qD cannot be variadic", decl);
+		ok = false;
+	}
+	for (tree p = TYPE_ARG_TYPES(type); p && TREE_VALUE(p) != void_type_node;
+	     p = TREE_CHAIN(p)) {
+		tree t = TREE_VALUE(p);
+
+		n++;
+		if (FLOAT_TYPE_P(t) || TREE_CODE(t) == COMPLEX_TYPE) {
+			error_at(loc, "argument %d of paravirt intrinsic %qD has "
+				 "floating-point type %qT", n, decl, t);
+			ok = false;
+		} else if (AGGREGATE_TYPE_P(t) || TREE_CODE(t) == VECTOR_TYPE) {
+			error_at(loc, "argument %d of paravirt intrinsic %qD has "
+				 "aggregate type %qT", n, decl, t);
+			ok = false;
+		} else if ((!INTEGRAL_TYPE_P(t) && !POINTER_TYPE_P(t)) ||
+			   TYPE_PRECISION(t) > 64) {
+			error_at(loc, "argument %d of paravirt intrinsic %qD has type "
+				 "%qT, which does not fit a general register", n, decl, t);
+			ok = false;
+		}
+	}
+	if (n > 8) {
+		error_at(loc, "paravirt intrinsic %qD takes %d arguments; at most 8 "
+			 "fit the output registers", decl, n);
+		return false;
+	}
+	if (ok && n != in->nargs) {
+		error_at(loc, "paravirt intrinsic %qD takes %d arguments, but type "
+			 "%qs takes %d", decl, n, in->name, in->nargs);
+		ok = false;
+	}
+
+	tree ret = TREE_TYPE(type);
+	if (in->returns && !INTEGRAL_TYPE_P(ret) && !POINTER_TYPE_P(ret)) {
+		error_at(loc, "paravirt intrinsic %qD must return an integer, as "
+			 "type %qs does", decl, in->name);
+		ok = false;
+	} else if (!in->returns && !VOID_TYPE_P(ret)) {
+		error_at(loc, "paravirt intrinsic %qD must return void, as type "
+			 "%qs does", decl, in->name);
+		ok = false;
+	}
+	if (ok && is_reg_intrinsic(in) &&
+	    !INTEGRAL_TYPE_P(TREE_VALUE(TYPE_ARG_TYPES(type)))) {
+		error_at(loc, "the first argument of paravirt intrinsic %qD must be "
+			 "the integer register number", decl);
+		ok = false;
+	}
+	return ok;
+}
+
+static tree handle_paravirt_intrinsic(tree *node, tree name, tree args, int,
+				      bool *no_add_attrs)
+{
+	tree decl = *node;
+	location_t loc = DECL_P(decl) ? DECL_SOURCE_LOCATION(decl) : input_location;
+	tree arg = TREE_VALUE(args);
+
+	*no_add_attrs = true;
+	if (TREE_CODE(decl) != FUNCTION_DECL) {
+		error_at(loc, "%qE attribute applies only to function declarations",
+			 name);
+		return NULL_TREE;
+	}
+	if (arg && TREE_CODE(arg) != INTEGER_CST)
+		arg = fold(arg);
+	if (!arg || TREE_CODE(arg) != INTEGER_CST || !tree_fits_uhwi_p(arg)) {
+		error_at(loc, "argument of %qE attribute of %qD is not an integer "
+			 "constant", name, decl);
+		return NULL_TREE;
+	}
+	const pvcc_intrinsic *in = catalog_entry(tree_to_uhwi(arg));
+	if (!in) {
+		error_at(loc, "unknown paravirt intrinsic type %wu in %qE attribute "
+			 "of %qD", tree_to_uhwi(arg), name, decl);
+		return NULL_TREE;
+	}
+	if (!check_params(decl, in, loc))
+		return NULL_TREE;
+
+	/* A site is one call and nothing else: it can never throw. */
+	TREE_NOTHROW(decl) = 1;
+	TREE_VALUE(args) = arg;
+	*no_add_attrs = false;
+	return NULL_TREE;
+}
+
+static void register_attributes(void *, void *)
+{
+	static struct attribute_spec spec = {};
+
+	spec.name = "paravirt_intrinsic";
+	spec.min_length = 1;
+	spec.max_length = 1;
+	spec.decl_required = false;	/* misplacement is our own error */
+	spec.handler = handle_paravirt_intrinsic;
+	register_attribute(&spec);
+
+	/* Let <pvcc/paravirt.h> know the attribute exists. */
+	if (&parse_in && parse_in)
+		cpp_define(parse_in, "__PVCC__=1");
+}
+
+/* ------------------------------------------------------------------ */
+/* Taking an intrinsic's address                                       */
+/* ------------------------------------------------------------------ */
+
+static tree find_intrinsic_address(tree *tp, int *walk_subtrees, void *)
+{
+	if (TYPE_P(*tp)) {
+		*walk_subtrees = 0;
+		return NULL_TREE;
+	}
+	if (TREE_CODE(*tp) == ADDR_EXPR && intrinsic_of(TREE_OPERAND(*tp, 0)))
+		return TREE_OPERAND(*tp, 0);
+	return NULL_TREE;
+}
+
+static void report_address_taken(location_t loc, tree fndecl)
+{
+	error_at(loc, "address of paravirt intrinsic %qD taken; an intrinsic can "
+		 "only be called directly, never through a pointer", fndecl);
+}
+
+/* Static initializers never reach a GIMPLE pass: look at them here. */
+static void check_finished_decl(void *gcc_data, void *)
+{
+	tree decl = (tree)gcc_data;
+
+	if (!decl || TREE_CODE(decl) != VAR_DECL || !TREE_STATIC(decl) ||
+	    !DECL_INITIAL(decl) || DECL_INITIAL(decl) == error_mark_node)
+		return;
+	tree fndecl = walk_tree_without_duplicates(&DECL_INITIAL(decl),
+						   find_intrinsic_address, NULL);
+	if (fndecl)
+		report_address_taken(DECL_SOURCE_LOCATION(decl), fndecl);
+}
+
+#define PASS_NAME pvcc_uses
+#define NO_GATE
+static unsigned int pvcc_uses_execute(function *fun)
+{
+	basic_block bb;
+
+	FOR_EACH_BB_FN(bb, fun) {
+		for (gimple_stmt_iterator gsi = gsi_start_bb(bb); !gsi_end_p(gsi);
+		     gsi_next(&gsi)) {
+			gimple *stmt = gsi_stmt(gsi);
+			tree found = NULL_TREE;
+
+			if (gcall *call = dyn_cast<gcall *>(stmt)) {
+				/* A direct call names the intrinsic; arguments must not. */
+				for (unsigned i = 0; i < gimple_call_num_args(call) && !found; i++)
+					found = walk_tree_without_duplicates(
+						gimple_call_arg_ptr(call, i),
+						find_intrinsic_address, NULL);
+			} else {
+				struct walk_stmt_info wi = {};
+				found = walk_gimple_op(stmt, find_intrinsic_address, &wi);
+			}
+			if (found)
+				report_address_taken(gimple_location(stmt), found);
+		}
+	}
+	return 0;
+}
+#include "gcc-generate-pass.h"
+
+/* ------------------------------------------------------------------ */
+/* GIMPLE: mark every call after inlining                              */
+/* ------------------------------------------------------------------ */
+
+/* Did inlining bring this statement in from a wrapper? */
+static bool stmt_was_inlined(gimple *stmt)
+{
+	for (tree block = gimple_block(stmt); block && TREE_CODE(block) == BLOCK;
+	     block = BLOCK_SUPERCONTEXT(block))
+		if (inlined_function_outer_scope_p(block))
+			return true;
+	return false;
+}
+
+#define PASS_NAME pvcc_sites
+#define NO_GATE
+static unsigned int pvcc_sites_execute(function *fun)
+{
+	basic_block bb;
+
+	FOR_EACH_BB_FN(bb, fun) {
+		for (gimple_stmt_iterator gsi = gsi_start_bb(bb); !gsi_end_p(gsi);
+		     gsi_next(&gsi)) {
+			gcall *call = dyn_cast<gcall *>(gsi_stmt(gsi));
+			if (!call)
+				continue;
+			tree fndecl = gimple_call_fndecl(call);
+			const pvcc_intrinsic *in = intrinsic_of(fndecl);
+			if (!in)
+				continue;
+
+			location_t loc = gimple_location(call);
+			unsigned HOST_WIDE_INT type = in->type;
+			if (is_reg_intrinsic(in)) {
+				/* The register is folded into the type id, as Linux's
+				 * BUILD_BUG_ON(!__builtin_constant_p(reg)) demanded. */
+				tree reg = gimple_call_arg(call, 0);
+				if (TREE_CODE(reg) != INTEGER_CST) {
+					error_at(loc, "register number passed to paravirt "
+						 "intrinsic %qD is not a compile-time constant",
+						 fndecl);
+					continue;
+				}
+				HOST_WIDE_INT r = tree_to_shwi(reg);
+				if (const char *why = reg_problem(r)) {
+					error_at(loc, "register %wd cannot be passed to paravirt "
+						 "intrinsic %qD: %s", r, fndecl, why);
+					continue;
+				}
+				type += r;
+			}
+
+			gimple_call_set_tail(call, false);
+
+			char text[64];
+			snprintf(text, sizeof(text), PVCC_MARKER " 0x%x %d",
+				 (unsigned int)type, stmt_was_inlined(call) ? 1 : 0);
+			gasm *marker = gimple_build_asm_vec(text, NULL, NULL, NULL, NULL);
+			gimple_asm_set_volatile(marker, true);
+			gimple_set_location(marker, loc);
+			gimple_set_block(marker, gimple_block(call));
+			gsi_insert_before(&gsi, marker, GSI_SAME_STMT);
+		}
+	}
+	return 0;
+}
+#include "gcc-generate-pass.h"
+
+/* ------------------------------------------------------------------ */
+/* RTL: isolate each call and write its record                         */
+/* ------------------------------------------------------------------ */
+
+/* The marker is an operand-less volatile asm: no memory clobber, so it
+ * needs no virtual SSA operands where it is inserted. */
+static const char *marker_text(const rtx_insn *insn)
+{
+	if (!NONJUMP_INSN_P(insn) || GET_CODE(PATTERN(insn)) != ASM_OPERANDS)
+		return NULL;
+	const char *text = ASM_OPERANDS_TEMPLATE(PATTERN(insn));
+	return startswith(text, PVCC_MARKER) ? text : NULL;
+}
+
+static bool is_marker(const rtx_insn *insn)
+{
+	return marker_text(insn) != NULL;
+}
+
+/*
+ * The prologue's alloc: (parallel [(set rX (unspec_volatile [0] UNSPECV_ALLOC))
+ * (use in) (use loc) (use out) (use rot)]).  Its operands are final once
+ * pro_and_epilogue has run; the frame data itself is private to ia64.cc.
+ */
+static rtx_insn *find_alloc(void)
+{
+	for (rtx_insn *insn = get_insns(); insn; insn = NEXT_INSN(insn)) {
+		if (!NONJUMP_INSN_P(insn))
+			continue;
+		rtx pat = PATTERN(insn);
+		if (GET_CODE(pat) != PARALLEL || XVECLEN(pat, 0) != 5)
+			continue;
+		rtx set = XVECEXP(pat, 0, 0);
+		if (GET_CODE(set) == SET &&
+		    GET_CODE(SET_SRC(set)) == UNSPEC_VOLATILE &&
+		    XINT(SET_SRC(set), 1) == UNSPECV_ALLOC)
+			return insn;
+	}
+	return NULL;
+}
+
+static HOST_WIDE_INT alloc_operand(rtx_insn *alloc, int i)
+{
+	return INTVAL(XEXP(XVECEXP(PATTERN(alloc), 0, i), 0));
+}
+
+/* The intrinsic a call insn calls directly, or NULL. */
+static const pvcc_intrinsic *called_intrinsic(rtx_insn *insn, const char **sym)
+{
+	rtx call = get_call_rtx_from(insn);
+	if (!call || !MEM_P(XEXP(call, 0)))
+		return NULL;
+	rtx addr = XEXP(XEXP(call, 0), 0);
+	if (GET_CODE(addr) != SYMBOL_REF || !SYMBOL_REF_DECL(addr))
+		return NULL;
+	*sym = targetm.strip_name_encoding(XSTR(addr, 0));
+	return intrinsic_of(SYMBOL_REF_DECL(addr));
+}
+
+static void contract_error(location_t loc, const char *what)
+{
+	error_at(loc, "pvcc: cannot establish the call-site contract in %qD: %s "
+		 "(this is a pvcc bug; the object would not be patchable)",
+		 current_function_decl, what);
+}
+
+/* An old-style asm: volatile (so no pass deletes or moves it), and always
+ * fenced by stops in ia64's emit_insn_group_barriers. */
+static rtx site_asm(const char *text, rtx_insn *where)
+{
+	rtx body = gen_rtx_ASM_INPUT_loc(VOIDmode, ggc_strdup(text),
+					 INSN_LOCATION(where));
+	MEM_VOLATILE_P(body) = 1;
+	return body;
+}
+
+/* printf into the pretty-printer without its diagnostic format rules. */
+static void ATTRIBUTE_PRINTF_2 pp_asm(pretty_printer *pp, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	pp_string(pp, buf);
+}
+
+/* Everything after the call: end stop, reserved bundles, end label, record
+ * (field by field as docs/records.md lays it out). */
+static void emit_site_end(rtx_insn *call, const pvcc_intrinsic *in,
+			  unsigned int type, int flags, const char *target,
+			  int sol, int sof)
+{
+	const char *func = targetm.strip_name_encoding(
+		XSTR(XEXP(DECL_RTL(current_function_decl), 0), 0));
+	pretty_printer pp;
+
+	pp_string(&pp, ";;\n");
+	for (int i = 1; i < in->bundles; i++)
+		pp_string(&pp, "{ .mii\n\tnop.m 0\n\tnop.i 0\n\tnop.i 0 ;;\n}\n");
+	pp_string(&pp, PVCC_LABEL_END ":\n");
+
+	pp_string(&pp, "\t.pushsection " PVCC_SECTION ",\"a\"\n\t.align 8\n"
+		  "\tdata8 " PVCC_LABEL_START "b, " PVCC_LABEL_END "b\n");
+	pp_asm(&pp, "\tdata8 %s#, %s#\n\tdata4 0x%x\n", func, target, type);
+	pp_asm(&pp, "\tdata1 %d, %d, %d, %d, %d, %d\n\tdata2 %d\n\tdata4 0\n",
+	       PVCC_RECORD_VERSION, PVCC_CONV_C, in->nargs,
+	       in->returns ? 8 : 0, sol, sof, flags);
+	pp_string(&pp, "\tdata1 ");
+	for (int i = 0; i < 8; i++)
+		pp_asm(&pp, "%s%d", i ? ", " : "", i < in->nargs ? 0x80 | i : 0);
+	pp_string(&pp, "\n\tdata8 0\n\t.popsection\n");
+
+	if (compat_bundles)
+		pp_asm(&pp, "\t.pushsection " PVCC_COMPAT_SECTION ",\"a\"\n"
+		       "\t.align 8\n\tdata8 " PVCC_LABEL_START "b, "
+		       PVCC_LABEL_END "b, 0x%x\n\t.popsection\n", type);
+	emit_insn_after(site_asm(pp_formatted_text(&pp), call), call);
+}
+
+/* Find the marker the GIMPLE pass left for CALL, in the same block. */
+static rtx_insn *marker_for(rtx_insn *call)
+{
+	for (rtx_insn *insn = PREV_INSN(call); insn; insn = PREV_INSN(insn)) {
+		if (LABEL_P(insn) || JUMP_P(insn) || CALL_P(insn) || BARRIER_P(insn))
+			return NULL;
+		if (is_marker(insn))
+			return insn;
+	}
+	return NULL;
+}
+
+#define PASS_NAME pvcc_rtl
+#define PASS_RTL
+#define NO_GATE
+
+static unsigned int pvcc_rtl_execute(function *)
+{
+	bool any = false;
+	for (rtx_insn *insn = get_insns(); insn && !any; insn = NEXT_INSN(insn))
+		any = is_marker(insn);
+	if (!any)
+		return 0;	/* no intrinsic here: leave the function untouched */
+
+	/* At -O0 a call and its gp reload are still one insn; the reload must
+	 * come after the site, not inside it (ia64_reorg splits them later). */
+	if (!optimize)
+		split_all_insns();
+
+	rtx_insn *alloc = find_alloc();
+	for (rtx_insn *insn = get_insns(); insn; insn = NEXT_INSN(insn)) {
+		if (!CALL_P(insn))
+			continue;
+		const char *target = NULL;
+		const pvcc_intrinsic *in = called_intrinsic(insn, &target);
+		if (!in)
+			continue;
+
+		location_t loc = INSN_LOCATION(insn);
+		rtx_insn *marker = marker_for(insn);
+		unsigned int type;
+		int flags;
+		if (!marker || sscanf(marker_text(marker), PVCC_MARKER " %x %d",
+				      &type, &flags) != 2) {
+			contract_error(loc, "the call lost its site marker");
+			continue;
+		}
+		delete_insn(marker);
+		if (SIBLING_CALL_P(insn)) {
+			contract_error(loc, "the call became a sibling call");
+			continue;
+		}
+		if (!alloc) {
+			contract_error(loc, "the function has no alloc");
+			continue;
+		}
+
+		/* The call itself made GCC reserve outputs for its arguments;
+		 * never trust that silently.  Outputs are numbered last, so
+		 * raising them renames nothing. */
+		if (alloc_operand(alloc, 3) < in->nargs) {
+			XEXP(XVECEXP(PATTERN(alloc), 0, 3), 0) = GEN_INT(in->nargs);
+			INSN_CODE(alloc) = -1;
+		}
+		int sol = alloc_operand(alloc, 1) + alloc_operand(alloc, 2);
+		int sof = sol + alloc_operand(alloc, 3);
+
+		/* A stop, then a label: the call starts a bundle of its own. */
+		emit_insn_before(site_asm(";;\n" PVCC_LABEL_START ":", insn), insn);
+		emit_site_end(insn, in, type, flags, target, sol, sof);
+	}
+
+	/* A marker whose call vanished would be a site without a record. */
+	for (rtx_insn *insn = get_insns(); insn; insn = NEXT_INSN(insn))
+		if (is_marker(insn))
+			contract_error(INSN_LOCATION(insn),
+				       "the call of an intrinsic disappeared");
+	return 0;
+}
+#include "gcc-generate-pass.h"
+
+/* ------------------------------------------------------------------ */
+/* Plugin entry                                                        */
+/* ------------------------------------------------------------------ */
+
+__visible int plugin_init(struct plugin_name_args *info,
+			  struct plugin_gcc_version *version)
+{
+	const char *name = info->base_name;
+	bool enable = true;
+
+	if (!plugin_default_version_check(version, &gcc_version)) {
+		error(G_("incompatible gcc/plugin versions: pvcc was built for "
+			 "another compiler"));
+		return 1;
+	}
+
+	for (int i = 0; i < info->argc; i++) {
+		const char *key = info->argv[i].key;
+		const char *value = info->argv[i].value;
+
+		if (!strcmp(key, "disable")) {
+			enable = false;
+		} else if (!strcmp(key, "compat-bundles")) {
+			compat_bundles = true;
+		} else {
+			error(G_("unknown option %<-fplugin-arg-%s-%s%>"), name, key);
+			continue;
+		}
+		if (value)
+			error(G_("option %<-fplugin-arg-%s-%s%> takes no value"), name, key);
+	}
+
+	register_callback(name, PLUGIN_INFO, NULL, &pvcc_plugin_info);
+	if (!enable)
+		return 0;
+
+	PASS_INFO(pvcc_uses, "cfg", 1, PASS_POS_INSERT_AFTER);
+	PASS_INFO(pvcc_sites, "optimized", 1, PASS_POS_INSERT_AFTER);
+	PASS_INFO(pvcc_rtl, "pro_and_epilogue", 1, PASS_POS_INSERT_AFTER);
+
+	register_callback(name, PLUGIN_ATTRIBUTES, register_attributes, NULL);
+	register_callback(name, PLUGIN_FINISH_DECL, check_finished_decl, NULL);
+	register_callback(name, PLUGIN_PASS_MANAGER_SETUP, NULL, &pvcc_uses_pass_info);
+	register_callback(name, PLUGIN_PASS_MANAGER_SETUP, NULL, &pvcc_sites_pass_info);
+	register_callback(name, PLUGIN_PASS_MANAGER_SETUP, NULL, &pvcc_rtl_pass_info);
+	return 0;
+}
