@@ -1,0 +1,1 @@
+extern void fp(double d) __attribute__((paravirt_intrinsic(1)));
