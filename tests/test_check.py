@@ -1,0 +1,559 @@
+"""pvcc.check (the site contract, design §3) and pvcc-check (CLI), pvcc.patch (--patch native).
+
+Good objects are assembled from tests/data/asm with ia64-linux-gnu-as -x; each
+broken object is a real one with a few bytes edited (a slot, a template, a
+relocation, a record byte), so every rule is shown to reject what it should.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pvcc import catalog, ia64
+from pvcc.check import check_file, main, violations_of
+from pvcc.objects import ObjectError
+
+ASM_DIR = Path(__file__).parent / "data" / "asm"
+AS = shutil.which("ia64-linux-gnu-as")
+LD = shutil.which("ia64-linux-gnu-ld")
+OBJDUMP = shutil.which("ia64-linux-gnu-objdump")
+pytestmark = pytest.mark.skipif(AS is None or LD is None, reason="needs ia64-linux-gnu binutils")
+
+
+# -- helpers -------------------------------------------------------------------
+
+def assemble(tmp_path: Path, source: str, name: str | None = None,
+             flags: tuple[str, ...] = ("-mconstant-gp",)) -> Path:
+    if source.endswith(".s") and "\n" not in source:
+        src = ASM_DIR / source
+        name = name or src.stem
+    else:
+        name = name or "inline"
+        src = tmp_path / f"{name}.s"
+        src.write_text(source)
+    out = tmp_path / f"{name}.o"
+    subprocess.run([AS, "-x", *flags, "-I", str(ASM_DIR), str(src), "-o", str(out)],
+                   check=True, capture_output=True, text=True)
+    return out
+
+
+def link(tmp_path: Path, objs: list[Path], name: str, *extra: str) -> Path:
+    out = tmp_path / name
+    subprocess.run([LD, *extra, *map(str, objs), "-o", str(out)],
+                   check=True, capture_output=True, text=True)
+    return out
+
+
+def section_headers(data: bytes) -> dict[str, dict]:
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shnum, shstrndx = struct.unpack_from("<HH", data, 0x3C)
+    raw = [struct.unpack_from("<IIQQQQIIQQ", data, shoff + 64 * i) for i in range(shnum)]
+    stroff = raw[shstrndx][4]
+    out = {}
+    for i, h in enumerate(raw):
+        end = data.index(b"\0", stroff + h[0])
+        out[data[stroff + h[0]:end].decode()] = {"index": i, "hdr": shoff + 64 * i,
+                                                 "offset": h[4], "size": h[5], "link": h[6]}
+    return out
+
+
+def rela_entries(data: bytes, section: str) -> list[dict]:
+    sh = section_headers(data)[".rela" + section]
+    out = []
+    for n in range(sh["size"] // 24):
+        off = sh["offset"] + 24 * n
+        r_off, info, addend = struct.unpack_from("<QQq", data, off)
+        out.append({"at": off, "offset": r_off, "sym": info >> 32, "type": info & 0xFFFFFFFF,
+                    "addend": addend})
+    return out
+
+
+def symbol_index(data: bytes, name: str) -> int:
+    sh = section_headers(data)
+    symtab, strtab = sh[".symtab"], sh[".strtab"]
+    for i in range(symtab["size"] // 24):
+        n = struct.unpack_from("<I", data, symtab["offset"] + 24 * i)[0]
+        end = data.index(b"\0", strtab["offset"] + n)
+        if data[strtab["offset"] + n:end].decode() == name:
+            return i
+    raise KeyError(name)
+
+
+class Editor:
+    """Byte edits on a copy of a real object."""
+
+    def __init__(self, path: Path):
+        self.data = bytearray(path.read_bytes())
+        self.sh = section_headers(bytes(self.data))
+
+    def bundle_off(self, text_off: int, section: str = ".text") -> int:
+        return self.sh[section]["offset"] + text_off
+
+    def slot(self, text_off: int, slot: int, fn) -> Editor:
+        off = self.bundle_off(text_off)
+        b = ia64.decode_bundle(bytes(self.data[off:off + 16]))
+        slots = list(b.slots)
+        slots[slot] = fn(slots[slot])
+        self.data[off:off + 16] = ia64.encode_bundle(b.template, tuple(slots))
+        return self
+
+    def raw_slot(self, text_off: int, slot: int) -> int:
+        off = self.bundle_off(text_off)
+        return ia64.decode_bundle(bytes(self.data[off:off + 16])).slots[slot]
+
+    def template(self, text_off: int, t: int) -> Editor:
+        off = self.bundle_off(text_off)
+        self.data[off] = (self.data[off] & ~0x1F) | t
+        return self
+
+    def record(self, n: int, field_off: int, value: bytes) -> Editor:
+        off = self.sh[catalog.SECTION]["offset"] + n * catalog.RECORD_SIZE + field_off
+        self.data[off:off + len(value)] = value
+        return self
+
+    def rela(self, section: str, n: int, *, sym: int | None = None,
+             addend: int | None = None, rtype: int | None = None) -> Editor:
+        e = rela_entries(bytes(self.data), section)[n]
+        if sym is not None or rtype is not None:
+            info = ((e["sym"] if sym is None else sym) << 32) | (
+                e["type"] if rtype is None else rtype)
+            self.data[e["at"] + 8:e["at"] + 16] = struct.pack("<Q", info)
+        if addend is not None:
+            self.data[e["at"] + 16:e["at"] + 24] = struct.pack("<q", addend)
+        return self
+
+    def write(self, out: Path) -> Path:
+        out.write_bytes(bytes(self.data))
+        return out
+
+
+NOP_I = 0x00008000000
+NOP_M = 0x00008000000
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    wrapper = str(Path(__file__).resolve().parent.parent / "wrapper")
+    env["PYTHONPATH"] = wrapper + os.pathsep + env.get("PYTHONPATH", "")
+    return subprocess.run([sys.executable, "-m", "pvcc.check", *args],
+                          check=False, capture_output=True, text=True, env=env)
+
+
+@pytest.fixture
+def good(tmp_path) -> Path:
+    return assemble(tmp_path, "good.s")
+
+
+@pytest.fixture
+def sites(tmp_path) -> Path:
+    return assemble(tmp_path, "sites.s")
+
+
+# Layout of good.s (.text offsets): 0x00 alloc [MII], 0x10 [MMI;;], 0x20 the call
+# [MIB;;], 0x30 [MII] mov r1=r35; adds r8=1,r8; mov ar.pfs=r34, 0x40 [MIB;;] mov b0=r33; br.ret
+
+
+# -- good objects ---------------------------------------------------------------
+
+def test_good_object_passes(good):
+    assert violations_of(str(good)) == []
+    rep = check_file(str(good))
+    assert len(rep.records) == 1 and rep.by_type == {"get_cpuid": 1}
+    assert rep.functions == ["foo"] and rep.ok
+
+
+def test_good_object_without_constant_gp_passes(tmp_path):
+    # foo reloads gp (mov r1=r35) after the site, as GCC does without -mconstant-gp
+    assert violations_of(str(assemble(tmp_path, "good.s", flags=()))) == []
+
+
+def test_all_site_types_and_sizes_pass(sites):
+    rep = check_file(str(sites))
+    assert rep.violations == []
+    assert rep.by_type == {"ssm_i": 1, "set_rr0_to_rr4": 1, "intrin_local_irq_restore": 1,
+                           "getreg(3116)": 1, "get_cpuid": 1}
+    assert rep.functions == ["bar", "baz"]
+
+
+def test_linked_executable_passes(tmp_path, sites):
+    exe = link(tmp_path, [sites, assemble(tmp_path, "stubs.s")], "sites.elf", "-e", "bar")
+    rep = check_file(str(exe))
+    assert rep.violations == [] and len(rep.records) == 5
+
+
+def test_object_without_sites_is_fine(tmp_path):
+    rep = check_file(str(assemble(tmp_path, "stubs.s")))
+    assert rep.ok and rep.records == [] and not rep.has_section
+
+
+# -- rule 1: the region --------------------------------------------------------
+
+def test_region_not_isolated(tmp_path, good):
+    ed = Editor(good)
+    adds = ed.raw_slot(0x30, 1)                  # adds r8=1,r8 (I unit)
+    bad = ed.slot(0x20, 1, lambda _: adds).write(tmp_path / "x.o")
+    assert violations_of(str(bad)) == [
+        f"{bad}: foo+0x20: error: site of get_cpuid is not isolated: slot 1 holds 'adds r8=1,r8'"]
+
+
+def test_region_not_isolated_in_reserved_bundle(tmp_path, sites):
+    ed = Editor(sites)
+    mov = ed.raw_slot(0x20, 1)                   # mov r37=r32 (I unit)
+    bad = ed.slot(0x60, 2, lambda _: mov).write(tmp_path / "x.o")
+    assert violations_of(str(bad)) == [
+        (f"{bad}: bar+0x60: error: site of set_rr0_to_rr4 is not isolated: slot 2 holds "
+        f"'mov r37=r32'")]
+
+
+def test_no_stop_before_region(tmp_path, good):
+    bad = Editor(good).template(0x10, 0x08).write(tmp_path / "x.o")     # MMI;; -> MMI
+    assert violations_of(str(bad)) == [
+        f"{bad}: foo+0x20: error: site of get_cpuid: no stop before the region"]
+
+
+def test_no_stop_after_region(tmp_path, good):
+    bad = Editor(good).template(0x20, 0x10).write(tmp_path / "x.o")     # MIB;; -> MIB
+    assert violations_of(str(bad)) == [
+        f"{bad}: foo+0x20: error: site of get_cpuid: no stop after the region"]
+
+
+def test_region_size_differs_from_catalog(tmp_path, sites):
+    # record 1 is set_rr0_to_rr4 (4 bundles at bar+0x40); make its end bar+0x60
+    ed = Editor(sites)
+    e = rela_entries(bytes(ed.data), catalog.SECTION)
+    end = next(i for i, r in enumerate(e) if r["offset"] == 64 + 8)
+    bad = ed.rela(catalog.SECTION, end, addend=0x60).write(tmp_path / "x.o")
+    v = violations_of(str(bad))
+    assert (f"{bad}: bar+0x40: error: site of set_rr0_to_rr4: region is 2 bundle(s), the catalog "
+            f"reserves 4") in v
+    assert f"{bad}: bar+0x50: error: site of set_rr0_to_rr4: no stop after the region" in v
+
+
+def test_region_not_bundle_aligned(tmp_path, good):
+    bad = Editor(good).rela(catalog.SECTION, 0, addend=0x21).write(tmp_path / "x.o")
+    v = violations_of(str(bad))
+    assert any("is not made of whole bundles" in x for x in v), v
+
+
+def test_call_predicated(tmp_path, good):
+    bad = Editor(good).slot(0x20, 2, lambda r: r | 6).write(tmp_path / "x.o")
+    assert violations_of(str(bad)) == [
+        f"{bad}: foo+0x20: error: site of get_cpuid: the br.call is predicated (p6)"]
+
+
+def test_call_to_another_target(tmp_path, good):
+    ed = Editor(good)
+    bad = ed.rela(".text", 0, sym=symbol_index(bytes(ed.data), "foo")).write(tmp_path / "x.o")
+    assert violations_of(str(bad)) == [
+        f"{bad}: foo+0x20: error: site of get_cpuid calls foo, the record says paravirt_get_cpuid"]
+
+
+def test_no_transfer(tmp_path, good):
+    bad = Editor(good).slot(0x20, 2, lambda _: 0x04000000000).write(tmp_path / "x.o")  # nop.b
+    assert violations_of(str(bad)) == [
+        f"{bad}: foo+0x20: error: site of get_cpuid: no br.call in the first bundle of the region"]
+
+
+def test_record_outside_any_function(tmp_path):
+    src = (ASM_DIR / "good.s").read_text().replace(".size foo, .-foo", ".size foo, 16")
+    v = violations_of(str(assemble(tmp_path, src, name="nofunc")))
+    assert any("site of get_cpuid is not inside any function" in x for x in v), v
+
+
+# -- rule 2: the frame -----------------------------------------------------------
+
+def set_sof(raw: int, sof: int) -> int:
+    return (raw & ~(0x7F << 13)) | (sof << 13)
+
+
+def test_alloc_with_too_few_outputs(tmp_path, good):
+    bad = Editor(good).slot(0x00, 0, lambda r: set_sof(r, 4)).write(tmp_path / "x.o")
+    assert violations_of(str(bad)) == [
+        (f"{bad}: foo+0x0: error: alloc of foo reserves 0 output register(s), site of get_cpuid "
+        f"at foo+0x20 needs 1"),
+        (f"{bad}: foo+0x20: error: site of get_cpuid records sol 4, sof 5; the alloc of foo has "
+        f"sol 4, sof 4"),
+    ]
+
+
+def test_record_frame_differs_from_alloc(tmp_path, good):
+    bad = Editor(good).record(0, 41, b"\x07").write(tmp_path / "x.o")
+    assert violations_of(str(bad)) == [
+        (f"{bad}: foo+0x20: error: site of get_cpuid records sol 4, sof 7; the alloc of foo has "
+        f"sol 4, sof 5")]
+
+
+def test_missing_b0_restore(tmp_path, good):
+    bad = Editor(good).slot(0x40, 1, lambda _: NOP_I).write(tmp_path / "x.o")
+    assert violations_of(str(bad)) == [
+        (f"{bad}: foo+0x40: error: foo does not restore b0 before this br.ret "
+        f"(site of get_cpuid at foo+0x20)")]
+
+
+def test_b0_restored_from_wrong_register(tmp_path, good):
+    bad = Editor(good).slot(0x40, 1, lambda r: (r & ~(0x7F << 13)) | (34 << 13)).write(
+        tmp_path / "x.o")
+    assert violations_of(str(bad)) == [
+        f"{bad}: foo+0x40: error: foo restores b0 from r34 before this br.ret, but saved it in r33"]
+
+
+def test_b0_not_saved(tmp_path, good):
+    bad = Editor(good).slot(0x00, 1, lambda _: NOP_I).write(tmp_path / "x.o")
+    assert violations_of(str(bad)) == [
+        f"{bad}: foo+0x20: error: site of get_cpuid: foo does not save b0 before the site"]
+
+
+def test_b0_saved_in_scratch_register(tmp_path, good):
+    bad = Editor(good).slot(0x00, 1, lambda r: (r & ~(0x7F << 6)) | (2 << 6)).write(
+        tmp_path / "x.o")
+    assert violations_of(str(bad)) == [
+        f"{bad}: foo+0x0: error: foo saves b0 in r2, which the callee of get_cpuid may overwrite"]
+
+
+def test_b0_spilled_to_memory_is_accepted(sites):
+    # baz: mov r2=b0; st8 [r12]=r2 ... ld8 r2=[r12]; mov b0=r2
+    rep = check_file(str(sites))
+    assert not [v for v in rep.violations if "baz" in v.where]
+
+
+def test_ar_pfs_not_restored(tmp_path, good):
+    bad = Editor(good).slot(0x30, 2, lambda _: NOP_I).write(tmp_path / "x.o")
+    assert violations_of(str(bad)) == [
+        (f"{bad}: foo+0x40: error: foo does not restore ar.pfs before this br.ret "
+        f"(site of get_cpuid at foo+0x20)")]
+
+
+def test_ar_pfs_in_scratch_register(tmp_path, good):
+    bad = Editor(good).slot(0x00, 0, lambda r: (r & ~(0x7F << 6)) | (16 << 6)).write(
+        tmp_path / "x.o")
+    assert violations_of(str(bad)) == [
+        (f"{bad}: foo+0x0: error: foo keeps ar.pfs in r16, not in a local (r32..r35); the callee "
+        f"may overwrite it"),
+        (f"{bad}: foo+0x40: error: foo restores ar.pfs from r34 before this br.ret, but its alloc "
+        f"saved it in r16"),
+    ]
+
+
+def test_no_alloc(tmp_path, good):
+    bad = Editor(good).slot(0x00, 0, lambda _: NOP_M).write(tmp_path / "x.o")
+    assert violations_of(str(bad)) == [
+        f"{bad}: foo+0x20: error: site of get_cpuid: foo has no alloc before the site"]
+
+
+def test_gp_not_reloaded_without_constant_gp(tmp_path):
+    v = violations_of(str(assemble(tmp_path, "sites.s", flags=())))
+    assert len(v) == 5 and all("gp (r1) is not reloaded after the site" in x for x in v)
+    ed = Editor(assemble(tmp_path, "good.s", flags=()))
+    bad = ed.slot(0x30, 0, lambda _: NOP_M).write(tmp_path / "x.o")
+    assert violations_of(str(bad)) == [
+        (f"{bad}: foo+0x30: error: site of get_cpuid: gp (r1) is not reloaded after the site "
+        f"(object not compiled with -mconstant-gp)")]
+
+
+# -- rule 3: the record fields -------------------------------------------------------
+
+@pytest.mark.parametrize("off,value,message", [
+    (32, struct.pack("<I", 0x99), "site has unknown type 0x99"),
+    (32, struct.pack("<I", catalog.GETREG_BASE + catalog.REG_IP),
+     "site of getreg(1016): register 1016: the IP is never paravirtualized"),
+    (37, b"\x01", "site of get_cpuid has unknown convention 1"),
+    (38, b"\x02", "site of get_cpuid records 2 arguments, get_cpuid takes 1"),
+    (39, b"\x00", "site of get_cpuid records result register 0, expected 8"),
+    (48, b"\x81", "site of get_cpuid: argument 0 is out1, the C convention puts it in out0"),
+    (49, b"\x81", "site of get_cpuid: unused argument byte 1 is 0x81, expected 0"),
+    (42, b"\x02", "site of get_cpuid: reserved flag bits set (0x2)"),
+    (44, b"\x01", "site of get_cpuid: reserved bytes are not zero"),
+    (60, b"\x01", "site of get_cpuid: reserved bytes are not zero"),
+])
+def test_record_fields(tmp_path, good, off, value, message):
+    bad = Editor(good).record(0, off, value).write(tmp_path / "x.o")
+    v = violations_of(str(bad))
+    assert f"{bad}: foo+0x20: error: {message}" in v, v
+
+
+def test_flag_inlined_is_fine(tmp_path, good):
+    assert violations_of(str(Editor(good).record(0, 42, b"\x01").write(tmp_path / "x.o"))) == []
+
+
+def test_record_func_is_not_the_function(tmp_path, good):
+    bad = Editor(good).rela(catalog.SECTION, 2, addend=0x10).write(tmp_path / "x.o")
+    assert violations_of(str(bad)) == [
+        (f"{bad}: foo+0x20: error: site of get_cpuid: record says func foo+0x10, the site is "
+        f"in foo")]
+
+
+# -- rule 4: completeness, overlaps, compat ----------------------------------------------
+
+def test_overlapping_records(tmp_path, sites):
+    # record 2 (intrin_local_irq_restore at bar+0x90) made to start at bar+0x70,
+    # inside record 1 (set_rr0_to_rr4, bar+0x40..0x80)
+    ed = Editor(sites)
+    e = rela_entries(bytes(ed.data), catalog.SECTION)
+    start = next(i for i, r in enumerate(e) if r["offset"] == 128)
+    bad = ed.rela(catalog.SECTION, start, addend=0x70).write(tmp_path / "x.o")
+    v = violations_of(str(bad))
+    assert (f"{bad}: bar+0x70: error: site of intrin_local_irq_restore (record 2) overlaps the "
+            f"site of set_rr0_to_rr4 (record 1) at bar+0x40") in v
+
+
+def test_duplicate_record_overlaps(tmp_path):
+    src = (ASM_DIR / "good.s").read_text().replace(
+        "PVSITE foo, paravirt_get_cpuid, 3, 1, 8, 4, 5, 0x80",
+        "PVSITE foo, paravirt_get_cpuid, 3, 1, 8, 4, 5, 0x80\n"
+        "\tPVSITE foo, paravirt_get_cpuid, 3, 1, 8, 4, 5, 0x80")
+    p = assemble(tmp_path, src, name="dup")
+    assert violations_of(str(p)) == [
+        (f"{p}: foo+0x20: error: site of get_cpuid (record 1) overlaps the site of get_cpuid "
+        f"(record 0) at foo+0x20")]
+
+
+def test_call_outside_any_region(tmp_path, sites):
+    # plain's br.call helper (PCREL21B at plain+0x10+2) redirected to paravirt_get_cpuid
+    ed = Editor(sites)
+    e = rela_entries(bytes(ed.data), ".text")
+    helper = symbol_index(bytes(ed.data), "helper")
+    n = next(i for i, r in enumerate(e) if r["sym"] == helper)
+    bad = ed.rela(".text", n, sym=symbol_index(bytes(ed.data), "paravirt_get_cpuid")).write(
+        tmp_path / "x.o")
+    assert violations_of(str(bad)) == [
+        f"{bad}: plain+0x10: error: call of paravirt_get_cpuid is not inside any recorded site"]
+
+
+def test_call_of_implementation_without_any_record(tmp_path):
+    src = (ASM_DIR / "good.s").read_text().replace(
+        "PVSITE foo, paravirt_get_cpuid, 3, 1, 8, 4, 5, 0x80", "")
+    p = assemble(tmp_path, src, name="norec")
+    assert violations_of(str(p)) == [
+        f"{p}: foo+0x20: error: call of paravirt_get_cpuid is not inside any recorded site"]
+
+
+def test_call_outside_region_in_linked_file(tmp_path, sites):
+    ed = Editor(sites)
+    e = rela_entries(bytes(ed.data), ".text")
+    helper = symbol_index(bytes(ed.data), "helper")
+    n = next(i for i, r in enumerate(e) if r["sym"] == helper)
+    bad = ed.rela(".text", n, sym=symbol_index(bytes(ed.data), "paravirt_ssm_i")).write(
+        tmp_path / "x.o")
+    exe = link(tmp_path, [bad, assemble(tmp_path, "stubs.s")], "x.elf", "-e", "bar")
+    assert violations_of(str(exe)) == [
+        f"{exe}: plain+0x10: error: call of paravirt_ssm_i is not inside any recorded site"]
+
+
+def test_compat_mismatch(tmp_path, sites):
+    data = sites.read_bytes()
+    off = section_headers(data)[catalog.COMPAT_SECTION]["offset"] + 16   # record 0 type
+    bad = tmp_path / "x.o"
+    bad.write_bytes(data[:off] + struct.pack("<Q", 10) + data[off + 8:])
+    assert violations_of(str(bad)) == [
+        f"{bad}: bar+0x10: error: site of ssm_i has no matching .paravirt_bundles record",
+        f"{bad}: bar+0x10: error: .paravirt_bundles record 0 (rsm_i) matches no .pvcc_sites record",
+    ]
+
+
+# -- unreadable input: ObjectError in the API, exit 2 in the CLI ----------------------------
+
+def test_api_raises_object_error(tmp_path, good):
+    bad = Editor(good).record(0, 36, b"\x02").write(tmp_path / "v.o")
+    with pytest.raises(ObjectError, match="version 2, expected 1"):
+        violations_of(str(bad))
+
+
+def assert_cli_error(path, *extra, match: str = "") -> str:
+    r = run_cli(*extra, str(path))
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith(f"pvcc-check: error: {path}: "), lines[0]
+    assert match in lines[0], lines[0]
+    return lines[0]
+
+
+def test_cli_truncated(tmp_path, good):
+    data = good.read_bytes()
+    for cut in (0, 3, 10, 64, 200, len(data) // 2, len(data) - 100, len(data) - 1):
+        p = tmp_path / f"cut{cut}.o"
+        p.write_bytes(data[:cut])
+        assert_cli_error(p)
+
+
+def test_cli_bad_inputs(tmp_path, good):
+    txt = tmp_path / "notelf.o"
+    txt.write_text("int main;\n")
+    assert_cli_error(txt, match="not an ELF file")
+    assert_cli_error("/bin/true", match="expected IA-64")
+    assert_cli_error(tmp_path / "missing.o", match="No such file")
+    src = tmp_path / "x.s"
+    src.write_text("\t.text\n\tnop\n")
+    if shutil.which("as"):
+        subprocess.run(["as", "--32", str(src), "-o", str(tmp_path / "x32.o")], check=True)
+        assert_cli_error(tmp_path / "x32.o", match="ELF32")
+    stubs = assemble(tmp_path, "stubs.s")
+    assert_cli_error(stubs, "--require-sites", match="no .pvcc_sites section")
+    sh = section_headers(good.read_bytes())[catalog.SECTION]
+    ed = Editor(good)
+    ed.data[sh["hdr"] + 32:sh["hdr"] + 40] = struct.pack("<Q", 40)
+    assert_cli_error(ed.write(tmp_path / "size.o"), match="not a multiple of 64")
+    assert_cli_error(Editor(good).record(0, 36, b"\x02").write(tmp_path / "v.o"),
+                     match="version 2, expected 1")
+    assert_cli_error(Editor(good).rela(catalog.SECTION, 0, addend=0x4000).write(
+        tmp_path / "o.o"), match="outside any executable section")
+
+
+def test_cli_good_table(good, sites):
+    r = run_cli(str(good), str(sites))
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""
+    lines = r.stdout.splitlines()
+    assert lines[0].split()[:5] == ["FILE", "TYPE", "SITES", "FUNCS", "VIOLATIONS"]
+    assert lines[1].split()[:5] == [str(good), "ET_REL", "1", "1", "0"]
+    assert "get_cpuid 1" in lines[1]
+    assert lines[2].split()[:5] == [str(sites), "ET_REL", "5", "2", "0"]
+
+
+def test_cli_violations_exit_1(tmp_path, good):
+    bad = Editor(good).slot(0x40, 1, lambda _: NOP_I).write(tmp_path / "x.o")
+    r = run_cli(str(good), str(bad))
+    assert r.returncode == 1
+    assert r.stderr.splitlines() == [
+        (f"{bad}: foo+0x40: error: foo does not restore b0 before this br.ret "
+        f"(site of get_cpuid at foo+0x20)")]
+    assert "Traceback" not in r.stderr
+
+
+def test_cli_json(tmp_path, good):
+    bad = Editor(good).slot(0x40, 1, lambda _: NOP_I).write(tmp_path / "x.o")
+    junk = tmp_path / "junk.o"
+    junk.write_bytes(b"\x7fELF")
+    r = run_cli("--json", str(good), str(bad), str(junk))
+    assert r.returncode == 2
+    doc = json.loads(r.stdout)
+    assert doc["ok"] is False
+    assert doc["summary"] == {"objects": 3, "sites": 2, "violations": 1, "errors": 1}
+    g, b, j = doc["objects"]
+    assert g["ok"] and g["sites"] == 1 and g["by_type"] == {"get_cpuid": 1}
+    assert g["functions"] == ["foo"] and g["type"] == "ET_REL"
+    assert b["violations"][0]["rule"] == "frame" and b["violations"][0]["where"] == "foo+0x40"
+    assert j["error"].startswith(f"{junk}: ")
+    assert r.stderr.splitlines() == [f"pvcc-check: error: {j['error']}"]
+
+
+def test_cli_in_process(good, capsys):
+    assert main([str(good)]) == 0
+    assert "get_cpuid 1" in capsys.readouterr().out
+
+
+def test_console_script_if_installed(good):
+    exe = shutil.which("pvcc-check")
+    if exe is None:
+        pytest.skip("pvcc-check console script not installed")
+    r = subprocess.run([exe, str(good)], check=False, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr

@@ -1,0 +1,646 @@
+"""pvcc-check: prove the site contract (docs design §3) on .o, .ko and vmlinux files.
+
+For every `.pvcc_sites` record (docs/records.md) the checker proves, from the
+object file alone:
+
+1. region: whole 16-byte bundles inside one function F, the catalog's size,
+   a stop before the first bundle and after the last, exactly one transfer
+   (an unpredicated IP-relative `br.call b0 = target` in the first bundle, to
+   the record's target) and nothing but nops in every other slot;
+2. frame (the decodable part): F's `alloc` before the site has at least the
+   intrinsic's number of outputs and the sol/sof the record states, ar.pfs is
+   kept in a local of F and restored before every `br.ret`, b0 is saved in a
+   local (or through a scratch register to memory) and restored before every
+   `br.ret`, and without -mconstant-gp gp is reloaded after the site;
+3. record fields: version, known type and convention, nargs, result, the
+   argument bytes, reserved bytes zero, func = the function holding start;
+4. completeness: every direct call (`br.call`/`brl.call`) to a record target or
+   to a catalog implementation (`paravirt_<name>`) lies inside a region, no two
+   regions overlap, and `.paravirt_bundles` (when present) matches one to one.
+
+`violations_of(path)` is the API for the CC wrapper; `main()` is pvcc-check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+
+from . import catalog, ia64
+from .objects import (
+    BRANCH_RELOCS,
+    ElfObject,
+    Function,
+    ObjectError,
+    Record,
+    SymRef,
+    Value,
+    open_object,
+)
+
+PROG = "pvcc-check"
+
+# Templates with a B unit: the slots that are B (for the call scan).
+_B_SLOTS = {t: tuple(i for i, u in enumerate(units) if u == "B")
+            for t, (units, _) in ia64.TEMPLATES.items() if "B" in units}
+_MLX = {t for t, (units, _) in ia64.TEMPLATES.items() if units == "MLX"}
+_MASK41 = (1 << 41) - 1
+
+AR_PFS = 64
+GP = 1
+# Ops whose r1 field is a general register they write.
+_GR_WRITERS = frozenset([
+    "adds", "addl", "add", "sub", "and", "andcm", "or", "xor", "movl", "dep.z",
+    "ld1", "ld2", "ld4", "ld8", "thash", "ttag", "tpa", "tak", "probe.r", "probe.w",
+])
+
+# Names under which <pvcc/paravirt.h> declares the implementations.
+IMPL_PREFIX = "paravirt_"
+
+
+@dataclass(frozen=True)
+class Violation:
+    file: str
+    where: str        # "foo+0x40" (or a section offset)
+    rule: str         # region, frame, record, completeness, compat
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.where}: error: {self.message}"
+
+
+@dataclass
+class Report:
+    file: str
+    kind: str = ""
+    records: list[Record] = field(default_factory=list)
+    by_type: Counter = field(default_factory=Counter)
+    functions: list[str] = field(default_factory=list)
+    violations: list[Violation] = field(default_factory=list)
+    error: str | None = None
+    has_section: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.violations
+
+    def as_json(self) -> dict:
+        return {
+            "file": self.file,
+            "type": self.kind or None,
+            "sites": len(self.records),
+            "by_type": dict(sorted(self.by_type.items())),
+            "functions": self.functions,
+            "violations": [{"where": v.where, "rule": v.rule, "message": v.message,
+                            "text": str(v)} for v in self.violations],
+            "error": self.error,
+            "ok": self.ok,
+        }
+
+
+def _valid_reg(intr: catalog.Intrinsic, reg: int) -> str | None:
+    """Why a getreg/setreg register number is not one Linux paravirtualized."""
+    if reg == catalog.REG_IP:
+        return "the IP is never paravirtualized"
+    if reg in (catalog.REG_PSR, catalog.REG_GP, catalog.REG_SP, catalog.REG_TP):
+        return None
+    if catalog.AR_BASE <= reg < catalog.AR_BASE + 128:
+        return None
+    if catalog.CR_BASE <= reg < catalog.CR_BASE + 128 and reg - catalog.CR_BASE in catalog.CR_NUMBERS:
+        return None
+    return "not an _IA64_REG_* register number"
+
+
+class _FuncView:
+    """The decoded instructions of one function, in address order."""
+
+    def __init__(self, obj: ElfObject, f: Function):
+        self.f = f
+        self.insns: list[tuple[int, ia64.Insn]] = []     # (bundle addr, insn)
+        self.bundles: dict[int, ia64.Bundle] = {}
+        self.bad: list[int] = []                           # reserved templates
+        sec = obj.code_section_at(f.addr)
+        start = f.addr & ~15
+        end = min((f.end + 15) & ~15, sec.end & ~15) if sec else start
+        if end > start:
+            data = obj.read(start, end - start)
+            for b in ia64.iter_bundles(data, start):
+                if b.units is None:
+                    self.bad.append(b.addr)
+                    continue
+                self.bundles[b.addr] = b
+                for ins in b.insns:
+                    self.insns.append((b.addr, ins))
+
+
+class Checker:
+    def __init__(self, obj: ElfObject):
+        self.obj = obj
+        self.file = obj.path
+        self.violations: list[Violation] = []
+        self._seen: set[tuple[str, str]] = set()
+        self._views: dict[int, _FuncView] = {}
+
+    # -- helpers --------------------------------------------------------------
+    def add(self, addr: Value | str, rule: str, message: str) -> None:
+        where = addr if isinstance(addr, str) else self.obj.where(addr)
+        key = (where, message)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        self.violations.append(Violation(self.file, where, rule, message))
+
+    def view(self, f: Function) -> _FuncView:
+        v = self._views.get(f.addr)
+        if v is None:
+            v = self._views[f.addr] = _FuncView(self.obj, f)
+        return v
+
+    def bundle(self, addr: int) -> ia64.Bundle | None:
+        sec = self.obj.code_section_at(addr)
+        if sec is None or addr + 16 > sec.end:
+            return None
+        try:
+            return ia64.decode_bundle(self.obj.read(addr, 16), addr)
+        except ia64.DecodeError:
+            return None
+
+    def call_target(self, b: ia64.Bundle, ins: ia64.Insn) -> Value:
+        """Where a br.call/brl.call goes: its relocation in a .o, else its displacement."""
+        r = self.obj.code_reloc(b.addr + ins.slot)
+        if r is not None:
+            if r.type in BRANCH_RELOCS:
+                return r.value
+            return SymRef(f"?{r.type_name}")
+        return ins.fields["target"]
+
+    def name(self, rec: Record) -> str:
+        return catalog.type_name(rec.type)
+
+    # -- the rules ------------------------------------------------------------------
+    def run(self) -> list[Violation]:
+        obj = self.obj
+        recs = obj.records or []
+        for rec in recs:
+            self.check_record(rec)
+        self.check_overlaps(recs)
+        self.check_completeness(recs)
+        self.check_compat(recs)
+        return self.violations
+
+    def check_record(self, rec: Record) -> None:
+        obj = self.obj
+        name = self.name(rec)
+        at = rec.start
+        found = catalog.intrinsic_for(rec.type)
+        intr = found[0] if found else None
+        # (3) record fields
+        if intr is None:
+            self.add(at, "record", f"site has unknown type {rec.type:#x}")
+        elif found[1] is not None:
+            why = _valid_reg(intr, found[1])
+            if why:
+                self.add(at, "record", f"site of {name}: register {found[1]}: {why}")
+        if rec.conv not in catalog.CONV_NAMES:
+            self.add(at, "record", f"site of {name} has unknown convention {rec.conv}")
+        if intr is not None:
+            if rec.nargs != intr.nargs:
+                self.add(at, "record", f"site of {name} records {rec.nargs} arguments, "
+                         f"{intr.name} takes {intr.nargs}")
+            want = 8 if intr.returns else 0
+            if rec.result != want:
+                self.add(at, "record", f"site of {name} records result register {rec.result}, "
+                         f"expected {want}" + ("" if intr.returns else f" ({intr.name} is void)"))
+        if rec.nargs > 8:
+            self.add(at, "record", f"site of {name} records {rec.nargs} arguments (at most 8)")
+        for i, a in enumerate(rec.args):
+            if i < rec.nargs:
+                if rec.conv == catalog.CONV_C and a != 0x80 | i:
+                    self.add(at, "record", f"site of {name}: argument {i} is {_argtext(a)}, "
+                             f"the C convention puts it in out{i}")
+                elif not (a & 0x80 and a & 0x7F < 8) and not 1 <= a <= 31:
+                    self.add(at, "record", f"site of {name}: argument {i} byte {a:#x} is invalid")
+            elif a:
+                self.add(at, "record", f"site of {name}: unused argument byte {i} is {a:#x}, "
+                         f"expected 0")
+        if rec.flags & ~1:
+            self.add(at, "record", f"site of {name}: reserved flag bits set ({rec.flags:#x})")
+        if any(rec.reserved):
+            self.add(at, "record", f"site of {name}: reserved bytes are not zero")
+        if rec.sol > rec.sof or rec.sof > 96:
+            self.add(at, "record", f"site of {name}: impossible frame sol {rec.sol}, "
+                     f"sof {rec.sof}")
+
+        # (1) region
+        f = obj.function_at(rec.start)
+        if rec.start % 16 or rec.end % 16:
+            self.add(at, "region", f"site of {name}: region {obj.where(rec.start)}.."
+                     f"{obj.where(rec.end)} is not made of whole bundles")
+            return
+        if rec.end <= rec.start:
+            self.add(at, "region", f"site of {name}: region is empty (end <= start)")
+            return
+        if f is None:
+            self.add(at, "region", f"site of {name} is not inside any function")
+        else:
+            if rec.end > f.end:
+                self.add(at, "region", f"site of {name}: region runs past the end of {f.name}")
+            if rec.func != f.addr:
+                self.add(at, "record", f"site of {name}: record says func "
+                         f"{obj.describe(rec.func)}, the site is in {f.name}")
+        if intr is not None and rec.nbundles != intr.bundles:
+            self.add(at, "region", f"site of {name}: region is {rec.nbundles} bundle(s), the "
+                     f"catalog reserves {intr.bundles}")
+        if f is None or rec.start != f.addr:
+            prev = self.bundle(rec.start - 16)
+            if prev is None or not prev.ends_group:
+                self.add(at, "region", f"site of {name}: no stop before the region")
+        bundles = []
+        for a in range(rec.start, rec.end, 16):
+            b = self.bundle(a)
+            if b is None:
+                self.add(a, "region", f"site of {name}: bundle does not decode "
+                         f"(reserved template)")
+                return
+            bundles.append(b)
+        if not bundles[-1].ends_group:
+            self.add(bundles[-1].addr, "region", f"site of {name}: no stop after the region")
+        transfer = None
+        for b in bundles:
+            for ins in b.insns:
+                if (transfer is None and b is bundles[0] and ins.op == "br.call"
+                        and rec.conv == catalog.CONV_C):
+                    transfer = (b, ins)
+                    continue
+                if ins.op != "nop":
+                    slot = 2 if ins.unit == "L" else ins.slot
+                    self.add(b.addr, "region", f"site of {name} is not isolated: slot {slot} "
+                             f"holds '{ins.text()}'")
+        if rec.conv == catalog.CONV_C:
+            if transfer is None:
+                self.add(at, "region", f"site of {name}: no br.call in the first bundle "
+                         f"of the region")
+            else:
+                b, ins = transfer
+                if ins.qp:
+                    self.add(b.addr, "region", f"site of {name}: the br.call is predicated "
+                             f"(p{ins.qp})")
+                if ins.fields.get("b1") != 0:
+                    self.add(b.addr, "region", f"site of {name}: the br.call links through "
+                             f"b{ins.fields.get('b1')}, expected b0")
+                tgt = self.call_target(b, ins)
+                if tgt != rec.target:
+                    self.add(b.addr, "region", f"site of {name} calls {obj.describe(tgt)}, "
+                             f"the record says {obj.describe(rec.target)}")
+            # (2) frame
+            if f is not None:
+                self.check_frame(rec, f, name, intr)
+
+    def check_frame(self, rec: Record, f: Function, name: str,
+                    intr: catalog.Intrinsic | None) -> None:
+        v = self.view(f)
+        for a in v.bad:
+            self.add(a, "frame", f"bundle in {f.name} does not decode (reserved template)")
+        before = [(a, i) for a, i in v.insns if a < rec.start]
+        alloc = next(((a, i) for a, i in before if i.op == "alloc"), None)
+        if alloc is None:
+            self.add(rec.start, "frame", f"site of {name}: {f.name} has no alloc before the site")
+            return
+        aaddr, al = alloc
+        sol, sof, r_pfs = al.fields["sol"], al.fields["sof"], al.fields["r1"]
+        need = intr.nargs if intr else rec.nargs
+        if sof - sol < need:
+            self.add(aaddr, "frame", f"alloc of {f.name} reserves {sof - sol} output register(s), "
+                     f"site of {name} at {self.obj.where(rec.start)} needs {need}")
+        if (rec.sol, rec.sof) != (sol, sof):
+            self.add(rec.start, "record", f"site of {name} records sol {rec.sol}, sof {rec.sof}; "
+                     f"the alloc of {f.name} has sol {sol}, sof {sof}")
+        locals_ = range(32, 32 + sol)
+        if r_pfs not in locals_:
+            self.add(aaddr, "frame", f"{f.name} keeps ar.pfs in r{r_pfs}, not in a local "
+                     f"(r32..r{31 + sol}); the callee may overwrite it")
+        # b0 save
+        save = None
+        for n, (a, i) in enumerate(before):
+            if i.op == "mov.from.br" and i.fields.get("b2") == 0:
+                save = (n, a, i.fields["r1"])
+        b0_reg: int | None = None
+        if save is None:
+            self.add(rec.start, "frame", f"site of {name}: {f.name} does not save b0 before "
+                     f"the site")
+        else:
+            n, a, x = save
+            if x in locals_:
+                b0_reg = x
+            elif any(i.op == "st8" and i.fields.get("r2") == x for _, i in before[n + 1:]):
+                b0_reg = -1     # spilled to memory through a scratch register
+            else:
+                self.add(a, "frame", f"{f.name} saves b0 in r{x}, which the callee of {name} "
+                         f"may overwrite")
+        # restores before every br.ret
+        for n, (a, i) in enumerate(v.insns):
+            if i.op != "br.ret":
+                continue
+            b0_src = pfs_src = None
+            for _, j in reversed(v.insns[:n]):
+                if j.op in ("br.call", "br.call.ind", "brl.call"):
+                    break
+                if b0_src is None and j.op == "mov.to.br" and j.fields.get("b1") == 0:
+                    b0_src = j.fields["r2"]
+                if pfs_src is None and j.op == "mov.to.ar" and j.fields.get("ar") == AR_PFS:
+                    pfs_src = j.fields.get("r2", -1)
+            if b0_src is None:
+                self.add(a, "frame", f"{f.name} does not restore b0 before this br.ret "
+                         f"(site of {name} at {self.obj.where(rec.start)})")
+            elif b0_reg is not None and b0_reg >= 0 and b0_src != b0_reg:
+                self.add(a, "frame", f"{f.name} restores b0 from r{b0_src} before this br.ret, "
+                         f"but saved it in r{b0_reg}")
+            if pfs_src is None:
+                self.add(a, "frame", f"{f.name} does not restore ar.pfs before this br.ret "
+                         f"(site of {name} at {self.obj.where(rec.start)})")
+            elif pfs_src != r_pfs:
+                src = f"r{pfs_src}" if pfs_src >= 0 else "an immediate"
+                self.add(a, "frame", f"{f.name} restores ar.pfs from {src} before this br.ret, "
+                         f"but its alloc saved it in r{r_pfs}")
+        # gp after the site (only without -mconstant-gp)
+        if not self.obj.constant_gp:
+            after = [i for a, i in v.insns if a >= rec.end]
+            ok = False
+            for i in after:
+                if i.op.startswith("br") or i.op == "alloc":
+                    break
+                if i.fields.get("r1") == GP and (i.op in _GR_WRITERS or i.op.startswith("mov.from.")):
+                    ok = True
+                    break
+            if not ok:
+                self.add(rec.end, "frame", f"site of {name}: gp (r1) is not reloaded after the "
+                         f"site (object not compiled with -mconstant-gp)")
+
+    def check_overlaps(self, recs: list[Record]) -> None:
+        order = sorted(recs, key=lambda r: (r.start, r.end, r.index))
+        last: Record | None = None
+        for r in order:
+            if last is not None and r.start < last.end:
+                self.add(r.start, "completeness",
+                         f"site of {self.name(r)} (record {r.index}) overlaps the site of "
+                         f"{self.name(last)} (record {last.index}) at {self.obj.where(last.start)}")
+            if last is None or r.end > last.end:
+                last = r
+
+    def check_completeness(self, recs: list[Record]) -> None:
+        obj = self.obj
+        targets: set[Value] = {r.target for r in recs}
+        impl_names = {IMPL_PREFIX + i.name: i for i in catalog.INTRINSICS}
+        for fn in obj.functions:
+            if fn.name in impl_names:
+                targets.add(fn.addr)
+        regions = sorted((r.start, r.end) for r in recs)
+        starts = [s for s, _ in regions]
+
+        def covered(addr: int) -> bool:
+            import bisect
+            i = bisect.bisect_right(starts, addr) - 1
+            while i >= 0:
+                s, e = regions[i]
+                if s <= addr < e:
+                    return True
+                if addr - s > 64 * 16:
+                    break
+                i -= 1
+            return False
+
+        def is_target(t: Value) -> bool:
+            if t in targets:
+                return True
+            return isinstance(t, SymRef) and t.addend == 0 and t.name in impl_names
+
+        for b in self._calls():
+            for ins in b.insns:
+                if ins.op not in ("br.call", "brl.call"):
+                    continue
+                t = self.call_target(b, ins)
+                if is_target(t) and not covered(b.addr):
+                    self.add(b.addr, "completeness", f"call of {obj.describe(t)} is not inside "
+                             f"any recorded site")
+
+    def _calls(self):
+        """Bundles holding an IP-relative br.call or a brl.call (fast pre-filter)."""
+        obj = self.obj
+        b_slots, mlx, mask = _B_SLOTS, _MLX, _MASK41
+        for sec in obj.code_sections:
+            data = obj.read(sec.addr, sec.size - sec.size % 16)
+            mv = memoryview(data)
+            from_bytes = int.from_bytes
+            base = sec.addr
+            for off in range(0, len(data), 16):
+                v = from_bytes(mv[off:off + 16], "little")
+                t = v & 0x1F
+                hit = False
+                slots = b_slots.get(t)
+                if slots is not None:
+                    for s in slots:
+                        if ((v >> (5 + 41 * s)) & mask) >> 37 == 5:
+                            hit = True
+                            break
+                elif t in mlx and (v >> 87) >> 37 == 0xD:
+                    hit = True
+                if hit:
+                    try:
+                        yield ia64.decode_bundle(mv[off:off + 16].tobytes(), base + off)
+                    except ia64.DecodeError:  # pragma: no cover - filtered above
+                        continue
+
+    def check_compat(self, recs: list[Record]) -> None:
+        obj = self.obj
+        if obj.compat is None:
+            return
+        have = Counter((c.start, c.end, c.type) for c in obj.compat)
+        for r in recs:
+            k = (r.start, r.end, r.type)
+            if have[k] > 0:
+                have[k] -= 1
+            else:
+                self.add(r.start, "compat", f"site of {self.name(r)} has no matching "
+                         f"{catalog.COMPAT_SECTION} record")
+        for c in obj.compat:
+            k = (c.start, c.end, c.type)
+            if have[k] > 0:
+                have[k] -= 1
+                at = c.start if isinstance(c.start, int) else f"{catalog.COMPAT_SECTION}+{c.section_offset:#x}"
+                self.add(at, "compat", f"{catalog.COMPAT_SECTION} record {c.index} "
+                         f"({catalog.type_name(c.type)}) matches no {catalog.SECTION} record")
+
+
+def _argtext(a: int) -> str:
+    if a & 0x80:
+        return f"out{a & 0x7F}"
+    if a:
+        return f"r{a}"
+    return "0"
+
+
+# ---------------------------------------------------------------------------
+# API
+
+
+def check_object(obj: ElfObject) -> Report:
+    rep = Report(obj.path, obj.kind, has_section=obj.records is not None)
+    rep.records = list(obj.records or [])
+    rep.by_type = Counter(catalog.type_name(r.type) for r in rep.records)
+    funcs = set()
+    for r in rep.records:
+        f = obj.function_at(r.start)
+        if f is not None:
+            funcs.add(f.name)
+    rep.functions = sorted(funcs)
+    rep.violations = Checker(obj).run()
+    return rep
+
+
+def check_file(path: str, *, require_records: bool = False) -> Report:
+    """Read and check one file; raises ObjectError if it cannot be read."""
+    return check_object(open_object(path, require_records=require_records))
+
+
+def violations_of(path: str) -> list[str]:
+    """The contract violations of one object, one line each (raises ObjectError)."""
+    return [str(v) for v in check_file(path).violations]
+
+
+# ---------------------------------------------------------------------------
+# CLI
+
+
+def _table(reports: list[Report]) -> str:
+    rows = [("FILE", "TYPE", "SITES", "FUNCS", "VIOLATIONS", "SITES BY TYPE")]
+    for r in reports:
+        if r.error is not None:
+            rows.append((r.file, "-", "-", "-", "-", "unreadable"))
+            continue
+        by = ", ".join(f"{k} {v}" for k, v in sorted(r.by_type.items())) or "-"
+        rows.append((r.file, r.kind, str(len(r.records)), str(len(r.functions)),
+                     str(len(r.violations)), by))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    out = []
+    for row in rows:
+        cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1])]
+        cells += [row[i].rjust(widths[i]) for i in (2, 3, 4)]
+        out.append("  ".join(cells + [row[5]]).rstrip())
+    return "\n".join(out)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=PROG,
+        description="Check pvcc paravirt call sites in IA-64 objects (.o, .ko, vmlinux).",
+        epilog="Exit status: 0 all sites hold the contract, 1 violations (or a failed patch), "
+               "2 unreadable input or usage error.")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="machine-readable report on stdout")
+    p.add_argument("--require-sites", action="store_true",
+                   help=f"a file without a {catalog.SECTION} section is an error")
+    p.add_argument("--patch", choices=["native"],
+                   help="write a copy with every site replaced by its native code (needs -o)")
+    p.add_argument("-o", "--output", metavar="OUT", help="output file for --patch")
+    p.add_argument("-q", "--quiet", action="store_true", help="no table, only diagnostics")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = _parser()
+    args = p.parse_args(argv)
+    try:
+        if args.patch:
+            return _main_patch(p, args)
+        return _main_check(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 1
+
+
+def _err(msg: str) -> None:
+    print(f"{PROG}: error: {msg}", file=sys.stderr)
+
+
+def _main_check(args) -> int:
+    reports: list[Report] = []
+    status = 0
+    for path in args.files:
+        try:
+            rep = check_file(path, require_records=args.require_sites)
+        except ObjectError as e:
+            _err(str(e))
+            reports.append(Report(path, error=str(e)))
+            status = 2
+            continue
+        reports.append(rep)
+        if rep.violations:
+            status = max(status, 1)
+            if not args.json:
+                for v in rep.violations:
+                    print(v, file=sys.stderr)
+    if args.json:
+        doc = {
+            "version": 1,
+            "ok": status == 0,
+            "objects": [r.as_json() for r in reports],
+            "summary": {
+                "objects": len(reports),
+                "sites": sum(len(r.records) for r in reports),
+                "violations": sum(len(r.violations) for r in reports),
+                "errors": sum(1 for r in reports if r.error is not None),
+            },
+        }
+        json.dump(doc, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif not args.quiet:
+        print(_table(reports))
+    return status
+
+
+def _main_patch(p: argparse.ArgumentParser, args) -> int:
+    from . import patch
+
+    if not args.output:
+        p.error("--patch needs -o OUT")
+    if len(args.files) != 1:
+        p.error("--patch takes exactly one FILE")
+    path = args.files[0]
+    if os.path.abspath(args.output) == os.path.abspath(path):
+        p.error("-o OUT must not be the input file")
+    try:
+        rep = check_file(path, require_records=True)
+    except ObjectError as e:
+        _err(str(e))
+        return 2
+    if rep.violations:
+        for v in rep.violations:
+            print(v, file=sys.stderr)
+        _err(f"{path}: not patched: {len(rep.violations)} violation(s)")
+        return 1
+    try:
+        done = patch.patch_native(path, args.output)
+    except ObjectError as e:
+        _err(str(e))
+        return 2
+    except patch.PatchError as e:
+        _err(str(e))
+        return 1
+    if args.json:
+        json.dump({"version": 1, "file": path, "output": args.output,
+                   "patched": [s.as_json() for s in done]}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif not args.quiet:
+        print(f"{args.output}: {len(done)} site(s) patched with native code")
+        for s in done:
+            print(f"  {s.where}: {s.name}: " + " ; ".join(s.text))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
