@@ -243,9 +243,8 @@ def _return_problems(fn: Function, pfs: int) -> list[str]:
     for addr, s in fn.insns():
         seen_b0 |= s == f"mov b0=r{b0_home}"
         seen_pfs |= bool(re.match(rf"^mov(\.i)? ar\.pfs=r{pfs}$", s))
-        if s.startswith("br.ret"):
-            if not (seen_b0 and seen_pfs):
-                problems.append(f"br.ret at {addr:#x} without restoring b0 and ar.pfs")
+        if s.startswith("br.ret") and not (seen_b0 and seen_pfs):
+            problems.append(f"br.ret at {addr:#x} without restoring b0 and ar.pfs")
     return problems
 
 
