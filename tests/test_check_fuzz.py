@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from pvcc.check import check_object  # noqa: E402
-from pvcc.objects import ObjectError, load_object  # noqa: E402
+from pvcc.check import check_object
+from pvcc.objects import ObjectError, load_object
 
 ASM_DIR = Path(__file__).parent / "data" / "asm"
 AS = shutil.which("ia64-linux-gnu-as")
@@ -65,7 +65,7 @@ def interesting_offsets(data: bytes) -> list[int]:
     import struct
     shoff = struct.unpack_from("<Q", data, 0x28)[0]
     shnum = struct.unpack_from("<H", data, 0x3C)[0]
-    offs = list(range(0, 64))
+    offs = list(range(64))
     offs += list(range(shoff, min(len(data), shoff + 64 * shnum)))
     for i in range(shnum):
         off, size = struct.unpack_from("<QQ", data, shoff + 64 * i + 24)
