@@ -24,6 +24,7 @@ object file alone:
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import os
 import sys
@@ -116,25 +117,40 @@ def _valid_reg(intr: catalog.Intrinsic, reg: int) -> str | None:
 
 
 class _FuncView:
-    """The decoded instructions of one function, in address order."""
+    """The decoded instructions of one function, in address order, with an index."""
 
     def __init__(self, obj: ElfObject, f: Function):
         self.f = f
         self.insns: list[tuple[int, ia64.Insn]] = []     # (bundle addr, insn)
-        self.bundles: dict[int, ia64.Bundle] = {}
         self.bad: list[int] = []                           # reserved templates
         sec = obj.code_section_at(f.addr)
         start = f.addr & ~15
         end = min((f.end + 15) & ~15, sec.end & ~15) if sec else start
         if end > start:
-            data = obj.read(start, end - start)
-            for b in ia64.iter_bundles(data, start):
+            for b in ia64.iter_bundles(obj.read(start, end - start), start):
                 if b.units is None:
                     self.bad.append(b.addr)
                     continue
-                self.bundles[b.addr] = b
                 for ins in b.insns:
                     self.insns.append((b.addr, ins))
+        self.addrs = [a for a, _ in self.insns]
+        self.allocs = [n for n, (_, i) in enumerate(self.insns) if i.op == "alloc"]
+        self.b0_saves = [n for n, (_, i) in enumerate(self.insns)
+                         if i.op == "mov.from.br" and i.fields.get("b2") == 0]
+        # For every br.ret: the sources of the last b0 and ar.pfs writes before it
+        # (after the last call), None when there is none.
+        self.rets: list[tuple[int, int | None, int | None]] = []
+        b0_src = pfs_src = None
+        for a, i in self.insns:
+            op = i.op
+            if op in ("br.call", "br.call.ind", "brl.call"):
+                b0_src = pfs_src = None
+            elif op == "mov.to.br" and i.fields.get("b1") == 0:
+                b0_src = i.fields["r2"]
+            elif op == "mov.to.ar" and i.fields.get("ar") == AR_PFS:
+                pfs_src = i.fields.get("r2", -1)
+            elif op == "br.ret":
+                self.rets.append((a, b0_src, pfs_src))
 
 
 class Checker:
@@ -144,6 +160,7 @@ class Checker:
         self.violations: list[Violation] = []
         self._seen: set[tuple[str, str]] = set()
         self._views: dict[int, _FuncView] = {}
+        self._rets_done: set[tuple[int, int | None, int]] = set()
 
     # -- helpers --------------------------------------------------------------
     def add(self, addr: Value | str, rule: str, message: str) -> None:
@@ -305,12 +322,12 @@ class Checker:
         v = self.view(f)
         for a in v.bad:
             self.add(a, "frame", f"bundle in {f.name} does not decode (reserved template)")
-        before = [(a, i) for a, i in v.insns if a < rec.start]
-        alloc = next(((a, i) for a, i in before if i.op == "alloc"), None)
+        n_before = bisect.bisect_left(v.addrs, rec.start)
+        alloc = next((n for n in v.allocs if n < n_before), None)
         if alloc is None:
             self.add(rec.start, "frame", f"site of {name}: {f.name} has no alloc before the site")
             return
-        aaddr, al = alloc
+        aaddr, al = v.insns[alloc]
         sol, sof, r_pfs = al.fields["sol"], al.fields["sof"], al.fields["r1"]
         need = intr.nargs if intr else rec.nargs
         if sof - sol < need:
@@ -323,57 +340,50 @@ class Checker:
         if r_pfs not in locals_:
             self.add(aaddr, "frame", f"{f.name} keeps ar.pfs in r{r_pfs}, not in a local "
                      f"(r32..r{31 + sol}); the callee may overwrite it")
-        # b0 save
-        save = None
-        for n, (a, i) in enumerate(before):
-            if i.op == "mov.from.br" and i.fields.get("b2") == 0:
-                save = (n, a, i.fields["r1"])
+        # b0 save: the last `mov rX=b0` before the site
+        saves = [n for n in v.b0_saves if n < n_before]
         b0_reg: int | None = None
-        if save is None:
+        if not saves:
             self.add(rec.start, "frame", f"site of {name}: {f.name} does not save b0 before "
                      f"the site")
         else:
-            n, a, x = save
+            n = saves[-1]
+            a, x = v.insns[n][0], v.insns[n][1].fields["r1"]
             if x in locals_:
                 b0_reg = x
-            elif any(i.op == "st8" and i.fields.get("r2") == x for _, i in before[n + 1:]):
+            elif any(i.op == "st8" and i.fields.get("r2") == x
+                     for _, i in v.insns[n + 1:n_before]):
                 b0_reg = -1     # spilled to memory through a scratch register
             else:
                 self.add(a, "frame", f"{f.name} saves b0 in r{x}, which the callee of {name} "
                          f"may overwrite")
-        # restores before every br.ret
-        for n, (a, i) in enumerate(v.insns):
-            if i.op != "br.ret":
-                continue
-            b0_src = pfs_src = None
-            for _, j in reversed(v.insns[:n]):
-                if j.op in ("br.call", "br.call.ind", "brl.call"):
-                    break
-                if b0_src is None and j.op == "mov.to.br" and j.fields.get("b1") == 0:
-                    b0_src = j.fields["r2"]
-                if pfs_src is None and j.op == "mov.to.ar" and j.fields.get("ar") == AR_PFS:
-                    pfs_src = j.fields.get("r2", -1)
-            if b0_src is None:
-                self.add(a, "frame", f"{f.name} does not restore b0 before this br.ret "
-                         f"(site of {name} at {self.obj.where(rec.start)})")
-            elif b0_reg is not None and b0_reg >= 0 and b0_src != b0_reg:
-                self.add(a, "frame", f"{f.name} restores b0 from r{b0_src} before this br.ret, "
-                         f"but saved it in r{b0_reg}")
-            if pfs_src is None:
-                self.add(a, "frame", f"{f.name} does not restore ar.pfs before this br.ret "
-                         f"(site of {name} at {self.obj.where(rec.start)})")
-            elif pfs_src != r_pfs:
-                src = f"r{pfs_src}" if pfs_src >= 0 else "an immediate"
-                self.add(a, "frame", f"{f.name} restores ar.pfs from {src} before this br.ret, "
-                         f"but its alloc saved it in r{r_pfs}")
-        # gp after the site (only without -mconstant-gp)
+        # restores before every br.ret (once per function and frame layout)
+        key = (f.addr, b0_reg, r_pfs)
+        if key not in self._rets_done:
+            self._rets_done.add(key)
+            site = f"site of {name} at {self.obj.where(rec.start)}"
+            for a, b0_src, pfs_src in v.rets:
+                if b0_src is None:
+                    self.add(a, "frame", f"{f.name} does not restore b0 before this br.ret "
+                             f"({site})")
+                elif b0_reg is not None and b0_reg >= 0 and b0_src != b0_reg:
+                    self.add(a, "frame", f"{f.name} restores b0 from r{b0_src} before this "
+                             f"br.ret, but saved it in r{b0_reg}")
+                if pfs_src is None:
+                    self.add(a, "frame", f"{f.name} does not restore ar.pfs before this br.ret "
+                             f"({site})")
+                elif pfs_src != r_pfs:
+                    src = f"r{pfs_src}" if pfs_src >= 0 else "an immediate"
+                    self.add(a, "frame", f"{f.name} restores ar.pfs from {src} before this "
+                             f"br.ret, but its alloc saved it in r{r_pfs}")
+        # gp after the site (only without -mconstant-gp): reloaded before the next branch
         if not self.obj.constant_gp:
-            after = [i for a, i in v.insns if a >= rec.end]
             ok = False
-            for i in after:
-                if i.op.startswith("br") or i.op == "alloc":
+            for _, i in v.insns[bisect.bisect_left(v.addrs, rec.end):]:
+                if i.op.startswith(("br.", "brl.")) or i.op == "alloc":
                     break
-                if i.fields.get("r1") == GP and (i.op in _GR_WRITERS or i.op.startswith("mov.from.")):
+                if i.fields.get("r1") == GP and (i.op in _GR_WRITERS
+                                                 or i.op.startswith("mov.from.")):
                     ok = True
                     break
             if not ok:
@@ -402,7 +412,6 @@ class Checker:
         starts = [s for s, _ in regions]
 
         def covered(addr: int) -> bool:
-            import bisect
             i = bisect.bisect_right(starts, addr) - 1
             while i >= 0:
                 s, e = regions[i]

@@ -351,13 +351,10 @@ class ElfObject:
         if not isinstance(addr, int):
             return None
         i = bisect.bisect_right(self._func_starts, addr) - 1
-        while i >= 0:
-            f = self.functions[i]
+        for j in range(i, max(i - 8, -1), -1):     # a few back: nested or aliased symbols
+            f = self.functions[j]
             if f.addr <= addr < f.end:
                 return f
-            if f.addr < addr - (1 << 24):
-                break
-            i -= 1
         return None
 
     def read(self, addr: int, n: int) -> bytes:
