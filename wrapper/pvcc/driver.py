@@ -48,12 +48,13 @@ a signal pvcc re-raises that signal on itself.
 
 Environment (pvcc reads nothing else, and passes everything on):
 
-    PVCC_GCC=PATH        the compiler for plain ``pvcc`` (and for the symlink form)
+    PVCC_GCC=...         the compiler for plain ``pvcc`` and the symlink form: a path,
+                         a name on PATH, or the major version of a provisioned GCC
     PVCC_DISABLE=1       kill switch: exec the compiler with the arguments untouched
     PVCC_PLUGIN_ARGS=..  space-separated ``key[=value]`` words for the plugin
     PVCC_CHECK=0         skip the post-compile check (then pvcc always execs)
     PVCC_VERBOSE=1       say on stderr what pvcc does
-    PVCC_CACHE_DIR=DIR   cache of compilers and built plugins (~/.cache/pvcc)
+    PVCC_CACHE_DIR=DIR   cache of compilers and built plugins (${XDG_CACHE_HOME:-~/.cache}/pvcc)
     PVCC_HOSTCXX=CXX     host C++ compiler that builds the plugin (g++)
 
 pvcc sets ``PVCC_RECURSION_GUARD`` in the compiler's environment (the real
@@ -147,23 +148,8 @@ def _which(name, skip_dirs=()):
 
 def _default_compiler():
     """The compiler for plain ``pvcc``: pvcc.toolchain.find_compiler()."""
-    try:
-        from pvcc.toolchain import ToolchainError, find_compiler
-    except ImportError:
-        # TODO: drop once pvcc/toolchain.py lands: its find_compiler does this.
-        cc = os.environ.get("PVCC_GCC")
-        if cc:
-            return _which(cc) or cc
-        cache = os.environ.get("PVCC_CACHE_DIR") or os.path.join(
-            os.path.expanduser("~"), ".cache", "pvcc"
-        )
-        cand = os.path.join(cache, "gcc-12", "bin", "ia64-linux-gnu-gcc")
-        if _is_exe(cand):
-            return cand
-        found = _which("ia64-linux-gnu-gcc")
-        if found:
-            return found
-        raise LookupError("no IA-64 compiler found (set PVCC_GCC or provision one)") from None
+    from pvcc.toolchain import ToolchainError, find_compiler
+
     try:
         return find_compiler()
     except ToolchainError as e:
@@ -411,8 +397,11 @@ def _die_by_signal(sig):
 
     sys.stdout.flush()
     sys.stderr.flush()
-    signal.signal(sig, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, [sig])
+    try:  # SIGKILL and SIGSTOP can be neither caught nor blocked
+        signal.signal(sig, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [sig])
+    except (OSError, ValueError):
+        pass
     os.kill(os.getpid(), sig)
     return 128 + sig  # only when the signal did not kill us
 
@@ -471,7 +460,8 @@ def _check_outputs(path, outs, s):
                 tmpdir = tempfile.mkdtemp(prefix="pvcc-check-")
                 target = os.path.join(tmpdir, os.path.basename(out) + ".o")
                 cmd = [path, *s.asm_flags, "-c", "-x", "assembler", out, "-o", target]
-                _verbose("assemble " + _quote(cmd))
+                if _is_verbose():
+                    _verbose("assemble " + _quote(cmd))
                 import subprocess
 
                 rc = subprocess.run(cmd, stdout=2, close_fds=False, check=False).returncode
@@ -481,8 +471,8 @@ def _check_outputs(path, outs, s):
                     problems = [p.replace(target, out) for p in violations_of(target)]
             else:
                 problems = violations_of(out)
-        except ObjectError as e:
-            problems = [f"pvcc: error: {out}: {e}"]
+        except ObjectError as e:  # its message is one line naming the file
+            problems = [f"pvcc: error: {e}".replace(target, out)]
         finally:
             if tmpdir is not None:
                 import shutil

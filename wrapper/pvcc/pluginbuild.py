@@ -7,7 +7,7 @@ source and builds ``pvcc.so`` the first time a compiler needs it:
 
     <cache>/plugins/<key>/pvcc.so
 
-``<cache>`` is ``$PVCC_CACHE_DIR`` or ``~/.cache/pvcc``.  ``<key>`` hashes
+``<cache>`` is ``$PVCC_CACHE_DIR`` or ``${XDG_CACHE_HOME:-~/.cache}/pvcc``.  ``<key>`` hashes
 the compiler's identity (realpath and stat of the driver and of the ``cc1``
 binaries beside it, its ``-dumpfullversion``, ``-dumpmachine`` and ``-v``
 output, its ``plugin-version.h``), the plugin sources' contents and the build
@@ -77,9 +77,15 @@ def include_dir() -> str:
 
 
 def cache_dir() -> str:
-    return os.environ.get("PVCC_CACHE_DIR") or os.path.join(
-        os.path.expanduser("~"), ".cache", "pvcc"
-    )
+    """The cache root, by pvcc.toolchain.cache_dir()'s rule (kept free of
+    pathlib here): ``$PVCC_CACHE_DIR`` or ``${XDG_CACHE_HOME:-~/.cache}/pvcc``."""
+    env = os.environ.get("PVCC_CACHE_DIR")
+    if env:
+        return os.path.abspath(os.path.expanduser(env))
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if not xdg or not os.path.isabs(xdg):
+        xdg = os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(xdg, "pvcc")
 
 
 # --------------------------------------------------------------------------
