@@ -19,7 +19,7 @@ import pytest
 
 from pvcc import catalog, ia64
 from pvcc.check import check_file, main, violations_of
-from pvcc.objects import ObjectError
+from pvcc.objects import ObjectError, open_object
 
 ASM_DIR = Path(__file__).parent / "data" / "asm"
 AS = shutil.which("ia64-linux-gnu-as")
@@ -557,3 +557,126 @@ def test_console_script_if_installed(good):
         pytest.skip("pvcc-check console script not installed")
     r = subprocess.run([exe, str(good)], check=False, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+# -- real objects from the plugin (the conftest fixtures provide GCC and the plugin) ----------
+
+EVERY_C = """
+#include <pvcc/paravirt.h>
+
+unsigned long every(unsigned long a, unsigned long b)
+{
+	unsigned long s = 0;
+
+	paravirt_fc(a);
+	s += paravirt_thash(a);
+	s += paravirt_get_cpuid((int)b);
+	s += paravirt_get_pmd((int)b);
+	paravirt_ptcga(a, b);
+	s += paravirt_get_rr(a);
+	paravirt_set_rr(a, b);
+	paravirt_set_rr0_to_rr4(a, b, s, a + b, a - b);
+	paravirt_ssm_i();
+	paravirt_rsm_i();
+	s += paravirt_get_psr_i();
+	paravirt_intrin_local_irq_restore(s & 1);
+	s += paravirt_getreg(3116);
+	paravirt_setreg(4162, s);
+	return s;
+}
+
+unsigned long leaf(int i)
+{
+	return paravirt_get_cpuid(i) + 1;
+}
+
+extern void other(unsigned long);
+
+void twice(unsigned long x)
+{
+	other(x);
+	paravirt_ssm_i();
+	other(paravirt_get_psr_i());
+}
+"""
+
+
+def compile_c(gcc: str, plugin_so: str, include_dir: str, tmp_path: Path, *opts: str,
+              name: str = "every", source: str = EVERY_C) -> Path:
+    src = tmp_path / f"{name}.c"
+    src.write_text(source)
+    out = tmp_path / f"{name}{''.join(opts).replace('=', '_')}.o"
+    subprocess.run([gcc, f"-fplugin={plugin_so}", "-I", include_dir, *opts, "-c", str(src),
+                    "-o", str(out)], check=True, capture_output=True, text=True)
+    return out
+
+
+@pytest.fixture(scope="module")
+def real(gcc, plugin_so, include_dir, tmp_path_factory) -> Path:
+    return compile_c(gcc, plugin_so, include_dir, tmp_path_factory.mktemp("real"), "-O2",
+                     "-mconstant-gp", "-fplugin-arg-pvcc-compat-bundles")
+
+
+@pytest.mark.parametrize("opts", [
+    ("-O0",), ("-O2",), ("-O2", "-mconstant-gp"), ("-Os", "-mconstant-gp"),
+    ("-O3", "-fplugin-arg-pvcc-compat-bundles"),
+])
+def test_real_objects_pass(gcc, plugin_so, include_dir, tmp_path, opts):
+    obj = compile_c(gcc, plugin_so, include_dir, tmp_path, *opts)
+    rep = check_file(str(obj))
+    assert [str(v) for v in rep.violations] == []
+    assert len(rep.records) == 17
+    assert rep.functions == ["every", "leaf", "twice"]
+    assert rep.by_type["get_cpuid"] == 2 and rep.by_type["setreg(4162)"] == 1
+
+
+def real_site(path: Path, type_id: int):
+    obj = open_object(str(path))
+    rec = next(r for r in obj.records if r.type == type_id)
+    text = obj.code_section_at(rec.start)
+    return obj, rec, rec.start - text.addr
+
+
+def test_real_object_not_isolated(tmp_path, real):
+    obj, rec, off = real_site(real, 3)
+    ed = Editor(real)
+    first = ia64.decode_bundle(obj.read(obj.functions[0].addr, 16))
+    prologue = first.insns[1]            # every+0x0 slot 1: the I-unit `mov rX=b0`
+    assert prologue.op == "mov.from.br"
+    bad = ed.slot(off, 1, lambda _: prologue.raw).write(tmp_path / "x.o")
+    assert violations_of(str(bad)) == [
+        f"{bad}: {obj.where(rec.start)}: error: site of get_cpuid is not isolated: slot 1 "
+        f"holds '{prologue.text()}'"]
+
+
+def test_real_object_alloc_too_small(tmp_path, real):
+    obj, rec, _ = real_site(real, 3)
+    f = obj.function_at(rec.start)
+    text = obj.code_section_at(f.addr)
+    ed = Editor(real)
+    alloc = ia64.decode_bundle(obj.read(f.addr, 16)).insns[0]
+    assert alloc.op == "alloc"
+    sol = alloc.fields["sol"]
+    bad = ed.slot(f.addr - text.addr, 0, lambda r: set_sof(r, sol)).write(tmp_path / "x.o")
+    v = violations_of(str(bad))
+    assert f"{bad}: {f.name}+0x0: error: alloc of {f.name} reserves 0 output register(s), " \
+           f"site of fc at {f.name}+0x10 needs 1" in v, v
+
+
+def test_real_object_lost_record(tmp_path, real):
+    # make the get_cpuid record describe the thash site: the cpuid call is then uncovered
+    obj, rec, _ = real_site(real, 3)
+    thash = next(r for r in obj.records if r.type == 2)
+    ed = Editor(real)
+    rel = rela_entries(bytes(ed.data), catalog.SECTION)
+    base = rec.index * catalog.RECORD_SIZE
+    text = obj.code_section_at(rec.start)
+    for i, r in enumerate(rel):
+        if r["offset"] in (base, base + 8):
+            ed.rela(catalog.SECTION, i,
+                    addend=thash.start - text.addr + (16 if r["offset"] == base + 8 else 0))
+    bad = ed.write(tmp_path / "x.o")
+    v = violations_of(str(bad))
+    assert (f"{bad}: {obj.where(rec.start)}: error: call of paravirt_get_cpuid is not inside any "
+            f"recorded site") in v, v
+    assert any("overlaps the site of thash" in x for x in v), v
