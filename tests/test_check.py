@@ -645,8 +645,8 @@ def test_real_object_not_isolated(tmp_path, real):
     assert prologue.op == "mov.from.br"
     bad = ed.slot(off, 1, lambda _: prologue.raw).write(tmp_path / "x.o")
     assert violations_of(str(bad)) == [
-        f"{bad}: {obj.where(rec.start)}: error: site of get_cpuid is not isolated: slot 1 "
-        f"holds '{prologue.text()}'"]
+        (f"{bad}: {obj.where(rec.start)}: error: site of get_cpuid is not isolated: slot 1 "
+        f"holds '{prologue.text()}'")]
 
 
 def test_real_object_alloc_too_small(tmp_path, real):
