@@ -1,0 +1,109 @@
+"""Helpers for the IA-64 unit tests: run GNU as/objdump for ia64 and parse the output."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+AS = "ia64-linux-gnu-as"
+OBJDUMP = "ia64-linux-gnu-objdump"
+
+# "   c:\t00 00 04 00       \t            nop.i 0x0;;"
+_LINE = re.compile(r"^\s*([0-9a-f]+):\t(?:[0-9a-f]{2} )+\s*\t(.*)$")
+_TEMPLATE = re.compile(r"^\[(?:[A-Z]{3}|-.-)\]")
+_TARGET = re.compile(r"([=\s,])([0-9a-f]+) <[^>]*>")
+_PRED = re.compile(r"\(p0*(\d+)\)")
+
+
+def normalize(text: str) -> str:
+    """objdump text -> the spelling Insn.text() uses: "(p6)", branch targets as 0x..."""
+    text = _TARGET.sub(lambda m: f"{m.group(1)}{int(m.group(2), 16):#x}", text)
+    text = _PRED.sub(lambda m: f"(p{m.group(1)})", text)
+    return " ".join(text.split())
+
+
+class Binutils:
+    """ia64 GNU as + objdump in a scratch directory."""
+
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.count = 0
+
+    def _path(self, suffix: str) -> Path:
+        self.count += 1
+        return self.workdir / f"t{self.count}{suffix}"
+
+    def assemble(self, source: str) -> Path:
+        """Assemble with ``-x`` (explicit stops, like gcc); return the object path."""
+        src, obj = self._path(".s"), self._path(".o")
+        src.write_text(source)
+        res = subprocess.run([AS, "-x", "-o", str(obj), str(src)], capture_output=True,
+                             text=True, check=False)
+        if res.returncode != 0:
+            raise AssertionError(f"{AS} failed:\n{res.stderr}\n--- source ---\n{source}")
+        return obj
+
+    @staticmethod
+    def section(obj: Path, name: str = ".text") -> bytes:
+        from elftools.elf.elffile import ELFFile
+
+        return ELFFile(io.BytesIO(obj.read_bytes())).get_section_by_name(name).data()
+
+    @staticmethod
+    def symbols(obj: Path) -> dict[str, int]:
+        from elftools.elf.elffile import ELFFile
+
+        elf = ELFFile(io.BytesIO(obj.read_bytes()))
+        return {s.name: s["st_value"] for s in elf.get_section_by_name(".symtab").iter_symbols()
+                if s.name}
+
+    @staticmethod
+    def _parse(out: str) -> list[tuple[int, str]]:
+        """(bundle address, normalized text) per instruction, in order."""
+        insns = []
+        for line in out.splitlines():
+            m = _LINE.match(line)
+            if not m:
+                continue
+            text = _TEMPLATE.sub("", m.group(2)).strip()
+            if text:  # the second line of an MLX long instruction has bytes only
+                insns.append((int(m.group(1), 16) & ~15, normalize(text)))
+        return insns
+
+    def disassemble_object(self, obj: Path) -> list[tuple[int, str]]:
+        out = subprocess.run([OBJDUMP, "-d", "-z", str(obj)], capture_output=True,
+                             text=True, check=True).stdout
+        return self._parse(out)
+
+    def disassemble(self, data: bytes, vma: int = 0) -> list[tuple[int, str]]:
+        """Disassemble raw bundles; the first byte is at address ``vma``."""
+        raw = self._path(".bin")
+        raw.write_bytes(data)
+        out = subprocess.run([OBJDUMP, "-D", "-z", "-b", "binary", "-m", "ia64-elf64",
+                              f"--adjust-vma={vma:#x}", str(raw)],
+                             capture_output=True, text=True, check=True).stdout
+        return self._parse(out)
+
+
+def _require_tools() -> None:
+    missing = [t for t in (AS, OBJDUMP) if shutil.which(t) is None]
+    if missing:
+        pytest.skip(f"!!! {' and '.join(missing)} not found: IA-64 encodings are NOT verified "
+                    "against GNU binutils (install binutils-ia64-linux-gnu) !!!")
+
+
+@pytest.fixture
+def binutils(tmp_path) -> Binutils:
+    _require_tools()
+    return Binutils(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def module_binutils(tmp_path_factory) -> Binutils:
+    _require_tools()
+    return Binutils(tmp_path_factory.mktemp("ia64"))
