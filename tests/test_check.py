@@ -680,3 +680,185 @@ def test_real_object_lost_record(tmp_path, real):
     assert (f"{bad}: {obj.where(rec.start)}: error: call of paravirt_get_cpuid is not inside any "
             f"recorded site") in v, v
     assert any("overlaps the site of thash" in x for x in v), v
+
+
+# -- --patch native ---------------------------------------------------------------------
+
+def objdump_region(path: Path, start: int, end: int, func: str) -> list[str]:
+    """objdump -d instruction texts of [func+start, func+end), normalized like ia64.Insn.text()."""
+    import re
+    out = subprocess.run([OBJDUMP, "-d", str(path)], check=True, capture_output=True,
+                         text=True).stdout
+    lines, in_func = [], False
+    for line in out.splitlines():
+        m = re.match(r"^[0-9a-f]+ <(.*)>:$", line)
+        if m:
+            in_func = m.group(1) == func
+            base = None
+            continue
+        m = re.match(r"^\s*([0-9a-f]+):\s+(?:[0-9a-f]{2} )+\s*(\[\w+\])?\s*(.*)$", line)
+        if not (in_func and m):
+            continue
+        addr = int(m.group(1), 16)
+        if base is None:
+            base = addr
+        if start <= addr - base < end:
+            text = re.sub(r"\(p0*(\d+)\)", r"(p\1)", m.group(3)).replace(";;", "").strip()
+            lines.append(re.sub(r"\s+", " ", text))
+    return lines
+
+
+def check_patched(src: Path, out: Path) -> None:
+    """Every region of OUT, read back by objdump, is the native code pvcc decoded."""
+    from pvcc import patch
+    orig = open_object(str(src))
+    new = open_object(str(out))
+    assert len(new.records) == len(orig.records)
+    for rec in new.records:
+        f = new.function_at(rec.start)
+        code = new.read(rec.start, rec.end - rec.start)
+        ours = [i.text() for off in range(0, len(code), 16)
+                for i in ia64.decode_bundle(code[off:off + 16], rec.start + off).insns]
+        theirs = objdump_region(out, rec.start - f.addr, rec.end - f.addr, f.name)
+        assert theirs == ours, (catalog.type_name(rec.type), theirs, ours)
+        assert not any(x.startswith("br") for x in theirs)
+        assert patch._expect(rec, tuple(patch.physical_args(rec)),
+                             [i for off in range(0, len(code), 16)
+                              for i in ia64.decode_bundle(code[off:off + 16]).insns]) is None
+        # no relocation may write into the native code at link time
+        assert all(r.type == 0 for r in new.code_relocs_in(rec.start, rec.end))
+
+
+@pytest.mark.skipif(OBJDUMP is None, reason="needs ia64-linux-gnu-objdump")
+def test_patch_good_object(tmp_path, good):
+    out = tmp_path / "native.o"
+    before = good.read_bytes()
+    r = run_cli("--patch", "native", "-o", str(out), str(good))
+    assert r.returncode == 0, r.stderr
+    assert "foo+0x20: get_cpuid: mov r8=cpuid[r36]" in r.stdout
+    assert good.read_bytes() == before
+    assert objdump_region(out, 0x20, 0x30, "foo") == ["mov r8=cpuid[r36]", "nop.i 0x0",
+                                                      "nop.i 0x0"]
+    check_patched(good, out)
+    relocs = subprocess.run([OBJDUMP, "-r", "-j", ".text", str(out)], check=True,
+                            capture_output=True, text=True).stdout
+    assert "PCREL21B" not in relocs
+
+
+@pytest.mark.skipif(OBJDUMP is None, reason="needs ia64-linux-gnu-objdump")
+def test_patch_every_type_and_size(tmp_path, sites):
+    out = tmp_path / "native.o"
+    r = run_cli("--patch", "native", "-o", str(out), str(sites))
+    assert r.returncode == 0, r.stderr
+    check_patched(sites, out)
+    text = objdump_region(out, 0, 0xF0, "bar")
+    assert "ssm 0x4000" in text and "mov.m r8=ar.itc" in text
+    assert [x for x in text if x.startswith("mov rr[")] == [
+        "mov rr[r0]=r36", "mov rr[r2]=r37", "mov rr[r3]=r38", "mov rr[r2]=r39", "mov rr[r3]=r40"]
+    assert "mov r8=cpuid[r34]" in objdump_region(out, 0x20, 0x30, "baz")   # baz: sol 2
+
+
+@pytest.mark.skipif(OBJDUMP is None, reason="needs ia64-linux-gnu-objdump")
+def test_patch_linked_executable(tmp_path, sites):
+    exe = link(tmp_path, [sites, assemble(tmp_path, "stubs.s")], "sites.elf", "-e", "bar")
+    out = tmp_path / "native.elf"
+    r = run_cli("--patch", "native", "--json", "-o", str(out), str(exe))
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert [s["type"] for s in doc["patched"]] == [
+        "ssm_i", "set_rr0_to_rr4", "intrin_local_irq_restore", "getreg(3116)", "get_cpuid"]
+    assert doc["patched"][4]["insns"][0] == "mov r8=cpuid[r34]"
+    check_patched(exe, out)
+    assert os.access(out, os.X_OK)
+
+
+@pytest.mark.skipif(OBJDUMP is None, reason="needs ia64-linux-gnu-objdump")
+def test_patch_real_object(tmp_path, real):
+    out = tmp_path / "native.o"
+    r = run_cli("--patch", "native", "-o", str(out), str(real))
+    assert r.returncode == 0, r.stderr
+    check_patched(real, out)
+    expected = {"fc": "fc r", "thash": "thash r8=r", "get_cpuid": "mov r8=cpuid[r",
+                "get_pmd": "mov r8=pmd[r", "ptcga": "ptc.ga r", "get_rr": "mov r8=rr[r",
+                "set_rr": "mov rr[r", "ssm_i": "ssm 0x4000", "rsm_i": "rsm 0x4000",
+                "get_psr_i": "mov r8=psr", "getreg(3116)": "mov.m r8=ar.itc",
+                "setreg(4162)": "mov cr.tpr=r", "set_rr0_to_rr4": "mov rr[r0]=r",
+                "intrin_local_irq_restore": "(p6) ssm 0x4000"}
+    new = open_object(str(out))
+    seen = set()
+    for rec in new.records:
+        f = new.function_at(rec.start)
+        name = catalog.type_name(rec.type)
+        text = objdump_region(out, rec.start - f.addr, rec.end - f.addr, f.name)
+        assert any(x.startswith(expected[name]) for x in text), (name, text)
+        seen.add(name)
+    assert seen == set(expected)
+
+
+def test_patch_refuses_object_with_violations(tmp_path, good):
+    bad = Editor(good).slot(0x40, 1, lambda _: NOP_I).write(tmp_path / "x.o")
+    out = tmp_path / "native.o"
+    r = run_cli("--patch", "native", "-o", str(out), str(bad))
+    assert r.returncode == 1
+    assert r.stderr.splitlines()[-1] == f"pvcc-check: error: {bad}: not patched: 1 violation(s)"
+    assert not out.exists()
+
+
+def test_patch_unreadable_input(tmp_path, good):
+    out = tmp_path / "native.o"
+    trunc = tmp_path / "t.o"
+    trunc.write_bytes(good.read_bytes()[:300])
+    for path in (trunc, assemble(tmp_path, "stubs.s")):      # truncated; no record section
+        r = run_cli("--patch", "native", "-o", str(out), str(path))
+        assert r.returncode == 2 and "Traceback" not in r.stderr
+        assert len(r.stderr.splitlines()) == 1
+        assert r.stderr.startswith(f"pvcc-check: error: {path}: ")
+        assert not out.exists()
+
+
+def test_patch_usage_errors(tmp_path, good):
+    for args in (["--patch", "native", str(good)],
+                 ["--patch", "native", "-o", str(tmp_path / "o"), str(good), str(good)],
+                 ["--patch", "native", "-o", str(good), str(good)],
+                 ["--patch", "xen", "-o", str(tmp_path / "o"), str(good)]):
+        r = run_cli(*args)
+        assert r.returncode == 2 and "Traceback" not in r.stderr, args
+
+
+def test_patch_failure_leaves_out_untouched(tmp_path, good, monkeypatch):
+    from pvcc import native, patch
+
+    out = tmp_path / "native.o"
+    out.write_bytes(b"previous contents")
+    real_native = native.native_bundles
+
+    def branching(type_id, args, result, nbundles):
+        # a bundle that still branches: must not verify
+        code = ia64.decode_bundle(open_object(str(good)).read(
+            open_object(str(good)).records[0].start, 16))
+        return [ia64.encode_bundle(code.template, code.slots)] * nbundles
+
+    def too_long(type_id, args, result, nbundles):
+        return real_native(type_id, args, result, nbundles) * 2
+
+    def refuses(type_id, args, result, nbundles):
+        raise ValueError("no room")
+
+    for fake, match in ((branching, "does not verify: holds a branch"),
+                        (too_long, "the region is 1 bundle"),
+                        (refuses, "cannot patch site of get_cpuid: no room")):
+        monkeypatch.setattr(native, "native_bundles", fake)
+        with pytest.raises(patch.PatchError, match=match):
+            patch.patch_native(str(good), str(out))
+        assert out.read_bytes() == b"previous contents"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["good.o", "native.o"]
+    monkeypatch.setattr(native, "native_bundles", real_native)
+    done = patch.patch_native(str(good), str(out))
+    assert [s.text[0] for s in done] == ["mov r8=cpuid[r36]"]
+
+
+def test_physical_args(good):
+    from pvcc import patch
+
+    rec = open_object(str(good)).records[0]
+    assert patch.physical_args(rec) == [36]                # out0 of sol 4

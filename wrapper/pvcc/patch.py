@@ -1,0 +1,262 @@
+"""pvcc-check --patch native: rewrite every site with its native code (design §3.5).
+
+`patch_native(src, out)` copies src, replaces each `.pvcc_sites` region with
+`native.native_bundles(type, physical argument registers, result, nbundles)`
+(an argument `out k` of F is physically `r(32 + sol + k)`), turns the code
+relocations inside each region (the call's R_IA64_PCREL21B in a .o) into
+R_IA64_NONE so a later link cannot write into the native code, and then
+re-reads the copy and proves with pvcc's own decoder that each region holds
+exactly the intended bundles, that they decode, that they contain the
+instruction the type stands for (e.g. `mov r8=cpuid[r36]` for get_cpuid)
+and no branch, and that the last bundle ends with a stop.
+
+The copy is written to a temporary file beside OUT, verified there, and
+renamed over OUT only when everything holds: OUT is never half-written.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import tempfile
+from dataclasses import dataclass
+
+from . import catalog, ia64
+from .objects import ElfObject, ObjectError, Record, load_object, open_object
+
+PSR_I = 1 << 14
+
+
+class PatchError(Exception):
+    """A site that cannot be patched, or a patched copy that does not verify."""
+
+
+@dataclass(frozen=True)
+class PatchedSite:
+    index: int
+    where: str
+    name: str
+    start: int
+    args: tuple[int, ...]
+    result: int
+    code: bytes
+    text: tuple[str, ...]
+
+    def as_json(self) -> dict:
+        return {"record": self.index, "where": self.where, "type": self.name,
+                "args": [f"r{a}" for a in self.args],
+                "result": f"r{self.result}" if self.result else None,
+                "bundles": len(self.code) // 16, "code": self.code.hex(),
+                "insns": list(self.text)}
+
+
+def physical_args(rec: Record) -> list[int]:
+    """General register numbers holding the record's arguments at the site."""
+    out = []
+    for i in range(rec.nargs):
+        a = rec.args[i]
+        if a & 0x80:
+            k = a & 0x7F
+            if k > 7:
+                raise PatchError(f"argument {i} names out{k} (at most out7)")
+            reg = 32 + rec.sol + k
+            if reg >= 32 + rec.sof:
+                raise PatchError(f"argument {i} is out{k}, outside the frame (sof {rec.sof})")
+            out.append(reg)
+        elif 1 <= a <= 31:
+            out.append(a)
+        else:
+            raise PatchError(f"argument {i} byte {a:#x} names no register")
+    return out
+
+
+def _native(rec: Record) -> list[bytes]:
+    from . import native
+
+    args = physical_args(rec)
+    try:
+        bundles = native.native_bundles(rec.type, args, rec.result, rec.nbundles)
+    except ValueError as e:
+        raise PatchError(str(e)) from None
+    bundles = list(bundles)
+    if len(bundles) != rec.nbundles or any(len(b) != 16 for b in bundles):
+        raise PatchError(f"native code is {len(bundles)} piece(s) of "
+                         f"{sorted({len(b) for b in bundles})} bytes, the region is "
+                         f"{rec.nbundles} bundle(s)")
+    return bundles
+
+
+def patch_native(src: str, out: str) -> list[PatchedSite]:
+    """Write OUT = SRC with every site replaced by native code; verify it; return the sites.
+
+    Raises ObjectError if SRC cannot be read, PatchError if a site cannot be
+    patched or the patched copy does not verify (OUT is then left untouched).
+    """
+    obj = open_object(src, require_records=True)
+    buf = bytearray(obj.data)
+    done: list[PatchedSite] = []
+    for rec in obj.records or []:
+        name = catalog.type_name(rec.type)
+        where = obj.where(rec.start)
+        try:
+            code = b"".join(_native(rec))
+        except PatchError as e:
+            raise PatchError(f"{src}: {where}: cannot patch site of {name}: {e}") from None
+        off = obj.file_offset(rec.start)
+        buf[off:off + len(code)] = code
+        for r in obj.code_relocs_in(rec.start, rec.end):
+            _neutralize(obj, buf, r.rela_index, r.entry)
+        text = tuple(i.text() for b in _bundles(code, rec.start) for i in b.insns)
+        done.append(PatchedSite(rec.index, where, name, rec.start, tuple(physical_args(rec)),
+                                rec.result, code, text))
+
+    directory = os.path.dirname(os.path.abspath(out))
+    fd, tmp = tempfile.mkstemp(prefix=".pvcc-patch-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(buf)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.chmod(tmp, os.stat(src).st_mode & 0o7777)
+        except OSError:
+            pass
+        verify(tmp, obj, done, label=out)
+        os.replace(tmp, out)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return done
+
+
+def _neutralize(obj: ElfObject, buf: bytearray, rela_index: int, entry: int) -> None:
+    sec = obj.section(rela_index)
+    if sec is None:  # pragma: no cover - objects keeps every section of an ET_REL
+        raise PatchError(f"{obj.path}: relocation section {rela_index} not found")
+    at = sec.offset + 24 * entry + 8
+    buf[at:at + 16] = struct.pack("<Qq", 0, 0)        # R_IA64_NONE, symbol 0, addend 0
+
+
+def _bundles(code: bytes, addr: int) -> list[ia64.Bundle]:
+    return [ia64.decode_bundle(code[i:i + 16], addr + i) for i in range(0, len(code), 16)]
+
+
+def verify(path: str, orig: ElfObject, sites: list[PatchedSite], label: str | None = None) -> None:
+    """Re-read a patched copy and prove each region holds its intended native code."""
+    label = label or path
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        new = load_object(label, data, require_records=True)
+    except ObjectError as e:
+        raise PatchError(f"patched copy does not read back: {e}") from None
+    recs = new.records or []
+    if [(r.start, r.end, r.type) for r in recs] != [
+            (r.start, r.end, r.type) for r in orig.records or []]:
+        raise PatchError(f"{label}: records changed while patching")
+    by_index = {s.index: s for s in sites}
+    for rec in recs:
+        site = by_index[rec.index]
+        problem = _verify_site(new, rec, site)
+        if problem:
+            raise PatchError(f"{label}: {site.where}: patched site of {site.name} "
+                             f"does not verify: {problem}")
+
+
+def _verify_site(new: ElfObject, rec: Record, site: PatchedSite) -> str | None:
+    got = new.read(rec.start, rec.end - rec.start)
+    if got != site.code:
+        return "the bytes read back differ from the native code written"
+    left = [r for r in new.code_relocs_in(rec.start, rec.end) if r.type != 0]
+    if left:
+        return f"relocation {left[0].type_name} still applies inside the region"
+    try:
+        bundles = _bundles(got, rec.start)
+    except ia64.DecodeError as e:
+        return f"does not decode ({e})"
+    insns = [i for b in bundles for i in b.insns]
+    for i in insns:
+        if i.op in ("unknown", "reserved"):
+            return f"holds an undecodable instruction '{i.text()}'"
+        if i.op.startswith(("br.", "brl.")) or (i.op == "mov.to.br" and i.fields.get("b1") == 0):
+            return f"holds a branch '{i.text()}'"
+    if not bundles[-1].ends_group:
+        return "the last bundle does not end with a stop"
+    return _expect(rec, site.args, insns)
+
+
+def _expect(rec: Record, args: tuple[int, ...], insns: list[ia64.Insn]) -> str | None:
+    """The instruction(s) each type stands for must be there, on the record's registers."""
+    found = catalog.intrinsic_for(rec.type)
+    if found is None:
+        return f"unknown type {rec.type:#x}"
+    intr, reg = found
+    res = rec.result
+
+    def has(op: str, **want) -> bool:
+        return any(i.op == op and all(i.fields.get(k) == v for k, v in want.items())
+                   for i in insns)
+
+    a0 = args[0] if args else None
+    a1 = args[1] if len(args) > 1 else None
+    checks: list[tuple[str, dict]] = []
+    n = intr.name
+    if n == "fc":
+        ok = has("fc", r3=a0) or has("fc.i", r3=a0)
+        return None if ok else f"no 'fc r{a0}'"
+    if n == "thash":
+        checks = [("thash", {"r1": res, "r3": a0})]
+    elif n == "get_cpuid":
+        checks = [("mov.from.cpuid", {"r1": res, "r3": a0})]
+    elif n == "get_pmd":
+        checks = [("mov.from.pmd", {"r1": res, "r3": a0})]
+    elif n == "ptcga":
+        checks = [("ptc.ga", {"r3": a0, "r2": a1})]
+    elif n == "get_rr":
+        checks = [("mov.from.rr", {"r1": res, "r3": a0})]
+    elif n == "set_rr":
+        checks = [("mov.to.rr", {"r3": a0, "r2": a1})]
+    elif n == "set_rr0_to_rr4":
+        checks = [("mov.to.rr", {"r2": a}) for a in args]
+    elif n == "ssm_i":
+        checks = [("ssm", {"imm": PSR_I})]
+    elif n == "rsm_i":
+        checks = [("rsm", {"imm": PSR_I})]
+    elif n == "get_psr_i":
+        checks = [("mov.from.psr", {})]
+    elif n == "intrin_local_irq_restore":
+        checks = [("ssm", {"imm": PSR_I}), ("rsm", {"imm": PSR_I})]
+    elif n == "getreg":
+        checks = [_getreg(reg, res)]
+    elif n == "setreg":
+        checks = [_setreg(reg, a1)]
+    for op, want in checks:
+        if not has(op, **want):
+            fields = ", ".join(f"{k}={v}" for k, v in want.items())
+            return f"no {op}({fields}) among: " + "; ".join(i.text() for i in insns)
+    return None
+
+
+def _getreg(reg: int, res: int) -> tuple[str, dict]:
+    if reg == catalog.REG_PSR:
+        return "mov.from.psr", {"r1": res}
+    if reg in (catalog.REG_GP, catalog.REG_SP, catalog.REG_TP):
+        src = {catalog.REG_GP: 1, catalog.REG_SP: 12, catalog.REG_TP: 13}[reg]
+        return "adds", {"r1": res, "r3": src, "imm": 0}
+    if catalog.AR_BASE <= reg < catalog.AR_BASE + 128:
+        return "mov.from.ar", {"r1": res, "ar": reg - catalog.AR_BASE}
+    return "mov.from.cr", {"r1": res, "cr": reg - catalog.CR_BASE}
+
+
+def _setreg(reg: int, val: int | None) -> tuple[str, dict]:
+    if reg == catalog.REG_PSR:
+        return "mov.to.psr.l", {"r2": val}
+    if reg in (catalog.REG_GP, catalog.REG_SP, catalog.REG_TP):
+        dst = {catalog.REG_GP: 1, catalog.REG_SP: 12, catalog.REG_TP: 13}[reg]
+        return "adds", {"r1": dst, "r3": val, "imm": 0}
+    if catalog.AR_BASE <= reg < catalog.AR_BASE + 128:
+        return "mov.to.ar", {"ar": reg - catalog.AR_BASE, "r2": val}
+    return "mov.to.cr", {"cr": reg - catalog.CR_BASE, "r2": val}
