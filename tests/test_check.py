@@ -262,6 +262,24 @@ def test_no_transfer(tmp_path, good):
         f"{bad}: foo+0x20: error: site of get_cpuid: no br.call in the first bundle of the region"]
 
 
+def br_cond(disp_bundles: int) -> int:
+    """B1 `br.cond.sptk.few` to bundle + disp_bundles*16 (ia64-brief §3.5)."""
+    imm = disp_bundles & 0x1FFFFF
+    return (4 << 37) | ((imm >> 20) << 36) | ((imm & 0xFFFFF) << 13)
+
+
+def test_branch_into_the_middle_of_a_region(tmp_path, sites):
+    # bar+0xe0 [MIB]: its br.ret becomes a br.cond to bar+0x60, inside set_rr0_to_rr4's region
+    bad = Editor(sites).slot(0xE0, 2, lambda _: br_cond((0x60 - 0xE0) // 16)).write(
+        tmp_path / "x.o")
+    v = violations_of(str(bad))
+    assert (f"{bad}: bar+0xe0: error: branch into the middle of the site of set_rr0_to_rr4 "
+            f"(to bar+0x60)") in v, v
+    ok = Editor(sites).slot(0xE0, 2, lambda _: br_cond((0x40 - 0xE0) // 16)).write(
+        tmp_path / "y.o")               # to the start of the region: fine
+    assert not [x for x in violations_of(str(ok)) if "branch into" in x]
+
+
 def test_record_outside_any_function(tmp_path):
     src = (ASM_DIR / "good.s").read_text().replace(".size foo, .-foo", ".size foo, 16")
     v = violations_of(str(assemble(tmp_path, src, name="nofunc")))

@@ -134,6 +134,9 @@ class _FuncView:
                 for ins in b.insns:
                     self.insns.append((b.addr, ins))
         self.addrs = [a for a, _ in self.insns]
+        # IP-relative branches (their targets are exact: intra-section, no relocation)
+        self.branches = [(a, i) for a, i in self.insns
+                         if "target" in i.fields and i.op.startswith(("br.", "brl."))]
         self.allocs = [n for n, (_, i) in enumerate(self.insns) if i.op == "alloc"]
         self.b0_saves = [n for n, (_, i) in enumerate(self.insns)
                          if i.op == "mov.from.br" and i.fields.get("b2") == 0]
@@ -316,6 +319,13 @@ class Checker:
             # (2) frame
             if f is not None:
                 self.check_frame(rec, f, name, intr)
+        # nothing may branch into the middle of the region
+        if f is not None and rec.nbundles > 1:
+            for a, ins in self.view(f).branches:
+                t = ins.fields["target"]
+                if rec.start < t < rec.end and not rec.start <= a < rec.end:
+                    self.add(a, "region", f"branch into the middle of the site of {name} "
+                             f"(to {obj.where(t)})")
 
     def check_frame(self, rec: Record, f: Function, name: str,
                     intr: catalog.Intrinsic | None) -> None:
