@@ -38,14 +38,17 @@ class Binutils:
         self.count += 1
         return self.workdir / f"t{self.count}{suffix}"
 
-    def assemble(self, source: str) -> Path:
-        """Assemble with ``-x`` (explicit stops, like gcc); return the object path."""
+    def assemble(self, source: str, strict: bool = False) -> Path:
+        """Assemble with ``-x`` (explicit stops, like gcc); return the object path.
+
+        ``strict``: any diagnostic (e.g. a dependency-violation warning) fails.
+        """
         src, obj = self._path(".s"), self._path(".o")
         src.write_text(source)
         res = subprocess.run([AS, "-x", "-o", str(obj), str(src)], capture_output=True,
                              text=True, check=False)
-        if res.returncode != 0:
-            raise AssertionError(f"{AS} failed:\n{res.stderr}\n--- source ---\n{source}")
+        if res.returncode != 0 or (strict and res.stderr):
+            raise AssertionError(f"{AS} complained:\n{res.stderr}\n--- source ---\n{source}")
         return obj
 
     @staticmethod
