@@ -455,10 +455,12 @@ def test_reserved_templates():
             encode_bundle(t, b.slots)
 
 
-def test_decode_bundle_wrong_length():
-    for n in (0, 15, 17, 32):
+def test_decode_bundle_wrong_length_or_type():
+    for data in (bytes(0), bytes(15), bytes(17), bytes(32), "0123456789abcdef", None, 5):
         with pytest.raises(DecodeError):
-            decode_bundle(bytes(n))
+            decode_bundle(data)
+    nop = encode_bundle(0x01, (ia64.nop_m(), ia64.nop_i(), ia64.nop_i()))
+    assert decode_bundle(bytearray(nop)) == decode_bundle(memoryview(nop))
 
 
 def test_iter_bundles_addresses_and_trailing_bytes():
@@ -474,6 +476,12 @@ def test_encode_bundle_rejects():
         encode_bundle(0, (0, 0))
     with pytest.raises(ValueError):
         encode_bundle(0, (-1, 0, 0))
+    with pytest.raises(ValueError):
+        encode_bundle([0], (0, 0, 0))
+    with pytest.raises(ValueError):
+        encode_bundle(0, None)
+    with pytest.raises(ValueError):
+        encode_bundle(0, (0, 0, "0"))
 
 
 def test_insn_is_hashable_and_frozen():

@@ -22,6 +22,27 @@ Conventions:
   ``op == 'unknown'`` (its ``text()`` is ``unknown.<unit> <raw>``).
 * ``Insn.fields`` is shared between equal decoded instructions (a cache makes
   decoding fast): treat it as read-only.
+* Forms without a qualifying predicate (alloc, loadrs, flushrs, cover, rfi,
+  bsw, epc, clrrrb, vmsw, br.cloop/cexit/ctop) have ``qp == 0`` whatever bits
+  5:0 hold, as objdump prints them.
+* ``text()`` follows objdump's spelling (e.g. ``cmp.ne p6,p7=r8,r0`` reads
+  back as ``cmp.eq p7,p6=r8,r0``, ``adds r8=0,r1`` as ``mov r8=r1``, an
+  unpredicated ``br.cond.sptk`` as ``br``), except: predicates are written
+  ``(p6)`` not ``(p06)``, branch targets as ``0x...`` without ``<symbol>``,
+  and hint.m immediates >= 16, which binutils 2.40 encodes/prints against
+  the SDM's M48 format (the decoder follows the SDM: same field as nop.m).
+
+Decoded forms: M: alloc, mov to/from rr/dbr/ibr/pkr/pmc/pmd/msr, cpuid, psr,
+psr.l, psr.um, ar (M29/M30/M31), cr, fc, fc.i, thash, ttag, tpa, tak, ptc.*,
+ptr.*, itr.*, itc.*, probe.*, ssm/rsm/sum/rum, srlz.*, sync.i, mf, mf.a,
+invala, fwb, loadrs, flushrs, nop/hint/break, ld1-8/st1-8 (plain, no
+post-increment); I: mov to/from ar (I26/I27/I28), mov to/from br, mov from
+ip/pr, mov to pr, dep.z (I12/I13), nop/hint/break; A (M or I slot): add, sub,
+and, andcm, or, xor, adds, addl, cmp/cmp4 (eq, lt, ltu, .unc; register and
+imm8 forms); B: br.cond/wexit/wtop/cloop/cexit/ctop (B1), br.call (B3),
+br.cond/br.ia/br.ret indirect (B4), br.call indirect (B5), cover, clrrrb,
+rfi, bsw, epc, vmsw, nop/hint/break; F: nop/hint/break; MLX: movl, brl.call,
+brl.cond, nop.x/hint.x/break.x.  Anything else is 'unknown'.
 """
 
 from __future__ import annotations
@@ -71,8 +92,8 @@ def ar_units(ar: int) -> str:
     only (I26/I28), ar48-63 and ar112-127 may use either ("M" is preferred,
     as gas does).
     """
-    if not 0 <= ar <= 127:
-        raise ValueError(f"ar{ar}: application register number out of range 0..127")
+    if not isinstance(ar, int) or isinstance(ar, bool) or not 0 <= ar <= 127:
+        raise ValueError(f"application register number {ar!r} is out of range 0..127")
     if ar < 48:
         return "M"
     if 64 <= ar < 112:
@@ -551,8 +572,10 @@ def _from_int(v: int, addr: int) -> Bundle:
 
 def decode_bundle(data: bytes, addr: int = 0) -> Bundle:
     """Decode one 16-byte bundle at ``addr``; DecodeError if reserved or not 16 bytes."""
-    if len(data) != 16:
-        raise DecodeError(f"a bundle is 16 bytes, got {len(data)}")
+    if not isinstance(data, (bytes, bytearray, memoryview)) or len(data) != 16:
+        what = f"{len(data)} bytes" if isinstance(data, (bytes, bytearray, memoryview)) else (
+            type(data).__name__)
+        raise DecodeError(f"a bundle is 16 bytes, got {what}")
     b = _from_int(int.from_bytes(data, "little"), addr)
     if b.units is None:
         raise DecodeError(f"reserved template {b.template:#04x} at {addr:#x}")
@@ -562,7 +585,8 @@ def decode_bundle(data: bytes, addr: int = 0) -> Bundle:
 def iter_bundles(data: bytes, addr: int = 0) -> Iterator[Bundle]:
     """Decode consecutive bundles; reserved templates are yielded, not raised.
 
-    A trailing partial bundle (len(data) not a multiple of 16) is ignored.
+    A trailing partial bundle (len(data) not a multiple of 16) is ignored;
+    ``data`` must be bytes-like (TypeError otherwise).
     """
     whole = memoryview(data)[:len(data) & ~15]
     for lo, hi in struct.iter_unpack("<QQ", whole):
@@ -572,9 +596,9 @@ def iter_bundles(data: bytes, addr: int = 0) -> Iterator[Bundle]:
 
 def encode_bundle(template: int, slots: tuple[int, int, int]) -> bytes:
     """Pack a template and three raw 41-bit slots (MLX: M, L, X) into 16 bytes."""
-    if template not in TEMPLATES:
+    if not isinstance(template, int) or template not in TEMPLATES:
         raise ValueError(f"template {template!r} is not a valid IA-64 template")
-    if len(slots) != 3:
+    if not isinstance(slots, (tuple, list)) or len(slots) != 3:
         raise ValueError("a bundle has exactly 3 slots")
     for s in slots:
         if not isinstance(s, int) or not 0 <= s <= MASK41:
@@ -976,9 +1000,9 @@ _WH3_CODE = {n: i for i, n in _WH3.items()}
 
 
 def _hints(wh: str, p: str, d: bool, table: dict) -> int:
-    if wh not in table:
+    if not isinstance(wh, str) or wh not in table:
         raise ValueError(f"branch hint {wh!r} is not one of {sorted(table)}")
-    if p not in _PH:
+    if not isinstance(p, str) or p not in _PH:
         raise ValueError(f"prefetch hint {p!r} is not 'few' or 'many'")
     return table[wh] << (32 if table is _WH3_CODE else 33) | bool(d) << 35 | _PH.index(p) << 12
 
