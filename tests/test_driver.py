@@ -825,3 +825,17 @@ def test_interrupt_during_plugin_build_exits_130(gcc, pvcc_exe, base_env, tmp_pa
             proc.communicate()
     assert proc.returncode == 130
     assert b"Traceback" not in err and out == b""
+
+
+def test_prefix_form_passes_over_a_masquerade_symlink(masquerade, gcc, pvcc_exe, base_env,
+                                                      tmp_path):
+    """`pvcc ia64-linux-gnu-gcc` while a pvcc symlink of that name comes first
+    on PATH: the real compiler runs, once, with the plugin injected once."""
+    env = dict(base_env, PVCC_VERBOSE="1",
+               PATH=os.pathsep.join([str(masquerade), os.path.dirname(gcc), base_env["PATH"]]))
+    p = run([pvcc_exe, GCC_NAME, "-c", PLAIN / "loops.c", "-o", tmp_path / "x.o"], env)
+    assert p.returncode == 0, p.stderr
+    lines = verbose_lines(p)
+    assert sum(ln.startswith("pvcc: inject ") for ln in lines) == 1, lines
+    run_lines = [ln for ln in lines if ln.startswith(("pvcc: run ", "pvcc: exec "))]
+    assert len(run_lines) == 1 and run_lines[0].split()[2] == gcc

@@ -132,16 +132,14 @@ def _is_exe(path):
     return os.path.isfile(path) and os.access(path, os.X_OK)
 
 
-def _which(name, skip_dirs=()):
-    """Absolute path of executable ``name`` (a path, or a PATH search)."""
+def _which(name, skip_real=None):
+    """Absolute path of executable ``name`` (a path, or a PATH search),
+    passing over anything whose real path is ``skip_real``."""
     if "/" in name:
         return os.path.abspath(name) if _is_exe(name) else None
     for d in os.environ.get("PATH", os.defpath).split(os.pathsep):
-        d = d or "."
-        if skip_dirs and os.path.realpath(d) in skip_dirs:
-            continue
-        cand = os.path.join(d, name)
-        if _is_exe(cand):
+        cand = os.path.join(d or ".", name)
+        if _is_exe(cand) and (skip_real is None or os.path.realpath(cand) != skip_real):
             return os.path.abspath(cand)
     return None
 
@@ -180,7 +178,7 @@ def _masquerade_compiler(name, me):
 
 
 def _resolve(argv):
-    """-> (argv0 for the child, executable path, compiler args) or an int exit code."""
+    """-> (argv[0] for the child, executable path, compiler args)."""
     me = argv[0] if argv else "pvcc"
     name = os.path.basename(me)
     args = argv[1:]
@@ -190,9 +188,19 @@ def _resolve(argv):
         # installation from argv[0], and a PATH search would find the symlink.
         return path, path, args
     if args and not args[0].startswith(("-", "@")) and _looks_like_compiler(args[0]):
-        path = _which(args[0])
+        word = args[0]
+        path = _which(word)
         if path is not None:
-            return args[0], path, args[1:]
+            self_real = os.path.realpath(me)
+            if os.path.realpath(path) != self_real:
+                # What the shell would have run for the plain compiler: same argv[0].
+                return word, path, args[1:]
+            # `pvcc ia64-linux-gnu-gcc` with a pvcc symlink of that name first on
+            # PATH: take the next one, and name it by its absolute path.
+            path = _which(word, skip_real=self_real)
+            if path is not None:
+                return path, path, args[1:]
+            raise LookupError(f"no {word!r} on PATH apart from pvcc itself")
     path = _default_compiler()
     return path, path, args
 

@@ -1,0 +1,177 @@
+"""Per-invocation overhead of the pvcc CC wrapper against the plain compiler.
+
+    python benchmarks/bench_driver.py [--runs N] [--compile-runs M] [--gcc PATH]
+
+Times, as the median of N wall-clock runs each, in one run of this script:
+
+* probes: ``--version`` and ``-E -P -x c /dev/null`` (the fast path: argv scan
+  and exec, no plugin, no check);
+* a typical compile of a mid-size C file (generated: ~1,500 lines of kernel-ish
+  C, ``-O2`` plus the IA-64 kernel flags): pvcc with plugin and post-check,
+  with ``PVCC_CHECK=0`` (plugin only, exec), and with ``PVCC_DISABLE=1``.
+
+Each pair is run alternately (plain, pvcc, plain, ...) so load changes hit
+both.  pvcc's bytecode is cached in a temporary PYTHONPYCACHEPREFIX (as an
+installed pvcc would have it) unless ``--as-is``.  Prints absolute medians
+and the ratio pvcc / plain.  No assertions: the
+numbers depend on the machine (and here on a Python start-up that pays for
+whatever site-packages' ``.pth`` files import).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+
+
+def pvcc_script(tmp: str) -> str:
+    script = os.path.join(sysconfig.get_path("scripts"), "pvcc")
+    try:
+        with open(script, "rb") as f:
+            if b"python" in f.readline():
+                return script
+    except OSError:
+        pass
+    gen = os.path.join(tmp, "pvcc")
+    with open(gen, "w") as f:
+        f.write(f"#!{sys.executable}\nimport sys\nfrom pvcc.driver import main\n"
+                "sys.exit(main())\n")
+    os.chmod(gen, 0o755)
+    return gen
+
+
+def mid_size_source(path: str, functions: int = 120) -> None:
+    parts = [
+        "#include <stddef.h>\n#include <stdarg.h>\n",
+        "typedef unsigned long u64;\nstruct item { u64 key, val; struct item *next; int flags; };\n",
+        "extern void sink(u64);\nextern struct item *lookup(u64);\n",
+    ]
+    for i in range(functions):
+        parts.append(f"""
+static inline u64 mix_{i}(u64 a, u64 b) {{ return (a ^ (b << {i % 13 + 1})) * 0x9e3779b97f4a7c15UL; }}
+
+u64 walk_{i}(struct item *head, u64 seed)
+{{
+	u64 acc = seed;
+	for (struct item *p = head; p; p = p->next) {{
+		switch (p->flags & 7) {{
+		case 0: acc += mix_{i}(p->key, acc); break;
+		case 1: acc ^= p->val >> {i % 7}; break;
+		case 2: acc = acc * 3 + p->key; break;
+		case 3: if (p->val & 1) acc -= p->val; break;
+		default: sink(acc); acc = mix_{i}(acc, {i});
+		}}
+	}}
+	if (acc > {i * 1000}UL)
+		sink(acc);
+	return acc;
+}}
+""")
+    with open(path, "w") as f:
+        f.write("".join(parts))
+
+
+def _once(argv: list[str], env: dict, cwd: str) -> float:
+    t0 = time.perf_counter()
+    p = subprocess.run(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - t0
+    if p.returncode != 0:
+        raise SystemExit(f"benchmark command failed ({p.returncode}): {argv}\n"
+                         f"{p.stderr.decode(errors='replace')}")
+    return elapsed
+
+
+def paired_medians(a: tuple, b: tuple, runs: int, cwd: str) -> tuple[float, float]:
+    """Median wall time of commands a and b ((argv, env) each), run alternately
+    so that a load change on the machine hits both alike."""
+    _once(*a, cwd)  # warm-up: page cache, bytecode cache
+    _once(*b, cwd)
+    ta, tb = [], []
+    for _ in range(runs):
+        ta.append(_once(*a, cwd))
+        tb.append(_once(*b, cwd))
+    return statistics.median(ta), statistics.median(tb)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=21, help="runs per probe measurement")
+    ap.add_argument("--compile-runs", type=int, default=9, help="runs per compile measurement")
+    ap.add_argument("--gcc", help="the compiler (default: pvcc.toolchain.find_compiler())")
+    ap.add_argument("--as-is", action="store_true",
+                    help="keep PYTHONDONTWRITEBYTECODE & co. as they are in the environment")
+    args = ap.parse_args()
+
+    if args.gcc:
+        gcc = args.gcc
+    else:
+        from pvcc.toolchain import find_compiler
+
+        gcc = find_compiler()
+    from pvcc.pluginbuild import plugin_path
+
+    plugin = plugin_path(gcc)  # build once, outside the measurements
+
+    with tempfile.TemporaryDirectory(prefix="pvcc-bench-") as tmp:
+        pvcc = pvcc_script(tmp)
+        src = os.path.join(tmp, "mid.c")
+        mid_size_source(src)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PVCC_")
+               or k == "PVCC_CACHE_DIR"}
+        env["LC_ALL"] = "C"
+        env["PVCC_GCC"] = gcc
+        if not args.as_is:
+            # An installed pvcc has its bytecode cached; PYTHONDONTWRITEBYTECODE
+            # (set in some sandboxes) would make every run recompile it.
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
+            env["PYTHONPYCACHEPREFIX"] = os.path.join(tmp, "pycache")
+        kflags = ["-std=gnu11", "-O2", "-ffixed-r13", "-mfixed-range=f12-f15,f32-f127",
+                  "-mconstant-gp", "-Wall"]
+        compile_args = [*kflags, "-Wp,-MMD,mid.d", "-c", "-o", "mid.o", src]
+        with open(src) as f:
+            lines = sum(1 for _ in f)
+
+        startup, _ = paired_medians(([sys.executable, "-c", "pass"], env),
+                                    ([sys.executable, "-S", "-c", "pass"], env), args.runs, tmp)
+        print(f"compiler: {gcc}")
+        print(f"pvcc:     {pvcc}")
+        print(f"plugin:   {plugin}")
+        print(f"python:   {sys.executable}; bare start-up (python -c pass) {startup * 1e3:.1f} ms"
+              + ("" if not args.as_is else "; environment as is"))
+        print()
+        header = f"{'measurement':46} {'plain':>9} {'pvcc':>9} {'ratio':>7} {'delta':>9}"
+        print(header)
+        print("-" * len(header))
+
+        def row(label: str, cc_args: list[str], runs: int, extra_env: dict | None = None):
+            plain, wrapped = paired_medians(
+                ([gcc, *cc_args], env), ([pvcc, *cc_args], dict(env, **(extra_env or {}))),
+                runs, tmp)
+            print(f"{label:46} {plain * 1e3:7.1f}ms {wrapped * 1e3:7.1f}ms "
+                  f"{wrapped / plain:6.2f}x {(wrapped - plain) * 1e3:+7.1f}ms")
+
+        row(f"probe --version (n={args.runs})", ["--version"], args.runs)
+        row(f"probe -E -P -x c /dev/null (n={args.runs})",
+            ["-E", "-P", "-x", "c", "/dev/null"], args.runs)
+        row(f"cc-option -Werror -c -x c /dev/null (n={args.runs})",
+            ["-Werror", "-c", "-x", "c", "/dev/null", "-o", os.path.join(tmp, "n.o")],
+            args.runs)
+        n = args.compile_runs
+        row(f"compile mid.c ({lines} lines), plugin+check (n={n})", compile_args, n)
+        row(f"compile mid.c, plugin, PVCC_CHECK=0 (n={n})", compile_args, n,
+            {"PVCC_CHECK": "0"})
+        row(f"compile mid.c, PVCC_DISABLE=1 (n={n})", compile_args, n, {"PVCC_DISABLE": "1"})
+        print()
+        print("delta = pvcc - plain; the probes' delta is mostly the Python start-up above.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
