@@ -6,7 +6,7 @@ Times, as the median of N wall-clock runs each, in one run of this script:
 
 * probes: ``--version`` and ``-E -P -x c /dev/null`` (the fast path: argv scan
   and exec, no plugin, no check);
-* a typical compile of a mid-size C file (generated: ~1,500 lines of kernel-ish
+* a typical compile of a mid-size C file (generated: ~1,150 lines of kernel-ish
   C, ``-O2`` plus the IA-64 kernel flags): pvcc with plugin and post-check,
   with ``PVCC_CHECK=0`` (plugin only, exec), and with ``PVCC_DISABLE=1``.
 
@@ -46,7 +46,7 @@ def pvcc_script(tmp: str) -> str:
     return gen
 
 
-def mid_size_source(path: str, functions: int = 120) -> None:
+def mid_size_source(path: str, functions: int = 60) -> None:
     parts = [
         "#include <stddef.h>\n#include <stdarg.h>\n",
         "typedef unsigned long u64;\nstruct item { u64 key, val; struct item *next; int flags; };\n",

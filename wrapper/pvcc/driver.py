@@ -31,6 +31,9 @@ What pvcc adds, only for a real compile of C (``-c`` or ``-S`` with a ``.c``
   prints one located line per problem on stderr, deletes the output and
   exits 1.  ``-o -`` and ``-o /dev/null`` are not checked.
 
+A caller that passes ``-fplugin=.../pvcc.so`` itself gets nothing injected
+(its outputs are still checked).
+
 Nothing is injected for ``-E``, ``-M``/``-MM``, ``-fsyntax-only``, assembler
 input (``.s``/``.S``/``-x assembler*``), link-only calls (no ``-c``/``-S``),
 ``/dev/null`` probes, or calls carrying ``--version``, ``-v``, ``--verbose``,
@@ -88,7 +91,7 @@ _TAKES_ARG = frozenset(
         "-o", "-x", "-I", "-D", "-U", "-A", "-B", "-L", "-l", "-T", "-u", "-z", "-e", "-G",
         "-include", "-imacros", "-isystem", "-idirafter", "-iprefix", "-iwithprefix",
         "-iwithprefixbefore", "-isysroot", "-iquote", "-imultilib", "-imultiarch",
-        "-iplugindir", "-MF", "-MT", "-MQ", "-Xlinker", "-Xassembler", "-Xpreprocessor",
+        "-MF", "-MT", "-MQ", "-Xlinker", "-Xassembler", "-Xpreprocessor",
         "-aux-info", "-dumpbase", "-dumpdir", "-dumpbase-ext", "-wrapper", "--param",
         "-specs", "--sysroot", "-Tbss", "-Tdata", "-Ttext", "--output", "--entry",
         "--include", "--include-directory", "--define-macro", "--undefine-macro",
