@@ -839,3 +839,65 @@ def test_prefix_form_passes_over_a_masquerade_symlink(masquerade, gcc, pvcc_exe,
     assert sum(ln.startswith("pvcc: inject ") for ln in lines) == 1, lines
     run_lines = [ln for ln in lines if ln.startswith(("pvcc: run ", "pvcc: exec "))]
     assert len(run_lines) == 1 and run_lines[0].split()[2] == gcc
+
+
+# ---------------------------------------------------------------------------
+# the argv scan (pure; no compiler)
+
+
+@pytest.mark.parametrize("argv,inject,outputs", [
+    ("-c x.c", True, [("x.o", "c")]),
+    ("-c dir/x.c -o out/y.o", True, [("out/y.o", "c")]),
+    ("-c -ox.o x.c", True, [("x.o", "c")]),
+    ("-S x.c", True, [("x.s", "S")]),
+    ("-S x.c -o -", True, []),
+    ("-c x.c -o /dev/null", True, []),
+    ("-c a.c b.c", True, [("a.o", "c"), ("b.o", "c")]),
+    ("-c a.c b.S", True, [("a.o", "c")]),
+    ("-c -x c - -o y.o", True, [("y.o", "c")]),
+    ("-c -x c -", True, [("-.o", "c")]),
+    ("-c -xc noext", True, [("noext.o", "c")]),
+    ("-c -x c x.S -x none y.S", True, [("x.o", "c")]),
+    ("-c pre.i", True, [("pre.o", "c")]),
+    ("-c -MF x.c.d -MT x.c y.S", False, []),  # option arguments are not inputs
+    ("-c -MFx.d x.c", True, [("x.o", "c")]),
+    ("-c -Wp,-MMD,x.d -include k.c y.S", False, []),
+    ("-c -Xpreprocessor -foo x.S", False, []),
+    ("-c -x assembler-with-cpp x.c", False, []),
+    ("-c x.S", False, []),
+    ("-c x.s", False, []),
+    ("-c -x c /dev/null -o x.o", False, []),
+    ("-E x.c", False, []),
+    ("-E -c x.c", False, []),
+    ("-M x.c", False, []),
+    ("-MM -c x.c", False, []),
+    ("-MD -c x.c", True, [("x.o", "c")]),
+    ("-fsyntax-only x.c", False, []),
+    ("x.c -o prog", False, []),
+    ("x.o y.o -o prog", False, []),
+    ("-c x.cc", False, []),
+    ("-c -x c-header x.h", False, []),
+    ("--version -c x.c", False, []),
+    ("-v -c x.c", False, []),
+    ("-print-file-name=plugin", False, []),
+    ("-c x.c -dumpbase foo.c", True, [("x.o", "c")]),
+    ("-S -c x.c", True, [("x.s", "S")]),
+])
+def test_scan(argv, inject, outputs):
+    from pvcc.driver import _outputs, _scan
+
+    s = _scan(argv.split())
+    would = not s.identity and s.stage in ("c", "S") and not s.syntax_only and bool(s.c_inputs)
+    assert would == inject
+    assert (_outputs(s) if would else []) == outputs
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("ia64-linux-gnu-gcc", True), ("ia64-linux-gnu-gcc-12", True), ("gcc", True), ("cc", True),
+    ("x86_64-linux-gnu-gcc-12.2.0", True), ("pvcc", False), ("pvcc-check", False),
+    ("foo.c", False), ("ld", False), ("driver.py", False),
+])
+def test_compiler_names(name, expected):
+    from pvcc.driver import _looks_like_compiler
+
+    assert _looks_like_compiler(name) is expected
