@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -77,27 +78,34 @@ u64 walk_{i}(struct item *head, u64 seed)
         f.write("".join(parts))
 
 
-def _once(argv: list[str], env: dict, cwd: str) -> float:
+def _once(argv: list[str], env: dict, cwd: str) -> tuple[float, float]:
+    """(wall, cpu) seconds of one run; cpu is user+sys of the whole process tree."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     p = subprocess.run(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    elapsed = time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if p.returncode != 0:
         raise SystemExit(f"benchmark command failed ({p.returncode}): {argv}\n"
                          f"{p.stderr.decode(errors='replace')}")
-    return elapsed
+    return wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 
 
-def paired_medians(a: tuple, b: tuple, runs: int, cwd: str) -> tuple[float, float]:
-    """Median wall time of commands a and b ((argv, env) each), run alternately
-    so that a load change on the machine hits both alike."""
+def paired_medians(a: tuple, b: tuple, runs: int, cwd: str):
+    """Medians of (wall, cpu) for commands a and b ((argv, env) each), run
+    alternately so that a load change on the machine hits both alike."""
     _once(*a, cwd)  # warm-up: page cache, bytecode cache
     _once(*b, cwd)
     ta, tb = [], []
     for _ in range(runs):
         ta.append(_once(*a, cwd))
         tb.append(_once(*b, cwd))
-    return statistics.median(ta), statistics.median(tb)
+
+    def med(ts):
+        return statistics.median(t[0] for t in ts), statistics.median(t[1] for t in ts)
+
+    return med(ta), med(tb)
 
 
 def main() -> int:
@@ -138,24 +146,30 @@ def main() -> int:
         with open(src) as f:
             lines = sum(1 for _ in f)
 
-        startup, _ = paired_medians(([sys.executable, "-c", "pass"], env),
-                                    ([sys.executable, "-S", "-c", "pass"], env), args.runs, tmp)
+        (startup, startup_cpu), _ = paired_medians(
+            ([sys.executable, "-c", "pass"], env), ([sys.executable, "-S", "-c", "pass"], env),
+            args.runs, tmp)
         print(f"compiler: {gcc}")
         print(f"pvcc:     {pvcc}")
         print(f"plugin:   {plugin}")
-        print(f"python:   {sys.executable}; bare start-up (python -c pass) {startup * 1e3:.1f} ms"
+        print(f"python:   {sys.executable}; bare start-up (python -c pass) "
+              f"{startup * 1e3:.1f} ms wall, {startup_cpu * 1e3:.1f} ms cpu"
               + ("" if not args.as_is else "; environment as is"))
+        print(f"load:     {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cpus")
         print()
-        header = f"{'measurement':46} {'plain':>9} {'pvcc':>9} {'ratio':>7} {'delta':>9}"
+        header = (f"{'measurement':46} {'plain':>9} {'pvcc':>9} {'ratio':>6} {'delta':>9}"
+                  f"  | {'cpu plain':>9} {'cpu pvcc':>9} {'ratio':>6}")
         print(header)
         print("-" * len(header))
 
         def row(label: str, cc_args: list[str], runs: int, extra_env: dict | None = None):
-            plain, wrapped = paired_medians(
+            (plain, plain_cpu), (wrapped, wrapped_cpu) = paired_medians(
                 ([gcc, *cc_args], env), ([pvcc, *cc_args], dict(env, **(extra_env or {}))),
                 runs, tmp)
             print(f"{label:46} {plain * 1e3:7.1f}ms {wrapped * 1e3:7.1f}ms "
-                  f"{wrapped / plain:6.2f}x {(wrapped - plain) * 1e3:+7.1f}ms")
+                  f"{wrapped / plain:5.2f}x {(wrapped - plain) * 1e3:+7.1f}ms"
+                  f"  | {plain_cpu * 1e3:7.1f}ms {wrapped_cpu * 1e3:7.1f}ms "
+                  f"{wrapped_cpu / plain_cpu if plain_cpu else float('nan'):5.2f}x")
 
         row(f"probe --version (n={args.runs})", ["--version"], args.runs)
         row(f"probe -E -P -x c /dev/null (n={args.runs})",

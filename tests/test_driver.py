@@ -901,3 +901,23 @@ def test_compiler_names(name, expected):
     from pvcc.driver import _looks_like_compiler
 
     assert _looks_like_compiler(name) is expected
+
+
+def test_site_markers_follow_the_checker():
+    """The driver skips the checker for objects holding none of its markers;
+    they must cover what pvcc.check looks for."""
+    from pvcc import catalog, check
+    from pvcc.driver import _SITE_MARKERS
+
+    for name in (catalog.SECTION, catalog.COMPAT_SECTION, check.IMPL_PREFIX):
+        assert any(m in name.encode() for m in _SITE_MARKERS), name
+    for intrinsic in catalog.INTRINSICS:
+        assert (check.IMPL_PREFIX + intrinsic.name).encode().startswith(b"paravirt_")
+
+
+def test_plain_object_skips_the_checker(pvcc_exe, env, tmp_path):
+    p = run([pvcc_exe, "-O2", "-c", PLAIN / "loops.c", "-o", tmp_path / "l.o"],
+            dict(env, PVCC_VERBOSE="1"))
+    assert p.returncode == 0
+    assert f"pvcc: check {tmp_path / 'l.o'}: ok (no pvcc section, no paravirt_ symbol)" \
+        in verbose_lines(p)
