@@ -74,7 +74,7 @@ def env(base_env, gcc, plugin_so) -> dict:
 
 def run(argv, env, cwd=None, input=None, timeout=120):
     return subprocess.run([str(a) for a in argv], env=env, cwd=cwd, input=input,
-                          capture_output=True, timeout=timeout)
+                          capture_output=True, timeout=timeout, check=False)
 
 
 def same(plain, wrapped, norm=lambda b: b):
@@ -275,8 +275,10 @@ def test_stack_protector_style_probe_to_stdout(gcc, pvcc_exe, env):
 
 def test_version_first_line_through_a_pipe(gcc, pvcc_exe, env):
     cmd = '"$CC" --version 2>/dev/null | head -n 1'
-    plain = subprocess.run(["sh", "-c", cmd], env=dict(env, CC=gcc), capture_output=True)
-    wrapped = subprocess.run(["sh", "-c", cmd], env=dict(env, CC=pvcc_exe), capture_output=True)
+    plain = subprocess.run(["sh", "-c", cmd], env=dict(env, CC=gcc), capture_output=True,
+                           check=False)
+    wrapped = subprocess.run(["sh", "-c", cmd], env=dict(env, CC=pvcc_exe), capture_output=True,
+                             check=False)
     assert plain.stdout.startswith(GCC_NAME.encode())
     assert wrapped.stdout == plain.stdout
 
@@ -289,7 +291,7 @@ def test_sigpipe_behaves_like_the_compiler(gcc, pvcc_exe, env, tmp_path):
     statuses = []
     for cc in (gcc, pvcc_exe):
         p = subprocess.run(["bash", "-c", cmd], env=dict(env, CC=cc, SRC=str(big)),
-                           capture_output=True)
+                           capture_output=True, check=False)
         statuses.append((p.stdout, p.stderr))
     assert statuses[1] == statuses[0]
 
@@ -474,15 +476,15 @@ def test_argv0_symlink_dispatch(masquerade, gcc, base_env, tmp_path, plugin_so):
                PATH=os.pathsep.join([str(masquerade), os.path.dirname(gcc), base_env["PATH"]]))
     # Looked up through PATH, as make does: the symlink comes first.
     v = subprocess.run([GCC_NAME, "-c", PLAIN / "loops.c", "-o", tmp_path / "x.o"], env=env,
-                       capture_output=True)
+                       capture_output=True, check=False)
     assert v.returncode == 0, v.stderr
     assert injected(v)
     run_line = next(ln for ln in verbose_lines(v) if ln.startswith(("pvcc: run", "pvcc: exec")))
     assert run_line.split()[2] == gcc
     quiet = dict(env)
     del quiet["PVCC_VERBOSE"]
-    same(subprocess.run([gcc, "--version"], env=quiet, capture_output=True),
-         subprocess.run([GCC_NAME, "--version"], env=quiet, capture_output=True))
+    same(subprocess.run([gcc, "--version"], env=quiet, capture_output=True, check=False),
+         subprocess.run([GCC_NAME, "--version"], env=quiet, capture_output=True, check=False))
 
 
 def test_argv0_dispatch_refuses_itself(masquerade, pvcc_exe, base_env, tmp_path):
@@ -494,7 +496,8 @@ def test_argv0_dispatch_refuses_itself(masquerade, pvcc_exe, base_env, tmp_path)
     env = dict(base_env, PATH=os.pathsep.join([str(masquerade), str(other), "/usr/bin", "/bin"]),
                PVCC_CACHE_DIR=str(tmp_path / "empty-cache"))
     env.pop("XDG_CACHE_HOME", None)
-    p = subprocess.run([GCC_NAME, "--version"], env=env, capture_output=True, timeout=60)
+    p = subprocess.run([GCC_NAME, "--version"], env=env, capture_output=True, timeout=60,
+                       check=False)
     assert p.returncode == 1
     assert p.stdout == b""
     err = p.stderr.decode()
@@ -795,7 +798,7 @@ def test_inherited_fds_reach_the_compiler(path, fake, pvcc_exe, tmp_path):
         env = dict(fake, FAKE_MODE="fds", FAKE_FDFILE=str(fdfile), **PATHS[path],
                    MAKEFLAGS=f" -j2 --jobserver-auth={r},{w}")
         p = subprocess.run([pvcc_exe, *FAKE_ARGS], env=env, cwd=tmp_path, pass_fds=(r, w),
-                           capture_output=True)
+                           capture_output=True, check=False)
     finally:
         os.close(r)
         os.close(w)

@@ -270,8 +270,15 @@ def _expand(args, depth=0):
 class _Scan:
     """What one pass over the (expanded) arguments found out."""
 
-    __slots__ = ("identity", "stage", "syntax_only", "c_inputs", "output", "own_plugin",
-                 "asm_flags")
+    __slots__ = (
+        "asm_flags",
+        "c_inputs",
+        "identity",
+        "output",
+        "own_plugin",
+        "stage",
+        "syntax_only",
+    )
 
     def __init__(self):
         self.identity = False  # --version, -v, -print-*, ...
@@ -290,9 +297,7 @@ def _scan(args):
     it = _expand(args)
     for a in it:
         if a == "-" or not a.startswith("-"):
-            if a == "-":
-                is_c = lang in _C_LANGS
-            elif lang is not None:
+            if a == "-" or lang is not None:
                 is_c = lang in _C_LANGS
             else:
                 is_c = a.endswith(_C_SUFFIXES)
@@ -559,21 +564,19 @@ def _main(argv):
     if s.own_plugin:
         inject = []
     else:
+        from pvcc.pluginbuild import PluginBuildError
+
         try:
             inject = _plugin_flags(path)
-        except Exception as e:  # PluginBuildError, and OSError from odd caches
-            out = getattr(e, "output", "")
-            if out:
-                sys.stderr.write(out if out.endswith("\n") else out + "\n")
+        except PluginBuildError as e:
+            if e.output:  # the host compiler's diagnostics, then pvcc's one line
+                sys.stderr.write(e.output if e.output.endswith("\n") else e.output + "\n")
             return _err(str(e))
     child_argv = [child0] + inject + args
     if _is_verbose():
         _verbose("inject " + _quote(inject) if inject else "plugin already on the command line")
 
     outs = _outputs(s) if os.environ.get("PVCC_CHECK", "") != "0" else []
-    # TODO: drop this test once pvcc/check.py lands.
-    if outs and not os.path.exists(os.path.join(os.path.dirname(__file__), "check.py")):
-        outs = []
     if not outs:
         return _exec(path, child_argv)
 
@@ -593,7 +596,7 @@ def main(argv=None):
         return _main(list(sys.argv if argv is None else argv))
     except KeyboardInterrupt:
         return 130
-    except Exception as e:  # no tracebacks for users; PVCC_VERBOSE=1 shows one
+    except Exception as e:  # noqa: BLE001 - no tracebacks for users; PVCC_VERBOSE=1 shows one
         if _is_verbose():
             import traceback
 

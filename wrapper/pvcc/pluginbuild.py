@@ -41,7 +41,7 @@ from __future__ import annotations
 import os
 import sys
 
-__all__ = ["PluginBuildError", "plugin_path", "include_dir", "default_sources", "cache_dir"]
+__all__ = ["PluginBuildError", "cache_dir", "default_sources", "include_dir", "plugin_path"]
 
 # Bump when the build command or the cache layout changes: it is part of
 # every key, so old plugins are simply no longer found.
@@ -254,7 +254,7 @@ def _content_key(compiler: str, compiler_abs: str, sources: str, files: list[str
         add("stat", line)
     add("dumpfullversion", _probe(compiler, "-dumpfullversion"))
     add("dumpmachine", _probe(compiler, "-dumpmachine"))
-    rc, _, verbose = _run([compiler, "-v"])
+    _, _, verbose = _run([compiler, "-v"])
     # COLLECT_GCC & co. name the path the driver was invoked by, not what it is.
     add("v", "\n".join(ln for ln in verbose.splitlines() if not ln.startswith("COLLECT_")))
     with open(os.path.join(plugin_inc, "plugin-version.h"), "rb") as f:
@@ -360,21 +360,18 @@ def plugin_path(compiler: str, sources: str | os.PathLike[str] | None = None) ->
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m pvcc.pluginbuild [COMPILER [SOURCES]]``: build and print the path."""
+    from pvcc.toolchain import ToolchainError, find_compiler
+
     args = sys.argv[1:] if argv is None else argv
     try:
-        if args:
-            compiler = args[0]
-        else:
-            from pvcc.toolchain import find_compiler
-
-            compiler = find_compiler()
+        compiler = args[0] if args else find_compiler()
         print(plugin_path(compiler, args[1] if len(args) > 1 else None))
     except PluginBuildError as e:
         if e.output:
             sys.stderr.write(e.output if e.output.endswith("\n") else e.output + "\n")
         print(f"pvcc: error: {e}", file=sys.stderr)
         return 1
-    except Exception as e:  # toolchain errors
+    except ToolchainError as e:
         print(f"pvcc: error: {e}", file=sys.stderr)
         return 1
     return 0
