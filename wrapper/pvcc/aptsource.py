@@ -255,15 +255,21 @@ class PrivateApt:
         self.setup()
         if not self.have_lists():
             self.update()
+        # Download into a scratch dir and move the finished file: an interrupted
+        # download never leaves a truncated .deb where cached_deb() looks.
+        import shutil
+        import tempfile
         updated = False
         while True:
             errors = []
             for suite in PRIVATE_SUITES:
-                p = self._run(["apt-get", "-q", "download", f"{package}/{suite}"], cwd=self.debs)
-                if p.returncode == 0:
-                    found = self.cached_deb(package)
-                    if found:
-                        return found
+                with tempfile.TemporaryDirectory(dir=self.debs, prefix=".dl-") as tmp:
+                    p = self._run(["apt-get", "-q", "download", f"{package}/{suite}"], cwd=tmp)
+                    got = sorted(Path(tmp).glob(f"{package}_*.deb"))
+                    if p.returncode == 0 and got:
+                        dest = self.debs / got[-1].name
+                        shutil.move(str(got[-1]), dest)
+                        return dest
                 errors.append(_last_error(p.stdout))
             if updated:
                 break

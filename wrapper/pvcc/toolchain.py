@@ -43,7 +43,7 @@ CONFIGURE_OPTIONS = (
 )
 #: Objects (``*.o`` under obj/) a finished ``make all-gcc`` leaves, for the progress bar.
 #: Measured; other versions use the nearest known value (the bar stops at 99 % until done).
-EXPECTED_OBJECTS = {12: 880}
+EXPECTED_OBJECTS = {12: 880, 13: 894}
 
 EM_IA_64 = 50
 PROBE_C = r"""
@@ -550,7 +550,9 @@ class Installer:
                           f"{tc.prefix} by another process; reusing it", file=self.out)
                     return 0
                 reason = reason2
-            if reason != "not installed":
+            if self.force:
+                self.progress.note(f"GCC {v}: reinstalling (--force)")
+            elif reason != "not installed":
                 self.progress.note(f"GCC {v} cache entry in {self.prefix} not usable "
                                    f"({reason}): rebuilding")
             try:
@@ -599,6 +601,8 @@ class Installer:
         self._check_disk()
         src_info = self._read_source_info()
         resumed = self.obj.joinpath("Makefile").exists()
+        if resumed:
+            self.progress.note(f"GCC {v}: resuming the build in {self.obj}")
 
         # 1. host packages (and the source package, when the host release has it)
         p = self.progress
@@ -1007,6 +1011,8 @@ def _cmd_clean(args) -> int:
             if inst.bdir.exists():
                 shutil.rmtree(inst.bdir)
                 print(f"removed build tree {inst.bdir}")
+            else:
+                print(f"no build tree for GCC {v}")
     return 0
 
 
