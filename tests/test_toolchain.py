@@ -43,9 +43,8 @@ def run_tool(*args, cache=None, env=None, timeout=1800):
     e.pop("PVCC_GCC", None)
     if env:
         e.update(env)
-    return subprocess.run([*TOOL, *map(str, args)], env=e, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          timeout=timeout)
+    return subprocess.run([*TOOL, *map(str, args)], check=False, env=e, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def _version() -> int:
@@ -67,7 +66,7 @@ def provisioned_gcc():
     env = dict(os.environ)
     env.pop("PVCC_GCC", None)
     # Progress goes to the terminal: on a fresh machine this takes minutes.
-    proc = subprocess.run(cmd, stdout=sys.stderr, stderr=sys.stderr, env=env)
+    proc = subprocess.run(cmd, check=False, stdout=sys.stderr, stderr=sys.stderr, env=env)
     assert proc.returncode == 0, f"pvcc-toolchain install --gcc {v} failed ({proc.returncode})"
     tc, why = toolchain.inspect_entry(v)
     assert tc is not None, f"GCC {v} not valid after install: {why}"
@@ -187,7 +186,7 @@ def test_ctrl_c_while_waiting_for_lock(tmp_path):
         watchdog.cancel()
         assert "waiting for another pvcc-toolchain" in line, line
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
+        _, err = proc.communicate(timeout=60)
     finally:
         os.close(fd)
     assert proc.returncode == 130
@@ -199,9 +198,9 @@ def test_path_not_provisioned_is_one_line(tmp_path):
     p = run_tool("path", "--gcc", "14", cache=tmp_path)
     assert p.returncode == 1
     assert p.stdout == ""
-    assert p.stderr.strip().splitlines() == [
-        f"pvcc-toolchain: GCC 14 is not provisioned in {tmp_path}: "
-        "run pvcc-toolchain install --gcc 14"]
+    expected = (f"pvcc-toolchain: GCC 14 is not provisioned in {tmp_path}: "
+                "run pvcc-toolchain install --gcc 14")
+    assert p.stderr.strip().splitlines() == [expected]
     p = run_tool("list", cache=tmp_path)
     assert p.returncode == 0 and "no IA-64 GCC provisioned" in p.stdout
     p = run_tool("list", "--json", cache=tmp_path)
@@ -360,7 +359,7 @@ def test_inspect_detects_corruption_without_running_anything(monkeypatch, tmp_pa
 # With the provisioned compiler
 
 def test_install_is_idempotent(provisioned_gcc):
-    v, gcc = provisioned_gcc
+    v, _ = provisioned_gcc
     stamp = toolchain.gcc_dir(v) / toolchain.STAMP_NAME
     before = stamp.stat().st_mtime_ns
     t0 = time.monotonic()
@@ -374,7 +373,7 @@ def test_install_is_idempotent(provisioned_gcc):
 
 
 def test_stamp_records_the_build(provisioned_gcc):
-    v, gcc = provisioned_gcc
+    v, _ = provisioned_gcc
     stamp = json.loads((toolchain.gcc_dir(v) / toolchain.STAMP_NAME).read_text())
     assert stamp["version"] == v
     assert stamp["full_version"].startswith(f"{v}.")
@@ -404,7 +403,7 @@ def test_list_and_path(provisioned_gcc):
 
 
 def test_compiler_emits_ia64_bundles(provisioned_gcc, tmp_path):
-    v, gcc = provisioned_gcc
+    _, gcc = provisioned_gcc
     _ia64_checks(gcc, tmp_path)
 
 

@@ -36,7 +36,7 @@ class AptError(Exception):
 class SourceEntry:
     """One ``deb`` line (or deb822 stanza) of the system's apt configuration."""
 
-    __slots__ = ("types", "uris", "suites", "components", "signed_by", "origin")
+    __slots__ = ("components", "origin", "signed_by", "suites", "types", "uris")
 
     def __init__(self, types, uris, suites, components, signed_by, origin):
         self.types = types
@@ -228,7 +228,7 @@ class PrivateApt:
         env = dict(os.environ, LC_ALL="C", DEBIAN_FRONTEND="noninteractive")
         if self.log:
             self.log("$ " + " ".join(cmd))
-        p = subprocess.run(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+        p = subprocess.run(cmd, check=False, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if self.log:
             self.log(p.stdout)
@@ -285,7 +285,7 @@ def _last_error(text: str) -> str:
 
 
 def deb_version(deb: Path) -> str:
-    p = subprocess.run(["dpkg-deb", "-f", str(deb), "Version"], stdout=subprocess.PIPE,
+    p = subprocess.run(["dpkg-deb", "-f", str(deb), "Version"], check=False, stdout=subprocess.PIPE,
                        stderr=subprocess.DEVNULL, text=True)
     return p.stdout.strip()
 
@@ -296,7 +296,7 @@ def extract(deb: Path, dest: Path) -> None:
     if tmp.exists():
         subprocess.run(["rm", "-rf", str(tmp)], check=True)
     tmp.mkdir(parents=True)
-    p = subprocess.run(["dpkg-deb", "-x", str(deb), str(tmp)], stdout=subprocess.PIPE,
+    p = subprocess.run(["dpkg-deb", "-x", str(deb), str(tmp)], check=False, stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True)
     if p.returncode != 0:
         raise AptError(f"dpkg-deb -x {deb.name} failed: {_last_error(p.stdout)}")
@@ -306,12 +306,12 @@ def extract(deb: Path, dest: Path) -> None:
 def host_candidate(package: str) -> str | None:
     """The version the system's own apt would install, or None if it has none."""
     try:
-        p = subprocess.run(["apt-cache", "policy", package], stdout=subprocess.PIPE,
+        p = subprocess.run(["apt-cache", "policy", package], check=False, stdout=subprocess.PIPE,
                            stderr=subprocess.DEVNULL, text=True,
                            env=dict(os.environ, LC_ALL="C"))
     except OSError:
         return None
-    m = re.search(r"^\s*Candidate:\s*(\S+)", p.stdout, re.M)
+    m = re.search(r"^\s*Candidate:\s*(\S+)", p.stdout, re.MULTILINE)
     if not m or m.group(1) == "(none)":
         return None
     return m.group(1)

@@ -206,7 +206,7 @@ def find_compiler(version: int | None = None) -> str:
 class Toolchain:
     """One provisioned compiler (a valid cache entry)."""
 
-    __slots__ = ("version", "full_version", "prefix", "gcc", "plugin_include", "stamp")
+    __slots__ = ("full_version", "gcc", "plugin_include", "prefix", "stamp", "version")
 
     def __init__(self, version, full_version, prefix, gcc, plugin_include, stamp):
         self.version = version                  # int, major
@@ -310,7 +310,7 @@ def verify_compiler(gcc) -> tuple[bool, str]:
         with open(src, "w") as f:
             f.write(PROBE_C)
         try:
-            p = subprocess.run([str(gcc), "-O2", "-c", src, "-o", obj], stdin=subprocess.DEVNULL,
+            p = subprocess.run([str(gcc), "-O2", "-c", src, "-o", obj], check=False, stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                timeout=120)
         except OSError as e:
@@ -477,7 +477,7 @@ class Installer:
     def log(self, text: str) -> None:
         if self._log is None:
             self.bdir.mkdir(parents=True, exist_ok=True)
-            self._log = open(self.log_path, "a", buffering=1)
+            self._log = open(self.log_path, "a", buffering=1)  # noqa: SIM115 (kept for the run)
         self._log.write(text if text.endswith("\n") else text + "\n")
 
     def _tail(self, n: int = 15) -> str:
@@ -759,7 +759,7 @@ class Installer:
             if self.obj.exists():
                 shutil.rmtree(self.obj)     # an interrupted configure: start it again
             return False
-        p = subprocess.run(["sh", "./config.status", "--config"], cwd=self.obj,
+        p = subprocess.run(["sh", "./config.status", "--config"], check=False, cwd=self.obj,
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         try:
             have = shlex.split(p.stdout)
@@ -829,9 +829,9 @@ class Installer:
         ok, why = verify_compiler(gcc)
         if not ok:
             raise ToolchainError(f"GCC {self.version}: the built compiler fails the check: {why}")
-        full = subprocess.run([str(gcc), "-dumpfullversion"], stdout=subprocess.PIPE,
+        full = subprocess.run([str(gcc), "-dumpfullversion"], check=False, stdout=subprocess.PIPE,
                               text=True).stdout.strip()
-        vs = subprocess.run([str(gcc), "--version"], stdout=subprocess.PIPE,
+        vs = subprocess.run([str(gcc), "--version"], check=False, stdout=subprocess.PIPE,
                             text=True).stdout.splitlines()
         _, cc1, plugin = _layout(tree, full)
         if not cc1.is_file():
@@ -896,7 +896,7 @@ def _pvcc_version() -> str:
 def _dpkg_version(package: str) -> str | None:
     import subprocess
     try:
-        p = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package],
+        p = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package], check=False,
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     except OSError:
         return None
@@ -911,7 +911,7 @@ def _extra_packages() -> list[str]:
 def missing_packages(packages) -> list[str]:
     import subprocess
     try:
-        p = subprocess.run(["dpkg-query", "-W", "-f=${Package}\t${db:Status-Abbrev}\n", *packages],
+        p = subprocess.run(["dpkg-query", "-W", "-f=${Package}\t${db:Status-Abbrev}\n", *packages], check=False,
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     except OSError:
         raise ToolchainError("pvcc-toolchain needs a Debian-based host (dpkg-query not found)") from None
@@ -950,14 +950,14 @@ def ensure_host_packages(packages, installer=None, what: str = "the build") -> N
     opts = ["-o", "DPkg::Lock::Timeout=600"]
 
     def attempt():
-        p = subprocess.run([cmd[0], *opts, *cmd[1:]], env=env, stdin=subprocess.DEVNULL,
+        p = subprocess.run([cmd[0], *opts, *cmd[1:]], check=False, env=env, stdin=subprocess.DEVNULL,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         log(f"$ {line}\n{p.stdout}")
         return p
     p = attempt()
     if p.returncode != 0:
         # Probably stale or absent package lists: refresh once and retry.
-        u = subprocess.run(["apt-get", *opts, "update"], env=env, stdin=subprocess.DEVNULL,
+        u = subprocess.run(["apt-get", *opts, "update"], check=False, env=env, stdin=subprocess.DEVNULL,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         log(f"$ apt-get update\n{u.stdout}")
         p = attempt()
