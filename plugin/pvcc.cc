@@ -210,8 +210,9 @@ static void register_attributes(void *, void *)
 	spec.handler = handle_paravirt_intrinsic;
 	register_attribute(&spec);
 
-	/* Let <pvcc/paravirt.h> know the attribute exists. */
-	if (&parse_in && parse_in)
+	/* Let <pvcc/paravirt.h> know the attribute exists (not when the input
+	 * is already preprocessed: cpplib rejects a definition there). */
+	if (&parse_in && parse_in && !cpp_get_options(parse_in)->preprocessed)
 		cpp_define(parse_in, "__PVCC__=1");
 }
 
