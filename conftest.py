@@ -48,7 +48,7 @@ def gcc_version() -> int:
 
 
 @pytest.fixture(scope="session")
-def gcc(gcc_version) -> str:
+def gcc(gcc_version, pytestconfig) -> str:
     """Path of the real ia64-linux-gnu-gcc of the requested version."""
     found = _find(gcc_version)
     if found:
@@ -60,8 +60,10 @@ def gcc(gcc_version) -> str:
            "install", "--gcc", str(gcc_version)]
     if os.environ.get("CI"):
         cmd.append("--quiet")
-    # Progress goes straight to the terminal: this can take minutes.
-    proc = subprocess.run(cmd, stdout=sys.stderr, stderr=sys.stderr, check=False)
+    # Progress goes straight to the terminal, past pytest's capture: minutes.
+    capture = pytestconfig.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        proc = subprocess.run(cmd, check=False)
     if proc.returncode != 0:
         pytest.fail(f"provisioning GCC {gcc_version} failed (exit {proc.returncode})")
     found = _find(gcc_version)
