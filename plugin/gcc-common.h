@@ -23,8 +23,12 @@
 #include "backend.h"
 #include "tm.h"
 #include "tree.h"
-/* c-common.h must precede diagnostic-core.h (format checking). */
-#include "c-family/c-common.h"
+/*
+ * parse_in (the C front end's cpp_reader) comes from c-pragma.h alone: GCC 13's
+ * c-common.h includes cp/cp-trait.def, which a C-only build does not install
+ * among the plugin headers.
+ */
+#include "cpplib.h"
 #include "c-family/c-pragma.h"
 #include "rtl.h"
 #include "memmodel.h"
@@ -50,7 +54,6 @@
 #include "tree-core.h"
 #include "print-tree.h"
 #include "langhooks.h"
-#include "cpplib.h"
 #include "output.h"
 #include "target.h"
 #include "varasm.h"
