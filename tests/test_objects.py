@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from asmtools import ASM_DIR, assemble, link, needs_binutils, section_headers
 from pvcc import catalog
 from pvcc.objects import (
     R_IA64_DIR64LSB,
@@ -24,49 +25,7 @@ from pvcc.objects import (
     open_object,
 )
 
-ASM_DIR = Path(__file__).parent / "data" / "asm"
-AS = shutil.which("ia64-linux-gnu-as")
-LD = shutil.which("ia64-linux-gnu-ld")
-pytestmark = pytest.mark.skipif(AS is None or LD is None, reason="needs ia64-linux-gnu binutils")
-
-
-def assemble(tmp_path: Path, source: str, name: str | None = None,
-             flags: tuple[str, ...] = ("-mconstant-gp",)) -> Path:
-    """Assemble a fixture (a name under tests/data/asm) or inline source text."""
-    if source.endswith(".s") and "\n" not in source:
-        src = ASM_DIR / source
-        name = name or src.stem
-    else:
-        name = name or "inline"
-        src = tmp_path / f"{name}.s"
-        src.write_text(source)
-    out = tmp_path / f"{name}.o"
-    subprocess.run([AS, "-x", *flags, "-I", str(ASM_DIR), str(src), "-o", str(out)],
-                   check=True, capture_output=True, text=True)
-    return out
-
-
-def link(tmp_path: Path, objs: list[Path], name: str, *extra: str) -> Path:
-    out = tmp_path / name
-    subprocess.run([LD, *extra, *map(str, objs), "-o", str(out)],
-                   check=True, capture_output=True, text=True)
-    return out
-
-
-# -- byte-level helpers for deliberate corruptions ---------------------------
-
-def section_headers(data: bytes) -> dict[str, dict]:
-    shoff, = struct.unpack_from("<Q", data, 0x28)
-    shnum, shstrndx = struct.unpack_from("<HH", data, 0x3C)
-    raw = [struct.unpack_from("<IIQQQQIIQQ", data, shoff + 64 * i) for i in range(shnum)]
-    stroff = raw[shstrndx][4]
-    out = {}
-    for i, h in enumerate(raw):
-        end = data.index(b"\0", stroff + h[0])
-        name = data[stroff + h[0]:end].decode()
-        out[name] = {"index": i, "hdr": shoff + 64 * i, "type": h[1], "flags": h[2], "offset": h[4],
-                         "size": h[5], "link": h[6], "info": h[7]}
-    return out
+pytestmark = needs_binutils
 
 
 def rela_entries(data: bytes, section: str) -> list[dict]:
