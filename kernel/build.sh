@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# kernel/build.sh - a real kernel: Linux 6.1 arch/ia64 built with CC=pvcc.
+#
+#   bash kernel/build.sh [--clean] [STEP...]        (tox -e kernel)
+#
+# Steps (default: all, in this order):
+#   plain     make vmlinux with CC=<the IA-64 cross gcc>            -> CONFIG/plain/
+#   pvcc      make vmlinux with CC=pvcc, same tree and configuration -> CONFIG/pvcc/
+#   compare   every executable section (.text, .init.text, ...) of every *.o
+#             of CONFIG/plain/ against CONFIG/pvcc/; each difference with file and reason
+#   paravirt  the tree patched with kernel/linux-6.1-pvcc.patch (+ pvcc-paravirt.h,
+#             pvcc_native.c), CONFIG_PVCC_PARAVIRT=y, CC=pvcc     -> CONFIG/paravirt/
+#   check     pvcc-check vmlinux, pvcc-check --patch native -o vmlinux.native vmlinux,
+#             sample disassembly of patched sites next to the plain kernel's own code
+#
+# The work directory ${PVCC_KERNEL_WORK:-$HOME/.cache/pvcc/kernel} is reused across
+# runs: the source is unpacked once, and the O= build directories are built
+# incrementally.  --clean removes the build directories first, so that the timings
+# (CONFIG/timings.json in the work directory, read by benchmarks/bench_kernel.py)
+# are those of complete builds.
+#
+# CONFIG is PVCC_KERNEL_CONFIG, default allnoconfig: on ia64 that still builds an
+# SMP, NUMA, ACPI, PCI, EFI kernel with all of arch/ia64 (see kernel/README.md for
+# why not generic_defconfig by default; PVCC_KERNEL_CONFIG=generic_defconfig works).
+#
+# Environment: PVCC_KERNEL_WORK (work dir), PVCC_KERNEL_JOBS (make -j, 2),
+# PVCC_KERNEL_NICE (5), PVCC_KERNEL_CONFIG (allnoconfig), PVCC_GCC (the
+# cross compiler: a path or a major version; default: GCC 12 from pvcc-toolchain).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(dirname "$HERE")
+WORK=${PVCC_KERNEL_WORK:-$HOME/.cache/pvcc/kernel}
+JOBS=${PVCC_KERNEL_JOBS:-2}
+NICE=${PVCC_KERNEL_NICE:-5}
+CONFIG=${PVCC_KERNEL_CONFIG:-allnoconfig}
+TARBALL=/usr/src/linux-source-6.1.tar.xz
+SRC=$WORK/linux-source-6.1          # pristine (plain and pvcc builds)
+PVSRC=$WORK/linux-pvcc              # patched (paravirt build)
+PATCH=$HERE/linux-6.1-pvcc.patch
+BUILDS=$WORK/$CONFIG                # one O= dir per build, per configuration
+TIMINGS=$BUILDS/timings.json
+PY=${PYTHON:-python3}
+
+say() { printf '\n=== %s\n' "$*"; }
+die() { printf 'kernel/build.sh: error: %s\n' "$*" >&2; exit 1; }
+
+CLEAN=0
+STEPS=()
+for a in "$@"; do
+    case $a in
+        --clean) CLEAN=1 ;;
+        -h|--help) sed -n '2,30p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        plain|pvcc|compare|paravirt|check) STEPS+=("$a") ;;
+        *) die "unknown argument '$a' (see --help)" ;;
+    esac
+done
+[ ${#STEPS[@]} -gt 0 ] || STEPS=(plain pvcc compare paravirt check)
+want() { local s; for s in "${STEPS[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
+
+# -- host packages ------------------------------------------------------------
+PKGS=(linux-source-6.1 binutils-ia64-linux-gnu flex bison bc libelf-dev libssl-dev
+      make gcc xz-utils)
+missing=()
+for p in "${PKGS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
+        || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+        say "installing host packages: ${missing[*]}"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" \
+            || { apt-get update && DEBIAN_FRONTEND=noninteractive \
+                 apt-get install -y --no-install-recommends "${missing[@]}"; }
+    else
+        echo "kernel/build.sh needs these Debian packages; as root run:" >&2
+        echo "  apt-get install -y ${missing[*]}" >&2
+        exit 1
+    fi
+fi
+[ -f "$TARBALL" ] || die "$TARBALL missing (package linux-source-6.1)"
+
+# -- tools --------------------------------------------------------------------
+# pvcc from the bin directory of the Python that runs the helpers (the tox venv,
+# or the system Python): a version-manager shim (pyenv) in front of every one of
+# the kernel's compiler calls would only add its own start-up time.
+PYBIN=$("$PY" -c 'import os, sys; print(os.path.dirname(sys.executable))')
+[ -x "$PYBIN/pvcc" ] && export PATH="$PYBIN:$PATH"
+command -v pvcc >/dev/null || die "pvcc is not on PATH (pip install -e . in the repository)"
+command -v pvcc-check >/dev/null || die "pvcc-check is not on PATH"
+case ${PVCC_GCC:-} in
+    /*) GCC=$PVCC_GCC ;;
+    "") GCC=$(pvcc-toolchain path --gcc 12 2>/dev/null) || {
+            say "provisioning the IA-64 GCC 12 cross compiler (pvcc-toolchain install --gcc 12)"
+            pvcc-toolchain install --gcc 12
+            GCC=$(pvcc-toolchain path --gcc 12); } ;;
+    *[!0-9]*) GCC=$(command -v "$PVCC_GCC") || die "PVCC_GCC=$PVCC_GCC not found" ;;
+    *) GCC=$(pvcc-toolchain path --gcc "$PVCC_GCC") \
+           || die "GCC $PVCC_GCC is not provisioned (pvcc-toolchain install --gcc $PVCC_GCC)" ;;
+esac
+[ -x "$GCC" ] || die "no compiler at $GCC"
+export PVCC_GCC=$GCC                # pins the compiler behind CC=pvcc
+unset PVCC_DISABLE PVCC_CHECK PVCC_PLUGIN_ARGS
+echo "compiler: $GCC ($("$GCC" -dumpversion)); pvcc: $(command -v pvcc)"
+echo "work dir: $WORK; configuration: $CONFIG; make -j$JOBS at nice $NICE"
+mkdir -p "$BUILDS"
+
+# -- sources ------------------------------------------------------------------
+stamp=$(stat -c '%s %Y' "$TARBALL")
+if [ "$(cat "$SRC/.pvcc-unpacked" 2>/dev/null)" != "$stamp" ]; then
+    say "unpacking $TARBALL"
+    rm -rf "$SRC" "$PVSRC"
+    tar -C "$WORK" -xf "$TARBALL"
+    [ -f "$SRC/Makefile" ] || die "the tarball did not unpack to $SRC"
+    echo "$stamp" > "$SRC/.pvcc-unpacked"
+fi
+echo "kernel: $(make -s -C "$SRC" kernelversion 2>/dev/null)"
+
+# The patched tree shares the pristine files through hard links (cp -al); a
+# file the patch touches is replaced (rm + cp), never written in place, and only
+# when its content changes, so that make rebuilds no more than it must.
+prepare_paravirt_tree() {
+    if [ ! -f "$PVSRC/Makefile" ]; then
+        say "creating the paravirt tree $PVSRC (hard links to $SRC)"
+        rm -rf "$PVSRC"
+        cp -al "$SRC" "$PVSRC"
+    fi
+    local tmp f
+    tmp=$(mktemp -d)
+    mapfile -t files < <(sed -n 's#^+++ b/\([^\t]*\).*#\1#p' "$PATCH")
+    for f in "${files[@]}"; do
+        mkdir -p "$tmp/$(dirname "$f")"
+        cp "$SRC/$f" "$tmp/$f"
+    done
+    patch -s -p1 -d "$tmp" < "$PATCH" || die "$PATCH does not apply to $SRC"
+    mkdir -p "$tmp/arch/ia64/include/asm" "$tmp/arch/ia64/kernel"
+    cp "$HERE/pvcc-paravirt.h" "$tmp/arch/ia64/include/asm/pvcc-paravirt.h"
+    cp "$HERE/pvcc_native.c" "$tmp/arch/ia64/kernel/pvcc_native.c"
+    files+=(arch/ia64/include/asm/pvcc-paravirt.h arch/ia64/kernel/pvcc_native.c)
+    for f in "${files[@]}"; do
+        if ! cmp -s "$tmp/$f" "$PVSRC/$f"; then
+            echo "  updating $f"
+            rm -f "$PVSRC/$f"
+            cp "$tmp/$f" "$PVSRC/$f"
+        fi
+    done
+    rm -rf "$tmp"
+}
+
+# -- builds -------------------------------------------------------------------
+MAKEVARS=(ARCH=ia64 CROSS_COMPILE=ia64-linux-gnu-)
+
+# build NAME SRCDIR CC [paravirt]
+build() {
+    local name=$1 src=$2 cc=$3 pv=${4:-} out=$BUILDS/$1 log=$BUILDS/$1.log fresh=0
+    say "build $name: CC=$cc O=$out (log: $log)"
+    [ $CLEAN = 1 ] && rm -rf "$out"
+    mkdir -p "$out"
+    [ -z "$(find "$out" -name '*.o' -print -quit)" ] && fresh=1
+    if [ ! -f "$out/.config" ]; then
+        make -s -C "$src" "${MAKEVARS[@]}" "CC=$cc" O="$out" "$CONFIG" >/dev/null
+        if [ -n "$pv" ]; then
+            "$src/scripts/config" --file "$out/.config" --enable PVCC_PARAVIRT
+            make -s -C "$src" "${MAKEVARS[@]}" "CC=$cc" O="$out" olddefconfig >/dev/null
+            grep -q '^CONFIG_PVCC_PARAVIRT=y' "$out/.config" \
+                || die "CONFIG_PVCC_PARAVIRT did not stick (is CC=pvcc working?)"
+        fi
+    fi
+    if ! "$PY" "$HERE/kbuild.py" timed "$TIMINGS" "$name" "$out" "$cc" "$fresh" -- \
+            sh -c 'exec "$@" >"$0" 2>&1' "$log" \
+            nice -n "$NICE" make -C "$src" -j"$JOBS" "${MAKEVARS[@]}" "CC=$cc" O="$out" vmlinux; then
+        tail -n 40 "$log" >&2
+        die "build $name failed (full log: $log)"
+    fi
+    grep -E 'warning:|error:' "$log" | grep -v -e 'syscall clone3 not implemented' \
+        | sort | uniq -c | sort -rn | head -n 5 | sed 's/^/  log: /' || true
+    ls -l "$out/vmlinux"
+}
+
+# Build the plugin for this compiler before anything is timed.
+warm=$(mktemp -d)
+echo 'int pvcc_warm;' > "$warm/w.c"
+pvcc -c "$warm/w.c" -o "$warm/w.o" || die "pvcc cannot compile with $GCC"
+rm -rf "$warm"
+
+status=0
+want plain && build plain "$SRC" "$GCC"
+want pvcc && build pvcc "$SRC" pvcc
+
+if want compare; then
+    say "compare: executable sections of every object, plain vs pvcc"
+    "$PY" "$HERE/kbuild.py" compare "$BUILDS/plain" "$BUILDS/pvcc" \
+        --cc-a "$GCC" --cc-b pvcc --json "$BUILDS/compare.json" || status=1
+fi
+
+if want paravirt; then
+    prepare_paravirt_tree
+    build paravirt "$PVSRC" pvcc paravirt
+fi
+
+if want check; then
+    PV=$BUILDS/paravirt
+    say "the native table is call-safe"
+    "$PY" "$HERE/kbuild.py" leaf "$PV/arch/ia64/kernel/pvcc_native.o" || status=1
+    say "records in vmlinux"
+    ia64-linux-gnu-readelf -SW "$PV/vmlinux" | grep -E ' \.pvcc_sites ' || die "no .pvcc_sites in vmlinux"
+    ia64-linux-gnu-nm "$PV/vmlinux" | grep -E ' (__start|__stop)_pvcc_sites$'
+    say "pvcc-check vmlinux"
+    pvcc-check "$PV/vmlinux" || status=1
+    say "pvcc-check --patch native -o vmlinux.native vmlinux"
+    if pvcc-check --json --patch native -o "$PV/vmlinux.native" "$PV/vmlinux" > "$BUILDS/patch.json"; then
+        "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(f"{len(d[\"patched\"])} sites patched -> {d[\"output\"]}")' "$BUILDS/patch.json"
+        say "sample sites: the call, the patched native code, the plain kernel's own instruction"
+        "$PY" "$HERE/kbuild.py" samples "$BUILDS/patch.json" "$PV/vmlinux" "$PV/vmlinux.native" \
+            "$BUILDS/plain/vmlinux" || status=1
+    else
+        head -c 4000 "$BUILDS/patch.json" >&2
+        echo "pvcc-check --patch native failed" >&2
+        status=1
+    fi
+fi
+
+if [ -f "$TIMINGS" ]; then
+    say "timings"
+    "$PY" "$REPO/benchmarks/bench_kernel.py" --timings "$TIMINGS" || true
+fi
+exit $status

@@ -1,0 +1,352 @@
+#!/usr/bin/env python3
+"""Helpers of kernel/build.sh (Linux 6.1 arch/ia64 built plain and with CC=pvcc).
+
+    kbuild.py timed JSON NAME OBJDIR CC FRESH -- CMD...
+        run CMD, record its wall time and the children's user+sys CPU time
+        (os.times) and the compiler invocations (counted from OBJDIR's .cmd
+        files) under NAME in the JSON file; exit with CMD's status
+    kbuild.py count OBJDIR CC
+        compiler invocations recorded in OBJDIR's .cmd files, by kind
+    kbuild.py compare DIR_A DIR_B [--cc-a CC --cc-b CC] [--json FILE]
+        compare the executable sections (.text, .init.text, ...) of every
+        *.o under the two build directories; print each difference with the
+        file and the reason; exit 1 if any
+    kbuild.py leaf OBJ
+        prove that every paravirt_* function of the native table is a leaf
+        without alloc and without a memory stack frame
+    kbuild.py samples PATCH_JSON PARAVIRT_VMLINUX NATIVE_VMLINUX PLAIN_VMLINUX
+        disassemble a few sites: the call in the paravirtualized vmlinux, the
+        patched native code, and the same function in the plain kernel
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+OBJDUMP = os.environ.get("OBJDUMP", "ia64-linux-gnu-objdump")
+SHF_EXECINSTR = 0x4
+
+
+# -- compiler invocations ---------------------------------------------------
+
+def _cmd_lines(objdir: Path):
+    """(target, command) of every Kbuild .cmd file under objdir."""
+    for dirpath, _dirs, files in os.walk(objdir):
+        for f in files:
+            if not (f.startswith(".") and f.endswith(".cmd")):
+                continue
+            try:
+                with open(os.path.join(dirpath, f), errors="replace") as fh:
+                    first = fh.readline()
+            except OSError:
+                continue
+            m = re.match(r"(?:saved)?cmd_(\S+) := (.*)", first)
+            if m:
+                yield m.group(1), m.group(2).strip()
+
+
+def count_compiles(objdir: Path, cc: str) -> dict:
+    """Compiler invocations that produced a file of the build, by output kind.
+
+    Counts the .cmd files whose command starts with CC (compiles of .c and
+    .S, the -S asm-offsets/bounds steps, CPP of linker scripts).  The
+    configuration probes of Kbuild and Kconfig leave no .cmd file and are
+    not counted.
+    """
+    kinds: dict[str, int] = {}
+    cc_words = cc.split()
+    for target, cmd in _cmd_lines(objdir):
+        words = cmd.split()
+        if words[:len(cc_words)] != cc_words:
+            continue
+        suffix = Path(target).suffix or Path(target).name
+        kinds[suffix] = kinds.get(suffix, 0) + 1
+    return {"total": sum(kinds.values()), "by_suffix": dict(sorted(kinds.items()))}
+
+
+def cmd_count(args: list[str]) -> int:
+    objdir, cc = Path(args[0]), args[1]
+    print(json.dumps(count_compiles(objdir, cc), indent=2))
+    return 0
+
+
+# -- timing -----------------------------------------------------------------
+
+def cmd_timed(args: list[str]) -> int:
+    sep = args.index("--")
+    json_path, name, objdir, cc, fresh = args[:sep]
+    cmd = args[sep + 1:]
+    t0, c0 = time.monotonic(), os.times()
+    rc = subprocess.call(cmd)
+    t1, c1 = time.monotonic(), os.times()
+    user = c1.children_user - c0.children_user
+    syst = c1.children_system - c0.children_system
+    entry = {
+        "wall_s": round(t1 - t0, 2),
+        "user_s": round(user, 2),
+        "sys_s": round(syst, 2),
+        "cpu_s": round(user + syst, 2),
+        "fresh": fresh == "1",
+        "exit": rc,
+        "cc": cc,
+        "command": cmd,
+        "compiles": count_compiles(Path(objdir), cc),
+        "objects": sum(1 for _ in Path(objdir).rglob("*.o")),
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "loadavg_after": list(os.getloadavg()),
+    }
+    path = Path(json_path)
+    data = json.loads(path.read_text()) if path.exists() else {}
+    runs = data.setdefault("runs", [])
+    runs.append({"name": name, **entry})
+    if entry["fresh"] and rc == 0:
+        data.setdefault("fresh", {})[name] = entry
+    path.write_text(json.dumps(data, indent=2) + "\n")
+    print(f"[{name}] exit {rc}, wall {entry['wall_s']:.0f} s, cpu {entry['cpu_s']:.0f} s "
+          f"(user {user:.0f} + sys {syst:.0f}), {entry['compiles']['total']} compiler "
+          f"invocations{' (fresh build)' if entry['fresh'] else ' (incremental)'}")
+    return rc
+
+
+# -- .text comparison -------------------------------------------------------
+
+def _exec_sections(path: Path) -> dict[str, bytes] | None:
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+    try:
+        with open(path, "rb") as fh:
+            elf = ELFFile(fh)
+            if elf["e_type"] != "ET_REL":
+                return None
+            out = {}
+            for s in elf.iter_sections():
+                if s["sh_flags"] & SHF_EXECINSTR and s["sh_type"] != "SHT_NOBITS":
+                    out[s.name] = s.data()
+            return out
+    except (ELFError, OSError, ValueError):
+        return None
+
+
+def _cmds(objdir: Path) -> dict[str, str]:
+    return dict(_cmd_lines(objdir))
+
+
+def _function_at(path: Path, section: str, offset: int) -> str:
+    """The function symbol covering offset in section (for the report)."""
+    from elftools.elf.elffile import ELFFile
+    with open(path, "rb") as fh:
+        elf = ELFFile(fh)
+        idx = next((i for i, s in enumerate(elf.iter_sections()) if s.name == section), None)
+        symtab = elf.get_section_by_name(".symtab")
+        best = None
+        for sym in symtab.iter_symbols() if symtab else ():
+            if sym["st_shndx"] == idx and sym["st_info"]["type"] == "STT_FUNC":
+                lo, size = sym["st_value"], sym["st_size"]
+                if lo <= offset < lo + max(size, 1):
+                    best = f"{sym.name}+{offset - lo:#x}"
+        return best or f"{section}+{offset:#x}"
+
+
+def _reason(rel: str, a: dict[str, bytes], b: dict[str, bytes], pa: Path, pb: Path,
+            cmd_a: str | None, cmd_b: str | None, cc_a: str, cc_b: str) -> str:
+    reasons = []
+    if cmd_a is not None and cmd_b is not None:
+        na = cmd_a.replace(cc_a, "$(CC)", 1).replace(str(pa.parents[0]), "")
+        nb = cmd_b.replace(cc_b, "$(CC)", 1).replace(str(pb.parents[0]), "")
+        if na.split() != nb.split():
+            reasons.append("different compile command lines")
+    only_a = sorted(set(a) - set(b))
+    only_b = sorted(set(b) - set(a))
+    if only_a:
+        reasons.append(f"sections only in A: {', '.join(only_a)}")
+    if only_b:
+        reasons.append(f"sections only in B: {', '.join(only_b)}")
+    for name in sorted(set(a) & set(b)):
+        if a[name] == b[name]:
+            continue
+        if len(a[name]) != len(b[name]):
+            reasons.append(f"{name}: size {len(a[name])} vs {len(b[name])}")
+        first = next((i for i, (x, y) in enumerate(zip(a[name], b[name])) if x != y), None)
+        if first is not None:
+            where = _function_at(pa, name, first & ~15)
+            reasons.append(f"{name}: first difference in the bundle at {where}")
+    return "; ".join(reasons) or "unknown"
+
+
+def cmd_compare(args: list[str]) -> int:
+    import argparse
+    ap = argparse.ArgumentParser(prog="kbuild.py compare")
+    ap.add_argument("dir_a", type=Path)
+    ap.add_argument("dir_b", type=Path)
+    ap.add_argument("--cc-a", default="")
+    ap.add_argument("--cc-b", default="")
+    ap.add_argument("--json", type=Path)
+    ns = ap.parse_args(args)
+    rels_a = {p.relative_to(ns.dir_a) for p in ns.dir_a.rglob("*.o")}
+    rels_b = {p.relative_to(ns.dir_b) for p in ns.dir_b.rglob("*.o")}
+    cmds_a, cmds_b = _cmds(ns.dir_a), _cmds(ns.dir_b)
+    compared = skipped = identical = text_only_compared = 0
+    sections = 0
+    diffs = []
+    for rel in sorted(rels_a & rels_b):
+        pa, pb = ns.dir_a / rel, ns.dir_b / rel
+        a, b = _exec_sections(pa), _exec_sections(pb)
+        if a is None or b is None:
+            skipped += 1
+            continue
+        compared += 1
+        text_only_compared += ".text" in a
+        sections += len(a)
+        if a == b:
+            identical += 1
+            continue
+        key = str(rel)
+        diffs.append({"file": key, "reason": _reason(
+            key, a, b, pa, pb, cmds_a.get(key), cmds_b.get(key), ns.cc_a, ns.cc_b)})
+    missing_a = sorted(str(r) for r in rels_b - rels_a)
+    missing_b = sorted(str(r) for r in rels_a - rels_b)
+    report = {
+        "dir_a": str(ns.dir_a), "dir_b": str(ns.dir_b),
+        "objects_compared": compared, "objects_with_text": text_only_compared,
+        "exec_sections_compared": sections, "identical": identical,
+        "differences": diffs, "not_elf_objects": skipped,
+        "only_in_a": missing_b, "only_in_b": missing_a,
+    }
+    print(f"compared {compared} objects ({text_only_compared} with .text, {sections} "
+          f"executable sections: .text, .init.text, .text.unlikely, ...): "
+          f"{identical} identical, {len(diffs)} different")
+    for d in diffs:
+        print(f"  DIFF {d['file']}: {d['reason']}")
+    for r in missing_b:
+        print(f"  only in {ns.dir_a}: {r}")
+    for r in missing_a:
+        print(f"  only in {ns.dir_b}: {r}")
+    if ns.json:
+        ns.json.write_text(json.dumps(report, indent=2) + "\n")
+    return 1 if diffs or missing_a or missing_b else 0
+
+
+# -- the native table is call-safe ------------------------------------------
+
+def cmd_leaf(args: list[str]) -> int:
+    obj = args[0]
+    out = subprocess.run([OBJDUMP, "-d", obj], check=True, capture_output=True,
+                         text=True).stdout
+    funcs: dict[str, list[str]] = {}
+    cur = None
+    for line in out.splitlines():
+        m = re.match(r"[0-9a-f]+ <(\S+)>:", line)
+        if m:
+            cur = m.group(1)
+            funcs[cur] = []
+        elif cur and "\t" in line:
+            funcs[cur].append(line.split("\t")[-1].strip())
+    bad = []
+    for name, insns in sorted(funcs.items()):
+        if not name.startswith("paravirt_"):
+            continue
+        for i in insns:
+            if re.search(r"\balloc\b|\br12\b|\bbr\.call\b|\bsp\b", i):
+                bad.append(f"{name}: {i}")
+    n = sum(1 for f in funcs if f.startswith("paravirt_"))
+    if bad:
+        print(f"{obj}: {len(bad)} instruction(s) break the leaf rule:")
+        for b in bad:
+            print("  " + b)
+        return 1
+    print(f"{obj}: {n} paravirt_* functions, none has alloc, a memory stack frame "
+          "or a call (safe with psr.ic off)")
+    return 0
+
+
+# -- sample disassembly -----------------------------------------------------
+
+def _nm(vmlinux: str) -> dict[str, int]:
+    out = subprocess.run(["ia64-linux-gnu-nm", vmlinux], check=True, capture_output=True,
+                         text=True).stdout
+    syms = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1] in "tT":
+            syms.setdefault(parts[2], int(parts[0], 16))
+    return syms
+
+
+def _disasm(vmlinux: str, start: int, stop: int) -> list[str]:
+    out = subprocess.run([OBJDUMP, "-d", f"--start-address={start:#x}",
+                          f"--stop-address={stop:#x}", vmlinux],
+                         check=True, capture_output=True, text=True).stdout
+    lines = []
+    for line in out.splitlines():
+        if re.match(r"\s*[0-9a-f]+:\t", line):
+            addr, rest = line.split(":", 1)
+            insn = rest.split("\t")[-1].strip()
+            lines.append(f"{int(addr, 16):#x}: {insn}")
+    return lines
+
+
+NATIVE_MNEMONIC = {
+    "get_cpuid": r"cpuid\[", "thash": r"\bthash\b", "fc": r"\bfc\b",
+    "ptcga": r"ptc\.ga", "get_rr": r"=rr\[", "set_rr": r"mov rr\[",
+    "set_rr0_to_rr4": r"mov rr\[", "ssm_i": r"\bssm 0x4000", "rsm_i": r"\brsm 0x4000",
+    "intrin_local_irq_restore": r"ssm 0x4000|rsm 0x4000",
+    "getreg": r"mov r\d+=(psr|cr|ar)", "setreg": r"mov (psr\.l|cr|ar)",
+}
+
+
+def cmd_samples(args: list[str]) -> int:
+    check_json, paravirt, native, plain = args[:4]
+    want = args[4:] or ["get_cpuid", "thash", "fc", "ptcga", "set_rr0_to_rr4", "ssm_i",
+                        "intrin_local_irq_restore", "getreg", "setreg"]
+    sites = json.loads(Path(check_json).read_text())["patched"]
+    plain_syms, pv_syms = _nm(plain), _nm(paravirt)
+    shown = set()
+    for s in sites:
+        base = s["type"].split("(")[0]
+        if base not in want or base in shown:
+            continue
+        func, _, off = s["where"].partition("+")
+        if func not in plain_syms or func not in pv_syms:
+            continue
+        shown.add(base)
+        start = pv_syms[func] + int(off or "0", 16)
+        stop = start + 16 * s["bundles"]
+        print(f"== {s['type']} at {s['where']} ({start:#x}) ==")
+        print("  paravirtualized vmlinux (the site, a recorded call):")
+        for line in _disasm(paravirt, start, stop):
+            print("    " + line)
+        print("  vmlinux.native (patched by pvcc-check --patch native):")
+        for line in _disasm(native, start, stop):
+            print("    " + line)
+        pat = NATIVE_MNEMONIC.get(base)
+        fstart = plain_syms[func]
+        later = sorted(v for v in plain_syms.values() if v > fstart)
+        fstop = later[0] if later else fstart + 0x400
+        found = [ln for ln in _disasm(plain, fstart, fstop) if pat and re.search(pat, ln)]
+        print(f"  plain vmlinux, {func} (the kernel's own native instruction):")
+        for line in found[:4] or ["    (not found: the plain build inlined it elsewhere)"]:
+            print("    " + line)
+    return 0
+
+
+def main() -> int:
+    if len(sys.argv) < 2:
+        print(__doc__)
+        return 2
+    cmd, args = sys.argv[1], sys.argv[2:]
+    table = {"timed": cmd_timed, "count": cmd_count, "compare": cmd_compare,
+             "leaf": cmd_leaf, "samples": cmd_samples}
+    if cmd not in table:
+        print(__doc__)
+        return 2
+    return table[cmd](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
