@@ -350,25 +350,28 @@ class Checker:
         if r_pfs not in locals_:
             self.add(aaddr, "frame", f"{f.name} keeps ar.pfs in r{r_pfs}, not in a local "
                      f"(r32..r{31 + sol}); the callee may overwrite it")
-        # b0 save: the last `mov rX=b0` before the site
+        # b0 save: the `mov rX=b0` before the site.  There may be more than one
+        # copy of b0 (the prologue's save and e.g. __builtin_return_address(0)
+        # for _RET_IP_); every copy in a local is a save the epilogue may use.
         saves = [n for n in v.b0_saves if n < n_before]
         b0_reg: int | None = None
+        b0_locals = frozenset(v.insns[n][1].fields["r1"] for n in saves) & set(locals_)
         if not saves:
             self.add(rec.start, "frame", f"site of {name}: {f.name} does not save b0 before "
                      f"the site")
+        elif b0_locals:
+            b0_reg = max(b0_locals)
         else:
             n = saves[-1]
             a, x = v.insns[n][0], v.insns[n][1].fields["r1"]
-            if x in locals_:
-                b0_reg = x
-            elif any(i.op == "st8" and i.fields.get("r2") == x
-                     for _, i in v.insns[n + 1:n_before]):
+            if any(i.op == "st8" and i.fields.get("r2") == x
+                   for _, i in v.insns[n + 1:n_before]):
                 b0_reg = -1     # spilled to memory through a scratch register
             else:
                 self.add(a, "frame", f"{f.name} saves b0 in r{x}, which the callee of {name} "
                          f"may overwrite")
         # restores before every br.ret (once per function and frame layout)
-        key = (f.addr, b0_reg, r_pfs)
+        key = (f.addr, b0_locals if b0_locals else b0_reg, r_pfs)
         if key not in self._rets_done:
             self._rets_done.add(key)
             site = f"site of {name} at {self.obj.where(rec.start)}"
@@ -376,9 +379,10 @@ class Checker:
                 if b0_src is None:
                     self.add(a, "frame", f"{f.name} does not restore b0 before this br.ret "
                              f"({site})")
-                elif b0_reg is not None and b0_reg >= 0 and b0_src != b0_reg:
+                elif b0_reg is not None and b0_reg >= 0 and b0_src not in b0_locals:
+                    saved = ", ".join(f"r{x}" for x in sorted(b0_locals))
                     self.add(a, "frame", f"{f.name} restores b0 from r{b0_src} before this "
-                             f"br.ret, but saved it in r{b0_reg}")
+                             f"br.ret, but saved it in {saved}")
                 if pfs_src is None:
                     self.add(a, "frame", f"{f.name} does not restore ar.pfs before this br.ret "
                              f"({site})")
