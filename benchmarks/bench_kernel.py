@@ -120,7 +120,7 @@ def subset(dirs: list[str], repeat: int, jobs: int, nice: int) -> int:
             t["compiles"] = kbuild.count_compiles(out, cc)
             print(f"  round {i + 1} {name}: wall {t1 - t0:.1f} s, cpu {u + s:.1f} s", flush=True)
     report(totals["plain"], totals["pvcc"],
-           f"subset {' '.join(dirs)} of the generic_defconfig kernel, {repeat} round(s), "
+           f"subset {' '.join(dirs)} of the {CONFIG} kernel, {repeat} round(s), "
            f"make -j{jobs}, nice {nice} (sums over rounds; invocations per round)")
     return 0
 
