@@ -330,10 +330,8 @@ class Checker:
         if intr is not None and rec.nbundles != intr.bundles:
             self.add(at, "region", f"site of {name}: region is {rec.nbundles} bundle(s), the "
                      f"catalog reserves {intr.bundles}")
-        if f is None or rec.start != f.addr:
-            prev = self.bundle(rec.start - 16)
-            if prev is None or not prev.ends_group:
-                self.add(at, "region", f"site of {name}: no stop before the region")
+        if not self.group_starts_at(rec.start, f.addr if f else None):
+            self.add(at, "region", f"site of {name}: no stop before the region")
         bundles = []
         for a in range(rec.start, rec.end, 16):
             b = self.bundle(a)
@@ -381,6 +379,29 @@ class Checker:
                 if rec.start < t < rec.end and not rec.start <= a < rec.end:
                     self.add(a, "region", f"branch into the middle of the site of {name} "
                              f"(to {obj.where(t)})")
+
+    def group_starts_at(self, addr: int, entry: int | None) -> bool:
+        """Whether replacement code at addr starts its own instruction group.
+
+        It does when a stop precedes addr with nothing but nops in between:
+        GCC's `.align` before a loop head makes gas pad with a nop bundle that
+        has no stop, right before a site at the top of the loop. A function's
+        entry always starts a group.
+        """
+        a = addr
+        while entry is None or a > entry:
+            b = self.bundle(a - 16)
+            if b is None:
+                return False
+            if b.ends_group:
+                return True
+            last_stop = max((s for s in b.stops if s < 2), default=-1)
+            if any(ins.op != "nop" for ins in b.insns if ins.slot > last_stop):
+                return False
+            if last_stop >= 0:
+                return True
+            a -= 16
+        return True
 
     def check_frame(self, rec: Record, f: Function, name: str,
                     intr: catalog.Intrinsic | None) -> None:
