@@ -72,6 +72,14 @@
 		.pos_op = POS,						\
 	}
 
+/* GCC 12 added startswith() to system.h. */
+#if BUILDING_GCC_VERSION < 12000
+static inline bool startswith(const char *str, const char *prefix)
+{
+	return strncmp(str, prefix, strlen(prefix)) == 0;
+}
+#endif
+
 /* GCC 14 renamed last_stmt(); pvcc does not use it, keep the shim honest. */
 #if BUILDING_GCC_VERSION >= 14000
 #define last_stmt(x) last_nondebug_stmt(x)
