@@ -126,9 +126,21 @@ void free_bulk(unsigned long n, void **p)
 
 
 @pytest.fixture(params=["-O2", "-O1", "-Os"])
-def ret_ip(request, gcc, plugin_so, include_dir, tmp_path) -> Path:
-    return compile_c(gcc, plugin_so, include_dir, tmp_path, "ret_ip", RET_IP_C,
-                     request.param, *KERNEL_FLAGS)
+def ret_ip(request, gcc, gcc_version, plugin_so, include_dir, tmp_path) -> Path:
+    obj = compile_c(gcc, plugin_so, include_dir, tmp_path, "ret_ip", RET_IP_C,
+                    request.param, *KERNEL_FLAGS)
+    frame = b0_frame(obj)
+    copies = {r for _, r in frame["copies"]}
+    restored = set(frame["restores"])
+    first_site = min(r.start for r in open_object(str(obj)).records)
+    before = [r for a, r in sorted(frame["copies"]) if a < first_site]
+    if len(copies) != 2 or len(restored) != 1 or not before or before[-1] in restored:
+        # The bug needs GCC to keep two copies of b0 with the _RET_IP_ copy last
+        # (GCC 12 at -O1/-O2/-Os); other versions and levels lay the frame out
+        # otherwise, and the test would show nothing.
+        pytest.skip(f"GCC {gcc_version} {request.param}: b0 copies {sorted(copies)}, "
+                    f"restored from {sorted(restored)}: not the frame shape of the bug")
+    return obj
 
 
 def b0_frame(path: Path) -> dict:
