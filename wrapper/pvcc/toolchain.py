@@ -611,8 +611,8 @@ class Installer:
         needed = list(HOST_PACKAGES) + _extra_packages()
         if source and source[0] == "host-package":
             needed.append(f"gcc-{v}-source")
-        ensure_host_packages(needed, self, what=f"GCC {v}")
-        p.end("all present")
+        installed = ensure_host_packages(needed, self, what=f"GCC {v}")
+        p.end(f"installed {' '.join(installed)}" if installed else "all present")
 
         # 2. sources
         if self.src.is_dir():
@@ -932,12 +932,15 @@ class MissingPackages(ToolchainError):
         super().__init__(f"{msg}\n{command}")
 
 
-def ensure_host_packages(packages, installer=None, what: str = "the build") -> None:
-    """Install missing Debian packages as root (apt-get), else report the exact command."""
+def ensure_host_packages(packages, installer=None, what: str = "the build") -> list[str]:
+    """Install missing Debian packages as root (apt-get), else report the exact command.
+
+    Returns the packages it installed.
+    """
     import subprocess
     missing = missing_packages(packages)
     if not missing:
-        return
+        return []
     cmd = ["apt-get", "install", "-y", "--no-install-recommends", *missing]
     line = " ".join(cmd)
     auto = os.environ.get("PVCC_TOOLCHAIN_APT", "1") not in ("0", "no", "false")
@@ -970,6 +973,7 @@ def ensure_host_packages(packages, installer=None, what: str = "the build") -> N
     if still:
         raise MissingPackages(what, still, "apt-get install -y --no-install-recommends "
                               + " ".join(still), "apt-get did not install them")
+    return missing
 
 
 # ---------------------------------------------------------------------------
