@@ -13,6 +13,10 @@ wrapper/pvcc/check.py as it was before its fix:
   the body of a __weak function that a strong definition overrides stays in
   .text without a symbol (Linux's kernel/sched/idle.c arch_cpu_idle), and its
   site was reported as "not inside any function" instead of being checked.
+- "check: accept brl.call as a site's transfer": in a kernel larger than the
+  21-bit branch range (Linux 6.1 generic_defconfig), ld relaxes the isolated
+  br.call bundle into [MLX] nop.m; brl.call, and every such site was reported
+  as "not isolated".
 """
 
 from __future__ import annotations
@@ -334,3 +338,44 @@ def test_frame_of_overridden_weak_body_is_checked(tmp_path, weak_elf):
     assert v[0].startswith(f"{bad}: {obj.where(after[ret][0])}: error: (overridden weak "
                            f"arch_cpu_idle at "), v
     assert v[0].endswith(f"restores b0 from r2 before this br.ret, but saved it in r{saved}"), v
+
+
+# -- ld relaxes an out-of-range br.call into brl.call -------------------------------
+
+FAR_C = """\
+#include <pvcc/paravirt.h>
+unsigned long far_sites(unsigned long a)
+{
+	paravirt_fc(a);
+	return paravirt_thash(a);
+}
+"""
+
+FAR_STUBS = """\
+	.section .farcode,"ax",@progbits
+	.global paravirt_fc#, paravirt_thash#
+	.proc paravirt_fc#
+paravirt_fc:
+paravirt_thash:
+	br.ret.sptk.many b0 ;;
+	.endp paravirt_fc#
+"""
+
+
+@pytest.fixture
+def far_elf(gcc, plugin_so, include_dir, tmp_path) -> Path:
+    obj = compile_c(gcc, plugin_so, include_dir, tmp_path, "far", FAR_C, "-O2", *KERNEL_FLAGS)
+    stubs = assemble(tmp_path, FAR_STUBS, "farstubs")
+    return link(tmp_path, [obj, stubs], "far.elf", "-e", "far_sites", "-Ttext=0x100000",
+                "--section-start=.farcode=0x8000000")
+
+
+def test_relaxed_brl_call_is_a_transfer(far_elf, tmp_path):
+    calls = re.findall(r"\s(brl?\.call)\.\S+ b0=\S+ <(\w+)>", objdump(far_elf))
+    assert calls == [("brl.call", "paravirt_fc"), ("brl.call", "paravirt_fc")], \
+        "ld did not relax the far br.call into brl.call: the test shows nothing"
+    assert violations_of(str(far_elf)) == []
+    assert main(["--patch", "native", "-o", str(tmp_path / "native.elf"), str(far_elf)]) == 0
+    patched = objdump(tmp_path / "native.elf")
+    assert "brl.call" not in patched.split("<far_sites>:")[1].split(">:")[0]
+    assert re.search(r"\sfc r\d+", patched) and re.search(r"\sthash r8=r\d+", patched)
