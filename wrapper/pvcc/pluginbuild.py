@@ -77,15 +77,11 @@ def include_dir() -> str:
 
 
 def cache_dir() -> str:
-    """The cache root, by pvcc.toolchain.cache_dir()'s rule (kept free of
-    pathlib here): ``$PVCC_CACHE_DIR`` or ``${XDG_CACHE_HOME:-~/.cache}/pvcc``."""
-    env = os.environ.get("PVCC_CACHE_DIR")
-    if env:
-        return os.path.abspath(os.path.expanduser(env))
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    if not xdg or not os.path.isabs(xdg):
-        xdg = os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(xdg, "pvcc")
+    """The cache root, the toolchain's own: ``$PVCC_CACHE_DIR`` or
+    ``${XDG_CACHE_HOME:-~/.cache}/pvcc`` (as a str: no pathlib on the hot path)."""
+    from pvcc.toolchain import _root
+
+    return _root()
 
 
 # --------------------------------------------------------------------------
