@@ -53,3 +53,15 @@ def section_headers(data: bytes) -> dict[str, dict]:
         out[name] = {"index": i, "hdr": shoff + 64 * i, "type": h[1], "flags": h[2],
                      "offset": h[4], "size": h[5], "link": h[6], "info": h[7]}
     return out
+
+
+def rela_entries(data: bytes, section: str) -> list[dict]:
+    """Entries of .rela<section>: file offset of each entry and its fields."""
+    sh = section_headers(data)[".rela" + section]
+    out = []
+    for n in range(sh["size"] // 24):
+        off = sh["offset"] + 24 * n
+        r_off, info, addend = struct.unpack_from("<QQq", data, off)
+        out.append({"at": off, "offset": r_off, "sym": info >> 32, "type": info & 0xFFFFFFFF,
+                    "addend": addend})
+    return out

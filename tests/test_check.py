@@ -17,23 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from asmtools import ASM_DIR, OBJDUMP, assemble, link, needs_binutils, section_headers
+from asmtools import ASM_DIR, OBJDUMP, assemble, link, needs_binutils, rela_entries, section_headers
 from pvcc import catalog, ia64
 from pvcc.check import check_file, main, violations_of
 from pvcc.objects import ObjectError, open_object
 
 pytestmark = needs_binutils
-
-
-def rela_entries(data: bytes, section: str) -> list[dict]:
-    sh = section_headers(data)[".rela" + section]
-    out = []
-    for n in range(sh["size"] // 24):
-        off = sh["offset"] + 24 * n
-        r_off, info, addend = struct.unpack_from("<QQq", data, off)
-        out.append({"at": off, "offset": r_off, "sym": info >> 32, "type": info & 0xFFFFFFFF,
-                    "addend": addend})
-    return out
 
 
 def symbol_index(data: bytes, name: str) -> int:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from asmtools import ASM_DIR, assemble, link, needs_binutils, section_headers
+from asmtools import ASM_DIR, assemble, link, needs_binutils, rela_entries, section_headers
 from pvcc import catalog
 from pvcc.objects import (
     R_IA64_DIR64LSB,
@@ -26,18 +26,6 @@ from pvcc.objects import (
 )
 
 pytestmark = needs_binutils
-
-
-def rela_entries(data: bytes, section: str) -> list[dict]:
-    """Entries of .rela<section>: file offset of each entry and its fields."""
-    sh = section_headers(data)[".rela" + section]
-    out = []
-    for n in range(sh["size"] // 24):
-        off = sh["offset"] + 24 * n
-        r_off, info, addend = struct.unpack_from("<QQq", data, off)
-        out.append({"at": off, "offset": r_off, "sym": info >> 32, "type": info & 0xFFFFFFFF,
-                        "addend": addend})
-    return out
 
 
 def edited(path: Path, out: Path, edits: list[tuple[int, bytes]]) -> Path:
