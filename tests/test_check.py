@@ -528,29 +528,9 @@ def test_console_script_if_installed(good):
 
 # -- real objects from the plugin (the conftest fixtures provide GCC and the plugin) ----------
 
-EVERY_C = """
-#include <pvcc/paravirt.h>
-
-unsigned long every(unsigned long a, unsigned long b)
-{
-	unsigned long s = 0;
-
-	paravirt_fc(a);
-	s += paravirt_thash(a);
-	s += paravirt_get_cpuid((int)b);
-	s += paravirt_get_pmd((int)b);
-	paravirt_ptcga(a, b);
-	s += paravirt_get_rr(a);
-	paravirt_set_rr(a, b);
-	paravirt_set_rr0_to_rr4(a, b, s, a + b, a - b);
-	paravirt_ssm_i();
-	paravirt_rsm_i();
-	s += paravirt_get_psr_i();
-	paravirt_intrin_local_irq_restore(s & 1);
-	s += paravirt_getreg(3116);
-	paravirt_setreg(4162, s);
-	return s;
-}
+# every intrinsic of the catalog once (the all_types testcase), plus a leaf and a
+# function that calls around a site
+EVERY_C = (Path(__file__).parent.parent / "testcases" / "all_types" / "input.c").read_text() + """
 
 unsigned long leaf(int i)
 {
