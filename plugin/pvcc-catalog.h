@@ -57,4 +57,14 @@ static const int pvcc_cr_numbers[] = {
 	64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 80, 81,
 };
 
+/* Application registers named in ia64regs.h (_IA64_REG_AR_*). */
+static const int pvcc_ar_numbers[] = {
+	0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 21, 24, 25, 26, 27, 28, 29, 30,
+	32, 36, 40, 44, 64, 65, 66,
+};
+
+/* getreg only: ar.bsp; cr.ivr and cr.irr0-3 (writes are Illegal Operation). */
+static const int pvcc_read_only_ars[] = { 17 };
+static const int pvcc_read_only_crs[] = { 65, 68, 69, 70, 71 };
+
 #endif /* PVCC_CATALOG_H */

@@ -78,19 +78,30 @@ static bool is_reg_intrinsic(const pvcc_intrinsic *in)
 	return in->type == PVCC_GETREG_BASE || in->type == PVCC_SETREG_BASE;
 }
 
-/* Why register REG cannot be used with getreg/setreg, or NULL if it can. */
-static const char *reg_problem(HOST_WIDE_INT reg)
+template <size_t N>
+static bool in_set(const int (&set)[N], HOST_WIDE_INT value)
+{
+	for (int x : set)
+		if (x == value)
+			return true;
+	return false;
+}
+
+/* Why getreg (or setreg, when WRITING) cannot take register REG, or NULL.
+ * Same sets as wrapper/pvcc/catalog.py: what compiles, checks and patches. */
+static const char *reg_problem(HOST_WIDE_INT reg, bool writing)
 {
 	if (reg == PVCC_REG_IP)
 		return "the instruction pointer is never paravirtualized";
 	if (reg == PVCC_REG_PSR || reg == PVCC_REG_GP || reg == PVCC_REG_SP ||
 	    reg == PVCC_REG_TP)
 		return NULL;
-	if (reg >= PVCC_AR_BASE && reg < PVCC_AR_BASE + 128)
-		return NULL;
-	for (int cr : pvcc_cr_numbers)
-		if (reg == PVCC_CR_BASE + cr)
-			return NULL;
+	if (in_set(pvcc_ar_numbers, reg - PVCC_AR_BASE))
+		return writing && in_set(pvcc_read_only_ars, reg - PVCC_AR_BASE) ?
+			"it is read-only" : NULL;
+	if (in_set(pvcc_cr_numbers, reg - PVCC_CR_BASE))
+		return writing && in_set(pvcc_read_only_crs, reg - PVCC_CR_BASE) ?
+			"it is read-only" : NULL;
 	return "it is not a known _IA64_REG_* number";
 }
 
@@ -325,7 +336,7 @@ static unsigned int pvcc_sites_execute(function *fun)
 					continue;
 				}
 				HOST_WIDE_INT r = tree_to_shwi(reg);
-				if (const char *why = reg_problem(r)) {
+				if (const char *why = reg_problem(r, in->type == PVCC_SETREG_BASE)) {
 					error_at(loc, "register %wd cannot be passed to paravirt "
 						 "intrinsic %qD: %s", r, fndecl, why);
 					continue;

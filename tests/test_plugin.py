@@ -117,9 +117,14 @@ def test_catalog_matches_plugin():
     assert plugin == python
     assert int(defines["PVCC_RECORD_VERSION"]) == 1
     assert defines["PVCC_SECTION"].strip('"') == catalog.SECTION
-    crs = {int(x) for x in re.search(r"pvcc_cr_numbers\[\] = \{([^}]*)\}", text)
-           .group(1).replace("\n", " ").replace("\t", " ").split(",") if x.strip()}
-    assert crs == set(catalog.CR_NUMBERS)
+    def int_set(name):
+        body = re.search(rf"{name}\[\] = \{{([^}}]*)\}}", text).group(1)
+        return {int(x) for x in body.split(",") if x.strip()}
+
+    assert int_set("pvcc_cr_numbers") == set(catalog.CR_NUMBERS)
+    assert int_set("pvcc_ar_numbers") == set(catalog.AR_NUMBERS)
+    assert int_set("pvcc_read_only_ars") == set(catalog.READ_ONLY_ARS)
+    assert int_set("pvcc_read_only_crs") == set(catalog.READ_ONLY_CRS)
 
 
 def test_header_declares_the_linux_catalog(include_dir):

@@ -57,6 +57,31 @@ CR_BASE = 4096  # CR_x = 4096 + cr number
 # Control registers that exist (Itanium SDM vol. 2, table 3-3).
 CR_NUMBERS = frozenset([0, 1, 2, 8, 16, 17, 19, 20, 21, 22, 23, 24, 25,
                         64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 80, 81])
+# Application registers named in ia64regs.h (_IA64_REG_AR_*).
+AR_NUMBERS = frozenset([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 21, 24, 25, 26, 27, 28, 29, 30,
+                        32, 36, 40, 44, 64, 65, 66])
+# Registers getreg may read but setreg may not write: ar.bsp; cr.ivr and
+# cr.irr0-3 ("getreg only" in ia64regs.h; writes are Illegal Operation).
+READ_ONLY_ARS = frozenset([17])
+READ_ONLY_CRS = frozenset([65, 68, 69, 70, 71])
+
+
+def reg_problem(type_base: int, reg: int) -> str | None:
+    """Why getreg (type_base GETREG_BASE) or setreg cannot take register reg, or None.
+
+    plugin/pvcc-catalog.h holds the same sets, so a register the plugin
+    accepts is one the checker accepts and the native patcher can encode.
+    """
+    if reg == REG_IP:
+        return "the IP is never paravirtualized"
+    if reg in (REG_PSR, REG_GP, REG_SP, REG_TP):
+        return None
+    writing = type_base == SETREG_BASE
+    if reg - AR_BASE in AR_NUMBERS:
+        return "it is read-only" if writing and reg - AR_BASE in READ_ONLY_ARS else None
+    if reg - CR_BASE in CR_NUMBERS:
+        return "it is read-only" if writing and reg - CR_BASE in READ_ONLY_CRS else None
+    return "not an _IA64_REG_* register number"
 
 
 def intrinsic_for(type_id: int) -> tuple[Intrinsic, int | None] | None:

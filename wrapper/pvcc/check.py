@@ -103,19 +103,6 @@ class Report:
         }
 
 
-def _valid_reg(intr: catalog.Intrinsic, reg: int) -> str | None:
-    """Why a getreg/setreg register number is not one Linux paravirtualized."""
-    if reg == catalog.REG_IP:
-        return "the IP is never paravirtualized"
-    if reg in (catalog.REG_PSR, catalog.REG_GP, catalog.REG_SP, catalog.REG_TP):
-        return None
-    if catalog.AR_BASE <= reg < catalog.AR_BASE + 128:
-        return None
-    if catalog.CR_BASE <= reg < catalog.CR_BASE + 128 and reg - catalog.CR_BASE in catalog.CR_NUMBERS:
-        return None
-    return "not an _IA64_REG_* register number"
-
-
 class _FuncView:
     """The decoded instructions of one function, in address order, with an index."""
 
@@ -275,7 +262,7 @@ class Checker:
         if intr is None:
             self.add(at, "record", f"site has unknown type {rec.type:#x}")
         elif found[1] is not None:
-            why = _valid_reg(intr, found[1])
+            why = catalog.reg_problem(intr.type_id, found[1])
             if why:
                 self.add(at, "record", f"site of {name}: register {found[1]}: {why}")
         if rec.conv not in catalog.CONV_NAMES:

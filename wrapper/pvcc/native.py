@@ -30,13 +30,10 @@ _M_MI_S = 0x0B   # M ; M I ;
 
 NOP_BUNDLE = ia64.encode_bundle(_MII_S, (ia64.nop_m(), ia64.nop_i(), ia64.nop_i()))
 
-# Application registers that exist in arch/ia64/include/uapi/asm/ia64regs.h
-# (_IA64_REG_AR_KR0 .. _IA64_REG_AR_EC); ar.bsp is read-only (SDM vol. 2 3.1.8).
-KERNEL_ARS = frozenset([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 21, 24, 25, 26, 27, 28, 29, 30,
-                        32, 36, 40, 44, 64, 65, 66])
-READ_ONLY_ARS = frozenset([17])
-# ivr and irr0-3 are "getreg only" in ia64regs.h (writes are Illegal Operation).
-READ_ONLY_CRS = frozenset([65, 68, 69, 70, 71])
+# The register sets live in the catalog, shared with the plugin and the checker.
+KERNEL_ARS = catalog.AR_NUMBERS
+READ_ONLY_ARS = catalog.READ_ONLY_ARS
+READ_ONLY_CRS = catalog.READ_ONLY_CRS
 # Static registers behind _IA64_REG_GP/SP/TP.
 _STATIC_GR = {catalog.REG_GP: 1, catalog.REG_SP: 12, catalog.REG_TP: 13}
 
