@@ -35,7 +35,7 @@ def test_listed_error_is_one_line_with_its_status(capsys):
 
 def test_os_error_says_strerror_and_file(capsys, tmp_path):
     missing = tmp_path / "nope"
-    assert cli.run("prog", lambda: open(missing).read(), errors=((OSError, 1),)) == 1
+    assert cli.run("prog", missing.read_text, errors=((OSError, 1),)) == 1
     assert capsys.readouterr().err == f"prog: error: No such file or directory: {missing}\n"
 
 

@@ -308,8 +308,8 @@ def test_driver_never_imports_the_provisioning_module(tmp_path):
     assert not imported & {"pvcc.toolchain", "pvcc.aptsource", "subprocess", "argparse",
                            "json", "pathlib", "threading", "shutil"}, sorted(imported)
     errors = [ln for ln in p.stderr.splitlines() if not ln.startswith("import time:")]
-    assert errors == [f"pvcc: error: no IA-64 GCC found (none provisioned in {tmp_path}, "
-                      f"no ia64-linux-gnu-gcc on PATH): run pvcc-toolchain install --gcc 12"]
+    assert errors == [(f"pvcc: error: no IA-64 GCC found (none provisioned in {tmp_path}, "
+                       f"no ia64-linux-gnu-gcc on PATH): run pvcc-toolchain install --gcc 12")]
 
 
 def test_apt_sources_parsing(tmp_path):
