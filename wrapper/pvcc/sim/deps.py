@@ -21,7 +21,7 @@ def _bit(n: int) -> int:
 
 
 def _is_branch(op: str) -> bool:
-    return op.startswith(("br", "brl")) or op.startswith("chk")
+    return op.startswith(("br", "brl", "chk"))
 
 
 def reads_writes(i) -> tuple[int, int, bool]:
@@ -38,9 +38,8 @@ def reads_writes(i) -> tuple[int, int, bool]:
     elif "r1" in fl and op.startswith("chk.a"):
         r |= _bit(GR + fl["r1"])
     for k in ("r2", "r3"):
-        if fl.get(k):
-            if not (op == "addl" and k == "r3" and fl[k] == 0):
-                r |= _bit(GR + fl[k])
+        if fl.get(k) and not (op == "addl" and k == "r3" and fl[k] == 0):
+            r |= _bit(GR + fl[k])
     if op.startswith(("ld", "st", "ldf", "stf")) and "r3" in fl and (
             "imm" in fl or (op.startswith("ld") and "r2" in fl)):
         w |= _bit(GR + fl["r3"])

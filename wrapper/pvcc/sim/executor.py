@@ -46,7 +46,7 @@ def handler_for(op: str):
 
 
 class Bundle:
-    __slots__ = ("fn", "slots", "ninsn", "nnop", "nstop", "lines", "addr", "decoded", "site")
+    __slots__ = ("addr", "decoded", "fn", "lines", "ninsn", "nnop", "nstop", "site", "slots")
 
 
 class Executor:
@@ -115,7 +115,7 @@ class Executor:
         ns = dict(self.ns)
         ns.update(consts)
         code = compile("\n".join(src), f"<bundle {addr:#x}>", "exec")
-        exec(code, ns)
+        exec(code, ns)  # noqa: S102 - source generated here from decoded instructions
         bd = Bundle()
         bd.fn = ns["_b"]
         bd.slots = [(s[0], s[1], s[3], s[4], s[5], s[6], ns[f"_s{k}"])
@@ -301,12 +301,12 @@ class Executor:
 
     # -- the slow path: NaT consumption, out-of-frame reads ------------------------
     def _slow(self, bd, k, e):
-        slot, ins, hname, r, w, par, fn = bd.slots[k]
+        slot, ins, hname, _r, w, _par, _fn = bd.slots[k]
         st = self.st
         addr = bd.addr | slot
         g = st.g
         fl = ins.fields
-        srcs = [fl[n] for n in ("r2", "r3") if n in fl and fl[n]]
+        srcs = [fl[n] for n in ("r2", "r3") if fl.get(n)]
         if ins.op.startswith("st") and "r2" in fl:
             srcs.append(fl["r2"])
         for n in srcs:
@@ -321,12 +321,11 @@ class Executor:
             self.gw |= w
         if hname in ("unimpl",):
             raise e
-        if hname == "load" and ".s" in ins.op[3:] and "fill" not in ins.op:
-            if ins.op[3:].startswith((".s", ".sa")):
-                g[fl["r1"] or 128] = NAT0
-                if "imm" in fl or "r2" in fl:
-                    g[fl["r3"]] = NAT0 if fl["r3"] in nat_src else g[fl["r3"]]
-                return
+        if hname == "load" and ins.op[3:] in (".s", ".sa"):  # deferred: the target is NaT
+            g[fl["r1"] or 128] = NAT0
+            if "imm" in fl or "r2" in fl:
+                g[fl["r3"]] = NAT0 if fl["r3"] in nat_src else g[fl["r3"]]
+            return
         if hname == "compare":
             _kind, _size, _rel, ctype = sem_int._cmp_parts(ins)
             if ctype in ("none", "unc", "and", "andcm"):
@@ -347,7 +346,7 @@ class Executor:
     def dv(self, k, gw):
         """Report a dependency violation in the instruction group."""
         bd = self.cache.get(self.st.ip) or self.compile(self.st.ip)
-        slot, ins, hname, r, w, par, fn = bd.slots[k]
+        slot, ins, _hname, r, w, par, _fn = bd.slots[k]
         raw = r & gw
         waw = w & gw
         if par:

@@ -61,7 +61,7 @@ def parse(path: str, data: bytes) -> tuple[Image, list[tuple[int, bytes, int]]]:
     if data[4] != 2 or data[5] != 1:
         raise LoadError(f"{path}: not a 64-bit little-endian ELF file")
     (e_type, e_machine, _ver, e_entry, e_phoff, e_shoff, _flags, _ehsize, e_phentsize,
-     e_phnum, e_shentsize, e_shnum, e_shstrndx) = _read(data, "<HHIQQQIHHHHHH", 16, "header")
+     e_phnum, e_shentsize, e_shnum, _e_shstrndx) = _read(data, "<HHIQQQIHHHHHH", 16, "header")
     if e_machine != EM_IA_64:
         raise LoadError(f"{path}: not an IA-64 program (e_machine {e_machine})")
     if e_type != ET_EXEC:
@@ -115,7 +115,12 @@ def load(state, path: str, argv: list[str]) -> Image:
             data = f.read()
     except OSError as e:
         raise LoadError(f"{path}: {e.strerror}") from None
-    img, segs = parse(path, data)
+    try:
+        img, segs = parse(path, data)
+    except LoadError as e:
+        if e.msg.startswith(path + ":"):
+            raise
+        raise LoadError(f"{path}: {e.msg}") from None
     mem = state.mem
     for vaddr, body, memsz in segs:
         lo = vaddr & ~0xFFF

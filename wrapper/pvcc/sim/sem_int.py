@@ -213,14 +213,14 @@ def parallel(i, c):
                 f"{d} = _hi << 32 | _lo"]
     if op == "pcmp4.eq":
         return [f"_a = g[{fl['r2']}]", f"_b = g[{fl['r3']}]",
-                f"{d} = (0xFFFFFFFF if (_a & 0xFFFFFFFF) == (_b & 0xFFFFFFFF) else 0)"
-                " | (0xFFFFFFFF00000000 if _a >> 32 == _b >> 32 else 0)"]
+                (f"{d} = (0xFFFFFFFF if (_a & 0xFFFFFFFF) == (_b & 0xFFFFFFFF) else 0)"
+                " | (0xFFFFFFFF00000000 if _a >> 32 == _b >> 32 else 0)")]
     if op == "pcmp4.gt":
         s = "(({} & 0xFFFFFFFF) ^ 0x80000000)"
         return [f"_a = g[{fl['r2']}]", f"_b = g[{fl['r3']}]",
-                f"{d} = (0xFFFFFFFF if {s.format('_a')} > {s.format('_b')} else 0)"
+                (f"{d} = (0xFFFFFFFF if {s.format('_a')} > {s.format('_b')} else 0)"
                 f" | (0xFFFFFFFF00000000 if {s.format('(_a >> 32)')} > {s.format('(_b >> 32)')}"
-                " else 0)"]
+                " else 0)")]
     if op in ("pshr4.u", "pshr4", "pshl4"):
         src = f"g[{fl.get('r2', fl.get('r3'))}]" if op == "pshl4" else f"g[{fl['r3']}]"
         n = fl.get("count")
@@ -228,14 +228,14 @@ def parallel(i, c):
         if op == "pshl4":
             cnt = str(n) if n is not None else f"min(g[{fl['r3']}], 32)"
             return [f"_a = {src}", f"_n = {cnt}",
-                    f"{d} = (((_a >> 32) << _n) & 0xFFFFFFFF) << 32 | (((_a & 0xFFFFFFFF) << _n)"
-                    " & 0xFFFFFFFF)"]
+                    (f"{d} = (((_a >> 32) << _n) & 0xFFFFFFFF) << 32 | (((_a & 0xFFFFFFFF) << _n)"
+                    " & 0xFFFFFFFF)")]
         if op == "pshr4.u":
             return [f"_a = {src}", f"_n = {cnt}",
                     f"{d} = ((_a >> 32) >> _n) << 32 | ((_a & 0xFFFFFFFF) >> _n)"]
         return [f"_a = {src}", f"_n = min({cnt}, 31)",
-                f"_h = (((_a >> 32) ^ 0x80000000) - 0x80000000) >> _n",
-                f"_l = (((_a & 0xFFFFFFFF) ^ 0x80000000) - 0x80000000) >> _n",
+                "_h = (((_a >> 32) ^ 0x80000000) - 0x80000000) >> _n",
+                "_l = (((_a & 0xFFFFFFFF) ^ 0x80000000) - 0x80000000) >> _n",
                 f"{d} = (_h & 0xFFFFFFFF) << 32 | (_l & 0xFFFFFFFF)"]
     if op in ("pmpy2.r", "pmpy2.l"):
         sh = 0 if op == "pmpy2.r" else 16

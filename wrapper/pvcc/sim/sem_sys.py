@@ -116,8 +116,8 @@ def mov_indirect(i, c):
     fl = i.fields
     kind = i.op.rsplit(".", 1)[1]
     if i.op.startswith("mov.to."):
-        return [f"X.write_ind({kind!r}, g[{fl['r3']}] & M, g[{fl['r2']}] & M, "
-                f"{c.addr | c.slot:#x})"]
+        return [(f"X.write_ind({kind!r}, g[{fl['r3']}] & M, g[{fl['r2']}] & M, "
+                f"{c.addr | c.slot:#x})")]
     return [f"{gd(fl['r1'])} = X.read_ind({kind!r}, g[{fl['r3']}] & M)"]
 
 
