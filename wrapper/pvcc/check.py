@@ -31,7 +31,7 @@ import sys
 from collections import Counter
 from dataclasses import dataclass, field
 
-from . import catalog, ia64
+from . import catalog, cli, ia64
 from .objects import (
     BRANCH_RELOCS,
     ElfObject,
@@ -641,18 +641,11 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     p = _parser()
     args = p.parse_args(argv)
-    try:
-        if args.patch:
-            return _main_patch(p, args)
-        return _main_check(args)
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        return 1
+    return cli.run(PROG, lambda: _main_patch(p, args) if args.patch else _main_check(args))
 
 
 def _err(msg: str) -> None:
-    print(f"{PROG}: error: {msg}", file=sys.stderr)
+    cli.error(PROG, msg)
 
 
 def _main_check(args) -> int:
