@@ -97,4 +97,23 @@ enum pvcc_refusal pvcc_patch_site(struct pvcc_patcher *p,
 
 const char *pvcc_patch_reason(enum pvcc_refusal why);
 
+#ifdef __KERNEL__
+#include <linux/elf.h>
+
+struct module;
+
+/* An implementation a hypervisor registers for a paravirt type. */
+struct pvcc_impl {
+	u32 type;		/* record type id, e.g. 9 (ssm_i), 0x10000000 + reg */
+	void (*fn)(void);	/* the C function (its descriptor) */
+};
+
+/* Before setup_arch() patches: retarget the kernel's sites to IMPLS. */
+void pvcc_register_impls(const struct pvcc_impl *impls, unsigned int n);
+/* setup_arch(): the kernel's sites; module_finalize(): a module's. */
+void pvcc_patch_kernel(void);
+void pvcc_patch_module(const Elf64_Ehdr *hdr, const Elf64_Shdr *sechdrs,
+		       struct module *mod);
+#endif
+
 #endif /* _PVCC_PATCH_H */

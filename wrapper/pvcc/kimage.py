@@ -78,15 +78,37 @@ def build_image(obj: ElfObject, impls: dict[int, int] | None = None) -> tuple[by
         segs.append(Segment(table, b"".join(pack_record(r) for r in recs), None))
     else:
         table = obj.record_section.addr
+    return image_from(segs, table, len(recs), impls), segs
+
+
+def image_from(segs: list[Segment], table: int, count: int,
+               impls: dict[int, int] | None = None) -> bytes:
+    """SEGS with COUNT records at address TABLE, in pvcc_patch_run's format."""
     impls = impls or {}
     out = [MAGIC, struct.pack("<QQQQQQ", 1 if impls else 0, len(segs), len(impls), table,
-                              len(recs), 0)]
+                              count, 0)]
     for s in segs:
         out.append(struct.pack("<QQ", s.vaddr, len(s.data)))
         out.append(s.data + bytes(-len(s.data) % 8))
     for t, a in sorted(impls.items()):
         out.append(struct.pack("<QQ", t, a))
-    return b"".join(out), segs
+    return b"".join(out)
+
+
+def run_image(runner: list[str], image: bytes,
+              timeout: float = 3600) -> tuple[list[tuple[int, bytes]], str]:
+    """Run RUNNER (argv prefix: the host binary, or pvcc-sim and the IA-64 one) on IMAGE."""
+    with tempfile.TemporaryDirectory(prefix="pvcc-kimage-") as d:
+        src, dst = os.path.join(d, "image"), os.path.join(d, "out")
+        with open(src, "wb") as f:
+            f.write(image)
+        p = subprocess.run([*runner, src, dst], capture_output=True, text=True, timeout=timeout,
+                           check=False)
+        if p.returncode != 0:
+            raise ImageError(f"{' '.join(runner)} exited {p.returncode}: "
+                             f"{(p.stderr or p.stdout).strip()[-2000:]}")
+        with open(dst, "rb") as f:
+            return read_image(f.read()), p.stdout
 
 
 def read_image(data: bytes) -> list[tuple[int, bytes]]:
@@ -104,18 +126,8 @@ def read_image(data: bytes) -> list[tuple[int, bytes]]:
 
 def run(runner: list[str], obj: ElfObject, impls: dict[int, int] | None = None,
         timeout: float = 3600) -> tuple[list[tuple[int, bytes]], str]:
-    """Run RUNNER (argv prefix: the host binary, or pvcc-sim and the IA-64 one)."""
-    image, _ = build_image(obj, impls)
-    with tempfile.TemporaryDirectory(prefix="pvcc-kimage-") as d:
-        src, dst = os.path.join(d, "image"), os.path.join(d, "out")
-        with open(src, "wb") as f:
-            f.write(image)
-        p = subprocess.run([*runner, src, dst], capture_output=True, text=True, timeout=timeout)
-        if p.returncode != 0:
-            raise ImageError(f"{' '.join(runner)} exited {p.returncode}: "
-                             f"{(p.stderr or p.stdout).strip()[-2000:]}")
-        with open(dst, "rb") as f:
-            return read_image(f.read()), p.stdout
+    """Run RUNNER over OBJ's image (see run_image)."""
+    return run_image(runner, build_image(obj, impls)[0], timeout)
 
 
 def _region(segs: list[tuple[int, bytes]], addr: int, n: int) -> bytes | None:

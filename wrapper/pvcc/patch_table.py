@@ -182,7 +182,7 @@ def _body_len(type_id: int, args: list[int], res: int) -> int:
 
 def _native_entry(type_id: int) -> list[Entry]:
     """The entries (variants first) of one type, proven against native_bundles."""
-    intr, reg = catalog.intrinsic_for(type_id)
+    intr, _reg = catalog.intrinsic_for(type_id)
     name = catalog.type_name(type_id)
     nargs = intr.nargs
     base_args = [_BASE_REG] * nargs
@@ -303,7 +303,6 @@ def _prove(table: Table, samples: int) -> None:
     for e in table.entries:
         if e.guard != NO_GUARD:
             continue
-        intr, _ = catalog.intrinsic_for(e.type_id)
         n = len(e.bundles)
         for _ in range(samples):
             args = [rng.randrange(128) for _ in range(e.nargs)]
