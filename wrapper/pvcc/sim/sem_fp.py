@@ -43,6 +43,14 @@ def fnorm(i, c):
             f"    fs[{d}] = (_s << _n) & M", f"    fe[{d}] = (_e & 0x20000) | ((_e & 0x1FFFF) - _n)"]
 
 
+def fma(i, c):
+    """fma f1=f3,f4,f2 as integer code uses it: fnorm (f4 = f1 = 1.0, f2 = f0 = +0.0)."""
+    fl = i.fields
+    if fl.get("f4") == 1 and fl.get("f2") == 0:
+        return fnorm(i, c)
+    raise Unimplemented(f"{i.op} with f4 != f1 or f2 != f0 (floating-point arithmetic)")
+
+
 def fmerge(i, c):
     fl = i.fields
     d = fd(fl["f1"])
@@ -90,4 +98,6 @@ def family(op: str):
         return xmpy
     if b == "fnorm":
         return fnorm
+    if b in ("fma", "fma.s", "fma.d"):
+        return fma
     return None
