@@ -31,7 +31,7 @@ import sys
 from collections import Counter
 from dataclasses import dataclass, field
 
-from . import catalog, ia64
+from . import catalog, cli, ia64
 from .objects import (
     BRANCH_RELOCS,
     ElfObject,
@@ -634,6 +634,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--patch", choices=["native"],
                    help="write a copy with every site replaced by its native code (needs -o)")
     p.add_argument("-o", "--output", metavar="OUT", help="output file for --patch")
+    p.add_argument("--verify-retarget", metavar="TABLE",
+                   help="prove that every site calls the implementation TABLE registers for "
+                        "its type (lines 'TYPE SYMBOL-OR-ADDRESS'), or keeps its call")
     p.add_argument("-q", "--quiet", action="store_true", help="no table, only diagnostics")
     return p
 
@@ -641,18 +644,18 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     p = _parser()
     args = p.parse_args(argv)
-    try:
+    if args.verify_retarget:
+        from . import retarget
+
         if args.patch:
-            return _main_patch(p, args)
-        return _main_check(args)
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        return 1
+            p.error("--verify-retarget and --patch exclude each other")
+        return cli.run(PROG, lambda: retarget.main_verify(
+            args.verify_retarget, args.files, args.json, args.quiet, _err))
+    return cli.run(PROG, lambda: _main_patch(p, args) if args.patch else _main_check(args))
 
 
 def _err(msg: str) -> None:
-    print(f"{PROG}: error: {msg}", file=sys.stderr)
+    cli.error(PROG, msg)
 
 
 def _main_check(args) -> int:
