@@ -140,8 +140,9 @@ def _cmp_parts(i) -> tuple[str, int, str, str]:
     kind = m.group(1)
     parts = [p for p in m.group(2).split(".") if p]
     rel = fl.get("rel")
-    if rel is None and parts and parts[0] in _RELS:
-        rel = parts.pop(0)
+    if parts and parts[0] in _RELS:  # the decoder spells the relation in the op too
+        named = parts.pop(0)
+        rel = rel or named
     ctype = ".".join(parts) or fl.get("ctype", "none") or "none"
     if fl.get("unc") and ctype == "none":
         ctype = "unc"
