@@ -40,8 +40,8 @@ def reads_writes(i) -> tuple[int, int, bool]:
     for k in ("r2", "r3"):
         if fl.get(k) and not (op == "addl" and k == "r3" and fl[k] == 0):
             r |= _bit(GR + fl[k])
-    if op.startswith(("ld", "st", "ldf", "stf")) and "r3" in fl and (
-            "imm" in fl or (op.startswith("ld") and "r2" in fl)):
+    if op.startswith(("ld", "st", "lfetch")) and "r3" in fl and (
+            "imm" in fl or (op.startswith(("ld", "lfetch")) and "r2" in fl)):
         w |= _bit(GR + fl["r3"])
     for k in ("p1", "p2"):
         if fl.get(k):

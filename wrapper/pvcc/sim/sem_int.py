@@ -124,6 +124,28 @@ def popcnt(i, c):
     return [f"{gd(fl['r1'])} = g[{fl['r3']}].bit_count()"]
 
 
+def shrp(i, c):
+    fl = i.fields
+    n = fl["count"]
+    return [f"{gd(fl['r1'])} = ((g[{fl['r2']}] << 64 | g[{fl['r3']}]) >> {n}) & M"]
+
+
+def mux(i, c):
+    fl = i.fields
+    d = gd(fl["r1"])
+    src = f"g[{fl['r2']}]"
+    if i.op == "mux2":
+        t = fl["mhtype"]
+        parts = [f"((_a >> {16 * ((t >> (2 * k)) & 3)}) & 0xFFFF) << {16 * k}" for k in range(4)]
+        return [f"_a = {src}", f"{d} = " + " | ".join(parts)]
+    mb = fl["mbtype"]
+    order = {0: [0] * 8, 0xB: list(range(7, -1, -1))}.get(mb)  # @brcst, @rev
+    if order is None:
+        raise Unimplemented(f"mux1 type {mb}")
+    parts = [f"((_a >> {8 * o}) & 0xFF) << {8 * k}" for k, o in enumerate(order)]
+    return [f"_a = {src}", f"{d} = " + " | ".join(parts)]
+
+
 # -- compares ---------------------------------------------------------------
 
 _CMP_OP = re.compile(r"^(cmp4?|tbit|tnat)((?:\.[a-z]+)*)$")
@@ -132,22 +154,21 @@ _CTYPES = ("unc", "or", "and", "or.andcm", "orcm", "andcm", "and.orcm")
 
 
 def _cmp_parts(i) -> tuple[str, int, str, str]:
-    """(kind, size, relation, ctype) from the op name and fields."""
+    """(kind, size, relation, ctype) from the fields (rel, ctype, size) or the op name."""
     fl = i.fields
     m = _CMP_OP.match(i.op)
     if not m:
         raise Unimplemented(i.op)
     kind = m.group(1)
-    parts = [p for p in m.group(2).split(".") if p]
-    rel = fl.get("rel")
-    if parts and parts[0] in _RELS:  # the decoder spells the relation in the op too
-        named = parts.pop(0)
-        rel = rel or named
-    ctype = ".".join(parts) or fl.get("ctype", "none") or "none"
-    if fl.get("unc") and ctype == "none":
-        ctype = "unc"
+    rel, ctype = fl.get("rel"), fl.get("ctype")
+    if rel is None or ctype is None:
+        parts = [p for p in m.group(2).split(".") if p]
+        if parts and parts[0] in _RELS:
+            rel = parts.pop(0)
+        ctype = ".".join(parts)
+    ctype = ctype or ("unc" if fl.get("unc") else "none")
     size = fl.get("size", 4 if kind == "cmp4" else 8)
-    if ctype not in (*_CTYPES, "none"):
+    if ctype not in (*_CTYPES, "none") or (kind != "tnat" and not rel):
         raise Unimplemented(i.op)
     return kind, size, rel or "", ctype
 
@@ -260,7 +281,7 @@ HANDLERS = {
     "add": add, "sub": sub, "and": logic, "or": logic, "xor": logic, "andcm": logic,
     "adds": adds, "addl": adds, "movl": movl, "mov.imm": movl, "addp4": addp4, "shladd": shladd, "shladdp4": shladd,
     "shl": shift, "shr": shift, "shr.u": shift, "extr": extr, "extr.u": extr,
-    "dep": dep, "dep.z": dep, "popcnt": popcnt,
+    "dep": dep, "dep.z": dep, "popcnt": popcnt, "shrp": shrp, "mux1": mux, "mux2": mux,
     **{f"{k}xt{n}": ext for k in "sz" for n in "124"},
     **{op: parallel for op in ("padd4", "psub4", "pcmp4.eq", "pcmp4.gt", "pshr4.u", "pshr4",
                                "pshl4", "pmpy2.r", "pmpy2.l", "mix4.l", "mix4.r",

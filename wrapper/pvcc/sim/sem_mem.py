@@ -18,7 +18,7 @@ def _postinc(i) -> list[str]:
     r3 = fl["r3"]
     if "imm" in fl:
         return [f"{gd(r3)} = (_a + {fl['imm'] & ((1 << 64) - 1):#x}) & M"]
-    if i.op.startswith("ld") and "r2" in fl:
+    if i.op.startswith(("ld", "lfetch")) and "r2" in fl:
         return [f"{gd(r3)} = (_a + g[{fl['r2']}]) & M"]
     return []
 
@@ -163,7 +163,15 @@ def getf(i, c):
     raise Unimplemented(i.op)
 
 
+def lfetch(i, c):
+    """A prefetch: no architectural effect but the base register update."""
+    if "imm" not in i.fields and "r2" not in i.fields:
+        return []
+    return [f"_a = g[{i.fields['r3']}]", *_postinc(i)]
+
+
 HANDLERS = {
+    **{op: lfetch for op in ("lfetch", "lfetch.excl", "lfetch.fault", "lfetch.fault.excl")},
     "ldf.fill": fload, "ldf8": fload, "ldfe": fload,
     "stf.spill": fstore, "stf8": fstore, "stfe": fstore,
     "setf.sig": setf, "setf.exp": setf, "getf.sig": getf, "getf.exp": getf,
