@@ -203,17 +203,17 @@ FP_CASES = {
 }
 
 BR_CASES = {
-    "mov b, br.cond b": ("\tmovl r14=.Lt\n\t;;\n\tmov b6=r14\n\tmov r8=1\n\t;;\n"
-                         "\tbr.cond.sptk.few b6\n\t;;\n\tmov r8=2\n\t;;\n.Lt:\n", 1),
+    "mov b, br.cond b": (("\tmovl r14=.Lt\n\t;;\n\tmov b6=r14\n\tmov r8=1\n\t;;\n"
+                         "\tbr.cond.sptk.few b6\n\t;;\n\tmov r8=2\n\t;;\n.Lt:\n"), 1),
     "mov r=b": ("\tmovl r14=0x1230\n\t;;\n\tmov b3=r14\n\t;;\n\tmov r8=b3\n", 0x1230),
-    "mov pr=r,mask and mov r=pr": ("\tmovl r14=0xffffffffffffffff\n\t;;\n"
+    "mov pr=r,mask and mov r=pr": (("\tmovl r14=0xffffffffffffffff\n\t;;\n"
                                    "\tmov pr=r14,0x1c0\n\t;;\n\tmov r9=pr\n\t;;\n"
-                                   "\tmovl r10=0x1c1\n\t;;\n\tand r8=r10,r9\n", 0x1C1),
+                                   "\tmovl r10=0x1c1\n\t;;\n\tand r8=r10,r9\n"), 0x1C1),
     "mov r=ip": (".Lhere:\n\tmov r9=ip\n\tmovl r10=.Lhere\n\t;;\n\tsub r8=r9,r10\n", 0),
     "br.call.ind through a descriptor": (
-        "\talloc r32=ar.pfs,0,2,1,0\n\tmovl r14=desc\n\t;;\n\tld8 r15=[r14],8\n\t;;\n"
+        ("\talloc r32=ar.pfs,0,2,1,0\n\tmovl r14=desc\n\t;;\n\tld8 r15=[r14],8\n\t;;\n"
         "\tld8 r1=[r14]\n\tmov b6=r15\n\tmov out0=20\n\t;;\n\tbr.call.sptk.many b0=b6\n"
-        "\t;;\n", 21),
+        "\t;;\n"), 21),
 }
 BR_EXTRA = """
 	.proc incr
