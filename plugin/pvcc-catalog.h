@@ -13,6 +13,20 @@
 #define PVCC_SECTION ".pvcc_sites"
 #define PVCC_COMPAT_SECTION ".paravirt_bundles"
 #define PVCC_CONV_C 0
+#define PVCC_CONV_LIGHT 1
+
+/* The light convention (docs/light.md): argument i in pvcc_light_args[i],
+ * the result in r8, the link (address of the site's transfer bundle) in r2;
+ * the implementation may write exactly the registers of pvcc_light_clobbers
+ * (and memory). */
+static const int pvcc_light_args[] = { 8, 9, 10, 11, 14 };
+#define PVCC_LIGHT_RESULT 8
+#define PVCC_LIGHT_LINK 2
+static const char *const pvcc_light_clobbers[] = {
+	"r2", "r3", "r8", "r9", "r10", "r11", "r14", "r15", "r16", "r17",
+	"b6", "b7", "p6", "p7", "p8", "p9", "p10", "p11", "p12", "p13", "p14",
+	"p15", "ar.ccv",
+};
 
 #define PVCC_GETREG_BASE 0x10000000u
 #define PVCC_SETREG_BASE 0x20000000u

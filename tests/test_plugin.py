@@ -125,6 +125,16 @@ def test_catalog_matches_plugin():
     assert int_set("pvcc_ar_numbers") == set(catalog.AR_NUMBERS)
     assert int_set("pvcc_read_only_ars") == set(catalog.READ_ONLY_ARS)
     assert int_set("pvcc_read_only_crs") == set(catalog.READ_ONLY_CRS)
+    assert int(defines["PVCC_CONV_LIGHT"]) == catalog.CONV_LIGHT
+    assert tuple(sorted(int_set("pvcc_light_args"))) == catalog.LIGHT_ARGS
+    assert int(defines["PVCC_LIGHT_RESULT"]) == catalog.LIGHT_RESULT
+    assert int(defines["PVCC_LIGHT_LINK"]) == catalog.LIGHT_LINK
+    clobbers = re.search(r"pvcc_light_clobbers\[\] = \{([^}]*)\}", text).group(1)
+    names = set(re.findall(r'"([\w.]+)"', clobbers))
+    assert names == ({f"r{r}" for r in catalog.LIGHT_CLOBBER_GRS}
+                     | {f"b{b}" for b in catalog.LIGHT_CLOBBER_BRS}
+                     | {f"p{p}" for p in catalog.LIGHT_CLOBBER_PRS} | {"ar.ccv"})
+    assert catalog.LIGHT_CLOBBER_ARS == {32}  # ar.ccv
 
 
 def test_header_declares_the_linux_catalog(include_dir):

@@ -13,10 +13,27 @@ SETREG_BASE = 0x20000000
 SECTION = ".pvcc_sites"
 COMPAT_SECTION = ".paravirt_bundles"
 RECORD_SIZE = 64
+RECORD_VERSION = 1
 COMPAT_RECORD_SIZE = 24
 
 CONV_C = 0
-CONV_NAMES = {CONV_C: "c-call"}
+CONV_LIGHT = 1
+CONV_NAMES = {CONV_C: "c-call", CONV_LIGHT: "light"}
+
+# The light convention (docs/light.md).  A site is one MIB bundle
+# `nop.m ; mov r2 = ip ; br.cond target` after the region's nop bundles: the
+# link is the address of that bundle, the implementation returns to link + 16.
+LIGHT_ARGS = (8, 9, 10, 11, 14)   # argument i is in LIGHT_ARGS[i]
+LIGHT_RESULT = 8
+LIGHT_LINK = 2
+# What a light site branches to: "__pvcc_light_" + the intrinsic's symbol.
+LIGHT_PREFIX = "__pvcc_light_"
+# The registers a light implementation may write (besides memory): Linux's
+# static-convention clobber set.  Everything else is the caller's.
+LIGHT_CLOBBER_GRS = frozenset([2, 3, 8, 9, 10, 11, 14, 15, 16, 17])
+LIGHT_CLOBBER_BRS = frozenset([6, 7])
+LIGHT_CLOBBER_PRS = frozenset(range(6, 16))
+LIGHT_CLOBBER_ARS = frozenset([32])  # ar.ccv
 
 
 @dataclass(frozen=True)
