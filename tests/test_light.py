@@ -202,6 +202,9 @@ def test_callee_good(tmp_path):
     ("mov b0 = r8 ;;", "writes register outside the light clobber set b0 ('mov b0=r8')"),
     ("cmp.eq p16, p17 = r8, r0 ;;", "writes register outside the light clobber set p16"),
     ("alloc r16 = ar.pfs, 0, 1, 0, 0 ;;", "allocates a register frame"),
+    ("ld8 r8 = [r18], 8 ;;", "writes register outside the light clobber set r18"),
+    ("st8 [r19] = r8, 8 ;;", "writes register outside the light clobber set r19"),
+    ("ldfd f6 = [r8] ;;", "writes register outside the light clobber set f6"),
     ("mov.i ar.pfs = r8 ;;", "writes register outside the light clobber set ar.pfs"),
 ])
 def test_callee_rejects(tmp_path, body, message):

@@ -26,9 +26,11 @@ frame of their own on purpose; they are proven by the model, not here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from . import catalog, ia64
+from .ia64 import forms
 from .objects import ElfObject, Function
 
 _FRAME_OPS = {
@@ -38,7 +40,6 @@ _FRAME_OPS = {
     "br.ia": "switches instruction set",
     "flushrs": "flushes the register stack", "loadrs": "reloads the register stack",
 }
-_SOURCE_FIELDS = ("r2", "r3")
 
 
 @dataclass(frozen=True)
@@ -55,25 +56,49 @@ def implementations(obj: ElfObject) -> list[Function]:
     return [f for f in obj.functions if f.name.startswith(catalog.LIGHT_PREFIX)]
 
 
-def writes(ins: ia64.Insn) -> list[str]:
-    """The registers ``ins`` writes that the light convention restricts, as "r8", "b6"...
+_REG = re.compile(r"([rfpb])\{(\w+)\}|\{(ar)\}")
 
-    System state (psr, cr, rr, TLB, cache) and memory are not listed: they are
-    what an implementation is for.
+
+def operands(ins: ia64.Insn) -> tuple[list[str], list[str]]:
+    """(written, read) registers of ``ins`` as "r8", "f6", "p6", "b6", "ar.ccv".
+
+    Read from the operand template of the instruction's form (objdump's
+    order, ``dest=sources``): registers left of ``=`` are written, except an
+    address in brackets, which is read (and written back when a
+    post-increment follows the brackets); ``mov pr=`` writes the predicates
+    of its mask.
+    System state (psr, cr, rr, TLB, cache) and memory are not listed: they
+    are what an implementation is for.
     """
-    f, op = ins.fields, ins.op
-    out = []
-    if "r1" in f and op != "alloc":
-        out.append(f"r{f['r1']}")
-    if op == "mov.to.br":
-        out.append(f"b{f['b1']}")
-    if op == "cmp":
-        out += [f"p{f['p1']}", f"p{f['p2']}"]
-    if op == "mov.to.pr":
-        out += [f"p{k}" for k in range(1, 64) if f["mask"] >> k & 1]
-    if op == "mov.to.ar":
-        out.append(ia64.ar_name(f["ar"]))
-    return out
+    f = ins.fields
+    template = forms.TEMPLATE.get(ins.form, "")
+    dst, eq, src = template.partition("=")
+    if not eq:
+        dst, src = "", template
+
+    def regs(text: str) -> list[str]:
+        out = []
+        for m in _REG.finditer(text):
+            if m.group(3):
+                out.append(ia64.ar_name(f["ar"]))
+            else:
+                out.append(f"{m.group(1)}{f[m.group(2)]}")
+        return out
+
+    written, read = [], regs(src)
+    for part in re.split(r"(\[[^\]]*\])", dst):
+        (read if part.startswith("[") else written).extend(regs(part))
+    if "]," in template or (template.startswith("[") and "," in src):
+        # a post-increment writes the base register back (conservatively also
+        # assumed of the atomics, "r=[r],r": never a missed write)
+        written += regs(template[template.index("["):template.index("]")])
+    if ins.op == "mov.to.pr":
+        written += [f"p{k}" for k in range(1, 64) if f["mask"] >> k & 1]
+    return written, read
+
+
+def writes(ins: ia64.Insn) -> list[str]:
+    return operands(ins)[0]
 
 
 def _allowed(reg: str) -> bool:
@@ -137,12 +162,12 @@ def check_function(obj: ElfObject, f: Function) -> list[CalleeViolation]:
             bad(addr, f"{_FRAME_OPS[op]} ('{ins.text()}'): the light convention keeps "
                       f"the caller's frame")
             continue
-        for field in _SOURCE_FIELDS:
-            r = ins.fields.get(field)
-            if isinstance(r, int) and r >= 32:
-                bad(addr, f"reads stacked register r{r} ('{ins.text()}'), which belongs "
+        written, read = operands(ins)
+        for reg in read:
+            if reg[0] == "r" and reg[1:].isdigit() and int(reg[1:]) >= 32:
+                bad(addr, f"reads stacked register {reg} ('{ins.text()}'), which belongs "
                           f"to the caller's frame")
-        for reg in writes(ins):
+        for reg in written:
             if not _allowed(reg) and reg != purpose:
                 what = "stacked register" if reg[0] == "r" and int(reg[1:]) >= 32 else \
                     "register outside the light clobber set"
