@@ -118,3 +118,24 @@ def type_name(type_id: int) -> str:
         return f"unknown({type_id:#x})"
     intr, reg = found
     return intr.name if reg is None else f"{intr.name}({reg})"
+
+
+def light_arg_registers(intr: Intrinsic) -> tuple[int, ...]:
+    """The record's argument bytes of a light site of ``intr``.
+
+    getreg/setreg pass no register number (it is in the type id and in the
+    implementation's name), so their argument 0 is 0.
+    """
+    regs = LIGHT_ARGS[:intr.nargs]
+    if intr.type_id in (GETREG_BASE, SETREG_BASE):
+        return (0, *regs[1:])
+    return regs
+
+
+def light_entry(symbol: str, type_id: int) -> str:
+    """The symbol a light site of ``symbol`` (with type ``type_id``) branches to:
+    ``__pvcc_light_<symbol>``, with ``_<register>`` for getreg/setreg."""
+    found = intrinsic_for(type_id)
+    if found is not None and found[1] is not None:
+        return f"{LIGHT_PREFIX}{symbol}_{found[1]}"
+    return LIGHT_PREFIX + symbol
