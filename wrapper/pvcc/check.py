@@ -143,32 +143,6 @@ class _FuncView:
                 self.rets.append((a, b0_src, pfs_src))
 
 
-def _segment_base(data: bytes, addr: int) -> int | None:
-    """p_vaddr of the PT_LOAD segment of an ELF64 LE file that holds addr."""
-    import struct
-    phoff, = struct.unpack_from("<Q", data, 0x20)
-    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
-    for k in range(phnum):
-        at = phoff + k * phentsize
-        if at + 56 > len(data):
-            break
-        p_type, _, _, vaddr, _, _, memsz = struct.unpack_from("<IIQQQQQ", data, at)
-        if p_type == 1 and vaddr <= addr < vaddr + memsz:
-            return vaddr
-    return None
-
-
-def _unwind_ranges(obj: ElfObject) -> list[tuple[int, int]]:
-    """Sorted (start, end) of every .IA_64.unwind entry (segment-relative)."""
-    import struct
-    out = []
-    for sec in obj.sections:
-        if sec.name.startswith(".IA_64.unwind") and not sec.name.startswith(".IA_64.unwind_info"):
-            raw = obj.data[sec.offset:sec.offset + sec.size]
-            out += [struct.unpack_from("<QQ", raw, i) for i in range(0, len(raw) - 23, 24)]
-    return sorted(out)
-
-
 class Checker:
     def __init__(self, obj: ElfObject):
         self.obj = obj
@@ -177,7 +151,6 @@ class Checker:
         self._seen: set[tuple[str, str]] = set()
         self._views: dict[int, _FuncView] = {}
         self._rets_done: set[tuple[int, int | None, int]] = set()
-        self._unwind: list[tuple[int, int]] | None = None
 
     def overridden_weak(self, rec: Record) -> Function | None:
         """The code that holds a site no function symbol covers, in a linked file.
@@ -186,24 +159,17 @@ class Checker:
         Linux's __weak arch_cpu_idle in kernel/sched/idle.c and ia64's own in
         process.c): the record's func resolved to the strong definition, the
         weak body stayed in .text without a symbol.  Its bounds come from the
-        IA-64 unwind table, whose entries (start, end, info) are relative to the
-        base of the segment that holds the code.
+        IA-64 unwind table (ElfObject.unwind_range_at).
         """
         obj = self.obj
         named = obj.function_at(rec.func)
         if obj.relocatable or named is None or named.addr != rec.func:
             return None
-        if self._unwind is None:
-            self._unwind = _unwind_ranges(obj)
-        base = _segment_base(obj.data, rec.start)
-        if base is None:
+        code = obj.unwind_range_at(rec.start)
+        if code is None:
             return None
-        off = rec.start - base
-        i = bisect.bisect_right(self._unwind, (off, 1 << 64)) - 1
-        if i < 0 or not self._unwind[i][0] <= off < self._unwind[i][1]:
-            return None
-        lo, hi = self._unwind[i]
-        return Function(f"(overridden weak {named.name} at {base + lo:#x})", base + lo, hi - lo)
+        lo, hi = code
+        return Function(f"(overridden weak {named.name} at {lo:#x})", lo, hi - lo)
 
     # -- helpers --------------------------------------------------------------
     def add(self, addr: Value | str, rule: str, message: str) -> None:
