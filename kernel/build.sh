@@ -323,7 +323,7 @@ if want boot || want modules; then
 fi
 
 if want boot; then
-    PV=$BUILDS/$PVNAME
+    PV=$BUILDS/$PVNAME$SUFFIX
     [ -f "$PV/vmlinux.native" ] || die "no $PV/vmlinux.native: run the check step first"
     patcher_runs "$PV/vmlinux" "$PV/vmlinux.native" vmlinux
     say "retargeting: a hypervisor table, the patcher, pvcc-check --verify-retarget"
