@@ -27,11 +27,11 @@ def _requested_version() -> int:
 
 
 def _find(version: int) -> str | None:
-    from pvcc import toolchain
+    from pvcc import compilers
 
     try:
-        return toolchain.find_compiler(version)
-    except toolchain.ToolchainError:
+        return compilers.find_compiler(version)
+    except compilers.ToolchainError:
         return None
 
 

@@ -136,7 +136,16 @@ prepare_paravirt_tree() {
     mkdir -p "$tmp/arch/ia64/include/asm" "$tmp/arch/ia64/kernel"
     cp "$HERE/pvcc-paravirt.h" "$tmp/arch/ia64/include/asm/pvcc-paravirt.h"
     cp "$HERE/pvcc_native.c" "$tmp/arch/ia64/kernel/pvcc_native.c"
-    files+=(arch/ia64/include/asm/pvcc-paravirt.h arch/ia64/kernel/pvcc_native.c)
+    local k
+    for k in pvcc_patch.c pvcc_patch.h pvcc_boot.c; do
+        cp "$HERE/$k" "$tmp/arch/ia64/kernel/$k"
+    done
+    # the boot-time patcher's bundles, from pvcc's own encoder
+    "$PY" -m pvcc.patch_table "$tmp/arch/ia64/kernel/pvcc_patch_table.h" \
+        || die "python -m pvcc.patch_table failed"
+    files+=(arch/ia64/include/asm/pvcc-paravirt.h arch/ia64/kernel/pvcc_native.c
+            arch/ia64/kernel/pvcc_patch.c arch/ia64/kernel/pvcc_patch.h
+            arch/ia64/kernel/pvcc_boot.c arch/ia64/kernel/pvcc_patch_table.h)
     for f in "${files[@]}"; do
         if ! cmp -s "$tmp/$f" "$PVSRC/$f"; then
             echo "  updating $f"

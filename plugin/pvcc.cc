@@ -30,6 +30,8 @@
  * stop, so the call comes out as a bundle of its own with stops around it.
  */
 #include "gcc-common.h"
+#include "ssa.h"
+#include "tree-into-ssa.h"
 #include "pvcc-catalog.h"
 
 /* parse_in exists only in the C-family front ends; stay loadable elsewhere. */
@@ -40,10 +42,13 @@ __visible int plugin_is_GPL_compatible;
 static struct plugin_info pvcc_plugin_info = {
 	.version = "pvcc 0.1.0 (record format 1)",
 	.help = "disable         load, but leave every compilation untouched\n"
-		"compat-bundles  also emit Linux's .paravirt_bundles records\n",
+		"compat-bundles  also emit Linux's .paravirt_bundles records\n"
+		"conv=c|light    the unit's default calling convention (c)\n",
 };
 
 static bool compat_bundles;
+/* The convention of an intrinsic whose attribute names none. */
+static int default_conv = PVCC_CONV_C;
 
 #define PVCC_STRINGIFY_(x) #x
 #define PVCC_STRINGIFY(x) PVCC_STRINGIFY_(x)
@@ -53,6 +58,11 @@ static bool compat_bundles;
 /* Numeric local labels of a region: unlikely to clash with user asm. */
 #define PVCC_LABEL_START "97531"
 #define PVCC_LABEL_END "97532"
+/* The template a light site's asm carries from GIMPLE to the RTL pass. */
+#define PVCC_LIGHT_MARKER "// pvcc-light"
+/* A light site branches to PVCC_LIGHT_PREFIX + the intrinsic's name: the
+ * implementation that follows the light convention (assembly, or the thunk
+ * pvcc generates for a C function); the prefix is the catalog's. */
 
 /* ------------------------------------------------------------------ */
 /* Catalog look-ups                                                    */
@@ -75,6 +85,15 @@ static const pvcc_intrinsic *intrinsic_of(const_tree fndecl)
 		return NULL;
 	/* The handler only lets valid catalog ids through. */
 	return catalog_entry(tree_to_uhwi(TREE_VALUE(TREE_VALUE(attr))));
+}
+
+/* The calling convention of an intrinsic: the attribute's second argument,
+ * else the unit's default. */
+static int conv_of(const_tree fndecl)
+{
+	tree attr = lookup_attribute("paravirt_intrinsic", DECL_ATTRIBUTES(fndecl));
+	tree conv = attr ? TREE_CHAIN(TREE_VALUE(attr)) : NULL_TREE;
+	return conv ? (int)tree_to_uhwi(TREE_VALUE(conv)) : default_conv;
 }
 
 static bool is_reg_intrinsic(const pvcc_intrinsic *in)
@@ -192,6 +211,21 @@ static tree handle_paravirt_intrinsic(tree *node, tree name, tree args, int,
 	}
 	if (!check_params(decl, in, loc))
 		return NULL_TREE;
+	if (tree rest = TREE_CHAIN(args)) {
+		tree conv = TREE_VALUE(rest);
+		if (conv && TREE_CODE(conv) != INTEGER_CST)
+			conv = fold(conv);
+		if (!conv || TREE_CODE(conv) != INTEGER_CST ||
+		    !tree_fits_uhwi_p(conv) ||
+		    (tree_to_uhwi(conv) != PVCC_CONV_C &&
+		     tree_to_uhwi(conv) != PVCC_CONV_LIGHT)) {
+			error_at(loc, "second argument of %qE attribute of %qD must be "
+				 "the calling convention, %d (C call) or %d (light)",
+				 name, decl, PVCC_CONV_C, PVCC_CONV_LIGHT);
+			return NULL_TREE;
+		}
+		TREE_VALUE(rest) = conv;
+	}
 
 	/* A site is one call and nothing else: it can never throw. */
 	TREE_NOTHROW(decl) = 1;
@@ -206,7 +240,7 @@ static void register_attributes(void *, void *)
 
 	spec.name = "paravirt_intrinsic";
 	spec.min_length = 1;
-	spec.max_length = 1;
+	spec.max_length = 2;
 	spec.decl_required = false;	/* misplacement is our own error */
 	spec.handler = handle_paravirt_intrinsic;
 	register_attribute(&spec);
@@ -296,11 +330,129 @@ static bool stmt_was_inlined(gimple *stmt)
 	return false;
 }
 
+/* A local variable bound to hard register rREGNO, as `register unsigned
+ * long v asm("rREGNO")` declares it: asm operands that name it use exactly
+ * that register. */
+static tree hard_reg_var(int regno)
+{
+	char asmname[8];
+	tree var = build_decl(UNKNOWN_LOCATION, VAR_DECL,
+			      create_tmp_var_name("pvcc_r"), long_unsigned_type_node);
+
+	snprintf(asmname, sizeof(asmname), "*r%d", regno);
+	DECL_ARTIFICIAL(var) = 1;
+	DECL_IGNORED_P(var) = 1;
+	DECL_REGISTER(var) = 1;
+	DECL_HARD_REGISTER(var) = 1;
+	SET_DECL_ASSEMBLER_NAME(var, get_identifier(asmname));
+	DECL_CONTEXT(var) = current_function_decl;
+	TREE_USED(var) = 1;
+	add_local_decl(cfun, var);
+	return var;
+}
+
+static tree asm_operand(const char *constraint, tree value)
+{
+	tree c = build_string(strlen(constraint) + 1, constraint);
+	return build_tree_list(build_tree_list(NULL_TREE, c), value);
+}
+
+/* VALUE converted to TYPE, as a GIMPLE value (new statements go to SEQ). */
+static tree converted(gimple_seq *seq, tree type, tree value)
+{
+	if (useless_type_conversion_p(type, TREE_TYPE(value)))
+		return value;
+	if (TREE_CODE(value) == INTEGER_CST)
+		return fold_convert(type, value);
+	tree tmp = make_ssa_name(type);
+	gimple_seq_add_stmt(seq, gimple_build_assign(tmp, NOP_EXPR, value));
+	return tmp;
+}
+
+/*
+ * Replace the call at GSI by a light site: a volatile asm whose operands are
+ * the convention's static registers (hard register variables), every other
+ * register of the convention's clobber set and memory clobbered.  GCC sees
+ * no call: the function keeps its frame (a leaf stays a leaf, no b0 or
+ * ar.pfs save, no output registers), and knows the site's exact register
+ * effects.  The RTL pass writes the site itself into the asm's template.
+ */
+static void replace_by_light_site(gimple_stmt_iterator *gsi, gcall *call,
+				  const pvcc_intrinsic *in, unsigned int type,
+				  bool inlined)
+{
+	location_t loc = gimple_location(call);
+	gimple_seq seq = NULL;
+	vec<tree, va_gc> *outputs = NULL, *inputs = NULL, *clobbers = NULL;
+	bool operand[128] = {};
+	tree result_var = NULL_TREE;
+
+	for (int i = 0; i < in->nargs; i++) {
+		int regno = pvcc_light_args[i];
+		tree var = hard_reg_var(regno);
+		tree value = converted(&seq, long_unsigned_type_node,
+				       gimple_call_arg(call, i));
+		gimple_seq_add_stmt(&seq, gimple_build_assign(var, value));
+		/* The implementation may write its argument registers. */
+		char match[4];
+		snprintf(match, sizeof(match), "%u", vec_safe_length(outputs));
+		vec_safe_push(outputs, asm_operand("=r", var));
+		vec_safe_push(inputs, asm_operand(match, var));
+		operand[regno] = true;
+		if (regno == PVCC_LIGHT_RESULT)
+			result_var = var;
+	}
+	if (in->returns && !result_var) {
+		result_var = hard_reg_var(PVCC_LIGHT_RESULT);
+		vec_safe_push(outputs, asm_operand("=r", result_var));
+		operand[PVCC_LIGHT_RESULT] = true;
+	}
+	for (const char *reg : pvcc_light_clobbers) {
+		if (reg[0] == 'r' && operand[atoi(reg + 1)])
+			continue;
+		vec_safe_push(clobbers, build_tree_list(
+			NULL_TREE, build_string(strlen(reg) + 1, reg)));
+	}
+	vec_safe_push(clobbers, build_tree_list(NULL_TREE,
+						build_string(7, "memory")));
+
+	const char *target = targetm.strip_name_encoding(
+		IDENTIFIER_POINTER(DECL_ASSEMBLER_NAME(gimple_call_fndecl(call))));
+	char *text = xasprintf(PVCC_LIGHT_MARKER " 0x%x %d %s", type,
+			       inlined ? 1 : 0, target);
+	gasm *site = gimple_build_asm_vec(text, inputs, outputs, clobbers, NULL);
+	gimple_asm_set_volatile(site, true);
+	gimple_seq_add_stmt(&seq, site);
+	free(text);
+
+	tree lhs = gimple_call_lhs(call);
+	if (lhs && result_var) {
+		tree raw = make_ssa_name(long_unsigned_type_node);
+		gimple_seq_add_stmt(&seq, gimple_build_assign(raw, result_var));
+		tree value = converted(&seq, TREE_TYPE(lhs), raw);
+		gimple_seq_add_stmt(&seq, gimple_build_assign(lhs, value));
+	}
+	for (gimple_stmt_iterator i = gsi_start(seq); !gsi_end_p(i); gsi_next(&i)) {
+		gimple_set_location(gsi_stmt(i), loc);
+		gimple_set_block(gsi_stmt(i), gimple_block(call));
+	}
+	gimple *last = gimple_seq_last_stmt(seq);
+	gsi_insert_seq_before(gsi, seq, GSI_SAME_STMT);
+	/* The result's SSA name now belongs to the last assignment. */
+	gimple_call_set_lhs(call, NULL_TREE);
+	unlink_stmt_vdef(call);
+	gsi_remove(gsi, true);
+	release_defs(call);
+	/* The caller's gsi_next continues after the call's replacement. */
+	*gsi = gsi_for_stmt(last);
+}
+
 #define PASS_NAME pvcc_sites
 #define NO_GATE
 static unsigned int pvcc_sites_execute(function *fun)
 {
 	basic_block bb;
+	bool changed = false;
 
 	FOR_EACH_BB_FN(bb, fun) {
 		for (gimple_stmt_iterator gsi = gsi_start_bb(bb); !gsi_end_p(gsi);
@@ -334,6 +486,12 @@ static unsigned int pvcc_sites_execute(function *fun)
 				type += r;
 			}
 
+			if (conv_of(fndecl) == PVCC_CONV_LIGHT) {
+				replace_by_light_site(&gsi, call, in, type,
+						      stmt_was_inlined(call));
+				changed = true;
+				continue;
+			}
 			gimple_call_set_tail(call, false);
 
 			char text[64];
@@ -345,6 +503,12 @@ static unsigned int pvcc_sites_execute(function *fun)
 			gimple_set_block(marker, gimple_block(call));
 			gsi_insert_before(&gsi, marker, GSI_SAME_STMT);
 		}
+	}
+	if (changed) {
+		/* The new statements read and write memory (the asm clobbers
+		 * it; hard register variables are memory to GIMPLE). */
+		mark_virtual_operands_for_renaming(fun);
+		update_ssa(TODO_update_ssa_only_virtuals);
 	}
 	return 0;
 }
@@ -439,37 +603,117 @@ static void ATTRIBUTE_PRINTF_2 pp_asm(pretty_printer *pp, const char *fmt, ...)
 	free(text);
 }
 
-/* Everything after the call: end stop, reserved bundles, end label, record
- * (field by field as docs/records.md lays it out). */
+static const char *nop_bundle_text =
+	"{ .mii\n\tnop.m 0\n\tnop.i 0\n\tnop.i 0 ;;\n}\n";
+
+/* The site's record (field by field as docs/records.md lays it out) and,
+ * on request, its compatibility record; the region lies between the
+ * labels PVCC_LABEL_START and PVCC_LABEL_END. */
+static void print_records(pretty_printer *pp, const pvcc_intrinsic *in,
+			  unsigned int type, int conv, int flags,
+			  const char *target, int sol, int sof)
+{
+	const char *func = targetm.strip_name_encoding(
+		XSTR(XEXP(DECL_RTL(current_function_decl), 0), 0));
+
+	pp_string(pp, "\t.pushsection " PVCC_SECTION ",\"a\"\n\t.align 8\n"
+		  "\tdata8 " PVCC_LABEL_START "b, " PVCC_LABEL_END "b\n");
+	pp_asm(pp, "\tdata8 %s#, %s#\n\tdata4 0x%x\n", func, target, type);
+	pp_asm(pp, "\tdata1 %d, %d, %d, %d, %d, %d\n\tdata2 %d\n\tdata4 0\n",
+	       PVCC_RECORD_VERSION, conv, in->nargs,
+	       !in->returns ? 0 : conv == PVCC_CONV_LIGHT ? PVCC_CONV_LIGHT_RESULT :
+	       PVCC_CONV_C_RESULT,
+	       sol, sof, flags);
+	pp_string(pp, "\tdata1 ");
+	for (int i = 0; i < 8; i++) {
+		int where = 0;
+		if (i < in->nargs)
+			where = conv == PVCC_CONV_LIGHT ? pvcc_light_args[i] : 0x80 | i;
+		pp_asm(pp, "%s%d", i ? ", " : "", where);
+	}
+	pp_string(pp, "\n\tdata8 0\n\t.popsection\n");
+
+	if (compat_bundles)
+		pp_asm(pp, "\t.pushsection " PVCC_COMPAT_SECTION ",\"a\"\n"
+		       "\t.align 8\n\tdata8 " PVCC_LABEL_START "b, "
+		       PVCC_LABEL_END "b, 0x%x\n\t.popsection\n", type);
+}
+
+/* Everything after the call: end stop, reserved bundles, end label, record. */
 static void emit_site_end(rtx_insn *call, const pvcc_intrinsic *in,
 			  unsigned int type, int flags, const char *target,
 			  int sol, int sof)
 {
-	const char *func = targetm.strip_name_encoding(
-		XSTR(XEXP(DECL_RTL(current_function_decl), 0), 0));
 	pretty_printer pp;
 
 	pp_string(&pp, ";;\n");
 	for (int i = 1; i < in->bundles; i++)
-		pp_string(&pp, "{ .mii\n\tnop.m 0\n\tnop.i 0\n\tnop.i 0 ;;\n}\n");
+		pp_string(&pp, nop_bundle_text);
 	pp_string(&pp, PVCC_LABEL_END ":\n");
-
-	pp_string(&pp, "\t.pushsection " PVCC_SECTION ",\"a\"\n\t.align 8\n"
-		  "\tdata8 " PVCC_LABEL_START "b, " PVCC_LABEL_END "b\n");
-	pp_asm(&pp, "\tdata8 %s#, %s#\n\tdata4 0x%x\n", func, target, type);
-	pp_asm(&pp, "\tdata1 %d, %d, %d, %d, %d, %d\n\tdata2 %d\n\tdata4 0\n",
-	       PVCC_RECORD_VERSION, PVCC_CONV_C, in->nargs,
-	       in->returns ? PVCC_CONV_C_RESULT : 0, sol, sof, flags);
-	pp_string(&pp, "\tdata1 ");
-	for (int i = 0; i < 8; i++)
-		pp_asm(&pp, "%s%d", i ? ", " : "", i < in->nargs ? 0x80 | i : 0);
-	pp_string(&pp, "\n\tdata8 0\n\t.popsection\n");
-
-	if (compat_bundles)
-		pp_asm(&pp, "\t.pushsection " PVCC_COMPAT_SECTION ",\"a\"\n"
-		       "\t.align 8\n\tdata8 " PVCC_LABEL_START "b, "
-		       PVCC_LABEL_END "b, 0x%x\n\t.popsection\n", type);
+	print_records(&pp, in, type, PVCC_CONV_C, flags, target, sol, sof);
 	emit_insn_after(site_asm(pp_formatted_text(&pp), call), call);
+}
+
+/* The ASM_OPERANDS of a light site's asm, while it still has its marker. */
+static rtx light_site_asm(rtx_insn *insn)
+{
+	if (!NONJUMP_INSN_P(insn))
+		return NULL_RTX;
+	rtx asmop = extract_asm_operands(PATTERN(insn));
+	if (!asmop || !startswith(ASM_OPERANDS_TEMPLATE(asmop), PVCC_LIGHT_MARKER))
+		return NULL_RTX;
+	return asmop;
+}
+
+static void set_asm_template(rtx pat, const char *text)
+{
+	if (GET_CODE(pat) == PARALLEL) {
+		for (int i = 0; i < XVECLEN(pat, 0); i++)
+			set_asm_template(XVECEXP(pat, 0, i), text);
+	} else if (GET_CODE(pat) == SET) {
+		set_asm_template(SET_SRC(pat), text);
+	} else if (GET_CODE(pat) == ASM_OPERANDS) {
+		ASM_OPERANDS_TEMPLATE(pat) = text;
+	}
+}
+
+/*
+ * Write a light site into its asm: a stop, the region's reserved nop
+ * bundles, then the transfer bundle, which leaves the address of its own
+ * bundle in r2 (the link: the implementation returns to r2 + 16, the end
+ * of the region) and branches to the implementation; then the record.
+ * The asm has operands, so its text goes through output_asm_insn: no '%'.
+ */
+static void write_light_site(rtx_insn *insn, rtx asmop, int sol, int sof)
+{
+	unsigned int type;
+	int flags;
+	char target[256];
+
+	if (sscanf(ASM_OPERANDS_TEMPLATE(asmop), PVCC_LIGHT_MARKER " %x %d %255s",
+		   &type, &flags, target) != 3) {
+		contract_error(INSN_LOCATION(insn), "a light site lost its marker");
+		return;
+	}
+	const pvcc_intrinsic *in = catalog_entry(type);
+	if (!in)
+		in = catalog_entry(type & 0xf0000000u);	/* getreg/setreg + reg */
+	if (!in) {
+		contract_error(INSN_LOCATION(insn), "a light site has an unknown type");
+		return;
+	}
+	pretty_printer pp;
+	pp_string(&pp, ";;\n" PVCC_LABEL_START ":\n");
+	for (int i = 1; i < in->bundles; i++)
+		pp_string(&pp, nop_bundle_text);
+	pp_asm(&pp, "{ .mib\n\tnop.m 0\n\tmov r%d = ip\n"
+	       "\tbr.cond.sptk.many " PVCC_LIGHT_PREFIX "%s# ;;\n}\n",
+	       PVCC_LIGHT_LINK, target);
+	pp_string(&pp, PVCC_LABEL_END ":\n");
+	char *entry = concat(PVCC_LIGHT_PREFIX, target, NULL);
+	print_records(&pp, in, type, PVCC_CONV_LIGHT, flags, entry, sol, sof);
+	free(entry);
+	set_asm_template(PATTERN(insn), ggc_strdup(pp_formatted_text(&pp)));
 }
 
 /* Find the marker the GIMPLE pass left for CALL, in the same block. */
@@ -492,7 +736,7 @@ static unsigned int pvcc_rtl_execute(function *)
 {
 	bool any = false;
 	for (rtx_insn *insn = get_insns(); insn && !any; insn = NEXT_INSN(insn))
-		any = is_marker(insn);
+		any = is_marker(insn) || light_site_asm(insn);
 	if (!any)
 		return 0;	/* no intrinsic here: leave the function untouched */
 
@@ -544,6 +788,14 @@ static unsigned int pvcc_rtl_execute(function *)
 		emit_site_end(insn, in, type, flags, target, sol, sof);
 	}
 
+	/* Light sites keep the caller's frame; the record shows it as is
+	 * (sol = sof = 0: the function has no alloc). */
+	int sol = alloc ? alloc_operand(alloc, 1) + alloc_operand(alloc, 2) : 0;
+	int sof = alloc ? sol + alloc_operand(alloc, 3) : 0;
+	for (rtx_insn *insn = get_insns(); insn; insn = NEXT_INSN(insn))
+		if (rtx asmop = light_site_asm(insn))
+			write_light_site(insn, asmop, sol, sof);
+
 	/* A marker whose call vanished would be a site without a record. */
 	for (rtx_insn *insn = get_insns(); insn; insn = NEXT_INSN(insn))
 		if (is_marker(insn))
@@ -577,6 +829,15 @@ __visible int plugin_init(struct plugin_name_args *info,
 			enable = false;
 		} else if (!strcmp(key, "compat-bundles")) {
 			compat_bundles = true;
+		} else if (!strcmp(key, "conv")) {
+			if (value && !strcmp(value, "c"))
+				default_conv = PVCC_CONV_C;
+			else if (value && !strcmp(value, "light"))
+				default_conv = PVCC_CONV_LIGHT;
+			else
+				error(G_("option %<-fplugin-arg-%s-conv%> takes %<c%> or "
+					 "%<light%>"), name);
+			continue;
 		} else {
 			error(G_("unknown option %<-fplugin-arg-%s-%s%>"), name, key);
 			continue;

@@ -195,6 +195,8 @@ def site_problems(obj: str, functions: list[Function], rec: Record) -> list[str]
     if rec.start % 16 or rec.end % 16 or rec.end - rec.start != 16 * intr.bundles:
         problems.append(f"region {rec.start:#x}..{rec.end:#x} is not {intr.bundles} bundle(s)")
         return problems
+    if rec.conv == catalog.CONV_LIGHT:
+        return problems + _light_site_problems(obj, fn, rec, intr)
     if (rec.version, rec.conv, rec.nargs) != (1, catalog.CONV_C, intr.nargs):
         problems.append(f"version/conv/nargs {rec.version}/{rec.conv}/{rec.nargs}")
     if rec.result != (8 if intr.returns else 0):
@@ -236,6 +238,65 @@ def site_problems(obj: str, functions: list[Function], rec: Record) -> list[str]
     if not 32 <= pfs < 32 + sol:
         problems.append(f"ar.pfs saved in r{pfs}, not in a local")
     problems += _return_problems(fn, pfs)
+    return problems
+
+
+def _stop_before(fn: Function, start: int) -> bool:
+    for b in reversed([b for b in fn.bundles if b.addr < start]):
+        if b.ends_group:
+            return True
+        if not all(_NOP.match(s) for s in b.slots):
+            return False
+    return True
+
+
+def _light_site_problems(obj: str, fn: Function, rec: Record, intr) -> list[str]:
+    """A light site: nop bundles, then [MIB] nop.m; mov r2=ip; br.cond target ;; and
+    the caller's frame exactly as it is (the record's sol/sof are its alloc's, or 0)."""
+    problems = []
+    if (rec.version, rec.nargs) != (1, intr.nargs):
+        problems.append(f"version/nargs {rec.version}/{rec.nargs}")
+    if rec.result != (catalog.LIGHT_RESULT if intr.returns else 0):
+        problems.append(f"result register r{rec.result}")
+    want = bytes(catalog.LIGHT_ARGS[:intr.nargs]) + bytes(8 - intr.nargs)
+    if rec.args != want:
+        problems.append(f"argument registers {rec.args.hex()}, expected {want.hex()}")
+    if not rec.target.startswith(catalog.LIGHT_PREFIX):
+        problems.append(f"target {rec.target} is not a light implementation")
+    region = [b for b in fn.bundles if rec.start <= b.addr < rec.end]
+    if not _stop_before(fn, rec.start):
+        problems.append("no stop before the region")
+    for b in region[:-1]:
+        if not all(_NOP.match(s) for s in b.slots) or not b.ends_group:
+            problems.append("a reserved bundle is not nops with a stop: " + b.text())
+    last = region[-1]
+    # objdump spells br.cond.sptk.many as br.many
+    if (last.template != "MIB" or not _NOP.match(last.slots[0])
+            or last.slots[1] != f"mov r{catalog.LIGHT_LINK}=ip"
+            or not re.match(r"^br\.(cond\.sptk\.)?many ", last.slots[2]) or not last.ends_group):
+        problems.append("the transfer bundle is not [MIB] nop.m; mov r2=ip; br.cond ;; : "
+                        + last.text())
+    branch = [r for r in relocations(obj, ".text")
+              if r.type == "R_IA64_PCREL21B" and last.addr <= r.offset < last.addr + 16]
+    if [r.symbol for r in branch] != [rec.target]:
+        problems.append(f"branch relocation {branch} does not name {rec.target}")
+    allocs = [m for _, s in fn.insns() if (m := _ALLOC.match(s))]
+    sol, sof = (0, 0)
+    if allocs:
+        _pfs, sof, sol, _sor = (int(x) for x in allocs[0].groups())
+    if (rec.sol, rec.sof) != (sol, sof):
+        problems.append(f"record frame sol={rec.sol} sof={rec.sof}, function has "
+                        f"sol={sol} sof={sof}")
+    return problems
+
+
+def leaf_problems(fn: Function) -> list[str]:
+    """Why fn is not a leaf that kept its caller's frame: an alloc, a call, b0 touched."""
+    problems = []
+    for addr, s in fn.insns():
+        touches_b0 = re.search(r"\bb0\b", s) and not s.startswith("br.ret")
+        if _ALLOC.match(s) or s.startswith(("br.call", "brl.call")) or touches_b0:
+            problems.append(f"{addr:#x}: {s}")
     return problems
 
 

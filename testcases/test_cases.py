@@ -174,6 +174,13 @@ def test_case(case, spec, level, flags, gcc, gcc_version, plugin_so, include_dir
         compat = oracle.compat_records(str(obj))
         assert compat == [(r.start, r.end, r.type) for r in records], context
 
+    for name in spec.get("leaves", []):
+        fn = next((f for f in functions if f.name == name), None)
+        assert fn is not None, f"no function {name}" + context
+        leaf = oracle.leaf_problems(fn)
+        assert not leaf, f"{name} is not a leaf that keeps its frame:\n" + "\n".join(leaf) \
+            + context
+
     from pvcc import check
     violations = check.violations_of(str(obj))
     assert violations == [], "\n".join(violations) + context

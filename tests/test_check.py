@@ -331,7 +331,11 @@ def test_gp_not_reloaded_without_constant_gp(tmp_path):
     (32, struct.pack("<I", 0x99), "site has unknown type 0x99"),
     (32, struct.pack("<I", catalog.GETREG_BASE + catalog.REG_IP),
      "site of getreg(1016): register 1016: the instruction pointer is never paravirtualized"),
-    (37, b"\x01", "site of get_cpuid has unknown convention 1"),
+    (37, b"\x02", "site of get_cpuid has unknown convention 2"),
+    # a C site whose record claims the light convention
+    (37, b"\x01", "site of get_cpuid: argument 0 is out0, the light convention puts it in r8"),
+    (37, b"\x01", ("site of get_cpuid: the last bundle of a light region must hold exactly "
+                   "'mov r2=ip' and one br.cond")),
     (38, b"\x02", "site of get_cpuid records 2 arguments, get_cpuid takes 1"),
     (39, b"\x00", "site of get_cpuid records result register 0, expected 8"),
     (48, b"\x81", "site of get_cpuid: argument 0 is out1, the C convention puts it in out0"),

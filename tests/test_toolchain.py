@@ -130,7 +130,8 @@ def test_unknown_version(args, tmp_path):
     assert p.returncode == 2
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1, p.stderr
-    assert "unsupported GCC version" in lines[0] and args[-1] in lines[0]
+    assert lines[0].startswith("pvcc-toolchain: error: unsupported GCC version "), lines[0]
+    assert args[-1] in lines[0]
     assert "supported: 11, 12, 13, 14, 15, 16" in lines[0]
     assert "Traceback" not in p.stderr
     assert not (tmp_path / f"gcc-{args[-1]}").exists()
@@ -198,7 +199,7 @@ def test_path_not_provisioned_is_one_line(tmp_path):
     p = run_tool("path", "--gcc", "14", cache=tmp_path)
     assert p.returncode == 1
     assert p.stdout == ""
-    expected = (f"pvcc-toolchain: GCC 14 is not provisioned in {tmp_path}: "
+    expected = (f"pvcc-toolchain: error: GCC 14 is not provisioned in {tmp_path}: "
                 "run pvcc-toolchain install --gcc 14")
     assert p.stderr.strip().splitlines() == [expected]
     p = run_tool("list", cache=tmp_path)
@@ -280,18 +281,35 @@ def test_find_compiler_lookup_order(monkeypatch, tmp_path):
         toolchain.find_compiler(9)
 
 
-def test_find_compiler_imports_stay_light(tmp_path):
+def test_find_compiler_imports_nothing_but_os(tmp_path):
     code = ("import sys\n"
             "base = set(sys.modules)\n"
-            "import pvcc.toolchain as t\n"
-            "try:\n    t.find_compiler()\nexcept t.ToolchainError:\n    pass\n"
-            "heavy = [m for m in ('argparse', 'subprocess', 'json', 'pathlib', 'threading')"
-            " if m in sys.modules and m not in base]\n"
-            "print(','.join(heavy))\n")
-    env = dict(os.environ, PVCC_CACHE_DIR=str(tmp_path))
-    p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                       check=True)
-    assert p.stdout.strip() == ""
+            "import pvcc.compilers as c\n"
+            "try:\n    c.find_compiler()\nexcept c.ToolchainError:\n    pass\n"
+            "print(' '.join(sorted(set(sys.modules) - base)))\n")
+    env = dict(os.environ, PVCC_CACHE_DIR=str(tmp_path), PATH=str(tmp_path))
+    env.pop("PVCC_GCC", None)
+    p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                       text=True, check=True)
+    assert p.stdout.split() == ["pvcc", "pvcc.compilers"]
+
+
+def test_driver_never_imports_the_provisioning_module(tmp_path):
+    # The CC fast path up to the compiler lookup (here: none found, a one-line error).
+    code = "import sys; from pvcc.driver import main; sys.exit(main(['pvcc', '-c', 'x.c']))"
+    env = dict(os.environ, PVCC_CACHE_DIR=str(tmp_path), PATH=str(tmp_path))
+    env.pop("PVCC_GCC", None)
+    p = subprocess.run([sys.executable, "-X", "importtime", "-c", code], env=env,
+                       capture_output=True, text=True, check=False)
+    assert p.returncode == 1
+    imported = {ln.rsplit("|", 1)[-1].strip() for ln in p.stderr.splitlines()
+                if ln.startswith("import time:")}
+    assert "pvcc.compilers" in imported
+    assert not imported & {"pvcc.toolchain", "pvcc.aptsource", "subprocess", "argparse",
+                           "json", "pathlib", "threading", "shutil"}, sorted(imported)
+    errors = [ln for ln in p.stderr.splitlines() if not ln.startswith("import time:")]
+    assert errors == [(f"pvcc: error: no IA-64 GCC found (none provisioned in {tmp_path}, "
+                       f"no ia64-linux-gnu-gcc on PATH): run pvcc-toolchain install --gcc 12")]
 
 
 def test_apt_sources_parsing(tmp_path):

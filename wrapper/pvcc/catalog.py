@@ -63,8 +63,24 @@ class Convention:
     result: int  # general register holding the result after the site
 
 
-CONVENTIONS = (Convention(0, "c-call", "C", 8),)
+# The light convention (docs/light.md).  A site is one MIB bundle
+# `nop.m ; mov r2 = ip ; br.cond target` after the region's nop bundles: the
+# link is the address of that bundle, the implementation returns to link + 16.
+LIGHT_ARGS = (8, 9, 10, 11, 14)   # argument i is in LIGHT_ARGS[i]
+LIGHT_RESULT = 8
+LIGHT_LINK = 2
+# What a light site branches to: "__pvcc_light_" + the intrinsic's symbol.
+LIGHT_PREFIX = "__pvcc_light_"
+# The registers a light implementation may write (besides memory): Linux's
+# static-convention clobber set.  Everything else is the caller's.
+LIGHT_CLOBBER_GRS = frozenset([2, 3, 8, 9, 10, 11, 14, 15, 16, 17])
+LIGHT_CLOBBER_BRS = frozenset([6, 7])
+LIGHT_CLOBBER_PRS = frozenset(range(6, 16))
+LIGHT_CLOBBER_ARS = frozenset([32])  # ar.ccv
+
+CONVENTIONS = (Convention(0, "c-call", "C", 8), Convention(1, "light", "LIGHT", LIGHT_RESULT))
 CONV_C = 0
+CONV_LIGHT = 1
 CONV_NAMES = {c.id: c.name for c in CONVENTIONS}
 CONV_BY_ID = {c.id: c for c in CONVENTIONS}
 

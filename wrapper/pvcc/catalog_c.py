@@ -19,7 +19,7 @@ import argparse
 import os
 import sys
 
-from . import catalog
+from . import catalog, ia64
 
 PARAVIRT_HEADER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plugin", "include",
                                "pvcc", "paravirt.h")
@@ -53,7 +53,25 @@ def plugin_header() -> str:
     for conv in catalog.CONVENTIONS:
         out.append(f"#define PVCC_CONV_{conv.macro} {conv.id}")
         out.append(f"#define PVCC_CONV_{conv.macro}_RESULT {conv.result}")
+    clobbers = ([f"r{r}" for r in sorted(catalog.LIGHT_CLOBBER_GRS)]
+                + [f"b{b}" for b in sorted(catalog.LIGHT_CLOBBER_BRS)]
+                + [f"p{p}" for p in sorted(catalog.LIGHT_CLOBBER_PRS)]
+                + [ia64.ar_name(a) for a in sorted(catalog.LIGHT_CLOBBER_ARS)])
     out += [
+        "",
+        "/* The light convention (docs/light.md): argument i in pvcc_light_args[i],",
+        (f" * the result in r{catalog.LIGHT_RESULT}, the link (address of the site's "
+         f"transfer bundle) in r{catalog.LIGHT_LINK};"),
+        " * the implementation may write exactly the registers of pvcc_light_clobbers",
+        " * (and memory). */",
+        ("static const int pvcc_light_args[] = { "
+         + ", ".join(str(r) for r in catalog.LIGHT_ARGS) + " };"),
+        f"#define PVCC_LIGHT_RESULT {catalog.LIGHT_RESULT}",
+        f"#define PVCC_LIGHT_LINK {catalog.LIGHT_LINK}",
+        f"#define PVCC_LIGHT_PREFIX {_c_string(catalog.LIGHT_PREFIX)}",
+        "static const char *const pvcc_light_clobbers[] = {",
+        *_wrapped([_c_string(c) for c in clobbers]),
+        "};",
         "",
         "/* getreg/setreg: the type id is the base plus an _IA64_REG_* number. */",
         f"#define PVCC_GETREG_BASE {catalog.GETREG_BASE:#x}u",
@@ -95,6 +113,19 @@ def plugin_header() -> str:
         out.append(f"#define {macro} {_c_string(text)}")
     out += ["", "#endif /* PVCC_CATALOG_H */", ""]
     return "\n".join(out)
+
+
+def _wrapped(items: list[str]) -> list[str]:
+    """Initializer items, comma-separated, one tab in, lines within 80 columns."""
+    lines, line = [], "\t"
+    for item in items:
+        piece = item + ","
+        if line != "\t" and len((line + " " + piece).expandtabs(8)) > 80:
+            lines.append(line)
+            line = "\t"
+        line += piece if line == "\t" else " " + piece
+    lines.append(line)
+    return lines
 
 
 def _tab_to(text: str, column: int) -> str:
@@ -147,10 +178,21 @@ def paravirt_header() -> str:
         out.append(_tab_to(f"#define {i.macro}", column) + value)
     out += [
         "",
+        "/* Calling conventions: the optional second argument of the attribute",
+        " * (docs/light.md).  Without it, the unit's default applies",
+        " * (-fplugin-arg-pvcc-conv=c|light, C call unless told). */",
+    ]
+    for conv in catalog.CONVENTIONS:
+        out.append(_tab_to(f"#define PVCC_CONV_{conv.macro}", 32) + str(conv.id))
+    out += [
+        "",
         "#if defined(__PVCC__)",
         "#define __paravirt_intrinsic(type) __attribute__((paravirt_intrinsic(type)))",
+        "#define __paravirt_intrinsic_conv(type, conv) \\",
+        "\t__attribute__((paravirt_intrinsic(type, conv)))",
         "#else",
         "#define __paravirt_intrinsic(type)",
+        "#define __paravirt_intrinsic_conv(type, conv)",
         "#endif",
         "",
         "#ifdef __cplusplus",

@@ -31,7 +31,7 @@ import sys
 from collections import Counter
 from dataclasses import dataclass, field
 
-from . import catalog, ia64
+from . import catalog, cli, ia64
 from .objects import (
     BRANCH_RELOCS,
     ElfObject,
@@ -282,6 +282,9 @@ class Checker:
                 if rec.conv == catalog.CONV_C and a != 0x80 | i:
                     self.add(at, "record", f"site of {name}: argument {i} is {_argtext(a)}, "
                              f"the C convention puts it in out{i}")
+                elif rec.conv == catalog.CONV_LIGHT and a != _light_arg(i):
+                    self.add(at, "record", f"site of {name}: argument {i} is {_argtext(a)}, "
+                             f"the light convention puts it in r{_light_arg(i)}")
                 elif not (a & 0x80 and a & 0x7F < 8) and not 1 <= a <= 31:
                     self.add(at, "record", f"site of {name}: argument {i} byte {a:#x} is invalid")
             elif a:
@@ -330,6 +333,7 @@ class Checker:
         if not bundles[-1].ends_group:
             self.add(bundles[-1].addr, "region", f"site of {name}: no stop after the region")
         transfer = None
+        light: list[ia64.Insn] = []
         for b in bundles:
             for ins in b.insns:
                 # A linker may turn an out-of-range br.call of an isolated
@@ -337,6 +341,10 @@ class Checker:
                 if (transfer is None and b is bundles[0] and ins.op in ("br.call", "brl.call")
                         and rec.conv == catalog.CONV_C):
                     transfer = (b, ins)
+                    continue
+                if (rec.conv == catalog.CONV_LIGHT and b is bundles[-1]
+                        and ins.op in ("mov.from.ip", "br.cond")):
+                    light.append(ins)
                     continue
                 if ins.op != "nop":
                     slot = 2 if ins.unit == "L" else ins.slot
@@ -361,6 +369,10 @@ class Checker:
             # (2) frame
             if f is not None:
                 self.check_frame(rec, f, name, intr)
+        elif rec.conv == catalog.CONV_LIGHT:
+            self.check_light_transfer(rec, bundles[-1], light, name)
+            if f is not None:
+                self.check_light_frame(rec, f, name)
         # nothing may branch into the middle of the region
         if f is not None and rec.nbundles > 1:
             for a, ins in self.view(f).branches:
@@ -368,6 +380,46 @@ class Checker:
                 if rec.start < t < rec.end and not rec.start <= a < rec.end:
                     self.add(a, "region", f"branch into the middle of the site of {name} "
                              f"(to {obj.where(t)})")
+
+    def check_light_transfer(self, rec: Record, b: ia64.Bundle, insns: list[ia64.Insn],
+                             name: str) -> None:
+        """The last bundle of a light region: `mov r2 = ip` then `br.cond` to the target.
+
+        The link is the address of this bundle, so the implementation returns
+        to the end of the region; the mov must come in an earlier slot than
+        the branch, or the taken branch would skip it.
+        """
+        link = [i for i in insns if i.op == "mov.from.ip"]
+        br = [i for i in insns if i.op == "br.cond"]
+        if len(link) != 1 or len(br) != 1:
+            self.add(b.addr, "region", f"site of {name}: the last bundle of a light region "
+                     f"must hold exactly 'mov r{catalog.LIGHT_LINK}=ip' and one br.cond")
+            return
+        mov, br = link[0], br[0]
+        if mov.qp or mov.fields.get("r1") != catalog.LIGHT_LINK or mov.slot > br.slot:
+            self.add(b.addr, "region", f"site of {name}: the link must be an unpredicated "
+                     f"'mov r{catalog.LIGHT_LINK}=ip' before the branch, found "
+                     f"'{mov.text()}' in slot {mov.slot}")
+        if br.qp:
+            self.add(b.addr, "region", f"site of {name}: the br.cond is predicated (p{br.qp})")
+        tgt = self.call_target(b, br)
+        if tgt != rec.target:
+            self.add(b.addr, "region", f"site of {name} branches to {self.obj.describe(tgt)}, "
+                     f"the record says {self.obj.describe(rec.target)}")
+
+    def check_light_frame(self, rec: Record, f: Function, name: str) -> None:
+        """A light site leaves F's frame alone: the record states F's alloc as it is."""
+        v = self.view(f)
+        n_before = bisect.bisect_left(v.addrs, rec.start)
+        alloc = next((n for n in v.allocs if n < n_before), None)
+        sol = sof = 0
+        if alloc is not None:
+            al = v.insns[alloc][1]
+            sol, sof = al.fields["sol"], al.fields["sof"]
+        if (rec.sol, rec.sof) != (sol, sof):
+            self.add(rec.start, "record", f"site of {name} records sol {rec.sol}, sof {rec.sof}; "
+                     f"{f.name} has sol {sol}, sof {sof}"
+                     + ("" if alloc is not None else " (no alloc)"))
 
     def group_starts_at(self, addr: int, entry: int | None) -> bool:
         """Whether replacement code at addr starts its own instruction group.
@@ -515,9 +567,33 @@ class Checker:
                     self.add(b.addr, "completeness", f"call of {obj.describe(t)} is not inside "
                              f"any recorded site")
 
-    def _calls(self):
-        """Bundles holding an IP-relative br.call or a brl.call (fast pre-filter)."""
+        # Light sites branch (br.cond) to "__pvcc_light_<symbol>".
+        light = {r.target for r in recs if r.conv == catalog.CONV_LIGHT}
+        light |= {fn.addr for fn in obj.functions if fn.name.startswith(catalog.LIGHT_PREFIX)}
+
+        def is_light(t: Value) -> bool:
+            return t in light or (isinstance(t, SymRef)
+                                  and t.name.startswith(catalog.LIGHT_PREFIX))
+
+        if obj.relocatable:
+            hits = [(a, r.value) for a, r in obj.code_relocs.items()
+                    if r.type in BRANCH_RELOCS and is_light(r.value)]
+        elif light:
+            hits = [(b.addr, self.call_target(b, ins)) for b in self._calls(major=(4, 0xC))
+                    for ins in b.insns if ins.op in ("br.cond", "brl.cond")]
+        else:
+            hits = []
+        for a, t in hits:
+            if is_light(t) and not covered(a & ~15):
+                self.add(a & ~15, "completeness", f"branch to {obj.describe(t)} is not inside "
+                         f"any recorded site")
+
+    def _calls(self, major: tuple[int, int] = (5, 0xD)):
+        """Bundles holding an IP-relative B-unit instruction of major opcode major[0]
+        (5: br.call) or an MLX long branch of major[1] (0xD: brl.call): a fast
+        pre-filter."""
         obj = self.obj
+        b_major, l_major = major
         b_slots, mlx, mask = _B_SLOTS, _MLX, _MASK41
         for sec in obj.code_sections:
             data = obj.read(sec.addr, sec.size - sec.size % 16)
@@ -531,10 +607,10 @@ class Checker:
                 slots = b_slots.get(t)
                 if slots is not None:
                     for s in slots:
-                        if ((v >> (5 + 41 * s)) & mask) >> 37 == 5:
+                        if ((v >> (5 + 41 * s)) & mask) >> 37 == b_major:
                             hit = True
                             break
-                elif t in mlx and (v >> 87) >> 37 == 0xD:
+                elif t in mlx and (v >> 87) >> 37 == l_major:
                     hit = True
                 if hit:
                     try:
@@ -561,6 +637,10 @@ class Checker:
                 at = c.start if isinstance(c.start, int) else f"{catalog.COMPAT_SECTION}+{c.section_offset:#x}"
                 self.add(at, "compat", f"{catalog.COMPAT_SECTION} record {c.index} "
                          f"({catalog.type_name(c.type)}) matches no {catalog.SECTION} record")
+
+
+def _light_arg(i: int) -> int:
+    return catalog.LIGHT_ARGS[i] if i < len(catalog.LIGHT_ARGS) else -1
 
 
 def _argtext(a: int) -> str:
@@ -634,6 +714,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--patch", choices=["native"],
                    help="write a copy with every site replaced by its native code (needs -o)")
     p.add_argument("-o", "--output", metavar="OUT", help="output file for --patch")
+    p.add_argument("--verify-retarget", metavar="TABLE",
+                   help="prove that every site calls the implementation TABLE registers for "
+                        "its type (lines 'TYPE SYMBOL-OR-ADDRESS'), or keeps its call")
     p.add_argument("-q", "--quiet", action="store_true", help="no table, only diagnostics")
     return p
 
@@ -641,18 +724,18 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     p = _parser()
     args = p.parse_args(argv)
-    try:
+    if args.verify_retarget:
+        from . import retarget
+
         if args.patch:
-            return _main_patch(p, args)
-        return _main_check(args)
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        return 1
+            p.error("--verify-retarget and --patch exclude each other")
+        return cli.run(PROG, lambda: retarget.main_verify(
+            args.verify_retarget, args.files, args.json, args.quiet, _err))
+    return cli.run(PROG, lambda: _main_patch(p, args) if args.patch else _main_check(args))
 
 
 def _err(msg: str) -> None:
-    print(f"{PROG}: error: {msg}", file=sys.stderr)
+    cli.error(PROG, msg)
 
 
 def _main_check(args) -> int:

@@ -2,7 +2,7 @@
 
 Three ways to call it (a kernel build uses any of them as ``CC``)::
 
-    pvcc ARGS...                       compiler from pvcc.toolchain.find_compiler()
+    pvcc ARGS...                       compiler from pvcc.compilers.find_compiler()
     pvcc ia64-linux-gnu-gcc ARGS...    prefix form (ccache style)
     ia64-linux-gnu-gcc ARGS...         a symlink to pvcc named like the compiler:
                                        the same name is looked up on PATH without
@@ -148,8 +148,8 @@ def _which(name, skip_real=None):
 
 
 def _default_compiler():
-    """The compiler for plain ``pvcc``: pvcc.toolchain.find_compiler()."""
-    from pvcc.toolchain import ToolchainError, find_compiler
+    """The compiler for plain ``pvcc``: pvcc.compilers.find_compiler()."""
+    from pvcc.compilers import ToolchainError, find_compiler
 
     try:
         return find_compiler()
@@ -591,17 +591,14 @@ def _main(argv):
 
 
 def main(argv=None):
-    """Console entry point; returns the exit status (or never returns: exec)."""
-    try:
-        return _main(list(sys.argv if argv is None else argv))
-    except KeyboardInterrupt:
-        return 130
-    except Exception as e:  # noqa: BLE001 - no tracebacks for users; PVCC_VERBOSE=1 shows one
-        if _is_verbose():
-            import traceback
+    """Console entry point; returns the exit status (or never returns: exec).
 
-            traceback.print_exc()
-        return _err(f"internal error: {type(e).__name__}: {e}")
+    No traceback reaches a build log: a bug is one ``pvcc: error: internal
+    error`` line (PVCC_VERBOSE=1 adds the traceback)."""
+    from pvcc import cli
+
+    return cli.run("pvcc", lambda: _main(list(sys.argv if argv is None else argv)),
+                   contains_bugs=True, traceback=_is_verbose())
 
 
 if __name__ == "__main__":

@@ -83,9 +83,9 @@ def include_dir() -> str:
 def cache_dir() -> str:
     """The cache root, the toolchain's own: ``$PVCC_CACHE_DIR`` or
     ``${XDG_CACHE_HOME:-~/.cache}/pvcc`` (as a str: no pathlib on the hot path)."""
-    from pvcc.toolchain import _root
+    from pvcc.compilers import cache_root
 
-    return _root()
+    return cache_root()
 
 
 # --------------------------------------------------------------------------
@@ -380,23 +380,30 @@ def plugin_path(compiler: str, sources: str | os.PathLike[str] | None = None) ->
     return so
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m pvcc.pluginbuild [COMPILER [SOURCES]]``: build and print the path."""
-    from pvcc.toolchain import ToolchainError, find_compiler
+PROG = "pvcc.pluginbuild"
 
-    args = sys.argv[1:] if argv is None else argv
+
+def _main(args: list[str]) -> int:
+    from pvcc.compilers import find_compiler
+
+    compiler = args[0] if args else find_compiler()
     try:
-        compiler = args[0] if args else find_compiler()
         print(plugin_path(compiler, args[1] if len(args) > 1 else None))
     except PluginBuildError as e:
-        if e.output:
+        if e.output:  # the host compiler's diagnostics, then the one line
             sys.stderr.write(e.output if e.output.endswith("\n") else e.output + "\n")
-        print(f"pvcc: error: {e}", file=sys.stderr)
-        return 1
-    except ToolchainError as e:
-        print(f"pvcc: error: {e}", file=sys.stderr)
-        return 1
+        raise
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m pvcc.pluginbuild [COMPILER [SOURCES]]``: build and print the path."""
+    from pvcc import cli
+    from pvcc.compilers import ToolchainError
+
+    args = sys.argv[1:] if argv is None else argv
+    return cli.run(PROG, lambda: _main(args),
+                   errors=((PluginBuildError, 1), (ToolchainError, 1)))
 
 
 if __name__ == "__main__":

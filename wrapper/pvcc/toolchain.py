@@ -1,31 +1,57 @@
-"""Provision and find IA-64 cross compilers (``pvcc-toolchain``).
+"""Provision IA-64 cross compilers (``pvcc-toolchain``).
 
 Debian ships ``binutils-ia64-linux-gnu`` but no IA-64 GCC; it does ship GCC
 sources as ``gcc-N-source``.  ``pvcc-toolchain install --gcc N`` builds a
 C-only ``ia64-linux-gnu`` GCC of major version N from them, with the plugin
-headers, into a per-user cache:
+headers, into the per-user cache whose layout ``pvcc.compilers`` describes.
 
-    <root>                  $PVCC_CACHE_DIR or ${XDG_CACHE_HOME:-~/.cache}/pvcc
-    <root>/gcc-N/           install prefix; bin/ia64-linux-gnu-gcc,
-                            pvcc-toolchain.json (the stamp, written last)
-    <root>/build/gcc-N/src  unpacked + patched source (made via src.tmp, renamed)
-    <root>/build/gcc-N/obj  configure/make directory (re-running make resumes)
-    <root>/apt/             private apt configuration (sources not in the host release)
-    <root>/locks/           flock files, one per version (+ one for apt)
-
-The rest of pvcc finds compilers with :func:`find_compiler`, which is on the
-hot path of the CC wrapper: it only stats files and imports nothing heavy.
+This is the slow path: the CC wrapper finds compilers with
+``pvcc.compilers.find_compiler`` and never imports this module.
 """
 
-import os
-import sys
+from __future__ import annotations
 
-SUPPORTED = (11, 12, 13, 14, 15, 16)
-DEFAULT_VERSION = 12
-TARGET = "ia64-linux-gnu"
-STAMP_NAME = "pvcc-toolchain.json"
+import argparse
+import contextlib
+import fcntl
+import glob
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from . import __version__, aptsource, cli
+from .compilers import (
+    DEFAULT_VERSION,
+    GCC_NAME,
+    STAMP_NAME,
+    SUPPORTED,
+    TARGET,
+    CacheLayout,
+    ToolchainError,
+    UnsupportedVersion,
+    check_version,
+    find_compiler,
+    versions_in,
+)
+
+__all__ = [
+    "DEFAULT_VERSION", "GCC_NAME", "STAMP_NAME", "SUPPORTED", "TARGET", "Installer",
+    "MissingPackages", "Toolchain", "ToolchainError", "UnsupportedVersion", "build_dir",
+    "cache_dir", "check_version", "ensure_host_packages", "find_compiler", "gcc_dir",
+    "inspect_entry", "is_ia64_object", "main", "missing_packages", "provisioned",
+    "verify_compiler",
+]
+
+PROG = "pvcc-toolchain"
 STAMP_SCHEMA = 1
-GCC_NAME = TARGET + "-gcc"
 
 #: Debian packages the build needs on the host (besides the GCC source).
 HOST_PACKAGES = ("binutils-ia64-linux-gnu", "libgmp-dev", "libmpfr-dev", "libmpc-dev",
@@ -58,146 +84,22 @@ long pvcc_probe_sum(const struct pvcc_probe *p, long n)
 """
 
 
-class ToolchainError(Exception):
-    """A user-facing failure; ``str()`` is a one-line message."""
-
-
-class UnsupportedVersion(ToolchainError):
-    pass
-
-
 # ---------------------------------------------------------------------------
-# Cache layout (cheap: os.path only, no pathlib on the hot path)
+# Cache paths, as Path objects for the provisioning code
 
-def _root() -> str:
-    env = os.environ.get("PVCC_CACHE_DIR")
-    if env:
-        return os.path.abspath(os.path.expanduser(env))
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    if not xdg or not os.path.isabs(xdg):
-        xdg = os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(xdg, "pvcc")
-
-
-def _gcc_dir(version: int) -> str:
-    return os.path.join(_root(), f"gcc-{int(version)}")
-
-
-def _compiler(prefix: str) -> str:
-    return os.path.join(prefix, "bin", GCC_NAME)
-
-
-def cache_dir():
+def cache_dir() -> Path:
     """The cache root: ``$PVCC_CACHE_DIR`` or ``${XDG_CACHE_HOME:-~/.cache}/pvcc``."""
-    from pathlib import Path
-    return Path(_root())
+    return Path(CacheLayout().root)
 
 
-def gcc_dir(version: int):
+def gcc_dir(version: int) -> Path:
     """Install prefix of GCC ``version``: ``<cache>/gcc-N``."""
-    from pathlib import Path
-    return Path(_gcc_dir(version))
+    return Path(CacheLayout().gcc_dir(version))
 
 
-def build_dir(version: int):
+def build_dir(version: int) -> Path:
     """Build tree of GCC ``version``: ``<cache>/build/gcc-N`` (holds src/ and obj/)."""
-    from pathlib import Path
-    return Path(_root()) / "build" / f"gcc-{int(version)}"
-
-
-def check_version(version) -> int:
-    try:
-        v = int(version)
-    except (TypeError, ValueError):
-        raise UnsupportedVersion(f"not a GCC major version: {version!r}") from None
-    if v not in SUPPORTED:
-        raise UnsupportedVersion(
-            f"unsupported GCC version {v} (supported: {', '.join(map(str, SUPPORTED))})")
-    return v
-
-
-# ---------------------------------------------------------------------------
-# Finding compilers (hot path)
-
-def _quick_ok(prefix: str) -> bool:
-    """Stat-only check: a non-empty stamp and an executable driver."""
-    try:
-        if os.stat(os.path.join(prefix, STAMP_NAME)).st_size == 0:
-            return False
-    except OSError:
-        return False
-    return os.access(_compiler(prefix), os.X_OK)
-
-
-def _cached_versions(root: str) -> list[int]:
-    out = []
-    try:
-        with os.scandir(root) as it:
-            for e in it:
-                if e.name.startswith("gcc-") and e.name[4:].isdigit():
-                    out.append(int(e.name[4:]))
-    except OSError:
-        pass
-    return sorted(out)
-
-
-def _from_cache(version: int) -> str | None:
-    prefix = _gcc_dir(version)
-    return _compiler(prefix) if _quick_ok(prefix) else None
-
-
-def _not_provisioned(version: int) -> str:
-    return (f"GCC {version} is not provisioned in {_root()}: "
-            f"run pvcc-toolchain install --gcc {version}")
-
-
-def find_compiler(version: int | None = None) -> str:
-    """Path of the IA-64 GCC to use.
-
-    Order: ``version`` if given (from the cache), else ``$PVCC_GCC`` (a path or
-    name of a gcc binary, or a major version number looked up in the cache), else
-    the cache (GCC 12 if provisioned, else the newest provisioned), else
-    ``ia64-linux-gnu-gcc`` on PATH.  Raises :class:`ToolchainError` if none.
-    Only stats files: no subprocess, no heavy import.
-    """
-    if version is not None:
-        v = check_version(version)
-        found = _from_cache(v)
-        if found:
-            return found
-        raise ToolchainError(_not_provisioned(v))
-    env = os.environ.get("PVCC_GCC", "").strip()
-    if env:
-        if env.isdigit():
-            v = int(env)
-            found = _from_cache(v)
-            if found:
-                return found
-            raise ToolchainError(f"PVCC_GCC={env}: " + _not_provisioned(v))
-        if os.sep in env:
-            path = os.path.abspath(os.path.expanduser(env))
-            if os.path.isfile(path) and os.access(path, os.X_OK):
-                return path
-            raise ToolchainError(f"PVCC_GCC={env}: not an executable file")
-        import shutil
-        path = shutil.which(env)
-        if path:
-            return path
-        raise ToolchainError(f"PVCC_GCC={env}: not found on PATH")
-    found = _from_cache(DEFAULT_VERSION)
-    if found:
-        return found
-    for v in reversed(_cached_versions(_root())):
-        found = _from_cache(v)
-        if found:
-            return found
-    import shutil
-    path = shutil.which(GCC_NAME)
-    if path:
-        return path
-    raise ToolchainError(
-        f"no IA-64 GCC found (none provisioned in {_root()}, no {GCC_NAME} on PATH): "
-        f"run pvcc-toolchain install --gcc {DEFAULT_VERSION}")
+    return Path(CacheLayout().build_dir(version))
 
 
 # ---------------------------------------------------------------------------
@@ -233,22 +135,20 @@ class Toolchain:
 
 def _layout(prefix, full_version: str):
     """(compiler, cc1, plugin include dir) of an install prefix."""
-    from pathlib import Path
     prefix = Path(prefix)
     return (prefix / "bin" / GCC_NAME,
             prefix / "libexec" / "gcc" / TARGET / full_version / "cc1",
             prefix / "lib" / "gcc" / TARGET / full_version / "plugin" / "include")
 
 
-def inspect_entry(version: int):
+def inspect_entry(version: int, cache: CacheLayout | None = None):
     """(Toolchain, None) for a valid cache entry, else (None, reason).
 
     Checks the stamp (present, valid JSON, this version), the driver, cc1 and
     the plugin headers; runs nothing.  :func:`verify_compiler` does the
     compile check.
     """
-    import json
-    prefix = gcc_dir(version)
+    prefix = Path((cache or CacheLayout()).gcc_dir(version))
     stamp_path = prefix / STAMP_NAME
     if not prefix.is_dir():
         return None, "not installed"
@@ -271,11 +171,12 @@ def inspect_entry(version: int):
     return Toolchain(version, stamp["full_version"], prefix, gcc, plugin, stamp), None
 
 
-def provisioned() -> list:
+def provisioned(cache: CacheLayout | None = None) -> list:
     """Valid cache entries, as :class:`Toolchain` records, oldest version first."""
+    cache = cache or CacheLayout()
     out = []
-    for v in _cached_versions(_root()):
-        tc, _ = inspect_entry(v)
+    for v in cache.versions():
+        tc, _ = inspect_entry(v, cache)
         if tc is not None:
             out.append(tc)
     return out
@@ -302,8 +203,6 @@ def is_ia64_object(path) -> tuple[bool, str]:
 
 def verify_compiler(gcc) -> tuple[bool, str]:
     """Compile and assemble a C snippet with ``gcc -c``; check the object is IA-64."""
-    import subprocess
-    import tempfile
     with tempfile.TemporaryDirectory(prefix="pvcc-probe-") as tmp:
         src = os.path.join(tmp, "probe.c")
         obj = os.path.join(tmp, "probe.o")
@@ -341,7 +240,6 @@ class Progress:
     STEPS = 6
 
     def __init__(self, version: int, quiet: bool = False, stream=None):
-        import threading
         self.version = version
         self.quiet = quiet
         self.stream = stream or sys.stderr
@@ -366,7 +264,6 @@ class Progress:
             self.stream.write("\r\x1b[K")
 
     def _status(self) -> str:
-        import time
         el = _fmt_secs(time.monotonic() - self.start)
         head = f"  [{self.step_no}/{self.STEPS}] {self.title}"
         if self.counter:
@@ -379,7 +276,6 @@ class Progress:
         return f"{head} ... {el}"
 
     def _tick(self):
-        import time
         while not self._stop.wait(1.0 if self.tty else 5.0):
             with self.lock:
                 if self.tty:
@@ -390,8 +286,6 @@ class Progress:
                     print(self._status(), file=self.stream, flush=True)
 
     def begin(self, title: str, counter=None) -> None:
-        import threading
-        import time
         self.step_no += 1
         self.title = title
         self.counter = counter
@@ -409,7 +303,6 @@ class Progress:
         self._thread.start()
 
     def end(self, result: str = "done") -> float:
-        import time
         took = time.monotonic() - self.start
         if self._thread:
             self._stop.set()
@@ -451,22 +344,18 @@ class Progress:
 # ---------------------------------------------------------------------------
 # Provisioning (slow path; imports are local to it)
 
-class _Terminated(KeyboardInterrupt):
-    pass
-
-
 class Installer:
     def __init__(self, version: int, quiet: bool = False, jobs: int | None = None,
                  force: bool = False, out=None):
-        from pathlib import Path
         self.version = version
         self.quiet = quiet
         self.jobs = jobs or int(os.environ.get("PVCC_TOOLCHAIN_JOBS") or 0) or os.cpu_count() or 1
         self.force = force
         self.out = out or sys.stdout
-        self.root = Path(_root())
-        self.prefix = self.root / f"gcc-{version}"
-        self.bdir = self.root / "build" / f"gcc-{version}"
+        self.cache = CacheLayout()
+        self.root = Path(self.cache.root)
+        self.prefix = Path(self.cache.gcc_dir(version))
+        self.bdir = Path(self.cache.build_dir(version))
         self.src = self.bdir / "src"
         self.obj = self.bdir / "obj"
         self.log_path = self.bdir / "build.log"
@@ -492,9 +381,6 @@ class Installer:
 
     def run(self, cmd, cwd=None, env=None, what=None) -> None:
         """Run ``cmd`` with output to the build log; kill its process group on interrupt."""
-        import shlex
-        import signal
-        import subprocess
         self.log(f"$ {shlex.join(map(str, cmd))}" + (f"   (in {cwd})" if cwd else ""))
         self._log.flush()
         full_env = dict(os.environ, LC_ALL="C")
@@ -531,7 +417,6 @@ class Installer:
 
     # -- main entry ----------------------------------------------------------
     def install(self) -> int:
-        import time
         t0 = time.monotonic()
         v = self.version
         if not self.force:
@@ -562,7 +447,7 @@ class Installer:
                 raise
 
     def _check(self):
-        tc, reason = inspect_entry(self.version)
+        tc, reason = inspect_entry(self.version, self.cache)
         if tc is None:
             return None, reason
         ok, why = verify_compiler(tc.gcc)
@@ -571,12 +456,10 @@ class Installer:
         return tc, None
 
     def _locked(self, name: str, what: str):
-        import contextlib
-        import fcntl
 
         @contextlib.contextmanager
         def cm():
-            lockdir = self.root / "locks"
+            lockdir = Path(self.cache.locks)
             lockdir.mkdir(parents=True, exist_ok=True)
             fd = os.open(lockdir / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
             try:
@@ -595,7 +478,6 @@ class Installer:
         return cm()
 
     def _provision(self, t0: float) -> int:
-        import time
         v = self.version
         self.log(f"\n===== pvcc-toolchain install --gcc {v}: {time.strftime('%Y-%m-%d %H:%M:%S')} =====")
         self._check_disk()
@@ -653,7 +535,6 @@ class Installer:
 
     # -- steps -------------------------------------------------------------
     def _check_disk(self) -> None:
-        import shutil
         self.root.mkdir(parents=True, exist_ok=True)
         free = shutil.disk_usage(self.root).free
         if free < 3 * 2**30 and not self.src.is_dir():
@@ -661,7 +542,6 @@ class Installer:
                                "a build needs about 2 GiB")
 
     def _read_source_info(self) -> dict:
-        import json
         try:
             return json.loads((self.bdir / "source.json").read_text())
         except (OSError, ValueError):
@@ -679,14 +559,11 @@ class Installer:
             glob_first(f"/usr/src/gcc-{v}/gcc-*.tar.*")
         if tarball:
             return ("host", tarball)
-        from . import aptsource
         if aptsource.host_candidate(f"gcc-{v}-source"):
             return ("host-package", None)
         return ("private", None)
 
     def _fetch_and_unpack(self, source) -> dict:
-        import json
-        import shutil
         v = self.version
         kind, tarball = source
         pkgroot = None
@@ -702,8 +579,7 @@ class Installer:
                     "from": "host"}
             srcpkg = os.path.dirname(tarball)
         else:
-            from . import aptsource
-            apt = aptsource.PrivateApt(self.root / "apt", log=self.log)
+            apt = aptsource.PrivateApt(Path(self.cache.apt), log=self.log)
             try:
                 with self._locked("apt", "the private apt configuration"):
                     deb = apt.download(f"gcc-{v}-source")
@@ -746,15 +622,11 @@ class Installer:
         return [f"--prefix={self.prefix}", *CONFIGURE_OPTIONS]
 
     def configure_line(self) -> str:
-        import shlex
         return (f"CFLAGS={shlex.quote(HOST_CFLAGS)} CXXFLAGS={shlex.quote(HOST_CFLAGS)} "
                 + shlex.join(["../src/configure", *self.configure_args()]))
 
     def _configured(self) -> bool:
         """obj/ holds a finished top-level configure with our options (any prefix)."""
-        import shlex
-        import shutil
-        import subprocess
         if not (self.obj / "config.status").is_file() or not (self.obj / "Makefile").is_file():
             if self.obj.exists():
                 shutil.rmtree(self.obj)     # an interrupted configure: start it again
@@ -786,7 +658,6 @@ class Installer:
                  env={"CFLAGS": HOST_CFLAGS, "CXXFLAGS": HOST_CFLAGS}, what="configure")
 
     def _object_counter(self):
-        import time
         obj = str(self.obj)
         known = sorted(EXPECTED_OBJECTS, key=lambda k: abs(k - self.version))
         expected = EXPECTED_OBJECTS[known[0]] if known else 900
@@ -804,7 +675,6 @@ class Installer:
         return count
 
     def _install_staged(self):
-        import shutil
         staging = self.root / f".gcc-{self.version}.staging"
         if staging.exists():
             shutil.rmtree(staging)
@@ -814,16 +684,11 @@ class Installer:
         # cache root if obj/ was copied): find it by its driver.
         for dirpath, dirnames, files in os.walk(staging):
             if os.path.basename(dirpath) == "bin" and GCC_NAME in files:
-                from pathlib import Path
                 return staging, Path(dirpath).parent
             dirnames[:] = [d for d in dirnames if d not in ("share", "include", "libexec")]
         raise ToolchainError(f"GCC {self.version}: make install-strip-gcc produced no {GCC_NAME}")
 
     def _verify_and_publish(self, staged, src_info, t0, compile_secs, objects, resumed) -> dict:
-        import json
-        import shutil
-        import subprocess
-        import time
         staging, tree = staged
         gcc = tree / "bin" / GCC_NAME
         ok, why = verify_compiler(gcc)
@@ -866,7 +731,7 @@ class Installer:
             "compile_seconds": round(compile_secs, 1),
             "seconds": round(time.monotonic() - t0, 1),
             "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "pvcc": _pvcc_version(),
+            "pvcc": __version__,
         }
         tmp = self.prefix / (STAMP_NAME + ".tmp")
         with open(tmp, "w") as f:
@@ -880,21 +745,11 @@ class Installer:
 
 
 def glob_first(pattern: str) -> str | None:
-    import glob
     found = sorted(glob.glob(pattern))
     return found[0] if found else None
 
 
-def _pvcc_version() -> str:
-    try:
-        from . import __version__
-        return __version__
-    except ImportError:
-        return "?"
-
-
 def _dpkg_version(package: str) -> str | None:
-    import subprocess
     try:
         p = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package], check=False,
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -909,7 +764,6 @@ def _extra_packages() -> list[str]:
 
 
 def missing_packages(packages) -> list[str]:
-    import subprocess
     try:
         p = subprocess.run(["dpkg-query", "-W", "-f=${Package}\t${db:Status-Abbrev}\n", *packages], check=False,
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -937,7 +791,6 @@ def ensure_host_packages(packages, installer=None, what: str = "the build") -> l
 
     Returns the packages it installed.
     """
-    import subprocess
     missing = missing_packages(packages)
     if not missing:
         return []
@@ -980,13 +833,13 @@ def ensure_host_packages(packages, installer=None, what: str = "the build") -> l
 # CLI
 
 def _cmd_list(args) -> int:
-    import json
-    tcs = provisioned()
+    cache = CacheLayout()
+    tcs = provisioned(cache)
     if args.json:
         print(json.dumps([t.as_dict() for t in tcs], indent=1))
         return 0
     if not tcs:
-        print(f"no IA-64 GCC provisioned in {_root()}; "
+        print(f"no IA-64 GCC provisioned in {cache.root}; "
               f"run: pvcc-toolchain install --gcc {DEFAULT_VERSION}")
         return 0
     print(f"{'GCC':<4} {'version':<9} {'plugin headers':<15} path")
@@ -1005,8 +858,7 @@ def _cmd_install(args) -> int:
 
 
 def _cmd_clean(args) -> int:
-    import shutil
-    versions = [args.gcc] if args.gcc is not None else _cached_versions(str(cache_dir() / "build"))
+    versions = [args.gcc] if args.gcc is not None else versions_in(CacheLayout().build)
     if not versions:
         print("nothing to clean")
     for v in versions:
@@ -1020,18 +872,11 @@ def _cmd_clean(args) -> int:
     return 0
 
 
-def main(argv=None) -> int:
-    import argparse
-    import signal
-
-    def on_term(signum, frame):
-        raise _Terminated()
-    signal.signal(signal.SIGTERM, on_term)
-
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="pvcc-toolchain",
+        prog=PROG,
         description="Provision IA-64 cross GCCs (with plugin headers) from Debian's gcc-N-source.",
-        epilog=f"Cache: {_root()} (PVCC_CACHE_DIR overrides).")
+        epilog=f"Cache: {CacheLayout().root} (PVCC_CACHE_DIR overrides).")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     vhelp = f"GCC major version ({', '.join(map(str, SUPPORTED))}; default {DEFAULT_VERSION})"
     p = sub.add_parser("install", help="build and install an IA-64 GCC into the cache")
@@ -1052,30 +897,23 @@ def main(argv=None) -> int:
     p = sub.add_parser("clean", help="remove build trees (sources and objects), keep installs")
     p.add_argument("--gcc", type=int, default=None, metavar="N", help="only this version")
     p.set_defaults(func=_cmd_clean)
+    return parser
+
+
+def _main(argv) -> int:
+    parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
-    try:
-        if getattr(args, "gcc", None) is not None:
-            check_version(args.gcc)
-        return args.func(args)
-    except UnsupportedVersion as e:
-        print(f"pvcc-toolchain: {e}", file=sys.stderr)
-        return 2
-    except ToolchainError as e:
-        print(f"pvcc-toolchain: {e}", file=sys.stderr)
-        return 1
-    except _Terminated:
-        print("\npvcc-toolchain: terminated", file=sys.stderr)
-        return 143
-    except KeyboardInterrupt:
-        print("\npvcc-toolchain: interrupted", file=sys.stderr)
-        return 130
-    except OSError as e:
-        where = f": {e.filename}" if e.filename else ""
-        print(f"pvcc-toolchain: {e.strerror or e}{where}", file=sys.stderr)
-        return 1
+    if getattr(args, "gcc", None) is not None:
+        check_version(args.gcc)
+    return args.func(args)
+
+
+def main(argv=None) -> int:
+    return cli.run(PROG, lambda: _main(argv), on_sigterm=True, say_interrupted=True,
+                   errors=((UnsupportedVersion, 2), (ToolchainError, 1), (OSError, 1)))
 
 
 if __name__ == "__main__":

@@ -30,10 +30,19 @@
 #define PARAVIRT_PATCH_TYPE_GETREG			0x10000000
 #define PARAVIRT_PATCH_TYPE_SETREG			0x20000000
 
+/* Calling conventions: the optional second argument of the attribute
+ * (docs/light.md).  Without it, the unit's default applies
+ * (-fplugin-arg-pvcc-conv=c|light, C call unless told). */
+#define PVCC_CONV_C		0
+#define PVCC_CONV_LIGHT		1
+
 #if defined(__PVCC__)
 #define __paravirt_intrinsic(type) __attribute__((paravirt_intrinsic(type)))
+#define __paravirt_intrinsic_conv(type, conv) \
+	__attribute__((paravirt_intrinsic(type, conv)))
 #else
 #define __paravirt_intrinsic(type)
+#define __paravirt_intrinsic_conv(type, conv)
 #endif
 
 #ifdef __cplusplus

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * arch/ia64/kernel/pvcc_boot.c - when the kernel runs pvcc's patcher.
+ *
+ * Shipped by pvcc (kernel/pvcc_boot.c); kernel/build.sh copies it into the
+ * tree and kernel/linux-6.1-pvcc.patch builds it for CONFIG_PVCC_PARAVIRT.
+ *
+ *   pvcc_patch_kernel()  from setup_arch(), right after parse_early_param():
+ *                        the sites between __start_pvcc_sites and
+ *                        __stop_pvcc_sites;
+ *   pvcc_patch_module()  from module_finalize(): a module's .pvcc_sites.
+ *
+ * Bare metal, every site gets its native code.  A hypervisor that called
+ * pvcc_register_impls() before setup_arch() reaches this point gets its
+ * sites pointed at its implementations instead; types it did not register
+ * keep calling the C implementations of pvcc_native.c.  A module's sites
+ * call the kernel through the module's PLT, which switches gp; a direct
+ * branch to an implementation would run it with the module's gp, so under a
+ * hypervisor a module's sites keep their calls.
+ *
+ * "noreplace-paravirt" on the command line leaves every site as it is.
+ */
+
+/* This file's own instructions stay native (it rewrites the sites). */
+#define PVCC_NATIVE_INTRINSICS 1
+
+#include <linux/cache.h>
+#include <linux/elf.h>
+#include <linux/init.h>
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/printk.h>
+#include <linux/string.h>
+#include <asm/intrinsics.h>
+
+#include "pvcc_patch.h"
+
+extern const struct pvcc_site __start_pvcc_sites[], __stop_pvcc_sites[];
+
+static bool pvcc_noreplace __ro_after_init;
+static const struct pvcc_impl *pvcc_impls __ro_after_init;
+static unsigned int pvcc_nimpls __ro_after_init;
+
+static int __init pvcc_noreplace_setup(char *s)
+{
+	pvcc_noreplace = true;
+	return 0;
+}
+early_param("noreplace-paravirt", pvcc_noreplace_setup);
+
+void __init pvcc_register_impls(const struct pvcc_impl *impls, unsigned int n)
+{
+	pvcc_impls = impls;
+	pvcc_nimpls = n;
+}
+
+static void *pvcc_code(struct pvcc_patcher *p, u64 addr, u64 len)
+{
+	return (void *)addr;
+}
+
+static void pvcc_flush(struct pvcc_patcher *p, void *bundle)
+{
+	asm volatile ("fc.i %0" :: "r"(bundle) : "memory");
+}
+
+static void pvcc_serialize(void)
+{
+	ia64_sync_i();
+	ia64_srlz_i();
+}
+
+static void pvcc_refuse(struct pvcc_patcher *p, const struct pvcc_site *s,
+			enum pvcc_refusal why, u64 detail)
+{
+	pvcc_serialize();	/* printk may run code patched so far */
+	pr_warn("pvcc: %s%ssite %px in %pS (type %#x, version %u, convention %u): "
+		"%s (%#llx), left unpatched\n",
+		p->data ? (const char *)p->data : "", p->data ? ": " : "",
+		(void *)s->start, (void *)s->func, s->type, s->version, s->conv,
+		pvcc_patch_reason(why), (unsigned long long)detail);
+}
+
+/* A function pointer is the address of its descriptor { entry, gp }. */
+static u64 pvcc_impl_of(struct pvcc_patcher *p, u32 type)
+{
+	unsigned int i;
+
+	for (i = 0; i < pvcc_nimpls; i++)
+		if (pvcc_impls[i].type == type && pvcc_impls[i].fn)
+			return *(const u64 *)pvcc_impls[i].fn;
+	return 0;
+}
+
+static u64 pvcc_keep(struct pvcc_patcher *p, u32 type)
+{
+	return 0;
+}
+
+static void pvcc_run(const char *who, const struct pvcc_site *begin,
+		     const struct pvcc_site *end, bool module)
+{
+	struct pvcc_patcher p = {
+		.code = pvcc_code,
+		.flush = pvcc_flush,
+		.refuse = pvcc_refuse,
+		.data = (void *)who,
+	};
+
+	if (begin == end)
+		return;
+	if (pvcc_noreplace) {
+		pr_info("pvcc: %s%snoreplace-paravirt: %ld sites keep their calls\n",
+			who ? who : "", who ? ": " : "", (long)(end - begin));
+		return;
+	}
+	if (pvcc_nimpls)
+		p.impl = module ? pvcc_keep : pvcc_impl_of;
+	pvcc_patch_sites(&p, begin, end);
+	pvcc_serialize();
+	pr_info("pvcc: %s%s%lu sites native, %lu retargeted, %lu kept, %lu refused\n",
+		who ? who : "", who ? ": " : "", p.native, p.retargeted, p.kept, p.refused);
+}
+
+void __init pvcc_patch_kernel(void)
+{
+	pvcc_run(NULL, __start_pvcc_sites, __stop_pvcc_sites, false);
+}
+
+void pvcc_patch_module(const Elf64_Ehdr *hdr, const Elf64_Shdr *sechdrs, struct module *mod)
+{
+	const char *names = (const char *)hdr + sechdrs[hdr->e_shstrndx].sh_offset;
+	unsigned int i;
+
+	for (i = 1; i < hdr->e_shnum; i++) {
+		const Elf64_Shdr *s = &sechdrs[i];
+
+		if (strcmp(names + s->sh_name, ".pvcc_sites") || !(s->sh_flags & SHF_ALLOC))
+			continue;
+		pvcc_run(mod->name, (const struct pvcc_site *)s->sh_addr,
+			 (const struct pvcc_site *)(s->sh_addr + s->sh_size), true);
+	}
+}

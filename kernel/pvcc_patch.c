@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pvcc_patch.c - rewrite pvcc's paravirt call sites (see pvcc_patch.h).
+ *
+ * Shipped by pvcc (kernel/pvcc_patch.c).  For every record the patcher
+ * checks version, convention and type, finds the site's registers (an
+ * argument "out k" of the holding function is r(32 + sol + k), a static one
+ * is rN) and writes, over the whole region:
+ *
+ *   bare metal   the native code of the type from pvcc_patch_table.h with
+ *                the registers filled in, then nop bundles;
+ *   hypervisor   one bundle that calls the registered implementation
+ *                (br.call b0 when the 21-bit displacement reaches it, MLX
+ *                brl.call b0 otherwise), then nop bundles; a type without a
+ *                registered implementation keeps its call.
+ *
+ * Each rewritten bundle goes through ->flush (fc.i in the kernel).  A record
+ * the patcher does not understand leaves its site as it is - a correct call
+ * of the C implementation - and is reported through ->refuse.
+ */
+#include "pvcc_patch.h"
+
+struct pvcc_bundle {
+	u64 lo, hi;
+};
+
+struct pvcc_field {
+	u8 operand;		/* 0..7 argument, 8 result, 9 displacement */
+	u8 bundle;		/* index within the code */
+	u8 bit;			/* lowest bit within the 128-bit bundle */
+	u8 width;
+	u8 shift;		/* lowest operand bit placed there */
+};
+
+struct pvcc_code {
+	u32 type;
+	u8 nargs;		/* arguments the type takes */
+	u8 returns;
+	u8 nbundles;		/* bundles of code (the region may be longer) */
+	u8 guard;		/* operand that selects this variant, or PVCC_NO_GUARD */
+	u8 guard_reg;
+	u8 nfields;
+	u16 operands;		/* bit o: the code uses operand o */
+	u16 bundle;		/* first bundle in pvcc_table_bundles */
+	u16 field;		/* first field in pvcc_table_fields */
+	u64 refuse[2];		/* registers no operand may be */
+};
+
+#include "pvcc_patch_table.h"
+
+#define NOPERANDS (PVCC_DISP_OPERAND + 1)
+
+static const char *const reasons[] = {
+	[PVCC_OK] = "patched",
+	[PVCC_BAD_VERSION] = "unknown record version",
+	[PVCC_BAD_CONV] = "unknown calling convention",
+	[PVCC_BAD_TYPE] = "unknown type",
+	[PVCC_BAD_REGION] = "malformed region",
+	[PVCC_BAD_ARGS] = "wrong argument count",
+	[PVCC_BAD_ARG] = "argument names no register",
+	[PVCC_BAD_REG] = "register the native code cannot use",
+	[PVCC_NO_ROOM] = "region too small for the native code",
+	[PVCC_BAD_IMPL] = "misaligned implementation address",
+	[PVCC_NO_MAPPING] = "region not writable",
+};
+
+const char *pvcc_patch_reason(enum pvcc_refusal why)
+{
+	if ((unsigned int)why < sizeof(reasons) / sizeof(reasons[0]) && reasons[why])
+		return reasons[why];
+	return "?";
+}
+
+/* The entry for TYPE whose guard the registers meet, or NULL. */
+static const struct pvcc_code *find_code(u32 type, const u64 *regs)
+{
+	unsigned int lo = 0, hi = PVCC_TABLE_ENTRIES;
+
+	while (lo < hi) {	/* first entry with type >= TYPE */
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (pvcc_table_native[mid].type < type)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < PVCC_TABLE_ENTRIES && pvcc_table_native[lo].type == type; lo++) {
+		const struct pvcc_code *c = &pvcc_table_native[lo];
+
+		if (c->guard == PVCC_NO_GUARD || regs[c->guard] == c->guard_reg)
+			return c;
+	}
+	return 0;
+}
+
+static void put(struct pvcc_bundle *b, unsigned int bit, unsigned int width, u64 v)
+{
+	v &= (1ULL << width) - 1;	/* width < 64 */
+	if (bit >= 64) {
+		b->hi |= v << (bit - 64);
+		return;
+	}
+	b->lo |= v << bit;
+	if (bit + width > 64)
+		b->hi |= v >> (64 - bit);
+}
+
+static void write_bundle(struct pvcc_patcher *p, u64 *dst, const struct pvcc_bundle *b)
+{
+	dst[0] = b->lo;
+	dst[1] = b->hi;
+	if (p->flush)
+		p->flush(p, dst);
+}
+
+/* Code C with the operands filled in, then nops up to NBUNDLES, at DST. */
+static void emit(struct pvcc_patcher *p, u64 *dst, unsigned int nbundles,
+		 const struct pvcc_code *c, const u64 *regs)
+{
+	unsigned int i, f;
+
+	for (i = 0; i < nbundles; i++) {
+		struct pvcc_bundle b = pvcc_table_nop;
+
+		if (i < c->nbundles) {
+			b = pvcc_table_bundles[c->bundle + i];
+			for (f = c->field; f < c->field + c->nfields; f++) {
+				const struct pvcc_field *fd = &pvcc_table_fields[f];
+
+				if (fd->bundle == i)
+					put(&b, fd->bit, fd->width, regs[fd->operand] >> fd->shift);
+			}
+		}
+		write_bundle(p, dst + 2 * i, &b);
+	}
+}
+
+static int refused_reg(const struct pvcc_code *c, u64 reg)
+{
+	return reg > 127 || (c->refuse[reg / 64] >> (reg % 64) & 1);
+}
+
+enum pvcc_refusal pvcc_patch_site(struct pvcc_patcher *p, const struct pvcc_site *s,
+				  u64 *detail)
+{
+	u64 regs[NOPERANDS] = { 0 };
+	const struct pvcc_code *c;
+	u64 len = s->end - s->start, impl = 0;
+	unsigned int i, nbundles;
+	u64 *dst;
+
+	*detail = 0;
+	if (s->version != PVCC_RECORD_VERSION) {
+		*detail = s->version;
+		return PVCC_BAD_VERSION;
+	}
+	if (s->conv >= 64 || !(PVCC_KNOWN_CONVS >> s->conv & 1)) {
+		*detail = s->conv;
+		return PVCC_BAD_CONV;
+	}
+	if (s->start % 16 || s->end % 16 || s->end <= s->start || len / 16 > 255) {
+		*detail = len;
+		return PVCC_BAD_REGION;
+	}
+	nbundles = len / 16;
+	if (s->nargs > 8) {
+		*detail = s->nargs;
+		return PVCC_BAD_ARGS;
+	}
+	for (i = 0; i < s->nargs; i++) {	/* where each argument is at the site */
+		u8 a = s->args[i];
+
+		if (a & 0x80) {
+			u64 reg = 32 + (u64)s->sol + (a & 0x7f);
+
+			if ((a & 0x7f) > 7 || reg >= 32 + (u64)s->sof) {
+				*detail = i << 8 | a;
+				return PVCC_BAD_ARG;
+			}
+			regs[i] = reg;
+		} else if (a >= 1 && a <= 31) {
+			regs[i] = a;
+		} else {
+			*detail = i << 8 | a;
+			return PVCC_BAD_ARG;
+		}
+	}
+	regs[PVCC_RESULT_OPERAND] = s->result;
+	c = find_code(s->type, regs);
+	if (!c) {
+		*detail = s->type;
+		return PVCC_BAD_TYPE;
+	}
+	if (s->nargs < c->nargs) {
+		*detail = s->nargs;
+		return PVCC_BAD_ARGS;
+	}
+	if (p->impl) {
+		impl = p->impl(p, s->type);
+		if (!impl) {
+			p->kept++;
+			return PVCC_OK;
+		}
+		if (impl % 16) {
+			*detail = impl;
+			return PVCC_BAD_IMPL;
+		}
+	} else {
+		for (i = 0; i < NOPERANDS; i++) {
+			if (!(c->operands >> i & 1))
+				continue;
+			if (refused_reg(c, regs[i]) ||
+			    (i == PVCC_RESULT_OPERAND && regs[i] == 0)) {
+				*detail = (u64)i << 8 | regs[i];
+				return PVCC_BAD_REG;
+			}
+		}
+		if (c->nbundles > nbundles) {
+			*detail = c->nbundles;
+			return PVCC_NO_ROOM;
+		}
+	}
+	dst = p->code(p, s->start, len);
+	if (!dst) {
+		*detail = s->start;
+		return PVCC_NO_MAPPING;
+	}
+	if (impl) {
+		s64 disp = (s64)(impl - s->start) >> 4;	/* in bundles */
+		int near = disp >= -(1LL << (PVCC_NEAR_BITS - 1)) &&
+			   disp < (1LL << (PVCC_NEAR_BITS - 1));
+
+		regs[PVCC_DISP_OPERAND] = (u64)disp;
+		emit(p, dst, nbundles, near ? &pvcc_table_near : &pvcc_table_far, regs);
+		p->retargeted++;
+	} else {
+		emit(p, dst, nbundles, c, regs);
+		p->native++;
+	}
+	return PVCC_OK;
+}
+
+unsigned long pvcc_patch_sites(struct pvcc_patcher *p, const struct pvcc_site *begin,
+			       const struct pvcc_site *end)
+{
+	const struct pvcc_site *s;
+	unsigned long refused = 0;
+	u64 detail;
+
+	for (s = begin; s < end; s++) {
+		enum pvcc_refusal why = pvcc_patch_site(p, s, &detail);
+
+		if (why == PVCC_OK)
+			continue;
+		refused++;
+		p->refused++;
+		if (p->refuse)
+			p->refuse(p, s, why, detail);
+	}
+	return refused;
+}

@@ -1,0 +1,365 @@
+"""The kernel's boot-time patcher (kernel/pvcc_patch.c) and its generated table.
+
+The table (pvcc.patch_table) must be pvcc's encoder itself: for every type and
+every register choice the template-and-fields model gives the bytes
+`native.native_bundles` gives.  The C patcher, built from the source the
+kernel builds, is compiled with the IA-64 cross GCC (it must build freestanding
+for the kernel) and with the host's C compiler, and the host build is run over
+images of real objects and over synthetic records for every type and register,
+comparing each site with `pvcc-check --patch native`'s bytes.  Retargeting is
+run over a linked executable and proven with `pvcc-check --verify-retarget`.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import struct
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from asmtools import LD, assemble, link, needs_binutils
+from pvcc import catalog, ia64, kimage, native, patch_table
+from pvcc.check import main as check_main
+from pvcc.objects import Record, open_object
+from pvcc.patch import patch_native
+
+KERNEL = Path(__file__).resolve().parent.parent / "kernel"
+TESTCASES = Path(__file__).resolve().parent.parent / "testcases"
+HOST_CC = shutil.which("cc") or shutil.which("gcc")
+FILLER = bytes(range(0xA0, 0xB0))       # what a region holds before patching
+
+
+@pytest.fixture(scope="module")
+def table() -> patch_table.Table:
+    return patch_table.generate()
+
+
+@pytest.fixture(scope="module")
+def table_dir(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("table")
+    assert patch_table.main([str(d / "pvcc_patch_table.h")]) == 0
+    return d
+
+
+@pytest.fixture(scope="module")
+def runner(table_dir) -> list[str]:
+    if HOST_CC is None:
+        pytest.skip("no host C compiler")
+    exe = table_dir / "pvcc_patch_run"
+    subprocess.run([HOST_CC, "-O2", "-Wall", "-Wextra", "-Werror", "-I", str(KERNEL),
+                    "-I", str(table_dir), str(KERNEL / "pvcc_patch.c"),
+                    str(KERNEL / "pvcc_patch_run.c"), "-o", str(exe)],
+                   check=True, capture_output=True, text=True)
+    return [str(exe)]
+
+
+# -- the table is the encoder ------------------------------------------------
+
+
+def test_table_covers_the_catalog(table):
+    types = {e.type_id for e in table.entries}
+    for intr in catalog.INTRINSICS:
+        if intr.type_id in (catalog.GETREG_BASE, catalog.SETREG_BASE):
+            assert catalog.GETREG_BASE + catalog.REG_PSR in types
+            assert catalog.SETREG_BASE + catalog.CR_BASE + 66 in types       # cr.tpr
+        else:
+            assert intr.type_id in types
+    assert catalog.GETREG_BASE + catalog.REG_IP not in types     # never paravirtualized
+    assert catalog.SETREG_BASE + catalog.CR_BASE + 65 not in types  # cr.ivr is read-only
+
+
+def test_table_is_the_encoder_for_every_type_and_register(table):
+    """Each operand swept over r0..r127 with the others fixed, for every type."""
+    checked = 0
+    for t in patch_table.native_types():
+        intr, _ = catalog.intrinsic_for(t)
+        n = intr.bundles
+        e = table.lookup(t, {})
+        for o in e.operands:
+            for v in range(128):
+                args = [20 + i for i in range(intr.nargs)]
+                res = 9 if intr.returns else 0
+                if o == patch_table.RESULT:
+                    res = v
+                else:
+                    args[o] = v
+                try:
+                    want = native.native_bundles(t, args, res, n)
+                except ValueError:
+                    want = None
+                try:
+                    got = table.native(t, args, res, n)
+                except ValueError:
+                    got = None
+                assert got == want, (catalog.type_name(t), o, v)
+                checked += 1
+    assert checked > 10000
+
+
+def test_retarget_transfers_are_the_encoder(table):
+    for site, impl in [(0x1000, 0x2000), (0x10_0000, 0x10), (0, (1 << 24) - 16),
+                       (0, 1 << 24), (1 << 40, 0x10), (0xA000000100000000, 0xA000000108000000)]:
+        b = ia64.decode_bundle(table.retarget(site, impl), site)
+        calls = [i for i in b.insns if i.op in ("br.call", "brl.call")]
+        assert len(calls) == 1 and calls[0].fields["b1"] == 0
+        assert calls[0].fields["target"] == impl
+        assert calls[0].op == ("br.call" if abs(impl - site) < 1 << 24 else "brl.call")
+        assert b.ends_group
+
+
+def test_generated_header_is_deterministic(table_dir, tmp_path):
+    assert patch_table.main([str(tmp_path / "t.h")]) == 0
+    text = (tmp_path / "t.h").read_text()
+    assert text == (table_dir / "pvcc_patch_table.h").read_text()
+    assert f"#define PVCC_RECORD_VERSION {catalog.RECORD_VERSION}" in text
+
+
+# -- the C source builds for the kernel's compiler ---------------------------
+
+
+def test_patcher_compiles_freestanding_with_the_cross_gcc(gcc, table_dir, tmp_path):
+    obj = tmp_path / "pvcc_patch.o"
+    subprocess.run([gcc, "-O2", "-Wall", "-Wextra", "-Werror", "-ffreestanding", "-c",
+                    "-I", str(KERNEL), "-I", str(table_dir), str(KERNEL / "pvcc_patch.c"),
+                    "-o", str(obj)], check=True, capture_output=True, text=True)
+    o = open_object(str(obj))
+    names = {f.name for f in o.functions}
+    assert {"pvcc_patch_sites", "pvcc_patch_site", "pvcc_patch_reason"} <= names
+    assert o.records is None            # the patcher holds no sites of its own
+
+
+# -- the C patcher over synthetic records: every type, every register ----------
+
+CODE_BASE = 0x4000_0000_0000_0000
+
+
+def _record(i: int, start: int, nb: int, t: int, nargs: int, args: list[int], result: int,
+            sol: int = 0, sof: int = 0, version: int = 1, conv: int = 0) -> Record:
+    raw = (list(args) + [0] * 8)[:8]
+    return Record(index=i, section_offset=64 * i, start=start, end=start + 16 * nb,
+                  func=start, target=0, type=t, version=version, conv=conv, nargs=nargs,
+                  result=result, sol=sol, sof=sof, flags=0, reserved=bytes(12),
+                  args=tuple(raw))
+
+
+def _arg_bytes(regs: list[int]) -> tuple[list[int], int, int]:
+    """Record bytes that put the arguments in REGS: static below r32, else out k."""
+    stacked = [r for r in regs if r >= 32]
+    sol = min(stacked) - 32 if stacked else 0
+    out = [r if r < 32 else 0x80 | (r - 32 - sol) for r in regs]
+    if any(b & 0x80 and b & 0x7F > 7 for b in out):
+        raise ValueError("stacked arguments too far apart for out0-out7")
+    sof = sol + 8
+    return out, sol, sof
+
+
+def _run_records(runner, recs: list[Record], impls=None):
+    code = bytearray()
+    for r in recs:
+        assert r.start == CODE_BASE + len(code)
+        code += FILLER * r.nbundles
+    segs = [kimage.Segment(CODE_BASE, bytes(code), None),
+            kimage.Segment(1 << 48, b"".join(kimage.pack_record(r) for r in recs), None)]
+    out, report = kimage.run_image(runner, kimage.image_from(segs, 1 << 48, len(recs), impls))
+    return out[0][1], report
+
+
+def test_c_patcher_is_the_encoder_for_every_type_and_register(runner):
+    recs, want = [], []
+    pos = CODE_BASE
+    for t in patch_table.native_types():
+        intr, _ = catalog.intrinsic_for(t)
+        for o in [*range(intr.nargs), *([patch_table.RESULT] if intr.returns else [])]:
+            for v in range(1, 128):
+                regs = [20 + i for i in range(intr.nargs)]
+                res = 9 if intr.returns else 0
+                if o == patch_table.RESULT:
+                    res = v
+                else:
+                    regs[o] = v
+                args, sol, sof = _arg_bytes(regs)
+                try:
+                    code = b"".join(native.native_bundles(t, regs, res, intr.bundles))
+                except ValueError:
+                    code = None
+                recs.append(_record(len(recs), pos, intr.bundles, t, intr.nargs, args, res,
+                                    sol, sof))
+                want.append(code)
+                pos += 16 * intr.bundles
+    out, report = _run_records(runner, recs)
+    refused = sum(1 for w in want if w is None)
+    for r, w in zip(recs, want):
+        got = out[r.start - CODE_BASE:r.end - CODE_BASE]
+        assert got == (w if w is not None else FILLER * r.nbundles), \
+            (catalog.type_name(r.type), r.args, r.result)
+    assert report.splitlines()[-1] == f"native {len(recs) - refused} retargeted 0 kept 0 " \
+                                      f"refused {refused}"
+    assert len(recs) > 20000 and refused > 0   # set_rr0_to_rr4 refuses r2/r3
+
+
+def test_c_patcher_refuses_records_it_does_not_understand(runner):
+    ssm, fc = 9, 1
+    def f(t, nargs=0, args=(), result=0, **kw):
+        return {"t": t, "nargs": nargs, "args": list(args), "result": result, **kw}
+
+    out0 = [0x80]
+    cases = [  # (record fields, the reason printed)
+        (f(ssm, version=2), "unknown record version (0x2)"),
+        (f(ssm, conv=7), "unknown calling convention (0x7)"),
+        (f(0x0FFFFFFF), "unknown type (0xfffffff)"),
+        (f(catalog.GETREG_BASE + catalog.REG_IP, 1, out0, 8, sof=1), "unknown type (0x100003f8)"),
+        (f(fc), "wrong argument count (0)"),
+        (f(fc, 9, out0, sof=1), "wrong argument count (0x9)"),
+        (f(fc, 1, [0x88], sof=8), "argument names no register (0x88)"),
+        (f(fc, 1, [0x81], sof=1), "argument names no register (0x81)"),
+        (f(fc, 1, [0]), "argument names no register (0)"),
+        (f(2, 1, out0, sof=1), "register the native code cannot use (0x800)"),   # thash, r0
+        (f(fc, 1, out0, sol=100, sof=110), "register the native code cannot use (0x84)"),
+        (f(8, 5, [0x80, 0x81, 2, 0x83, 0x84], sof=5),
+         "register the native code cannot use (0x202)"),
+        (f(8, 5, [0x80, 0x81, 0x82, 0x83, 0x84], sof=5, nb=2),
+         "region too small for the native code (0x4)"),
+    ]
+    recs, pos = [], CODE_BASE
+    for i, (f, _) in enumerate(cases):
+        nb = f.pop("nb", 1)
+        recs.append(_record(i, pos, nb, f.pop("t"), **f))
+        pos += 16 * nb
+    good = _record(len(recs), pos, 1, ssm, 0, [], 0)
+    recs.append(good)
+    out, report = _run_records(runner, recs)
+    lines = report.splitlines()
+    assert len(lines) == len(cases) + 1
+    for (_, why), line, r in zip(cases, lines, recs):
+        assert f"site {r.start:#x} " in line and line.endswith(f"{why}, left unpatched"), line
+        assert out[r.start - CODE_BASE:r.end - CODE_BASE] == FILLER * r.nbundles
+    assert lines[-1] == f"native 1 retargeted 0 kept 0 refused {len(cases)}"
+    assert out[good.start - CODE_BASE:good.end - CODE_BASE] == native.native_bundles(
+        ssm, [], 0, 1)[0]
+
+
+# -- real objects --------------------------------------------------------------
+
+
+def _compile(gcc, plugin_so, include_dir, tmp_path: Path, case: str, *opts: str) -> Path:
+    out = tmp_path / f"{case}.o"
+    subprocess.run([gcc, f"-fplugin={plugin_so}", "-I", include_dir, "-O2", "-std=gnu11", *opts,
+                    "-c", str(TESTCASES / case / "input.c"), "-o", str(out)],
+                   check=True, capture_output=True, text=True)
+    return out
+
+
+@pytest.mark.parametrize("case", ["all_types", "set_rr0_to_rr4", "getreg_setreg", "several"])
+def test_c_patcher_equals_patch_native_on_real_objects(gcc, plugin_so, include_dir, runner,
+                                                       tmp_path, case):
+    obj = _compile(gcc, plugin_so, include_dir, tmp_path, case)
+    nat = tmp_path / f"{case}.native.o"
+    done = patch_native(str(obj), str(nat))
+    o = open_object(str(obj), require_records=True)
+    segs, report = kimage.run(runner, o)
+    r = kimage.compare_native(o, segs, open_object(str(nat)))
+    assert r["differ"] == [] and r["bytes_changed_outside_sites"] == 0
+    assert r["identical"] == r["sites"] == len(done) > 0
+    assert report.splitlines()[-1] == f"native {len(done)} retargeted 0 kept 0 refused 0"
+
+
+# -- retargeting, proven by pvcc-check --verify-retarget -------------------------
+
+STUBS = "\n".join(
+    f"""\t.text
+\t.global paravirt_{i.name}
+\t.type paravirt_{i.name}, @function
+\t.proc paravirt_{i.name}
+paravirt_{i.name}:
+\tbr.ret.sptk.many b0 ;;
+\t.endp paravirt_{i.name}
+\t.size paravirt_{i.name}, .-paravirt_{i.name}
+""" for i in catalog.INTRINSICS) + "".join(
+    f"""\t.section {sec},"ax",@progbits
+\t.global {name}
+\t.type {name}, @function
+\t.proc {name}
+{name}:
+\tbr.ret.sptk.many b0 ;;
+\t.endp {name}
+\t.size {name}, .-{name}
+""" for name, sec in [("hv_ssm_i", ".text"), ("hv_irq_restore", ".text"),
+                      ("hv_fc", ".farcode"), ("hv_getreg_itc", ".farcode")])
+
+TABLE = """# hypervisor implementations
+ssm_i                     hv_ssm_i
+intrin_local_irq_restore  hv_irq_restore
+fc                        hv_fc       # beyond br.call's reach: brl.call
+getreg(3116)              hv_getreg_itc
+"""
+
+
+@pytest.fixture
+def linked(gcc, plugin_so, include_dir, tmp_path) -> Path:
+    if LD is None:
+        pytest.skip("needs ia64-linux-gnu-ld")
+    obj = _compile(gcc, plugin_so, include_dir, tmp_path, "all_types", "-mconstant-gp")
+    stubs = assemble(tmp_path, STUBS, "hvstubs")
+    return link(tmp_path, [obj, stubs], "all.elf", "-e", "every", "-Ttext=0x100000",
+                "--section-start=.farcode=0x8000000")
+
+
+@needs_binutils
+def test_retargeted_image_passes_verify_retarget(linked, runner, tmp_path, capsys):
+    o = open_object(str(linked), require_records=True)
+    (tmp_path / "impls").write_text(TABLE)
+    from pvcc.retarget import read_impls
+    impls = read_impls(str(tmp_path / "impls"), o)
+    segs, report = kimage.run(runner, o, impls)
+    assert report.splitlines()[-1] == f"native 0 retargeted 4 kept {len(o.records) - 4} refused 0"
+    out = tmp_path / "all.retargeted"
+    kimage.write_patched(o, segs, str(out))
+    ops = {catalog.type_name(r.type): [i.op for i in ia64.decode_bundle(
+        open_object(str(out)).read(r.start, 16)).insns] for r in o.records}
+    assert "brl.call" in ops["fc"] and "br.call" in ops["ssm_i"]     # 127 MiB away / near
+    assert check_main(["--verify-retarget", str(tmp_path / "impls"), str(out)]) == 0
+    text = capsys.readouterr().out
+    assert re.search(r"4 call their registered implementation, 10 keep their call, "
+                     r"0 violation", text), text
+    assert re.search(r"fc\s+1 retargeted", text)
+    # the untouched image: every site still calls paravirt_*, which the table does not name
+    assert check_main(["--verify-retarget", str(tmp_path / "impls"), str(linked)]) == 1
+    err = capsys.readouterr().err
+    assert re.search(r"every\+0x[0-9a-f]+: site of ssm_i: transfers to paravirt_ssm_i\+0x0 "
+                     r"\(0x[0-9a-f]+\), expected the registered implementation hv_ssm_i", err)
+    # and the retargeted image against a table that says otherwise
+    (tmp_path / "other").write_text("ssm_i hv_fc\n")
+    assert check_main(["--verify-retarget", str(tmp_path / "other"), str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "site of ssm_i: transfers to hv_ssm_i" in err
+    assert "site of fc: transfers to hv_fc+0x0" in err and "no implementation registered" in err
+
+
+@pytest.mark.parametrize("text, message", [
+    ("ssm_i\n", "impls:1: error: expected 'TYPE IMPLEMENTATION', got 'ssm_i'"),
+    ("\n# c\nfoo hv_fc\n", "impls:3: error: unknown paravirt type 'foo'"),
+    ("ssm_i nowhere\n", "impls:1: error: 'nowhere' is neither a function of"),
+    ("ssm_i 0x1008\n", "impls:1: error: implementation address 0x1008 is not a bundle address"),
+    ("ssm_i 0x1000\n9 0x2000\n", "impls:2: error: 9 is registered twice"),
+])
+def test_verify_retarget_table_errors_are_one_located_line(linked, tmp_path, capsys, text,
+                                                           message):
+    (tmp_path / "impls").write_text(text)
+    assert check_main(["--verify-retarget", str(tmp_path / "impls"), str(linked)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0] and "Traceback" not in err[0], err
+
+
+def test_record_packing_round_trips(gcc, plugin_so, include_dir, tmp_path):
+    obj = _compile(gcc, plugin_so, include_dir, tmp_path, "all_types")
+    o = open_object(str(obj), require_records=True)
+    sec = o.record_section
+    raw = o.data[sec.offset:sec.offset + sec.size]
+    for r in o.records:
+        packed = kimage.pack_record(r)
+        # the address fields are relocated in a .o: compare the rest
+        assert packed[32:] == raw[64 * r.index + 32:64 * r.index + 64]
+        assert struct.unpack_from("<QQ", packed) == (r.start, r.end)

@@ -1,0 +1,133 @@
+"""pvcc-sim's privileged machine: CPUID, PSR, control/region registers, ITC,
+VHPT hash, the effect log and the hypercalls, on hand-assembled programs."""
+
+from __future__ import annotations
+
+import pytest
+
+from asmtools import needs_binutils
+from pvcc.sim.machine import CPUID, ITC_START, ITC_STEP
+from simasm import r8, run
+
+pytestmark = needs_binutils
+
+
+@pytest.mark.parametrize("index", range(5))
+def test_cpuid_is_an_itanium2(tmp_path, index):
+    assert r8(tmp_path, f"\tmov r9={index}\n\t;;\n\tmov r8=cpuid[r9]\n\t;;\n") == CPUID[index]
+    assert CPUID[0].to_bytes(8, "little") + CPUID[1].to_bytes(8, "little")[:4] == b"GenuineIntel"
+
+
+def test_cpuid_beyond_the_implemented_number_is_an_error(tmp_path):
+    r = run(tmp_path, "\tmov r9=5\n\t;;\n\tmov r8=cpuid[r9]\n\t;;\n")
+    assert "reserved register" in r.error.msg
+
+
+def test_itc_is_deterministic_and_counts_reads_not_instructions(tmp_path):
+    body = """
+	mov r8=ar.itc
+	;;
+	nop.m 0
+	nop.m 0
+	;;
+	mov r9=ar.itc
+	;;
+	sub r8=r9,r8
+"""
+    assert r8(tmp_path, body) == ITC_STEP
+    assert r8(tmp_path, "\tmov r8=ar.itc\n\t;;\n") == ITC_START + ITC_STEP
+
+
+def test_psr_i_through_ssm_rsm_and_the_effect_log(tmp_path):
+    body = """
+	ssm 0x4000
+	;;
+	srlz.d
+	;;
+	mov r9=psr
+	;;
+	rsm 0x4000
+	;;
+	mov r10=psr
+	;;
+"""
+    r = run(tmp_path, body)
+    assert r.error is None, r.error
+    psr_on, psr_off = r.state.g[9], r.state.g[10]
+    assert psr_on & (1 << 14) and not psr_off & (1 << 14)
+    assert [e[0] for e in r.effects] == ["ssm", "srlz.d", "rsm"]
+
+
+def test_region_registers_thash_and_effects(tmp_path):
+    body = """
+	movl r9=0x2000000000000000
+	movl r10=(0x123 << 8) | (14 << 2) | 1
+	;;
+	mov rr[r9]=r10
+	;;
+	srlz.d
+	;;
+	mov r11=rr[r9]
+	movl r12=0x2000000000123456
+	;;
+	thash r8=r12
+	fc r12
+	;;
+	ptc.ga r12,r10
+	;;
+"""
+    r = run(tmp_path, body)
+    assert r.error is None, r.error
+    assert r.state.g[11] == (0x123 << 8) | (14 << 2) | 1
+    # short format, pta = size 2**31 at base 0: region bits | (vpn << 3) & mask
+    vpn = (0x2000000000123456 & ((1 << 61) - 1)) >> 14
+    assert r.state.g[8] == (1 << 61) | ((vpn << 3) & ((1 << 31) - 1))
+    names = [e[0] for e in r.effects]
+    assert names == ["mov.to.rr", "srlz.d", "fc", "ptc.ga"]
+    assert r.effects[2][2] == 0x2000000000123456
+
+
+def test_kernel_registers_and_control_registers(tmp_path):
+    body = """
+	mov r9=77
+	;;
+	mov ar.k3=r9
+	mov cr.tpr=r9
+	;;
+	mov r10=ar.k3
+	mov r11=cr.tpr
+	mov r12=cr.ivr
+	;;
+	add r8=r10,r11
+"""
+    r = run(tmp_path, body)
+    assert r.error is None, r.error
+    assert r.state.g[8] == 154
+    assert r.state.g[12] == 15  # no interrupt pending: the spurious vector
+
+
+@pytest.mark.parametrize("n, setup, expect", [
+    (0, "mov r8=3", CPUID[3]),
+    (1, "mov r8=0", ITC_START + ITC_STEP),
+])
+def test_hypercalls(tmp_path, n, setup, expect):
+    body = f"\t{setup}\n\t;;\n\tbreak {0x1C0000 + n:#x}\n\t;;\n"
+    assert r8(tmp_path, body) == expect
+
+
+def test_clobber_hypercall_changes_scratch_registers_only(tmp_path):
+    body = """
+	mov r4=4
+	mov r9=9
+	mov r14=14
+	mov r8=1 << 14
+	;;
+	break 0x1c0006
+	;;
+"""
+    r = run(tmp_path, body)
+    assert r.error is None, r.error
+    g = r.state.g
+    assert g[4] == 4  # preserved
+    assert g[14] == 14  # kept by the mask in r8
+    assert g[9] != 9

@@ -1,0 +1,228 @@
+"""Run the kernel's boot-time patcher (kernel/pvcc_patch.c) outside the kernel.
+
+`build_image` lays out an object as the patcher sees it in memory, in the
+format `kernel/pvcc_patch_run.c` reads: for a linked file (vmlinux) its
+PT_LOAD segments at their virtual addresses and the record table where
+`.pvcc_sites` lies in them; for a relocatable one (.o, .ko) its allocated
+sections at the synthetic addresses `objects` gives them plus the records,
+resolved, in a segment of their own.  `run` executes a compiled
+pvcc_patch_run (on the build host, or under pvcc-sim) over the image and
+returns the patched segments; `compare_native` proves them byte-identical to
+what `pvcc-check --patch native` wrote, site by site, and unchanged
+everywhere else; `write_patched` puts them back into a copy of the ELF file
+(for `pvcc-check --verify-retarget`).
+
+    python -m pvcc.kimage RUNNER ELF [--native NATIVE_ELF] [--impls FILE -o OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+
+from . import catalog
+from .objects import ElfObject, ObjectError, Record, open_object
+
+MAGIC = b"PVCCIMG1"
+PT_LOAD = 1
+
+
+class ImageError(Exception):
+    """The image cannot be built, the runner failed, or the result differs."""
+
+
+@dataclass
+class Segment:
+    vaddr: int
+    data: bytes
+    file_offset: int | None   # where the bytes live in the ELF file, None: synthetic
+
+
+def _segments(obj: ElfObject) -> list[Segment]:
+    if not obj.relocatable:
+        e_phoff, = struct.unpack_from("<Q", obj.data, 32)
+        e_phentsize, e_phnum = struct.unpack_from("<HH", obj.data, 54)
+        segs = []
+        for i in range(e_phnum):
+            p_type, _flags, off, vaddr, _pa, filesz, memsz, _al = struct.unpack_from(
+                "<IIQQQQQQ", obj.data, e_phoff + i * e_phentsize)
+            if p_type == PT_LOAD and memsz:
+                body = obj.data[off:off + filesz] + bytes(memsz - filesz)
+                segs.append(Segment(vaddr, body, off))
+        return segs
+    return [Segment(s.addr, obj.data[s.offset:s.offset + s.size], s.offset)
+            for s in obj.sections if s.flags & 0x2 and s.size and s.sh_type != 8]
+
+
+def pack_record(rec: Record) -> bytes:
+    def val(v) -> int:
+        return v if isinstance(v, int) else 0
+    res1, res2 = struct.unpack("<IQ", rec.reserved)
+    return struct.pack("<QQQQIBBBBBBHI8sQ", rec.start, rec.end, val(rec.func), val(rec.target),
+                       rec.type, rec.version, rec.conv, rec.nargs, rec.result, rec.sol, rec.sof,
+                       rec.flags, res1, bytes(rec.args), res2)
+
+
+def build_image(obj: ElfObject, impls: dict[int, int] | None = None) -> tuple[bytes, list[Segment]]:
+    """The image of OBJ for pvcc_patch_run; IMPLS (type -> address): retarget mode."""
+    recs = obj.records or []
+    segs = _segments(obj)
+    if obj.relocatable or obj.record_section is None:
+        top = max((s.vaddr + len(s.data) for s in segs), default=0)
+        table = (top + 0xFFFF) & ~0xFFFF
+        segs.append(Segment(table, b"".join(pack_record(r) for r in recs), None))
+    else:
+        table = obj.record_section.addr
+    return image_from(segs, table, len(recs), impls), segs
+
+
+def image_from(segs: list[Segment], table: int, count: int,
+               impls: dict[int, int] | None = None) -> bytes:
+    """SEGS with COUNT records at address TABLE, in pvcc_patch_run's format."""
+    impls = impls or {}
+    out = [MAGIC, struct.pack("<QQQQQQ", 1 if impls else 0, len(segs), len(impls), table,
+                              count, 0)]
+    for s in segs:
+        out.append(struct.pack("<QQ", s.vaddr, len(s.data)))
+        out.append(s.data + bytes(-len(s.data) % 8))
+    for t, a in sorted(impls.items()):
+        out.append(struct.pack("<QQ", t, a))
+    return b"".join(out)
+
+
+def run_image(runner: list[str], image: bytes,
+              timeout: float = 3600) -> tuple[list[tuple[int, bytes]], str]:
+    """Run RUNNER (argv prefix: the host binary, or pvcc-sim and the IA-64 one) on IMAGE."""
+    with tempfile.TemporaryDirectory(prefix="pvcc-kimage-") as d:
+        src, dst = os.path.join(d, "image"), os.path.join(d, "out")
+        with open(src, "wb") as f:
+            f.write(image)
+        p = subprocess.run([*runner, src, dst], capture_output=True, text=True, timeout=timeout,
+                           check=False)
+        if p.returncode != 0:
+            raise ImageError(f"{' '.join(runner)} exited {p.returncode}: "
+                             f"{(p.stderr or p.stdout).strip()[-2000:]}")
+        with open(dst, "rb") as f:
+            return read_image(f.read()), p.stdout
+
+
+def read_image(data: bytes) -> list[tuple[int, bytes]]:
+    if data[:8] != MAGIC or len(data) < 56:
+        raise ImageError("the patcher's output is not a pvcc patch image")
+    nsegs = struct.unpack_from("<Q", data, 16)[0]
+    pos, out = 56, []
+    for _ in range(nsegs):
+        vaddr, size = struct.unpack_from("<QQ", data, pos)
+        pos += 16
+        out.append((vaddr, data[pos:pos + size]))
+        pos += size + (-size % 8)
+    return out
+
+
+def run(runner: list[str], obj: ElfObject, impls: dict[int, int] | None = None,
+        timeout: float = 3600) -> tuple[list[tuple[int, bytes]], str]:
+    """Run RUNNER over OBJ's image (see run_image)."""
+    return run_image(runner, build_image(obj, impls)[0], timeout)
+
+
+def _region(segs: list[tuple[int, bytes]], addr: int, n: int) -> bytes | None:
+    for vaddr, body in segs:
+        if vaddr <= addr and addr + n <= vaddr + len(body):
+            return body[addr - vaddr:addr - vaddr + n]
+    return None
+
+
+def compare_native(obj: ElfObject, patched: list[tuple[int, bytes]], native: ElfObject) -> dict:
+    """Site by site: the patcher's bytes against NATIVE (pvcc-check --patch native's
+    output); outside the sites: the patcher's bytes against OBJ itself."""
+    differ: list[str] = []
+    recs = obj.records or []
+    for rec in recs:
+        n = rec.end - rec.start
+        got = _region(patched, rec.start, n)
+        want = native.read(rec.start, n)
+        if got != want:
+            differ.append(f"{obj.where(rec.start)} ({catalog.type_name(rec.type)}): "
+                          f"patcher {got.hex() if got else None} != native {want.hex()}")
+    outside = 0
+    sites = sorted((r.start, r.end) for r in recs)
+    orig = _segments(obj)
+    for (vaddr, body), seg in zip(patched, orig):
+        if len(body) != len(seg.data):
+            raise ImageError(f"segment {vaddr:#x} changed size")
+        masked_a, masked_b = bytearray(body), bytearray(seg.data)
+        for s, e in sites:
+            if vaddr <= s and e <= vaddr + len(body):
+                masked_a[s - vaddr:e - vaddr] = masked_b[s - vaddr:e - vaddr] = bytes(e - s)
+        if masked_a != masked_b:
+            outside += sum(1 for x, y in zip(masked_a, masked_b) if x != y)
+    return {"sites": len(recs), "identical": len(recs) - len(differ), "differ": differ,
+            "bytes_changed_outside_sites": outside}
+
+
+def write_patched(obj: ElfObject, patched: list[tuple[int, bytes]], out: str) -> None:
+    """A copy of OBJ's file with the patched segments in place (never half-written)."""
+    buf = bytearray(obj.data)
+    for (vaddr, body), seg in zip(patched, _segments(obj)):
+        if seg.file_offset is None:
+            continue
+        n = min(len(body), len(seg.data))
+        fs = len(obj.data) - seg.file_offset
+        n = min(n, fs)
+        buf[seg.file_offset:seg.file_offset + n] = body[:n]
+    d = os.path.dirname(os.path.abspath(out))
+    fd, tmp = tempfile.mkstemp(prefix=".pvcc-kimage-", dir=d)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(buf)
+        os.chmod(tmp, 0o755 if obj.data[16] == 2 else 0o644)
+        os.replace(tmp, out)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m pvcc.kimage",
+                                description="run the kernel's patcher over an ELF file")
+    p.add_argument("runner", help="the patcher program; several words: 'pvcc-sim prog'")
+    p.add_argument("elf")
+    p.add_argument("--native", metavar="NATIVE_ELF",
+                   help="pvcc-check --patch native's output: compare site by site")
+    p.add_argument("--impls", metavar="FILE",
+                   help="retarget: lines 'TYPE ADDRESS' (see pvcc-check --verify-retarget)")
+    p.add_argument("-o", "--output", help="write the patched ELF file here")
+    a = p.parse_args(argv)
+    try:
+        obj = open_object(a.elf, require_records=True)
+        impls = None
+        if a.impls:
+            from .retarget import read_impls
+            impls = {t: addr for t, addr in read_impls(a.impls, obj).items()}
+        segs, report = run(a.runner.split(), obj, impls)
+        sys.stdout.write(report)
+        status = 0
+        if a.native:
+            r = compare_native(obj, segs, open_object(a.native, require_records=True))
+            for line in r["differ"][:20]:
+                print(f"differs: {line}")
+            print(f"{r['identical']} of {r['sites']} sites byte-identical to {a.native}; "
+                  f"{r['bytes_changed_outside_sites']} bytes changed outside the sites")
+            if r["differ"] or r["bytes_changed_outside_sites"]:
+                status = 1
+        if a.output:
+            write_patched(obj, segs, a.output)
+    except (ObjectError, ImageError, OSError, ValueError) as e:
+        print(f"pvcc.kimage: error: {e}", file=sys.stderr)
+        return 1
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,13 @@
+"""pvcc-sim: an execution model of the IA-64 architecture for what the cross GCC compiles.
+
+Modules: ``state`` (registers), ``rse`` (register stack engine), ``memory``,
+``machine`` (privileged state, CPUID, ITC, VHPT hash, effect log), ``nat``
+(NaT values), ``sem_*`` (instruction semantics, one handler per form),
+``deps`` (group dependency sets), ``executor`` (compiles and runs bundles),
+``syscalls`` (system calls and hypercalls), ``loader`` (ELF and user ABI),
+``program`` (load + run in one call), ``cli`` (``pvcc-sim``).
+"""
+
+from .program import Run, run_program
+
+__all__ = ["Run", "run_program"]

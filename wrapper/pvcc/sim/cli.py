@@ -1,0 +1,113 @@
+"""``pvcc-sim``: build programs for the model (``cc``) and run them (``run``).
+
+  pvcc-sim run [--patch native] [--spec succeed|fail] [--max-insns N] [--trace]
+               [--stats] [--nphys N] [--seed N] PROG [ARGS...]
+  pvcc-sim cc ...   (see pvcc.sim.build)
+
+``run`` prints the program's output and exits with its status.  A model
+error prints one line ``pvcc-sim: error: FUNC+0xOFF (ADDR): MESSAGE`` and
+exits with 125 (124 for --max-insns, 2 for a file that cannot be loaded).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+
+from .errors import EXIT_USAGE, SimError
+
+
+def _die(msg: str, status: int) -> int:
+    sys.stdout.flush()
+    print(f"pvcc-sim: error: {msg}", file=sys.stderr)
+    return status
+
+
+def _run_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="pvcc-sim run",
+                                description="Run a static IA-64 program in the model.")
+    p.add_argument("--patch", choices=("native",),
+                   help="patch every pvcc site to its native instruction first")
+    p.add_argument("--spec", choices=("succeed", "fail"), default="succeed",
+                   help="speculative loads succeed where legal, or always defer/miss")
+    p.add_argument("--max-insns", type=int, default=None, metavar="N")
+    p.add_argument("--trace", action="store_true", help="print every executed instruction")
+    p.add_argument("--stats", action="store_true", help="print counters on stderr at the end")
+    p.add_argument("--nphys", type=int, default=96,
+                   help="physical stacked registers (default 96)")
+    p.add_argument("--seed", type=int, default=1, help="seed of the clobber hypercall")
+    p.add_argument("prog")
+    p.add_argument("args", nargs=argparse.REMAINDER)
+    return p
+
+
+def run_main(argv: list[str]) -> int:
+    from .program import run_program
+    opts = _run_parser().parse_args(argv)
+    if opts.nphys < 96:
+        return _die("--nphys must be at least 96", EXIT_USAGE)
+    prog = opts.prog
+    tmpdir = None
+    try:
+        if opts.patch == "native":
+            from ..objects import ObjectError
+            from ..patch import PatchError, patch_native
+            tmpdir = tempfile.TemporaryDirectory(prefix="pvcc-sim-")
+            patched = os.path.join(tmpdir.name, os.path.basename(prog))
+            try:
+                patch_native(prog, patched)
+            except (ObjectError, PatchError, OSError) as e:
+                return _die(f"--patch native: {e}", EXIT_USAGE)
+            prog = patched
+        sys.stdout.flush()
+        try:
+            r = run_program(prog, opts.args, spec=opts.spec, max_insns=opts.max_insns,
+                            trace=sys.stderr if opts.trace else None, nphys=opts.nphys,
+                            stdout=sys.stdout.buffer, stderr=sys.stderr.buffer,
+                            seed=opts.seed)
+        except SimError as e:
+            return _die(e.msg, e.status)
+        sys.stdout.flush()
+        if opts.stats:
+            _print_stats(r)
+        if r.error is not None:
+            loc = f"{r.where}: " if r.where else ""
+            return _die(f"{loc}{r.error.msg}", r.error.status)
+        return r.status
+    finally:
+        if tmpdir is not None:
+            tmpdir.cleanup()
+
+
+def _print_stats(r) -> None:
+    err = sys.stderr
+    for k, v in r.counters.items():
+        print(f"pvcc-sim: {k}: {v}", file=err)
+    for k in sorted(r.site_hits):
+        print(f"pvcc-sim: sites executed: {k}: {r.site_hits[k]}", file=err)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__.strip())
+        return 0 if argv else EXIT_USAGE
+    cmd, rest = argv[0], argv[1:]
+    if cmd == "run":
+        try:
+            return run_main(rest)
+        except KeyboardInterrupt:
+            return 130
+    if cmd == "cc":
+        try:
+            from .build import cc_main
+        except ImportError:
+            return _die("pvcc-sim cc is not available in this installation", EXIT_USAGE)
+        return cc_main(rest)
+    return _die(f"unknown command {cmd!r} (run or cc)", EXIT_USAGE)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

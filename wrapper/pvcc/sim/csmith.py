@@ -1,0 +1,257 @@
+"""csmith programs as a differential test of pvcc-sim.
+
+For one seed: generate a program with Debian's ``csmith``, compile it for the
+x86-64 host (``gcc -w -O1``; LP64 and little-endian like IA-64) and run it
+under a time bound to get the reference ``checksum = ...`` line, then build
+it for IA-64 with ``pvcc-sim cc`` at each optimization level, with and
+without the kernel flags, run each build in the model in each speculation
+mode, and compare the checksum lines.  A program the host does not finish
+within the bound is discarded (and counted): it has no reference.
+
+Every cell of a program's result is one of the outcomes below;
+``tools/sim_campaign.py`` runs many seeds in parallel and tabulates them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+CSMITH_OPTIONS = ("--max-funcs", "4", "--max-block-depth", "3", "--no-argc",
+                  "--no-packed-struct")
+LEVELS = ("-O0", "-O1", "-O2", "-Os", "-O3")
+KERNEL_FLAGS = ("-ffixed-r13", "-mfixed-range=f12-f15,f32-f127", "-mconstant-gp")
+FLAG_SETS = {"plain": (), "kernel": KERNEL_FLAGS}
+HOST_CFLAGS = ("-w", "-O1")
+HOST_TIMEOUT = 10.0         # seconds the host gets to finish a program
+MODEL_TIMEOUT = 600.0       # wall-clock bound of one model run
+MODEL_MAX_INSNS = 500_000_000
+
+# Outcomes of one (program, level, flags, speculation mode) cell.
+AGREE = "agree"
+DISAGREE = "disagree"
+MODEL_ERROR = "model error"
+BUILD_ERROR = "build error"
+NO_MODEL = "no model"
+# Outcomes of a whole program (no cells are run).
+HOST_TIMEOUT_OUTCOME = "host timeout"
+HOST_ERROR = "host error"
+CELL_OUTCOMES = (AGREE, DISAGREE, MODEL_ERROR, BUILD_ERROR, NO_MODEL)
+
+
+class HarnessError(Exception):
+    """The harness cannot run at all (no csmith, no headers); one-line message."""
+
+
+def csmith_exe() -> str:
+    exe = os.environ.get("PVCC_CSMITH") or shutil.which("csmith")
+    if not exe:
+        raise HarnessError("csmith not found on PATH (Debian package csmith)")
+    return exe
+
+
+def csmith_include() -> str:
+    """The directory holding csmith.h: $PVCC_CSMITH_INCLUDE or /usr/include/csmith."""
+    d = os.environ.get("PVCC_CSMITH_INCLUDE") or "/usr/include/csmith"
+    if not os.path.isfile(os.path.join(d, "csmith.h")):
+        raise HarnessError(f"no csmith.h in {d} (Debian package libcsmith-dev, or set "
+                           "PVCC_CSMITH_INCLUDE)")
+    return d
+
+
+def generate(seed: int, path: str) -> None:
+    """Write csmith's program for ``seed`` to ``path``.  csmith runs in a
+    temporary directory (it writes platform.info there) and names its output
+    ``program.c`` there, so the program text depends on the seed only."""
+    with tempfile.TemporaryDirectory(prefix="pvcc-csmith-") as cwd:
+        p = subprocess.run([csmith_exe(), "--seed", str(seed), *CSMITH_OPTIONS,
+                            "-o", "program.c"],
+                           cwd=cwd, capture_output=True, text=True, check=False)
+        made = os.path.join(cwd, "program.c")
+        if p.returncode != 0 or not os.path.isfile(made):
+            first = (p.stderr.strip().splitlines() or ["no output"])[0]
+            raise HarnessError(f"csmith --seed {seed} failed (exit {p.returncode}): {first}")
+        shutil.move(made, path)
+
+
+def checksum_line(stdout: str) -> str | None:
+    """The program's ``checksum = ...`` line, or None."""
+    for line in stdout.splitlines():
+        if line.startswith("checksum = "):
+            return line.strip()
+    return None
+
+
+@dataclasses.dataclass
+class HostRun:
+    outcome: str | None     # None: finished; else HOST_TIMEOUT_OUTCOME / HOST_ERROR
+    checksum: str | None
+    detail: str = ""
+
+
+def host_reference(src: str, workdir: str, timeout: float = HOST_TIMEOUT) -> HostRun:
+    """Build ``src`` for the host and run it within ``timeout`` seconds."""
+    exe = os.path.join(workdir, "host.exe")
+    cc = os.environ.get("PVCC_HOST_CC", "gcc")
+    p = subprocess.run([cc, *HOST_CFLAGS, f"-I{csmith_include()}", src, "-o", exe],
+                       capture_output=True, text=True, check=False)
+    if p.returncode != 0:
+        first = (p.stderr.strip().splitlines() or ["no output"])[0]
+        return HostRun(HOST_ERROR, None, f"host build: {first}")
+    try:
+        r = subprocess.run([exe], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return HostRun(HOST_TIMEOUT_OUTCOME, None, f"over {timeout:g}s")
+    line = checksum_line(r.stdout)
+    if r.returncode != 0 or line is None:
+        return HostRun(HOST_ERROR, None, f"host exit {r.returncode}, checksum line {line!r}")
+    return HostRun(None, line)
+
+
+@dataclasses.dataclass
+class Cell:
+    level: str
+    flags: str              # a FLAG_SETS key
+    spec: str
+    outcome: str
+    detail: str = ""        # first line of the error, or the differing checksum
+    seconds: float = 0.0
+
+
+def build_ia64(src: str, prog: str, level: str, flags: str, plugin: bool = True) -> str | None:
+    """``pvcc-sim cc`` the program; None on success, else the first error line."""
+    args = [] if plugin else ["--no-plugin"]
+    args += [level, "-w", *FLAG_SETS[flags], f"-I{csmith_include()}", src, "-o", prog]
+    p = subprocess.run([sys.executable, "-m", "pvcc.sim.build", *args],
+                       capture_output=True, text=True, check=False)
+    if p.returncode == 0 and os.path.isfile(prog):
+        return None
+    lines = [ln for ln in p.stderr.splitlines() if "error" in ln] or p.stderr.splitlines()
+    return (lines or [f"exit {p.returncode}"])[0]
+
+
+def model_available() -> bool:
+    """Whether pvcc-sim's model (``pvcc.sim.cli``) is installed."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("pvcc.sim.cli") is not None
+    except ImportError:
+        return False
+
+
+def run_model(prog: str, spec: str, max_insns: int = MODEL_MAX_INSNS,
+              timeout: float = MODEL_TIMEOUT) -> tuple[int | None, str, str]:
+    """``pvcc-sim run --spec SPEC --max-insns N PROG`` -> (status, stdout, stderr);
+    status None when the wall-clock bound expired."""
+    argv = [sys.executable, "-c", "import sys; from pvcc.sim.cli import main; sys.exit(main())",
+            "run", "--spec", spec, "--max-insns", str(max_insns), prog]
+    try:
+        p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return None, "", f"no result within {timeout:g}s"
+    return p.returncode, p.stdout, p.stderr
+
+
+@dataclasses.dataclass
+class ProgramResult:
+    seed: int
+    host: str | None        # None, HOST_TIMEOUT_OUTCOME or HOST_ERROR
+    checksum: str | None
+    cells: list[Cell]
+    detail: str = ""
+
+
+def run_program(seed: int, workdir: str, levels=LEVELS, flag_sets=tuple(FLAG_SETS),
+                specs: tuple[str, ...] = ("succeed",), plugin: bool = True,
+                host_timeout: float = HOST_TIMEOUT, max_insns: int = MODEL_MAX_INSNS,
+                model_timeout: float = MODEL_TIMEOUT) -> ProgramResult:
+    """Everything for one seed, in ``workdir`` (created if needed)."""
+    import time
+
+    os.makedirs(workdir, exist_ok=True)
+    src = os.path.join(workdir, f"csmith-{seed}.c")
+    generate(seed, src)
+    ref = host_reference(src, workdir, host_timeout)
+    if ref.outcome is not None:
+        return ProgramResult(seed, ref.outcome, None, [], ref.detail)
+    have_model = model_available()
+    cells = []
+    for level in levels:
+        for flags in flag_sets:
+            prog = os.path.join(workdir, f"csmith-{seed}{level}-{flags}")
+            err = build_ia64(src, prog, level, flags, plugin)
+            for spec in specs:
+                if err is not None:
+                    cells.append(Cell(level, flags, spec, BUILD_ERROR, err))
+                    continue
+                if not have_model:
+                    cells.append(Cell(level, flags, spec, NO_MODEL))
+                    continue
+                t0 = time.monotonic()
+                status, out, stderr = run_model(prog, spec, max_insns, model_timeout)
+                secs = time.monotonic() - t0
+                line = checksum_line(out)
+                if status == 0 and line == ref.checksum:
+                    cells.append(Cell(level, flags, spec, AGREE, "", secs))
+                elif status == 0 and line is not None:
+                    cells.append(Cell(level, flags, spec, DISAGREE,
+                                      f"model {line!r}, host {ref.checksum!r}", secs))
+                else:
+                    lines = stderr.strip().splitlines()
+                    errs = [ln for ln in lines if "error" in ln]
+                    first = (errs or lines or ["no checksum line"])[0]
+                    cells.append(Cell(level, flags, spec, MODEL_ERROR,
+                                      f"exit {status}: {first}", secs))
+    return ProgramResult(seed, None, ref.checksum, cells)
+
+
+def table(results: list[ProgramResult]) -> str:
+    """The campaign's result table: one row per (level, flags, speculation
+    mode) with the count of each cell outcome, a total row, and the programs
+    discarded because the host gave no reference."""
+    rows: dict[tuple[str, str, str], dict[str, int]] = {}
+    for r in results:
+        for c in r.cells:
+            counts = rows.setdefault((c.level, c.flags, c.spec), dict.fromkeys(CELL_OUTCOMES, 0))
+            counts[c.outcome] += 1
+    timeouts = sum(r.host == HOST_TIMEOUT_OUTCOME for r in results)
+    host_errors = sum(r.host == HOST_ERROR for r in results)
+    used = len(results) - timeouts - host_errors
+    shown = [o for o in CELL_OUTCOMES if o != NO_MODEL or any(v[NO_MODEL] for v in rows.values())]
+    head = ["level", "flags", "spec", *shown]
+    body = []
+    order = {x: i for i, x in enumerate(LEVELS + tuple(FLAG_SETS))}
+    for (level, flags, spec), counts in sorted(
+            rows.items(), key=lambda kv: (order.get(kv[0][0], 99), order.get(kv[0][1], 99),
+                                          kv[0][2])):
+        body.append([level, flags, spec, *(str(counts[o]) for o in shown)])
+    total = [sum(counts[o] for counts in rows.values()) for o in shown]
+    body.append(["total", "", "", *(str(t) for t in total)])
+    widths = [max(len(row[i]) for row in [head, *body]) for i in range(len(head))]
+    summary = (f"csmith: {len(results)} programs, {used} compared, {timeouts} discarded "
+               f"(host timeout), {host_errors} host errors")
+    lines = [summary]
+    for row in [head, *body]:
+        cells = [row[i].ljust(widths[i]) if i < 3 else row[i].rjust(widths[i])
+                 for i in range(len(row))]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def failures(results: list[ProgramResult]) -> list[str]:
+    """One line per cell that did not agree (and per program the host could not build)."""
+    out = []
+    for r in results:
+        if r.host == HOST_ERROR:
+            out.append(f"seed {r.seed}: {r.host}: {r.detail}")
+        for c in r.cells:
+            if c.outcome not in (AGREE, NO_MODEL):
+                out.append(f"seed {r.seed} {c.level} {c.flags} {c.spec}: {c.outcome}: {c.detail}")
+    return out

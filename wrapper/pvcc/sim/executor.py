@@ -1,0 +1,465 @@
+"""The executor: compiles each bundle once into a Python function and runs them.
+
+A bundle's function performs its instructions in slot order (for valid
+instruction groups sequential execution is what the architecture
+guarantees), checks the group's register dependencies, and returns the next
+bundle's address.  Semantics come from the ``sem_*`` modules (one handler
+per instruction form, keyed on the decoder's ``Insn.op``); the register
+read/write sets for the group check from ``deps``.
+
+A NaT or out-of-frame register consumed by the fast code raises TypeError;
+the executor then re-runs that one slot on the slow path (``_slow``), which
+implements the architected NaT behaviour, and continues the bundle slot by
+slot.
+"""
+
+from __future__ import annotations
+
+import struct
+import sys
+from collections import Counter
+
+from .. import ia64
+from . import deps, sem_branch, sem_fp, sem_int, sem_mem, sem_sys, syscalls
+from .errors import LimitError, SimError
+from .gen import M64, Ctx, Unimplemented
+from .memory import MemoryFault
+from .nat import NAT0, OUTSIDE, NaT
+from .state import AR_BSP, AR_BSPSTORE, AR_ITC, AR_PFS
+
+_MODULES = (sem_int, sem_mem, sem_fp, sem_branch, sem_sys)
+_ALU_LIKE = {"add", "sub", "logic", "adds", "addp4", "shladd", "shift", "extr", "dep", "ext",
+             "popcnt", "parallel", "setf", "getf", "xmpy", "fnorm", "fmerge", "mov_from_ip"}
+_NOPS = frozenset(("nop", "hint"))
+
+
+def handler_for(op: str):
+    for m in _MODULES:
+        h = m.HANDLERS.get(op)
+        if h is not None:
+            return h
+    for m in _MODULES:
+        h = m.family(op)
+        if h is not None:
+            return h
+    return None
+
+
+class Bundle:
+    __slots__ = ("addr", "decoded", "fn", "lines", "ninsn", "nnop", "nstop", "site", "slots")
+
+
+class Executor:
+    def __init__(self, state, *, spec: str = "succeed", groups: bool = True,
+                 trace=None, symbolize=None, sites: dict | None = None, seed: int = 1):
+        if spec not in ("succeed", "fail"):
+            raise ValueError("spec is 'succeed' or 'fail'")
+        self.st = state
+        self.rse = state.rse
+        self.priv = state.priv
+        self.spec = spec
+        self.groups = groups
+        self.trace = trace
+        self.symbolize = symbolize or (lambda a: f"{a:#x}")
+        self.sites = sites or {}  # bundle address -> site type name
+        self.cache: dict[int, Bundle] = {}
+        self.gw = 0  # registers written so far in the current instruction group
+        self.tk = -1  # slot of the taken branch in the bundle just run
+        self.syscalls = syscalls.Syscalls(self, seed)
+        self.stats = Counter()
+        self.site_hits = Counter()
+        self.out = sys.stdout.buffer
+        self.err = sys.stderr.buffer
+        mem = state.mem
+        self.ns = {"g": state.g, "pr": state.pr, "br": state.br, "ar": state.ar,
+                   "fs": state.fs, "fe": state.fe, "st": state, "X": self, "NaT": NaT,
+                   "NAT0": NAT0, "M": M64,
+                   **{f"L{n}": mem.loads[n] for n in (1, 2, 4, 8)},
+                   **{f"S{n}": mem.stores[n] for n in (1, 2, 4, 8)}}
+
+    # -- compilation -----------------------------------------------------------
+    def _fetch(self, addr: int):
+        if addr & 15:
+            raise SimError(f"branch to {addr:#x}, not a bundle address", addr)
+        try:
+            raw = self.st.mem.read_bytes(addr, 16)
+        except MemoryFault:
+            raise SimError(f"jump to unmapped address {addr:#x}", addr) from None
+        try:
+            return ia64.decode_bundle(raw, addr)
+        except ia64.DecodeError as e:
+            raise SimError(f"{e}", addr) from None
+
+    def compile(self, addr: int) -> Bundle:
+        b = self._fetch(addr)
+        slots = []  # (slot, insn, lines, handler name, rmask, wmask, parallel)
+        consts: dict = {}
+        for ins in b.insns:
+            slot = ins.slot
+            if ins.op in _NOPS:
+                slots.append((slot, ins, [], "nop", 0, 0, False))
+                continue
+            h = handler_for(ins.op)
+            c = Ctx(addr, slot, self.spec, consts)
+            try:
+                if h is None:
+                    raise Unimplemented(ins.op)
+                lines = h(ins, c)
+            except (Unimplemented, KeyError):
+                lines = [f"X.unimplemented({addr | slot:#x})"]
+                h = None
+            r, w, par = deps.reads_writes(ins)
+            slots.append((slot, ins, lines, h.__name__ if h else "unimpl", r, w, par))
+        stops = b.stops
+        src, linemap = self._source(addr, slots, stops)
+        ns = dict(self.ns)
+        ns.update(consts)
+        code = compile("\n".join(src), f"<bundle {addr:#x}>", "exec")
+        exec(code, ns)  # noqa: S102 - source generated here from decoded instructions
+        bd = Bundle()
+        bd.fn = ns["_b"]
+        bd.slots = [(s[0], s[1], s[3], s[4], s[5], s[6], ns[f"_s{k}"])
+                    for k, s in enumerate(slots)]
+        bd.ninsn = len(b.insns)
+        bd.nnop = sum(1 for s in slots if s[3] == "nop")
+        bd.nstop = len(stops)
+        bd.lines = linemap
+        bd.addr = addr
+        bd.decoded = b
+        bd.site = self.sites.get(addr)
+        self.cache[addr] = bd
+        return bd
+
+    def _slot_code(self, k, slot, ins, lines, hname, r, w, par, stop_after, indent):
+        """Lines of one slot: predicate guard, group check, semantics."""
+        out = []
+        pad = " " * indent
+        body = []
+        if self.groups and (r or w):
+            rw = r | (w & ~(((1 << 64) - 1) << deps.PR) if par else w)
+            body.append(f"if _w & {rw:#x}: X.dv({k}, _w)")
+            if w:
+                body.append(f"_w |= {w:#x}")
+        for ln in lines:
+            if ln.lstrip().startswith("return "):
+                sp = ln[:len(ln) - len(ln.lstrip())]
+                body.append(f"{sp}X.tk = {k}")
+                if self.groups:
+                    body.append(f"{sp}X.gw = 0")
+            body.append(ln)
+        if ins.qp and hname not in sem_int.OWN_QP:
+            out.append(f"{pad}if pr[{ins.qp}]:")
+            out += [f"{pad}    {ln}" for ln in body] or [f"{pad}    pass"]
+        else:
+            out += [f"{pad}{ln}" for ln in body]
+        if stop_after and self.groups:
+            out.append(f"{pad}_w = 0")
+        return out
+
+    def _source(self, addr, slots, stops):
+        nxt = addr + 16
+        args = ", ".join(f"{n}={n}" for n in self._argnames(slots))
+        src = [f"def _b({args}):"]
+        if self.groups:
+            src.append("    _w = X.gw")
+        linemap = []  # (first line, last line, slot index)
+        for k, (slot, ins, lines, hname, r, w, par) in enumerate(slots):
+            last = 2 if ins.unit == "L" else slot
+            body = self._slot_code(k, slot, ins, lines, hname, r, w, par, last in stops, 4)
+            first = len(src) + 1
+            src += body
+            linemap.append((first, len(src), k))
+        if self.groups:
+            src.append("    X.gw = _w")
+        src.append(f"    return {nxt:#x}")
+        for k, (slot, ins, lines, hname, r, w, par) in enumerate(slots):
+            last = 2 if ins.unit == "L" else slot
+            src.append(f"def _s{k}({args}):")
+            if self.groups:
+                src.append("    _w = X.gw")
+            src += self._slot_code(k, slot, ins, lines, hname, r, w, par, last in stops, 4)
+            if self.groups:
+                src.append("    X.gw = _w")
+            src.append("    return None")
+        return src, linemap
+
+    def _argnames(self, slots):
+        return [n for n in self.ns if n not in ("X",)] + ["X"]
+
+    # -- running -------------------------------------------------------------------
+    def run(self, ip: int, max_insns: int | None = None) -> None:
+        """Run from ``ip`` until the program exits (ProgramExit) or an error."""
+        cache = self.cache
+        limit = max_insns if max_insns is not None else -1
+        ninsn = nb = taken = nops = stops = 0
+        hits = self.site_hits
+        self.tk = -1
+        try:
+            while True:
+                bd = cache.get(ip)
+                if bd is None:
+                    bd = self.compile(ip)
+                self.st.ip = ip
+                if self.trace is not None:
+                    nip = self._run_traced(bd)
+                else:
+                    try:
+                        nip = bd.fn()
+                    except (TypeError, struct.error) as e:
+                        nip = self._recover(bd, e)
+                nb += 1
+                ninsn += bd.ninsn
+                nops += bd.nnop
+                stops += bd.nstop
+                if bd.site is not None:
+                    hits[bd.site] += 1
+                if self.tk >= 0:
+                    taken += 1
+                    self._skipped(bd, self.tk)
+                    self.tk = -1
+                if ninsn > limit >= 0:
+                    raise LimitError(f"more than {max_insns} instructions executed", nip)
+                ip = nip
+        except SimError as e:
+            if e.addr is None:
+                e.addr = self.st.ip
+            raise
+        finally:
+            s = self.stats
+            s["instructions"] += ninsn
+            s["bundles"] += nb
+            s["taken branches"] += taken
+            s["nops"] += nops
+            s["stops"] += stops
+            self.st.ip = ip
+
+    def _skipped(self, bd, k):
+        """A taken branch in slot index k: the slots after it did not execute."""
+        rest = bd.slots[k + 1:]
+        if rest:
+            s = self.stats
+            s["instructions"] -= len(rest)
+            s["nops"] -= sum(1 for x in rest if x[2] == "nop")
+            last = 2 if bd.decoded.insns[-1].unit == "L" else bd.slots[-1][0]
+            s["stops"] -= sum(1 for x in bd.decoded.stops if x > bd.slots[k][0] and x <= last)
+
+    def counters(self) -> dict:
+        """The --stats counters."""
+        s = self.stats
+        return {"instructions": s["instructions"], "bundles": s["bundles"],
+                "instruction groups": s["stops"] + s["taken branches"],
+                "taken branches": s["taken branches"], "rse spills": self.rse.spills,
+                "rse fills": self.rse.fills, "nops": s["nops"]}
+
+    def _slot_of(self, bd, e) -> int:
+        tb = e.__traceback__
+        line = None
+        code = bd.fn.__code__
+        while tb is not None:
+            if tb.tb_frame.f_code is code:
+                line = tb.tb_lineno
+            tb = tb.tb_next
+        for first, last, k in bd.lines:
+            if line is not None and first <= line <= last:
+                return k
+        raise e
+
+    def _recover(self, bd, e):
+        """Continue a bundle whose fast function raised at one slot."""
+        k = self._slot_of(bd, e)
+        return self._continue(bd, k, e)
+
+    def _continue(self, bd, k, e):
+        while True:
+            self._slow(bd, k, e)
+            for j in range(k + 1, len(bd.slots)):
+                try:
+                    t = bd.slots[j][6]()
+                except (TypeError, struct.error) as e2:
+                    k, e = j, e2
+                    break
+                if t is not None:
+                    return t
+            else:
+                if self.groups and bd.decoded.ends_group:
+                    self.gw = 0
+                return bd.addr + 16
+
+    def _run_traced(self, bd):
+        for k, (slot, ins, hname, r, w, par, fn) in enumerate(bd.slots):
+            if hname != "nop" and (not ins.qp or self.st.pr[ins.qp]
+                                   or hname in sem_int.OWN_QP):
+                self.trace.write(f"{self.symbolize(bd.addr | slot)} {ins.text()}\n")
+            try:
+                t = fn()
+            except (TypeError, struct.error) as e:
+                t = None
+                self._slow(bd, k, e)
+            if t is not None:
+                return t
+        return bd.addr + 16
+
+    # -- the slow path: NaT consumption, out-of-frame reads ------------------------
+    def _slow(self, bd, k, e):
+        slot, ins, hname, _r, w, _par, _fn = bd.slots[k]
+        st = self.st
+        addr = bd.addr | slot
+        g = st.g
+        fl = ins.fields
+        srcs = [fl[n] for n in ("r2", "r3") if fl.get(n)]
+        if ins.op.startswith("st") and "r2" in fl:
+            srcs.append(fl["r2"])
+        for n in srcs:
+            if g[n] is OUTSIDE:
+                raise SimError(f"{ins.text()}: reads r{n}, outside the current frame "
+                               f"(sof={self.rse.sof})", addr)
+        nat_src = [n for n in srcs if type(g[n]) is NaT]
+        fnat = [n for n in ("f2", "f3", "f4") if n in fl and type(st.fs[fl[n]]) is NaT]
+        if not nat_src and not fnat:
+            raise e  # not a NaT: a bug of the model, let it show
+        if self.groups:
+            self.gw |= w
+        if hname in ("unimpl",):
+            raise e
+        if hname == "load" and ins.op[3:] in (".s", ".sa"):  # deferred: the target is NaT
+            g[fl["r1"] or 128] = NAT0
+            if "imm" in fl or "r2" in fl:
+                g[fl["r3"]] = NAT0 if fl["r3"] in nat_src else g[fl["r3"]]
+            return
+        if hname == "compare":
+            _kind, _size, _rel, ctype = sem_int._cmp_parts(ins)
+            if ctype in ("none", "unc", "and", "andcm"):
+                st.pr[fl["p1"] or 64] = False
+                st.pr[fl["p2"] or 64] = False
+            return
+        if hname in _ALU_LIKE:
+            if "r1" in fl:
+                g[fl["r1"] or 128] = NAT0
+            if "f1" in fl and fl["f1"] > 1:
+                st.fs[fl["f1"]] = NAT0
+                st.fe[fl["f1"]] = 0x1FFFE
+            return
+        regs = ", ".join([f"r{n}" for n in nat_src] + [f"f{fl[n]}" for n in fnat])
+        raise SimError(f"{ins.text()}: NaT consumption ({regs})", addr)
+
+    # -- services of the compiled code ---------------------------------------------
+    def dv(self, k, gw):
+        """Report a dependency violation in the instruction group."""
+        bd = self.cache.get(self.st.ip) or self.compile(self.st.ip)
+        slot, ins, _hname, r, w, par, _fn = bd.slots[k]
+        raw = r & gw
+        waw = w & gw
+        if par:
+            waw &= ~(((1 << 64) - 1) << deps.PR)
+        kind, regs = ("read-after-write", raw) if raw else ("write-after-write", waw)
+        names = ", ".join(deps.names(regs))
+        raise SimError(f"{ins.text()}: {kind} dependency on {names} inside one "
+                       "instruction group (missing stop)", bd.addr | slot)
+
+    def unimplemented(self, addr):
+        bd = self._fetch(addr & ~15)
+        ins = bd.insn_at(addr & 3)
+        what = ins.text() if ins.op != "unknown" else f"undecoded {ins.unit}-unit slot {ins.raw:#x}"
+        raise SimError(f"unimplemented instruction form {ins.op!r}: {what}", addr)
+
+    def call(self, b1, ret, target):
+        st = self.st
+        if st.alat:
+            st.alat.clear()
+        cfm = self.rse.call()
+        st.ar[AR_PFS] = st.pfs_on_call(cfm)
+        st.br[b1] = ret
+        return target
+
+    def ret(self, target):
+        st = self.st
+        if st.alat:
+            st.alat.clear()
+        pfs = st.ar[AR_PFS]
+        self.rse.ret(pfs & ((1 << 38) - 1))
+        st.ar[66] = (pfs >> 52) & 0x3F
+        return target
+
+    def alloc(self, sof, sol, sor):
+        if self.st.alat:
+            self.st.alat.clear()
+        self.rse.alloc(sof, sol, sor)
+
+    def cover(self):
+        self.rse.cover()
+        if not (self.priv.psr >> 13) & 1:
+            self.priv.cr[23] = (1 << 63) | self.rse.cfm()
+
+    def write_ar(self, n, v):
+        if n == AR_BSP:
+            raise SimError("write to ar.bsp: illegal operation")
+        if n == AR_BSPSTORE:
+            self.rse.write_bspstore(v)
+        elif n == AR_ITC:
+            self.priv.write_itc(v)
+
+    def read_cr(self, n):
+        if n == 65:  # ivr: no interrupt pending, the spurious vector
+            return 15
+        if 68 <= n <= 71:  # irr0-3
+            return 0
+        return self.priv.cr[n]
+
+    def write_cr(self, n, v, addr):
+        if n in (65, 68, 69, 70, 71):
+            raise SimError(f"write to read-only cr{n}", addr)
+        self.priv.cr[n] = v
+        self.priv.log(f"mov.to.{ia64.cr_name(n)}", addr, v)
+
+    def read_ind(self, kind, idx):
+        p = self.priv
+        if kind == "rr":
+            return p.rr[idx >> 61]
+        return getattr(p, kind, {}).get(idx & 0xFF, 0)
+
+    def write_ind(self, kind, idx, v, addr):
+        p = self.priv
+        if kind == "rr":
+            p.rr[idx >> 61] = v
+        else:
+            getattr(p, kind)[idx & 0xFF] = v
+        p.log(f"mov.to.{kind}", addr, idx, v)
+
+    def cpuid(self, idx):
+        from .machine import CPUID
+        if idx < len(CPUID):
+            return CPUID[idx]
+        raise SimError(f"mov r=cpuid[{idx}]: reserved register (cpuid[3].number = 4)")
+
+    def alat_store(self, a, size):
+        alat = self.st.alat
+        for key, (ea, es) in list(alat.items()):
+            if ea < a + size and a < ea + es:
+                del alat[key]
+
+    def check_align(self, a, n):
+        if a & (n - 1):
+            raise MemoryFault(f"unaligned {n}-byte access at {a:#x}")
+
+    @staticmethod
+    def ext_to_reg(e, s):
+        sign = (e >> 15) & 1
+        exp = e & 0x7FFF
+        if exp == 0x7FFF:
+            exp = 0x1FFFF
+        elif exp or s:
+            exp = exp - 0x3FFF + 0xFFFF
+        return sign << 17 | exp
+
+    @staticmethod
+    def reg_to_ext(fe):
+        sign = (fe >> 17) & 1
+        exp = fe & 0x1FFFF
+        if exp == 0x1FFFF:
+            exp = 0x7FFF
+        elif exp:
+            exp = (exp - 0xFFFF + 0x3FFF) & 0x7FFF
+        return sign << 15 | exp
+
+    def brk(self, imm, addr):
+        self.syscalls.brk(imm, addr)

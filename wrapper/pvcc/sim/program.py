@@ -1,0 +1,61 @@
+"""Load a program into a fresh model and run it: the one-call API."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+from .errors import ProgramExit, SimError
+from .executor import Executor
+from .loader import load
+from .state import State
+
+
+@dataclass
+class Run:
+    """The outcome of one run."""
+
+    status: int | None  # the program's exit status; None if the model stopped
+    stdout: bytes
+    stderr: bytes
+    error: SimError | None
+    where: str | None  # FUNC+0xOFF (ADDR) of the error
+    counters: dict = field(default_factory=dict)
+    site_hits: dict = field(default_factory=dict)
+    state: State | None = None
+    effects: list = field(default_factory=list)
+
+
+def site_types(path: str) -> dict[int, str]:
+    """Bundle address of every `.pvcc_sites` record -> its type name (empty if none)."""
+    from .. import catalog
+    from ..objects import ObjectError, open_object
+    try:
+        obj = open_object(path)
+    except ObjectError:
+        return {}
+    return {r.start: catalog.type_name(r.type) for r in obj.records or []}
+
+
+def run_program(path: str, args: list[str] | None = None, *, spec: str = "succeed",
+                max_insns: int | None = None, trace=None, nphys: int = 96,
+                groups: bool = True, stdout=None, stderr=None, seed: int = 1) -> Run:
+    """Run the static IA-64 executable ``path`` with ``args`` (argv[1:])."""
+    st = State(nphys)
+    img = load(st, path, [path, *(args or [])])
+    ex = Executor(st, spec=spec, groups=groups, trace=trace, symbolize=img.symbolize,
+                  sites=site_types(path), seed=seed)
+    out = io.BytesIO() if stdout is None else stdout
+    err = io.BytesIO() if stderr is None else stderr
+    ex.out, ex.err = out, err
+    status = error = where = None
+    try:
+        ex.run(st.ip, max_insns)
+    except ProgramExit as e:
+        status = e.status
+    except SimError as e:
+        error = e
+        where = img.symbolize(e.addr) if e.addr is not None else None
+    return Run(status, out.getvalue() if stdout is None else b"",
+               err.getvalue() if stderr is None else b"", error, where, ex.counters(),
+               dict(ex.site_hits), st, list(st.priv.effects))

@@ -1,0 +1,1 @@
+../../../../../kernel/pvcc_native.c

@@ -1,0 +1,64 @@
+"""Branch semantics (B unit, MLX long branches) and the speculation checks."""
+
+from __future__ import annotations
+
+from .gen import Unimplemented
+
+_ALIGN = 0xFFFFFFFFFFFFFFF0
+
+
+def br_rel(i, c):
+    return [f"return {i.fields['target']:#x}"]
+
+
+def br_ind(i, c):
+    return [f"return br[{i.fields['b2']}] & {_ALIGN:#x}"]
+
+
+def br_call(i, c):
+    fl = i.fields
+    return [f"return X.call({fl['b1']}, {c.nxt:#x}, {fl['target']:#x})"]
+
+
+def br_call_ind(i, c):
+    fl = i.fields
+    return [f"return X.call({fl['b1']}, {c.nxt:#x}, br[{fl['b2']}] & {_ALIGN:#x})"]
+
+
+def br_ret(i, c):
+    return [f"return X.ret(br[{i.fields['b2']}] & {_ALIGN:#x})"]
+
+
+def br_cloop(i, c):
+    return ["if ar[65]:", "    ar[65] -= 1", f"    return {i.fields['target']:#x}"]
+
+
+def chk_s(i, c):
+    fl = i.fields
+    reg = f"g[{fl['r2']}]" if "r2" in fl else f"fs[{fl['f2']}]"
+    return [f"if type({reg}) is NaT:", f"    return {fl['target']:#x}"]
+
+
+def chk_a(i, c):
+    fl = i.fields
+    r = fl.get("r1", fl.get("f1"))
+    if r is None:
+        raise Unimplemented(i.op)
+    key = r if "r1" in fl else ("f", r)
+    out = [f"if st.alat.get({key!r}) is None:", f"    return {fl['target']:#x}"]
+    if i.op.endswith(".clr"):
+        out.append(f"st.alat.pop({key!r}, None)")
+    return out
+
+
+HANDLERS = {
+    "br.cond": br_rel, "brl.cond": br_rel, "br.cond.ind": br_ind,
+    "br.call": br_call, "brl.call": br_call, "br.call.ind": br_call_ind,
+    "br.ret": br_ret, "br.cloop": br_cloop,
+    "chk.s": chk_s, "chk.s.i": chk_s, "chk.s.m": chk_s,
+    "chk.a.clr": chk_a, "chk.a.nc": chk_a,
+}
+
+
+def family(op: str):
+    return None

@@ -1,0 +1,188 @@
+"""Loads, stores, atomics, speculation and ALAT, and moves between GRs and FRs (M unit)."""
+
+from __future__ import annotations
+
+import re
+
+from .gen import Unimplemented, fd, gd
+from .memory import MemoryFault
+
+_LD = re.compile(r"^ld([1248])((?:\.[a-z]+)*)$")
+_ST = re.compile(r"^st([1248])((?:\.[a-z]+)*)$")
+_ATOMIC = re.compile(r"^(cmpxchg|xchg|fetchadd)([1248])((?:\.[a-z]+)*)$")
+
+
+def _postinc(i) -> list[str]:
+    """Base register update of the post-increment forms (imm or r2)."""
+    fl = i.fields
+    r3 = fl["r3"]
+    if "imm" in fl:
+        return [f"{gd(r3)} = (_a + {fl['imm'] & ((1 << 64) - 1):#x}) & M"]
+    if i.op.startswith(("ld", "lfetch")) and "r2" in fl:
+        return [f"{gd(r3)} = (_a + g[{fl['r2']}]) & M"]
+    return []
+
+
+def load(i, c):
+    m = _LD.match(i.op)
+    size = int(m.group(1))
+    comp = m.group(2)
+    fl = i.fields
+    r1 = fl["r1"]
+    d = gd(r1)
+    L = f"L{size}"
+    out = [f"_a = g[{fl['r3']}]"]
+    if comp in ("", ".acq", ".bias", ".nt1", ".nta"):
+        out.append(f"{d} = {L}(_a)")
+    elif comp == ".fill":
+        out += ["_v = L8(_a)",
+                f"{d} = NaT(_v) if (ar[36] >> ((_a >> 3) & 63)) & 1 else _v"]
+    elif comp in (".s", ".sa"):
+        adv = comp == ".sa"
+        if c.spec == "fail":  # always defer (and always miss in the ALAT)
+            out.append(f"{d} = NAT0")
+            if adv:
+                out.append(f"st.alat.pop({r1}, None)")
+        else:
+            mf = c.const(MemoryFault)
+            out += ["try:", f"    {d} = {L}(_a)", f"except {mf}:", f"    {d} = NAT0"]
+            if adv:
+                out += [f"    st.alat.pop({r1}, None)", "else:", f"    st.alat[{r1}] = (_a, {size})"]
+    elif comp == ".a":
+        out.append(f"{d} = {L}(_a)")
+        if c.spec == "fail":
+            out.append(f"st.alat.pop({r1}, None)")
+        else:
+            out.append(f"st.alat[{r1}] = (_a, {size})")
+    elif comp in (".c.clr", ".c.nc", ".c.clr.acq"):
+        keep = comp == ".c.nc"
+        out += [f"if st.alat.get({r1}) is None:", f"    {d} = {L}(_a)"]
+        if not keep:
+            out.append(f"st.alat.pop({r1}, None)")
+    else:
+        raise Unimplemented(i.op)
+    return out + _postinc(i)
+
+
+def store(i, c):
+    m = _ST.match(i.op)
+    size = int(m.group(1))
+    comp = m.group(2)
+    fl = i.fields
+    out = [f"_a = g[{fl['r3']}]"]
+    if comp in ("", ".rel", ".nta"):
+        out.append(f"S{size}(_a, g[{fl['r2']}])")
+    elif comp == ".spill":
+        out += [f"_v = g[{fl['r2']}]", "_b = 1 << ((_a >> 3) & 63)",
+                "if type(_v) is int:", "    S8(_a, _v)", "    ar[36] &= ~_b",
+                "elif type(_v) is NaT:", "    S8(_a, _v.v)", "    ar[36] |= _b",
+                "else:", "    S8(_a, 0)", "    ar[36] &= ~_b"]
+    else:
+        raise Unimplemented(i.op)
+    out.append(f"if st.alat: X.alat_store(_a, {size})")
+    return out + _postinc(i)
+
+
+def atomic(i, c):
+    m = _ATOMIC.match(i.op)
+    kind, size = m.group(1), int(m.group(2))
+    fl = i.fields
+    L, S = f"L{size}", f"S{size}"
+    out = [f"_a = g[{fl['r3']}]", f"_o = {L}(_a)"]
+    if kind == "cmpxchg":
+        out += [f"if _o == ar[32] & {(1 << (8 * size)) - 1:#x}:", f"    {S}(_a, g[{fl['r2']}])",
+                f"    if st.alat: X.alat_store(_a, {size})"]
+    elif kind == "xchg":
+        out += [f"{S}(_a, g[{fl['r2']}])", f"if st.alat: X.alat_store(_a, {size})"]
+    else:
+        inc = fl.get("imm", fl.get("inc"))
+        out += [f"{S}(_a, _o + {inc & ((1 << 64) - 1):#x})",
+                f"if st.alat: X.alat_store(_a, {size})"]
+    out.append(f"{gd(fl['r1'])} = _o")
+    return out
+
+
+def _ldf_body(op: str, d: int) -> list[str]:
+    if op in ("ldf.fill",):
+        return ["_s = L8(_a)", "_e = L8(_a + 8) & 0x3FFFF", f"fs[{d}] = _s", f"fe[{d}] = _e"]
+    if op == "ldf8":
+        return [f"fs[{d}] = L8(_a)", f"fe[{d}] = 0x1003E"]
+    if op == "ldfe":
+        return ["_s = L8(_a)", "_e = L2(_a + 8)", f"fs[{d}] = _s",
+                f"fe[{d}] = X.ext_to_reg(_e, _s)"]
+    raise Unimplemented(op)
+
+
+def fload(i, c):
+    fl = i.fields
+    d = fd(fl["f1"])
+    base = i.op.split(".")[0] if i.op != "ldf.fill" else "ldf.fill"
+    out = [f"_a = g[{fl['r3']}]"]
+    if i.op == "ldf.fill":
+        out.append("X.check_align(_a, 16)")
+    out += _ldf_body(base, d)
+    return out + _postinc(i)
+
+
+def fstore(i, c):
+    fl = i.fields
+    f2 = fl["f2"]
+    out = [f"_a = g[{fl['r3']}]"]
+    if i.op == "stf.spill":
+        out += ["X.check_align(_a, 16)", f"_s = fs[{f2}]",
+                "if type(_s) is NaT:", "    S8(_a, 0)", "    S8(_a + 8, 0x1FFFE)",
+                "else:", "    S8(_a, _s)", f"    S8(_a + 8, fe[{f2}])"]
+    elif i.op == "stf8":
+        out.append(f"S8(_a, fs[{f2}])")
+    elif i.op == "stfe":
+        out += [f"S8(_a, fs[{f2}])", f"S2(_a + 8, X.reg_to_ext(fe[{f2}]))"]
+    else:
+        raise Unimplemented(i.op)
+    out.append("if st.alat: X.alat_store(_a, 16)")
+    return out + _postinc(i)
+
+
+def setf(i, c):
+    fl = i.fields
+    d = fd(fl["f1"])
+    if i.op == "setf.sig":
+        return [f"fs[{d}] = g[{fl['r2']}]", f"fe[{d}] = 0x1003E"]
+    if i.op == "setf.exp":
+        return [f"_v = g[{fl['r2']}]", f"fe[{d}] = _v & 0x3FFFF", f"fs[{d}] = 1 << 63"]
+    raise Unimplemented(i.op)
+
+
+def getf(i, c):
+    fl = i.fields
+    d = gd(fl["r1"])
+    f2 = fl["f2"]
+    if i.op == "getf.sig":
+        return [f"{d} = fs[{f2}]"]
+    if i.op == "getf.exp":
+        return [f"{d} = NAT0 if type(fs[{f2}]) is NaT else fe[{f2}]"]
+    raise Unimplemented(i.op)
+
+
+def lfetch(i, c):
+    """A prefetch: no architectural effect but the base register update."""
+    if "imm" not in i.fields and "r2" not in i.fields:
+        return []
+    return [f"_a = g[{i.fields['r3']}]", *_postinc(i)]
+
+
+HANDLERS = {
+    **{op: lfetch for op in ("lfetch", "lfetch.excl", "lfetch.fault", "lfetch.fault.excl")},
+    "ldf.fill": fload, "ldf8": fload, "ldfe": fload,
+    "stf.spill": fstore, "stf8": fstore, "stfe": fstore,
+    "setf.sig": setf, "setf.exp": setf, "getf.sig": getf, "getf.exp": getf,
+}
+
+
+def family(op: str):
+    if _LD.match(op):
+        return load
+    if _ST.match(op):
+        return store
+    if _ATOMIC.match(op):
+        return atomic
+    return None
