@@ -12,6 +12,14 @@
 #             pvcc_native.c), CONFIG_PVCC_PARAVIRT=y, CC=pvcc     -> CONFIG/paravirt/
 #   check     pvcc-check vmlinux, pvcc-check --patch native -o vmlinux.native vmlinux,
 #             sample disassembly of patched sites next to the plain kernel's own code
+#   boot      the kernel's boot-time patcher (arch/ia64/kernel/pvcc_patch.c of the
+#             paravirt tree, its generated table) run outside the kernel over vmlinux:
+#             built for the host and, with `pvcc-sim cc`, for pvcc-sim; its text
+#             compared with vmlinux.native site by site; then retargeted to a
+#             hypervisor table and proven with pvcc-check --verify-retarget
+#   modules   allnoconfig + CONFIG_MODULES + PVCC_PARAVIRT with modules that have
+#             sites (-> CONFIG/paravirt-modules/): pvcc-check on every .ko, and
+#             the same patcher run over each .ko against pvcc-check --patch native
 #
 # The work directory ${PVCC_KERNEL_WORK:-$HOME/.cache/pvcc/kernel} is reused across
 # runs: the source is unpacked once, and the O= build directories are built
@@ -51,11 +59,11 @@ for a in "$@"; do
     case $a in
         --clean) CLEAN=1 ;;
         -h|--help) sed -n '2,30p' "${BASH_SOURCE[0]}"; exit 0 ;;
-        plain|pvcc|compare|paravirt|check) STEPS+=("$a") ;;
+        plain|pvcc|compare|paravirt|check|boot|modules) STEPS+=("$a") ;;
         *) die "unknown argument '$a' (see --help)" ;;
     esac
 done
-[ ${#STEPS[@]} -gt 0 ] || STEPS=(plain pvcc compare paravirt check)
+[ ${#STEPS[@]} -gt 0 ] || STEPS=(plain pvcc compare paravirt check boot modules)
 want() { local s; for s in "${STEPS[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 
 # -- host packages ------------------------------------------------------------
@@ -159,9 +167,11 @@ prepare_paravirt_tree() {
 # -- builds -------------------------------------------------------------------
 MAKEVARS=(ARCH=ia64 CROSS_COMPILE=ia64-linux-gnu-)
 
-# build NAME SRCDIR CC [paravirt]
+# build NAME SRCDIR CC [paravirt [TARGETS [CONFIG-OPTIONS...]]]
 build() {
-    local name=$1 src=$2 cc=$3 pv=${4:-} out=$BUILDS/$1 log=$BUILDS/$1.log fresh=0
+    local name=$1 src=$2 cc=$3 pv=${4:-} targets=${5:-vmlinux} out=$BUILDS/$1 log=$BUILDS/$1.log
+    local fresh=0 opt
+    shift $(( $# < 5 ? $# : 5 ))
     say "build $name: CC=$cc O=$out (log: $log)"
     [ $CLEAN = 1 ] && rm -rf "$out"
     mkdir -p "$out"
@@ -170,6 +180,9 @@ build() {
         make -s -C "$src" "${MAKEVARS[@]}" "CC=$cc" O="$out" "$CONFIG" >/dev/null
         if [ -n "$pv" ]; then
             "$src/scripts/config" --file "$out/.config" --enable PVCC_PARAVIRT
+            for opt in "$@"; do
+                "$src/scripts/config" --file "$out/.config" $opt
+            done
             make -s -C "$src" "${MAKEVARS[@]}" "CC=$cc" O="$out" olddefconfig >/dev/null
             grep -q '^CONFIG_PVCC_PARAVIRT=y' "$out/.config" \
                 || die "CONFIG_PVCC_PARAVIRT did not stick (is CC=pvcc working?)"
@@ -177,7 +190,7 @@ build() {
     fi
     if ! "$PY" "$HERE/kbuild.py" timed "$TIMINGS" "$name" "$out" "$cc" "$fresh" -- \
             sh -c 'exec "$@" >"$0" 2>&1' "$log" \
-            nice -n "$NICE" make -C "$src" -j"$JOBS" "${MAKEVARS[@]}" "CC=$cc" O="$out" vmlinux; then
+            nice -n "$NICE" make -C "$src" -j"$JOBS" "${MAKEVARS[@]}" "CC=$cc" O="$out" $targets; then
         tail -n 40 "$log" >&2
         die "build $name failed (full log: $log)"
     fi
@@ -231,6 +244,75 @@ if want check; then
         echo "pvcc-check --patch native failed" >&2
         status=1
     fi
+fi
+
+# patcher_runs ELF NATIVE_ELF LABEL: the boot-time patcher over ELF, host and pvcc-sim
+patcher_runs() {
+    local elf=$1 native=$2 label=$3
+    echo "-- $label: host build of the patcher, native"
+    "$PY" -m pvcc.kimage "$BUILDS/pvcc_patch_run" "$elf" --native "$native" || status=1
+    if [ -n "$SIMPROG" ]; then
+        echo "-- $label: the patcher in pvcc-sim, native (segments mapped at their addresses)"
+        "$PY" -m pvcc.kimage --sim "$SIMPROG" "$elf" --native "$native" || status=1
+    fi
+}
+
+if want boot || want modules; then
+    KDIR=$PVSRC/arch/ia64/kernel    # the patcher and table the kernel was built with
+    [ -f "$KDIR/pvcc_patch_table.h" ] || die "no $KDIR/pvcc_patch_table.h: run the paravirt step"
+    say "the boot-time patcher outside the kernel: $KDIR/pvcc_patch.c"
+    cc -O2 -Wall -Wextra -Werror -I "$KDIR" "$KDIR/pvcc_patch.c" "$HERE/pvcc_patch_run.c" \
+        -o "$BUILDS/pvcc_patch_run" || die "the host build of the patcher failed"
+    SIMPROG=$BUILDS/pvcc_patch_sim
+    if ! pvcc-sim cc -O2 -I "$KDIR" "$KDIR/pvcc_patch.c" "$HERE/pvcc_patch_sim.c" -o "$SIMPROG"; then
+        echo "(pvcc-sim cc failed: the pvcc-sim runs are skipped)"
+        SIMPROG=
+        status=1
+    fi
+fi
+
+if want boot; then
+    PV=$BUILDS/paravirt
+    [ -f "$PV/vmlinux.native" ] || die "no $PV/vmlinux.native: run the check step first"
+    patcher_runs "$PV/vmlinux" "$PV/vmlinux.native" vmlinux
+    say "retargeting: a hypervisor table, the patcher, pvcc-check --verify-retarget"
+    "$PY" "$HERE/kbuild.py" impls "$PV/vmlinux" > "$BUILDS/impls.txt" || status=1
+    cat "$BUILDS/impls.txt"
+    "$PY" -m pvcc.kimage "$BUILDS/pvcc_patch_run" "$PV/vmlinux" --impls "$BUILDS/impls.txt" \
+        -o "$PV/vmlinux.retarget" || status=1
+    pvcc-check --verify-retarget "$BUILDS/impls.txt" "$PV/vmlinux.retarget" || status=1
+    if [ -n "$SIMPROG" ]; then
+        "$PY" -m pvcc.kimage --sim "$SIMPROG" "$PV/vmlinux" --impls "$BUILDS/impls.txt" \
+            -o "$PV/vmlinux.retarget.sim" || status=1
+        cmp "$PV/vmlinux.retarget" "$PV/vmlinux.retarget.sim" \
+            && echo "pvcc-sim's retargeted vmlinux is byte-identical to the host run's" || status=1
+    fi
+fi
+
+if want modules; then
+    prepare_paravirt_tree
+    # in-tree modules of arch/ia64 (MSPEC, PALINFO, MC_ERR_INJECT) and pvcc's own
+    build paravirt-modules "$PVSRC" pvcc paravirt "vmlinux modules" \
+        "--enable MODULES" "--module MSPEC" "--module IA64_PALINFO" "--module IA64_MC_ERR_INJECT"
+    PM=$BUILDS/paravirt-modules
+    MOD=$BUILDS/pvcc-testmod
+    mkdir -p "$MOD"
+    cp "$HERE/pvcc_testmod.c" "$MOD/pvcc_testmod.c"
+    echo 'obj-m += pvcc_testmod.o' > "$MOD/Kbuild"
+    nice -n "$NICE" make -s -C "$PVSRC" "${MAKEVARS[@]}" CC=pvcc O="$PM" M="$MOD" modules \
+        || die "the external module pvcc_testmod did not build"
+    say "modules: pvcc-check on every .ko, and the patcher over each"
+    mapfile -t kos < <(find "$PM" "$MOD" -name '*.ko' | sort)
+    [ ${#kos[@]} -gt 0 ] || die "no .ko built"
+    pvcc-check "${kos[@]}" || status=1
+    for ko in "${kos[@]}"; do
+        if ia64-linux-gnu-readelf -SW "$ko" | grep -q ' \.pvcc_sites '; then
+            pvcc-check -q --patch native -o "$ko.native" "$ko" || { status=1; continue; }
+            patcher_runs "$ko" "$ko.native" "$(basename "$ko")"
+        else
+            echo "-- $(basename "$ko"): no sites"
+        fi
+    done
 fi
 
 if [ -f "$TIMINGS" ]; then

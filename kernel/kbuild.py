@@ -17,6 +17,12 @@
     kbuild.py samples PATCH_JSON PARAVIRT_VMLINUX NATIVE_VMLINUX PLAIN_VMLINUX
         disassemble a few sites: the call in the paravirtualized vmlinux, the
         patched native code, and the same function in the plain kernel
+    kbuild.py impls ELF
+        a hypervisor table for pvcc-check --verify-retarget and the patcher's
+        retargeting run: the types of ELF's sites by count, every other one
+        registered at an address beyond the image (brl.call), the others at
+        the C implementation of another type (a function within br.call's
+        reach, not the site's own target), the last two not registered
 """
 
 from __future__ import annotations
@@ -335,13 +341,36 @@ def cmd_samples(args: list[str]) -> int:
     return 0
 
 
+def cmd_impls(args: list[str]) -> int:
+    from collections import Counter
+
+    from pvcc import catalog
+    from pvcc.objects import open_object
+
+    obj = open_object(args[0], require_records=True)
+    counts = Counter(r.type for r in obj.records)
+    targets = {r.type: r.target for r in obj.records}
+    types = [t for t, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    top = max(s.end for s in obj.code_sections)
+    far = (top + (1 << 32)) & ~0xFFFF
+    print(f"# hypervisor implementations for {args[0]} (kernel/kbuild.py impls)")
+    for k, t in enumerate(types[:-2] if len(types) > 2 else types):
+        if k % 2 == 0:
+            impl = f"{far + 0x100 * k:#x}"
+        else:
+            other = [targets[u] for u in types[k + 1:] + types[:k] if targets[u] != targets[t]]
+            impl = f"{other[0]:#x}" if other else f"{far + 0x100 * k:#x}"
+        print(f"{catalog.type_name(t):28} {impl}")
+    return 0
+
+
 def main() -> int:
     if len(sys.argv) < 2:
         print(__doc__)
         return 2
     cmd, args = sys.argv[1], sys.argv[2:]
     table = {"timed": cmd_timed, "count": cmd_count, "compare": cmd_compare,
-             "leaf": cmd_leaf, "samples": cmd_samples}
+             "leaf": cmd_leaf, "samples": cmd_samples, "impls": cmd_impls}
     if cmd not in table:
         print(__doc__)
         return 2

@@ -15,8 +15,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
-import sysconfig
 import textwrap
 import time
 from pathlib import Path
@@ -36,40 +34,6 @@ FLAG_SETS = {
 
 # ---------------------------------------------------------------------------
 # fixtures and helpers
-
-
-@pytest.fixture(scope="session")
-def pvcc_exe(tmp_path_factory) -> str:
-    """The `pvcc` console script (a generated equivalent if it is not installed
-    as a Python script, e.g. behind a pyenv shim)."""
-    script = os.path.join(sysconfig.get_path("scripts"), "pvcc")
-    try:
-        with open(script, "rb") as f:
-            if b"python" in f.readline():
-                return script
-    except OSError:
-        pass
-    d = tmp_path_factory.mktemp("pvcc-bin")
-    gen = d / "pvcc"
-    gen.write_text(f"#!{sys.executable}\nimport sys\nfrom pvcc.driver import main\n"
-                   "sys.exit(main())\n")
-    gen.chmod(0o755)
-    return str(gen)
-
-
-@pytest.fixture(scope="session")
-def base_env() -> dict:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("PVCC_") or k == "PVCC_CACHE_DIR"}
-    env["LC_ALL"] = "C"
-    return env
-
-
-@pytest.fixture(scope="session")
-def env(base_env, gcc, plugin_so) -> dict:
-    """Environment for `pvcc` with the compiler named explicitly (the plugin is
-    built once up front by the plugin_so fixture)."""
-    return dict(base_env, PVCC_GCC=gcc)
 
 
 def run(argv, env, cwd=None, input=None, timeout=120):
@@ -226,10 +190,6 @@ PROBES = {
     "v-compile": ["-v", "-O2", "-c", "{src}", "-o", "{tmp}/y.o"],
     "Wa-version": ["-Wa,--version", "-c", "-x", "assembler", "/dev/null", "-o", "{tmp}/z.o"],
     "syntax-only": ["-fsyntax-only", "{src}"],
-    "MM": ["-MM", "{src}"],
-    "M-MG": ["-M", "-MG", "{src}"],
-    "E": ["-E", "{src}"],
-    "E-P-C": ["-E", "-P", "-C", "-x", "c", "{src}"],
     "asm-S": ["-c", "{asm}", "-o", "{tmp}/s.o"],
     "assembler-with-cpp": ["-D__ASSEMBLY__", "-c", "-x", "assembler-with-cpp", "{asm}",
                            "-o", "{tmp}/s2.o"],
@@ -252,6 +212,46 @@ def test_probe_is_exactly_the_compilers(name, gcc, pvcc_exe, env, probe_files):
     v = run([pvcc_exe, *args], dict(env, PVCC_VERBOSE="1"), cwd=probe_files["tmp"])
     assert not injected(v), verbose_lines(v)
     assert b"-fplugin" not in v.stderr.replace(b"pvcc: ", b"")
+
+
+# Preprocessing C loads the plugin, which defines __PVCC__ (the .i keeps the
+# intrinsics for a later compile, as distcc and icecream do it); on C that
+# does not test __PVCC__ the output is still exactly the compiler's.
+PREPROCESS = {
+    "MM": ["-MM", "{src}"],
+    "M-MG": ["-M", "-MG", "{src}"],
+    "MM-c": ["-MM", "-c", "{src}"],
+    "E": ["-E", "{src}"],
+    "E-P-C": ["-E", "-P", "-C", "-x", "c", "{src}"],
+    "E-o": ["-E", "{src}", "-o", "{tmp}/x.i"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(PREPROCESS))
+def test_preprocess_of_c_loads_the_plugin_and_is_the_compilers(name, gcc, pvcc_exe, env,
+                                                               probe_files):
+    args = [a.format(**probe_files) for a in PREPROCESS[name]]
+    plain = run([gcc, *args], env, cwd=probe_files["tmp"])
+    out = Path(probe_files["tmp"], "x.i")
+    plain_out = out.read_bytes() if out.exists() else None
+    wrapped = run([pvcc_exe, *args], env, cwd=probe_files["tmp"])
+    same(plain, wrapped)
+    assert (out.read_bytes() if out.exists() else None) == plain_out
+    v = run([pvcc_exe, *args], dict(env, PVCC_VERBOSE="1"), cwd=probe_files["tmp"])
+    assert injected(v), verbose_lines(v)
+
+
+def test_preprocessed_output_keeps_the_intrinsics(gcc, pvcc_exe, env, tmp_path):
+    src = tmp_path / "t.c"
+    src.write_text("#include <pvcc/paravirt.h>\nint v = __PVCC__;\n"
+                   "unsigned long f(void) { return paravirt_get_cpuid(3); }\n")
+    inc = run([pvcc_exe, "--print-include-dir"], env).stdout.decode().strip()
+    p = run([pvcc_exe, f"-I{inc}", "-E", "-P", src], env)
+    assert p.returncode == 0, p.stderr
+    assert b"int v = 1;" in p.stdout
+    assert b"paravirt_get_cpuid(int index)\n __attribute__((paravirt_intrinsic(3)))" in p.stdout
+    plain = run([gcc, f"-I{inc}", "-E", "-P", src], env)  # __PVCC__ is the plugin's
+    assert b"int v = __PVCC__;" in plain.stdout and b"paravirt_intrinsic" not in plain.stdout
 
 
 @pytest.mark.parametrize("code", [
@@ -349,9 +349,8 @@ def test_caller_supplied_plugin_is_not_doubled(pvcc_exe, env, tmp_path, plugin_s
 
 
 @pytest.mark.parametrize("args", [
-    ["-E", "{src}"],
-    ["-M", "{src}"],
-    ["-MM", "-c", "{src}"],
+    ["-E", "-x", "c", "/dev/null"],
+    ["-E", "-x", "assembler-with-cpp", "{asm}"],
     ["-fsyntax-only", "{src}"],
     ["-c", "{asm}", "-o", "{tmp}/a.o"],
     ["-c", "-x", "assembler-with-cpp", "{asm}", "-o", "{tmp}/a.o"],
@@ -870,10 +869,12 @@ def test_prefix_form_passes_over_a_masquerade_symlink(masquerade, gcc, pvcc_exe,
     ("-c x.S", False, []),
     ("-c x.s", False, []),
     ("-c -x c /dev/null -o x.o", False, []),
-    ("-E x.c", False, []),
-    ("-E -c x.c", False, []),
-    ("-M x.c", False, []),
-    ("-MM -c x.c", False, []),
+    ("-E x.c", True, []),
+    ("-E -c x.c", True, []),
+    ("-M x.c", True, []),
+    ("-MM -c x.c", True, []),
+    ("-E x.S", False, []),
+    ("-E -x c /dev/null", False, []),
     ("-MD -c x.c", True, [("x.o", "c")]),
     ("-fsyntax-only x.c", False, []),
     ("x.c -o prog", False, []),
@@ -890,7 +891,8 @@ def test_scan(argv, inject, outputs):
     from pvcc.driver import _outputs, _scan
 
     s = _scan(argv.split())
-    would = not s.identity and s.stage in ("c", "S") and not s.syntax_only and bool(s.c_inputs)
+    would = (not s.identity and s.stage in ("c", "S", "E") and not s.syntax_only
+             and bool(s.c_inputs))
     assert would == inject
     assert (_outputs(s) if would else []) == outputs
 

@@ -104,7 +104,7 @@ def _header(path: Path) -> dict:
 def test_runtime_is_built_once_per_abi_flag_set(gcc, flags):
     d = Path(build.runtime_dir(gcc, flags))
     assert build.runtime_dir(gcc, flags) == str(d)  # cached
-    for name in ("crt0.o", "libc.a", "native.a"):
+    for name in ("crt0.o", "libc.a", "native.a", "hv.a"):
         assert (d / name).is_file(), name
     with open(d / "crt0.o", "rb") as f:
         elf = ELFFile(f)
@@ -183,6 +183,48 @@ def test_native_table_holds_the_privileged_instructions(gcc):
                  "mov r8=psr", "mov rr[", "mov r8=rr[", "mov.m r8=ar.k5", "mov.m ar.k5=",
                  "mov cr.tpr=", "mov r8=cr.ivr", "mov r8=pmd["):
         assert insn in dis, insn
+
+
+def test_hv_layer_entries_call_c_and_clobber_on_return(gcc):
+    from pvcc.catalog import INTRINSICS
+
+    d = Path(build.runtime_dir(gcc, ()))
+    dis = subprocess.run(["ia64-linux-gnu-objdump", "-dr", str(d / "hv.a")],
+                         capture_output=True, text=True, check=True).stdout
+    bodies = {}
+    raw = {}
+    for chunk in dis.split("\n\n"):
+        head, _, rest = chunk.partition(">:\n")
+        if rest:
+            name = head.rpartition("<")[2]
+            raw[name] = rest
+            # the instruction text of each slot, without address and bytes
+            bodies[name] = [ln.split("\t")[-1].split("]")[-1].strip()
+                            for ln in rest.splitlines() if ":\t" in ln]
+    for intr in INTRINSICS:
+        body = bodies[f"paravirt_{intr.name}"]
+        assert any(t.startswith("br.call.sptk.many b0=") for t in body), body
+        assert f"PCREL21B\t__pvcc_hv_{intr.name}\n" in raw[f"paravirt_{intr.name}"]
+        assert "break.m 0x1c0006;;" in body, intr.name
+        assert any(t.startswith("br.ret.sptk.many b0") for t in body), intr.name
+    # The C layer executes no privileged instruction.
+    insns = [t for body in bodies.values() for t in body]
+    for bad in ("cpuid[", "thash ", "ssm ", "rsm ", "mov rr[", "mov cr.", "=psr", "fc ",
+                "ptc.ga", "mov.m ar.k", "mov ar.k"):
+        assert not [t for t in insns if t.startswith(bad) or f" {bad}" in t], bad
+
+
+def test_cc_impl_hv_links_the_hypervisor_layer(cc, tmp_path):
+    src = tmp_path / "pv.c"
+    src.write_text(PARAVIRT)
+    prog = tmp_path / "pv-hv"
+    rc, err = cc("--impl", "hv", "-O2", *KERNEL_FLAGS, str(src), "-o", str(prog))
+    assert rc == 0, err
+    syms = _symbols(prog)
+    for name in ("paravirt_getreg", "__pvcc_hv_getreg", "__pvcc_hv_get_cpuid"):
+        assert name in syms, name
+    assert "__pvcc_hv_thash" not in syms or "paravirt_thash" in syms
+    assert _undefined(prog) == []
 
 
 def _assert_one_error_line(err: str, *words: str) -> None:

@@ -56,7 +56,7 @@ CASES = [
     ("intrin_local_irq_restore", 12, [40], 0,
      ["cmp.eq p7,p6=r40,r0;;", "(p6) ssm 0x4000", "nop.i 0x0",
       "(p7) rsm 0x4000;;", "(p6) srlz.d", "nop.i 0x0;;"],
-     [("cmp", {"rel": "eq", "p1": 7, "p2": 6, "r2": 40, "r3": 0}),
+     [("cmp.eq", {"rel": "eq", "p1": 7, "p2": 6, "r2": 40, "r3": 0}),
       ("ssm", {"imm": 1 << 14}), ("rsm", {"imm": 1 << 14}), ("srlz.d", {})]),
     # getreg: register from the type, args[0] unused
     ("getreg-itc", G + ITC, [0], 35, _one("mov.m r35=ar.itc"),

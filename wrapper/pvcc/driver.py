@@ -12,19 +12,26 @@ In the prefix form the first argument must not start with ``-``, must name an
 executable (on PATH, or a path) and look like a compiler (``*gcc*`` or
 ``*cc``).
 
-pvcc's only own option is ``pvcc --print-include-dir`` (alone): it prints the
-directory holding ``pvcc/paravirt.h`` and exits 0.  Everything else is the
-compiler's: argv order and bytes are passed on unchanged, the environment
-too, and nothing is ever written to stdout.
+pvcc's own options, each alone: ``pvcc --print-include-dir`` prints the
+directory holding ``pvcc/paravirt.h``; ``pvcc --print-cache-identity`` prints
+what ccache must hash for ``CC="ccache pvcc"`` (``pvcc.cacheid``).  Both exit
+0.  Everything else is the compiler's: argv order and bytes are passed on
+unchanged, the environment too, and nothing is ever written to stdout.
 
 What pvcc adds, only for a real compile of C (``-c`` or ``-S`` with a ``.c``
-/ ``.i`` / ``-x c`` / ``-x cpp-output`` input other than ``/dev/null``):
+/ ``.i`` / ``-x c`` / ``-x cpp-output`` input other than ``/dev/null``) and for
+preprocessing such an input (``-E``, ``-M``, ``-MM``):
 
 * ``-fplugin=<pvcc.so built for this compiler>`` plus
   ``-fplugin-arg-pvcc-KEY[=VALUE]`` for each word of ``$PVCC_PLUGIN_ARGS``,
   inserted right after argv[0] (GCC wants ``-fplugin=`` before any
   ``-fplugin-arg-pvcc-*`` the caller passes, and nothing can swallow it
-  there as the argument of a preceding option);
+  there as the argument of a preceding option).  When preprocessing, the
+  plugin only defines ``__PVCC__``, so ``<pvcc/paravirt.h>`` keeps the
+  attribute in the ``.i``: compiled later through pvcc (here, or by distcc
+  or icecream elsewhere), it gets exactly the sites of a direct compile.  On
+  C that does not test ``__PVCC__`` the output is the compiler's, byte for
+  byte (``-dM`` lists the macro, as a compile sees it);
 * after the compiler succeeded, a check of every object it wrote
   (``pvcc.check.violations_of``) -- and of every ``-S`` file that contains
   ``.pvcc_sites``, assembled to a temporary object for that.  A violation
@@ -34,13 +41,21 @@ What pvcc adds, only for a real compile of C (``-c`` or ``-S`` with a ``.c``
 A caller that passes ``-fplugin=.../pvcc.so`` itself gets nothing injected
 (its outputs are still checked).
 
-Nothing is injected for ``-E``, ``-M``/``-MM``, ``-fsyntax-only``, assembler
-input (``.s``/``.S``/``-x assembler*``), link-only calls (no ``-c``/``-S``),
+Nothing is injected for ``-fsyntax-only``, assembler input
+(``.s``/``.S``/``-x assembler*``), link-only calls (no ``-c``/``-S``),
 ``/dev/null`` probes, or calls carrying ``--version``, ``-v``, ``--verbose``,
 ``-###``, ``-dump{machine,version,fullversion,specs}``, ``-print-*``,
 ``--help*`` or ``--target-help``.  Those are exec'd straight away.  ``@file``
 response files are read only to look inside; the ``@file`` argument itself is
 what the compiler gets.
+
+Compiles of C can run through a launcher, ``PVCC_LAUNCHER=ccache`` (or
+``icecc``, ``distcc``, several words allowed): pvcc then runs ``LAUNCHER
+<compiler's absolute path> <plugin flags> ARGS`` and checks the object the
+launcher produced, a cache hit included.  Under ``CC="ccache pvcc"`` (ccache
+sets ``UNCACHED_ERR_FD`` for the compilers it runs) pvcc refuses to compile
+unless ccache's ``compiler_check`` runs ``pvcc --print-cache-identity``:
+otherwise ccache's key would miss the plugin and its arguments.
 
 Whenever no check follows, pvcc replaces itself with the compiler
 (``os.execv``): exit status, signals, stdin and inherited file descriptors
@@ -56,9 +71,12 @@ Environment (pvcc reads nothing else, and passes everything on):
     PVCC_DISABLE=1       kill switch: exec the compiler with the arguments untouched
     PVCC_PLUGIN_ARGS=..  space-separated ``key[=value]`` words for the plugin
     PVCC_CHECK=0         skip the post-compile check (then pvcc always execs)
+    PVCC_LAUNCHER=...    run compiles of C as ``LAUNCHER COMPILER ARGS`` (ccache, icecc)
     PVCC_VERBOSE=1       say on stderr what pvcc does
     PVCC_CACHE_DIR=DIR   cache of compilers and built plugins (${XDG_CACHE_HOME:-~/.cache}/pvcc)
     PVCC_HOSTCXX=CXX     host C++ compiler that builds the plugin (g++)
+    UNCACHED_ERR_FD      set by ccache: pvcc runs under ccache (then also
+                         CCACHE_COMPILERCHECK, or ``ccache -k compiler_check``)
 
 pvcc sets ``PVCC_RECURSION_GUARD`` in the compiler's environment (the real
 paths of compilers it exec'd in this chain); it refuses to exec a compiler
@@ -98,6 +116,11 @@ _TAKES_ARG = frozenset(
         "--language", "--imacros", "--assert", "--prefix", "--library-directory",
     )
 )
+
+# pvcc's own option for ccache's compiler_check (pvcc.cacheid), and the
+# variable ccache sets in the environment of every compiler it runs.
+CACHE_IDENTITY_OPTION = "--print-cache-identity"
+_CCACHE_CHILD = "UNCACHED_ERR_FD"
 
 _C_LANGS = frozenset(("c", "cpp-output"))
 _C_SUFFIXES = (".c", ".i")
@@ -542,13 +565,33 @@ def _plugin_flags(path):
     return flags
 
 
+def _launcher():
+    """PVCC_LAUNCHER's words, the first resolved on PATH; [] when unset.
+    Raises LookupError when the launcher cannot be found."""
+    words = os.environ.get("PVCC_LAUNCHER", "").split()
+    if not words:
+        return []
+    found = _which(words[0])
+    if found is None:
+        raise LookupError(f"PVCC_LAUNCHER: {words[0]!r} not found on PATH")
+    return [found] + words[1:]
+
+
 def _main(argv):
-    if argv[1:] == ["--print-include-dir"] and not _looks_like_compiler(argv[0]):
+    if len(argv) == 2 and argv[1] == "--print-include-dir" and not _looks_like_compiler(argv[0]):
         from pvcc.pluginbuild import include_dir
 
         sys.stdout.write(include_dir() + "\n")
         sys.stdout.flush()
         return 0
+    if len(argv) == 2 and argv[1] == CACHE_IDENTITY_OPTION:
+        try:
+            _, path, _ = _resolve(argv[:1])
+        except LookupError as e:
+            return _err(str(e))
+        from pvcc.cacheid import print_identity
+
+        return print_identity(path)
     try:
         child0, path, args = _resolve(argv)
         _guard(path)
@@ -558,7 +601,7 @@ def _main(argv):
         return _exec(path, [child0] + args)
 
     s = _scan(args)
-    if s.identity or s.stage not in ("c", "S") or s.syntax_only or not s.c_inputs:
+    if s.identity or s.stage not in ("c", "S", "E") or s.syntax_only or not s.c_inputs:
         return _exec(path, [child0] + args)
 
     if s.own_plugin:
@@ -572,15 +615,33 @@ def _main(argv):
             if e.output:  # the host compiler's diagnostics, then pvcc's one line
                 sys.stderr.write(e.output if e.output.endswith("\n") else e.output + "\n")
             return _err(str(e))
-    child_argv = [child0] + inject + args
     if _is_verbose():
         _verbose("inject " + _quote(inject) if inject else "plugin already on the command line")
+    if s.stage == "E":  # the plugin defines __PVCC__: the output keeps the intrinsics
+        return _exec(path, [child0] + inject + args)
+
+    if _CCACHE_CHILD in os.environ:  # run by ccache (CC="ccache pvcc")
+        from pvcc.cacheid import ccache_unkeyed
+
+        problem = ccache_unkeyed()
+        if problem:
+            return _err(problem)
+    try:
+        launcher = _launcher()
+    except LookupError as e:
+        return _err(str(e))
+    if launcher:
+        # The launcher gets the compiler by its absolute path, and sees every
+        # flag pvcc adds: ccache hashes them, icecc ships the plugin.
+        run_path, child_argv = launcher[0], launcher + [path] + inject + args
+    else:
+        run_path, child_argv = path, [child0] + inject + args
 
     outs = _outputs(s) if os.environ.get("PVCC_CHECK", "") != "0" else []
     if not outs:
-        return _exec(path, child_argv)
+        return _exec(run_path, child_argv)
 
-    rc, got = _run_child(path, child_argv)
+    rc, got = _run_child(run_path, child_argv)
     if rc < 0:
         return _die_by_signal(-rc)
     if got:

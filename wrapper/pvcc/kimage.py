@@ -18,6 +18,7 @@ everywhere else; `write_patched` puts them back into a copy of the ELF file
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import struct
 import subprocess
@@ -130,6 +131,74 @@ def run(runner: list[str], obj: ElfObject, impls: dict[int, int] | None = None,
     return run_image(runner, build_image(obj, impls)[0], timeout)
 
 
+JOB_MAGIC = 0x31424F4A43435650   # "PVCCJOB1" (kernel/pvcc_patch_sim.c)
+SIM_MAX_SEGS, SIM_MAX_IMPLS = 32, 512
+
+
+def run_sim(prog: str, obj: ElfObject, impls: dict[int, int] | None = None,
+            max_insns: int | None = None) -> tuple[list[tuple[int, bytes]], str]:
+    """Run kernel/pvcc_patch_sim.c (built with `pvcc-sim cc` into PROG) in pvcc-sim
+    over OBJ's segments mapped at their own addresses; patched in place there."""
+    from .sim.errors import ProgramExit, SimError
+    from .sim.executor import Executor
+    from .sim.loader import load
+    from .sim.memory import PAGE_SIZE
+    from .sim.state import State
+
+    recs = obj.records or []
+    _, segs = build_image(obj, impls)
+    table = segs[-1].vaddr if (obj.relocatable or obj.record_section is None) else \
+        obj.record_section.addr
+    impls = impls or {}
+    if len(segs) > SIM_MAX_SEGS or len(impls) > SIM_MAX_IMPLS:
+        raise ImageError(f"{obj.path}: too many segments or implementations for the model")
+    img = None
+    try:
+        st = State(96)
+        img = load(st, prog, [prog])
+        job_at = img.symbols.get("pvcc_sim_job")
+        if job_at is None:
+            raise ImageError(f"{prog}: no pvcc_sim_job (not built from pvcc_patch_sim.c)")
+        spans: list[list[int]] = []
+        for s in sorted(segs, key=lambda s: s.vaddr):
+            lo = s.vaddr & ~(PAGE_SIZE - 1)
+            hi = (s.vaddr + len(s.data) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)
+            if spans and lo <= spans[-1][1]:
+                spans[-1][1] = max(spans[-1][1], hi)
+            else:
+                spans.append([lo, hi])
+        for lo, hi in spans:
+            st.mem.map(lo, hi - lo, f"image {lo:#x}")
+        for s in segs:
+            st.mem.write_bytes(s.vaddr, s.data)
+        words = [JOB_MAGIC, 1 if impls else 0, table, len(recs), len(segs), len(impls)]
+        seg_words = [w for s in segs for w in (s.vaddr, len(s.data))]
+        seg_words += [0] * (2 * SIM_MAX_SEGS - len(seg_words))
+        impl_words = [w for t, a in sorted(impls.items()) for w in (t, a)]
+        st.mem.write_bytes(job_at, struct.pack(f"<{len(words) + len(seg_words)}Q",
+                                               *words, *seg_words))
+        if impl_words:
+            st.mem.write_bytes(job_at + 8 * (len(words) + 2 * SIM_MAX_SEGS),
+                               struct.pack(f"<{len(impl_words)}Q", *impl_words))
+        ex = Executor(st, symbolize=img.symbolize)
+        out = io.BytesIO()
+        ex.out, ex.err = out, out
+        status = None
+        try:
+            ex.run(st.ip, max_insns)
+        except ProgramExit as e:
+            status = e.status
+        if status != 0:
+            raise ImageError(f"{prog} in pvcc-sim exited {status}: "
+                             f"{out.getvalue().decode(errors='replace').strip()[-2000:]}")
+        patched = [(s.vaddr, st.mem.read_bytes(s.vaddr, len(s.data))) for s in segs]
+    except SimError as e:
+        addr = getattr(e, "addr", None)
+        where = f"{img.symbolize(addr)}: " if img is not None and addr is not None else ""
+        raise ImageError(f"{prog} in pvcc-sim: {where}{e.msg}") from None
+    return patched, out.getvalue().decode(errors="replace")
+
+
 def _region(segs: list[tuple[int, bytes]], addr: int, n: int) -> bytes | None:
     for vaddr, body in segs:
         if vaddr <= addr and addr + n <= vaddr + len(body):
@@ -191,7 +260,9 @@ def write_patched(obj: ElfObject, patched: list[tuple[int, bytes]], out: str) ->
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m pvcc.kimage",
                                 description="run the kernel's patcher over an ELF file")
-    p.add_argument("runner", help="the patcher program; several words: 'pvcc-sim prog'")
+    p.add_argument("runner", help="the patcher: pvcc_patch_run built for the host, or with "
+                   "--sim pvcc_patch_sim built by `pvcc-sim cc`")
+    p.add_argument("--sim", action="store_true", help="run RUNNER in pvcc-sim, in place")
     p.add_argument("elf")
     p.add_argument("--native", metavar="NATIVE_ELF",
                    help="pvcc-check --patch native's output: compare site by site")
@@ -205,7 +276,10 @@ def main(argv: list[str] | None = None) -> int:
         if a.impls:
             from .retarget import read_impls
             impls = {t: addr for t, addr in read_impls(a.impls, obj).items()}
-        segs, report = run(a.runner.split(), obj, impls)
+        if a.sim:
+            segs, report = run_sim(a.runner, obj, impls)
+        else:
+            segs, report = run(a.runner.split(), obj, impls)
         sys.stdout.write(report)
         status = 0
         if a.native:

@@ -45,7 +45,8 @@ from __future__ import annotations
 import os
 import sys
 
-__all__ = ["PluginBuildError", "cache_dir", "default_sources", "include_dir", "plugin_path"]
+__all__ = ["PluginBuildError", "cache_dir", "compiler_identity", "default_sources", "include_dir",
+           "plugin_path"]
 
 # Bump when the build command or the cache layout changes: it is part of
 # every key, so old plugins are simply no longer found.
@@ -146,6 +147,12 @@ def _compiler_identity(compiler_abs: str) -> list[str]:
     lines = [_stat_line(real)]
     lines.extend(_stat_line(p) for p in _cc1_candidates(real))
     return lines
+
+
+def compiler_identity(compiler: str) -> list[str]:
+    """Stat data (NUL-separated fields) of ``compiler``'s real driver and of
+    the ``cc1`` binaries beside it: what changes when it is rebuilt."""
+    return _compiler_identity(_resolve_compiler(compiler))
 
 
 def _source_files(sources: str) -> list[str]:

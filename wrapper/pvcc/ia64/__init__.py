@@ -7,10 +7,10 @@ The package is the only code in pvcc that knows instruction encodings:
 * ``units_m``, ``units_i``, ``units_a``, ``units_b``, ``units_f``, ``units_x`` --
   the slot decoders of each execution unit (A = the integer ALU forms an M or
   I slot may hold; X = the MLX long instructions);
+* ``forms``     -- form names (op + operand shape), from each form's operand template;
 * ``text``      -- objdump spelling of a decoded instruction;
 * ``encode``    -- operands -> slots and bundles (used by the native patcher
   and by tests).
-
 
 Pure Python, no dependencies.  A bundle is 128 bits, little-endian: template in
 bits 4:0, slot 0 in bits 45:5, slot 1 in bits 86:46, slot 2 in bits 127:87
@@ -44,17 +44,59 @@ Conventions:
   and hint.m immediates >= 16, which binutils 2.40 encodes/prints against
   the SDM's M48 format (the decoder follows the SDM: same field as nop.m).
 
-Decoded forms: M: alloc, mov to/from rr/dbr/ibr/pkr/pmc/pmd/msr, cpuid, psr,
-psr.l, psr.um, ar (M29/M30/M31), cr, fc, fc.i, thash, ttag, tpa, tak, ptc.*,
-ptr.*, itr.*, itc.*, probe.*, ssm/rsm/sum/rum, srlz.*, sync.i, mf, mf.a,
-invala, fwb, loadrs, flushrs, nop/hint/break, ld1-8/st1-8 (plain, no
-post-increment); I: mov to/from ar (I26/I27/I28), mov to/from br, mov from
-ip/pr, mov to pr, dep.z (I12/I13), nop/hint/break; A (M or I slot): add, sub,
-and, andcm, or, xor, adds, addl, cmp/cmp4 (eq, lt, ltu, .unc; register and
-imm8 forms); B: br.cond/wexit/wtop/cloop/cexit/ctop (B1), br.call (B3),
-br.cond/br.ia/br.ret indirect (B4), br.call indirect (B5), cover, clrrrb,
-rfi, bsw, epc, vmsw, nop/hint/break; F: nop/hint/break; MLX: movl, brl.call,
-brl.cond, nop.x/hint.x/break.x.  Anything else is 'unknown'.
+Naming (stable: executors and the semantic layer key on it):
+
+* ``Insn.op`` is the mnemonic with its *semantic* completers, in objdump's
+  spelling of the real instruction: ``ld8.c.clr``, ``st4.rel``, ``cmp4.lt.unc``,
+  ``cmp.ne.or.andcm``, ``tbit.z.and``, ``fetchadd4.acq``, ``xma.hu``,
+  ``fcvt.fx.trunc``, ``chk.s.i``.  Hints are fields, not part of ``op``: load,
+  store and lfetch hints in ``hint`` (0 none, 1 nt1, 2 nt2, 3 nta), branch hints
+  in ``wh``/``p``/``d``, the FP status field in ``sf``.  Pseudo-ops that objdump
+  prints are named by the instruction they encode: ``mov r8=r1`` is ``adds``,
+  ``shl r8=r9,5`` is ``dep.z``, ``shr.u r8=r9,5`` is ``extr.u``, ``fnorm`` is
+  ``fma``, ``xmpy.l`` is ``xma.l``, ``mov f6=f7`` is ``fmerge.s``, ``cmp.gt``
+  is ``cmp.lt`` with the registers swapped.  Exceptions, because one objdump
+  mnemonic covers instructions that do different things: the moves are
+  ``mov.to.<x>``/``mov.from.<x>`` (x = ar, br, pr, pr.rot, cr, psr, psr.l,
+  psr.um, ip, cpuid, rr, pmc, pmd, pkr, dbr, ibr, msr), the indirect branches
+  ``br.cond.ind`` and ``br.call.ind``, and nop/hint/break, which are ``nop``,
+  ``hint``, ``break`` on every unit.
+* Operands are fields with the SDM's names: ``r1 r2 r3`` (general registers),
+  ``f1 f2 f3 f4``, ``p1 p2``, ``b1 b2``, ``ar``, ``cr``, ``imm`` (an immediate,
+  and the post-increment of a load/store), ``count``, ``pos``, ``len``,
+  ``mask``, ``inc`` (fetchadd), ``target`` (absolute), ``sof/sol/sor``.
+  Compares also carry ``rel`` (lt ltu eq ne gt le ge), ``size`` (4 or 8),
+  ``unc`` and ``ctype`` ("", "unc", "and", "or", "or.andcm"); tbit/tnat/tf
+  ``rel`` (z, nz) and ``ctype``.
+* ``Insn.form`` is ``op`` and the shape of the operands, objdump's operand text
+  with each register number replaced by its class and every other operand by
+  its field name: ``"ld8.acq r=[r],imm"``, ``"ld8 r=[r],r"``, ``"st8 [r]=r"``,
+  ``"cmp.eq p,p=imm,r"``, ``"cmp.gt.and p,p=r0,r"``, ``"mov.to.ar ar=imm"``,
+  ``"br.call b=target"``, ``"nop imm"``, ``"loadrs"``.  Immediate and
+  post-increment variants are distinct forms; the unit is not part of the form
+  (``Insn.unit`` tells it).
+
+Decoded: every A-unit instruction (ALU, shladd(p4), addp4, A3 immediates,
+multimedia padd/psub/pavg/pcmp/pshladd, cmp/cmp4 in all relations and types);
+I unit: zxt/sxt/czx, extr/extr.u, dep/dep.z (I12-I15), shrp, shl/shr/shr.u by
+register, tbit/tnat/tf, the multimedia forms (pmpy2, pmpyshr2, mix, pack,
+unpack, pmin/pmax, psad1, mux1/mux2, pshr/pshl by register and immediate,
+mpy4, mpyshl4), popcnt, clz, chk.s.i, moves of ar/br/pr/pr.rot/ip; M unit:
+ld1-8 with every completer (.s .a .sa .bias .acq .c.clr .c.nc .c.clr.acq,
+ld8.fill) and post-increment by register or immediate, st1-8 (.rel,
+st8.spill, post-increment), cmpxchg/xchg/fetchadd, getf/setf (.sig .exp .s
+.d), ldfs/ldfd/ldf8/ldfe (same completers) and ldf.fill, stf (stf.spill),
+lfetch, chk.s.m, chk.s (f), chk.a.nc/.clr (r and f), invala(.e), mf(.a),
+srlz, sync.i, fwb, loadrs, flushrs, alloc, all system/management forms (mov
+to/from rr/dbr/ibr/pkr/pmc/pmd/msr/cpuid/psr/psr.l/psr.um/ar/cr, fc(.i),
+thash, ttag, tpa, tak, ptc.*, ptr.*, itr.*, itc.*, probe.*, ssm/rsm/sum/rum);
+B unit: br.cond/wexit/wtop/cloop/cexit/ctop, br.call (IP-relative and
+indirect), br.cond/br.ia/br.ret indirect, cover, clrrrb, rfi, bsw, epc, vmsw;
+F unit: fma/fms/fnma (.s .d) and fpma/fpms/fpnma, xma.l/.h/.hu, fselect,
+fcmp, frcpa, frsqrta, fmerge, fmin/fmax/famin/famax, fand/fandcm/for/fxor,
+fpack, fswap, fmix, fsxt, fcvt.fx/fxu(.trunc), fcvt.xf; MLX: movl, brl.call,
+brl.cond; nop/hint/break on every unit.  Anything else is 'unknown' (e.g.
+ldfp, ld16, fclass, fsetc, the parallel FP compares, brp).
 """
 
 from .bits import MASK41, MASK64

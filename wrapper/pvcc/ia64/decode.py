@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from . import units_a, units_b, units_f, units_i, units_m, units_x
 from .bits import MASK41, MASK64, UNKNOWN
+from .forms import form_of
 from .model import TEMPLATES, Bundle, DecodeError, Insn
 
 
@@ -20,10 +21,13 @@ def _table(entries: dict[int, object]) -> tuple:
 
 _ALU = {m: units_a.alu for m in range(8, 15)}
 _DISPATCH = {
-    "M": _table({0: units_m.m_sys, 1: units_m.m_mgmt, 4: units_m.m_ldst, **_ALU}),
-    "I": _table({0: units_i.i_misc, 5: units_i.i_dep, **_ALU}),
+    "M": _table({0: units_m.m_sys, 1: units_m.m_mgmt, 4: units_m.m_ldst, 5: units_m.m_ldst_imm,
+                 6: units_m.m_fp_ldst, 7: units_m.m_fp_ldst_imm, **_ALU}),
+    "I": _table({0: units_i.i_misc, 4: units_i.i_dep_reg, 5: units_i.i_shift, 7: units_i.i_mm,
+                 **_ALU}),
     "B": _table({0: units_b.b_ind, 1: units_b.b5, 2: units_b.b_nop, 4: units_b.b1, 5: units_b.b3}),
-    "F": _table({0: units_f.f_misc}),
+    "F": _table({0: units_f.f_misc, 4: units_f.f_cmp, **{m: units_f.f_fma for m in range(8, 14)},
+                 0xE: units_f.f_xma}),
 }
 
 # Forms without a qualifying predicate: bits 5:0 are ignored (M25, B2 loop
@@ -44,11 +48,11 @@ _UNIT_CODE = {"M": 0, "I": 1, "F": 2, "B": 3}
 _new = object.__new__
 
 
-def _make_insn(unit, slot, raw, qp, op, fields, raw_l) -> Insn:
+def _make_insn(unit, slot, raw, qp, op, fields, raw_l, form) -> Insn:
     ins = _new(Insn)
     d = ins.__dict__
-    d["unit"], d["slot"], d["raw"], d["qp"], d["op"], d["fields"], d["raw_l"] = (
-        unit, slot, raw, qp, op, fields, raw_l)
+    d["unit"], d["slot"], d["raw"], d["qp"], d["op"], d["fields"], d["raw_l"], d["form"] = (
+        unit, slot, raw, qp, op, fields, raw_l, form)
     return ins
 
 
@@ -56,8 +60,9 @@ def _insn(unit: str, slot: int, raw: int, addr: int) -> Insn:
     key = raw | (_UNIT_CODE[unit] * 3 + slot) << 41
     ins = _SLOT_CACHE.get(key)
     if ins is None:
-        op, fields = _DISPATCH[unit][raw >> 37](raw, addr)
-        ins = _make_insn(unit, slot, raw, 0 if op in _NO_QP else raw & 0x3F, op, fields, None)
+        op, fields, tmpl = _DISPATCH[unit][raw >> 37](raw, addr)
+        ins = _make_insn(unit, slot, raw, 0 if op in _NO_QP else raw & 0x3F, op, fields, None,
+                         form_of(op, tmpl))
         if "target" not in fields:
             if len(_SLOT_CACHE) >= _CACHE_MAX:
                 _SLOT_CACHE.clear()
@@ -69,8 +74,8 @@ def _long(raw_x: int, raw_l: int, addr: int) -> Insn:
     key = raw_x | raw_l << 41 | 15 << 82
     ins = _SLOT_CACHE.get(key)
     if ins is None:
-        op, fields = units_x.decode_long(raw_x, raw_l, addr)
-        ins = _make_insn("L", 1, raw_x, raw_x & 0x3F, op, fields, raw_l)
+        op, fields, tmpl = units_x.decode_long(raw_x, raw_l, addr)
+        ins = _make_insn("L", 1, raw_x, raw_x & 0x3F, op, fields, raw_l, form_of(op, tmpl))
         if "target" not in fields:
             if len(_SLOT_CACHE) >= _CACHE_MAX:
                 _SLOT_CACHE.clear()
@@ -83,7 +88,7 @@ def _decode_uncached(v: int, addr: int) -> tuple:
     s0, s1, s2 = (v >> 5) & MASK41, (v >> 46) & MASK41, v >> 87
     entry = TEMPLATES.get(t)
     if entry is None:
-        insns = tuple(Insn("?", i, s, s & 0x3F, "reserved") for i, s in enumerate((s0, s1, s2)))
+        insns = tuple(Insn("?", i, s, s & 0x3F, "reserved", form="reserved") for i, s in enumerate((s0, s1, s2)))
         return t, None, (), insns, ()
     units, stops = entry
     if units == "MLX":
@@ -107,7 +112,7 @@ def _retarget(insns: tuple, rel: tuple, addr: int) -> tuple:
     for n, disp in rel:
         i = out[n]
         out[n] = _make_insn(i.unit, i.slot, i.raw, i.qp, i.op,
-                            {**i.fields, "target": (addr + disp) & MASK64}, i.raw_l)
+                            {**i.fields, "target": (addr + disp) & MASK64}, i.raw_l, i.form)
     return tuple(out)
 
 

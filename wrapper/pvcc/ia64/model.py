@@ -70,6 +70,8 @@ class Insn:
     qp: int
     op: str
     fields: dict = field(default_factory=dict, hash=False)
+    raw_l: int | None = None  # the L slot (slot 1) of an MLX long instruction
+    form: str = ""  # op + operand shape, e.g. "ld8 r=[r],imm" (see the package docstring)
 
     def text(self) -> str:
         """objdump-like text (predicate written "(p6)", branch targets as 0x...)."""

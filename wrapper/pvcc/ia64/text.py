@@ -1,27 +1,66 @@
-"""objdump spelling of decoded instructions."""
+"""objdump spelling of decoded instructions.
+
+Most forms print as ``op`` + completers taken from the fields (load hints, branch
+hints, the FP status field) + the form's operand template filled in; the table
+below handles objdump's pseudo-ops (``mov``, ``shl``, ``shr``, ``br``, ``fnorm``,
+``xmpy``, ...) and its choices of hexadecimal or decimal.
+"""
 
 from __future__ import annotations
 
+from .forms import TEMPLATE
 from .model import Insn, ar_name, cr_name
-from .units_b import B1_BTYPE, B8
-from .units_m import IND, M_SYS_X4_X2
+from .units_i import MUX1_TYPES
+
+_HINT = {0: "", 1: ".nt1", 2: ".nt2", 3: ".nta"}  # loads, stores, lfetch, semaphores
 
 
-def _clr(f) -> str:
-    return ".clr" if f["d"] else ""
+def _operands(i: Insn, **override) -> str:
+    tmpl = TEMPLATE.get(i.form, "")
+    if not tmpl:
+        return ""
+    f = dict(i.fields)
+    if "target" in f:
+        f["target"] = f"{f['target']:#x}"
+    if "ar" in f:
+        f["ar"] = ar_name(f["ar"])
+    if "cr" in f:
+        f["cr"] = cr_name(f["cr"])
+    f.update(override)
+    return " " + tmpl.format(**f)
 
 
-def _br_cond_name(i: Insn) -> str:
-    """objdump prints an unpredicated br.cond.sptk as the pseudo-op "br"."""
-    f = i.fields
-    name = "br" if f["wh"] == "sptk" and not i.qp else f"br.cond.{f['wh']}"
-    return f"{name}.{f['p']}{_clr(f)}"
+def _completers(f: dict) -> str:
+    out = ""
+    if "hint" in f:
+        out += _HINT[f["hint"]]
+    if "wh" in f:
+        out += f".{f['wh']}.{f['p']}" + (".clr" if f["d"] else "")
+    if "sf" in f:
+        out += f".s{f['sf']}"
+    return out
+
+
+def _generic(i: Insn) -> str:
+    return i.op.removesuffix(".ind") + _completers(i.fields) + _operands(i)
+
+
+def _unit(i: Insn) -> str:
+    return "x" if i.unit == "L" else i.unit.lower()
 
 
 def _hint_text(i: Insn) -> str:
     imm = i.fields["imm"]
-    u = "x" if i.unit == "L" else i.unit.lower()
+    u = _unit(i)
     return f"hint.{u} {imm}" if u == "m" else f"hint.{u} {imm:#x}"  # objdump's quirk
+
+
+def _br_cond_text(i: Insn) -> str:
+    """objdump prints an unpredicated br.cond.sptk as the pseudo-op "br"."""
+    f = i.fields
+    if f["wh"] == "sptk" and not i.qp:
+        return f"br.{f['p']}" + (".clr" if f["d"] else "") + _operands(i)
+    return _generic(i)
 
 
 def _mov_to_br_text(i: Insn) -> str:
@@ -33,124 +72,99 @@ def _mov_to_br_text(i: Insn) -> str:
     return text if name == "mov" else f"{text},{f['target']:#x}"
 
 
-def _dep_z_text(i: Insn) -> str:
+def _mov_text(i: Insn) -> str:
+    """The mov.to.* / mov.from.* forms print as ``mov`` (``mov.m``/``mov.i`` for ar)."""
+    name = f"mov.{i.unit.lower()}" if i.op.endswith(".ar") else "mov"
+    return name + _operands(i)
+
+
+def _shift_text(i: Insn) -> str:
+    """dep.z r,r and extr(.u) print as shl / shr(.u) when the field reaches bit 63."""
     f = i.fields
-    if "imm" in f:
-        return f"dep.z r{f['r1']}={f['imm']},{f['pos']},{f['len']}"
-    if f["pos"] + f["len"] == 64:
+    if "r2" in f and i.op == "dep.z" and f["pos"] + f["len"] == 64:
         return f"shl r{f['r1']}=r{f['r2']},{f['pos']}"
-    return f"dep.z r{f['r1']}=r{f['r2']},{f['pos']},{f['len']}"
+    if i.op.startswith("extr") and f["pos"] + f["len"] == 64:
+        return f"{'shr' if i.op == 'extr' else 'shr.u'} r{f['r1']}=r{f['r3']},{f['pos']}"
+    return _generic(i)
 
 
-def _cmp_text(i: Insn) -> str:
+def _fma_text(i: Insn) -> str:
+    """F1 pseudo-ops: fnorm (f4 = f1, f2 = f0), fmpy/fnmpy/fpmpy (f2 = f0), fadd/fsub (f4 = f1)."""
     f = i.fields
-    name = ("cmp4." if f["size"] == 4 else "cmp.") + f["rel"] + (".unc" if f["unc"] else "")
-    src = f"r{f['r2']}" if "r2" in f else f"{f['imm']}"
-    return f"{name} p{f['p1']},p{f['p2']}={src},r{f['r3']}"
+    base, _, prec = i.op.partition(".")
+    prec = "." + prec if prec else ""
+    sf = f".s{f['sf']}"
+    if base == "fma" and f["f4"] == 1 and f["f2"] == 0:
+        return f"fnorm{prec}{sf} f{f['f1']}=f{f['f3']}"
+    if base in ("fma", "fnma", "fpma") and f["f2"] == 0:
+        name = {"fma": "fmpy", "fnma": "fnmpy", "fpma": "fpmpy"}[base]
+        return f"{name}{prec}{sf} f{f['f1']}=f{f['f3']},f{f['f4']}"
+    if base in ("fma", "fms") and f["f4"] == 1:
+        name = "fadd" if base == "fma" else "fsub"
+        return f"{name}{prec}{sf} f{f['f1']}=f{f['f3']},f{f['f2']}"
+    return _generic(i)
 
 
-def _mov_ar_text(i: Insn) -> str:
+def _fmerge_text(i: Insn) -> str:
     f = i.fields
-    u = i.unit.lower()
-    if i.op == "mov.from.ar":
-        return f"mov.{u} r{f['r1']}={ar_name(f['ar'])}"
-    src = f"r{f['r2']}" if "r2" in f else f"{f['imm']}"
-    return f"mov.{u} {ar_name(f['ar'])}={src}"
+    if i.op == "fmerge.s" and f["f2"] == f["f3"]:
+        return f"mov f{f['f1']}=f{f['f3']}"
+    if i.op == "fmerge.s" and f["f2"] == 0:
+        return f"fabs f{f['f1']}=f{f['f3']}"
+    if i.op == "fmerge.ns" and f["f2"] == f["f3"]:
+        return f"fneg f{f['f1']}=f{f['f3']}"
+    if i.op == "fmerge.ns" and f["f2"] == 0:
+        return f"fnegabs f{f['f1']}=f{f['f3']}"
+    return _generic(i)
 
 
-_LDST_HINT = {0: "", 1: ".nt1", 3: ".nta"}
-
-
-def _simple(fmt: str):
-    return lambda i: fmt.format(**i.fields)
+def _xma_text(i: Insn) -> str:
+    f = i.fields
+    if f["f2"] == 0:
+        return f"xmpy.{i.op[4:]} f{f['f1']}=f{f['f3']},f{f['f4']}"
+    return _generic(i)
 
 
 _TEXT = {
-    "nop": lambda i: f"nop.{'x' if i.unit == 'L' else i.unit.lower()} {i.fields['imm']:#x}",
-    "break": lambda i: f"break.{'x' if i.unit == 'L' else i.unit.lower()} {i.fields['imm']:#x}",
+    "nop": lambda i: f"nop.{_unit(i)} {i.fields['imm']:#x}",
+    "break": lambda i: f"break.{_unit(i)} {i.fields['imm']:#x}",
     "hint": _hint_text,
-    "alloc": _simple("alloc r{r1}=ar.pfs,{sof},{sol},{sor}"),
-    "br.call": lambda i: (f"br.call.{i.fields['wh']}.{i.fields['p']}{_clr(i.fields)} "
-                          f"b{i.fields['b1']}={i.fields['target']:#x}"),
-    "br.call.ind": lambda i: (f"br.call.{i.fields['wh']}.{i.fields['p']}{_clr(i.fields)} "
-                              f"b{i.fields['b1']}=b{i.fields['b2']}"),
-    "br.cond.ind": lambda i: f"{_br_cond_name(i)} b{i.fields['b2']}",
-    "br.ia": lambda i: f"br.ia.{i.fields['wh']}.{i.fields['p']}{_clr(i.fields)} b{i.fields['b2']}",
-    "br.ret": lambda i: f"br.ret.{i.fields['wh']}.{i.fields['p']}{_clr(i.fields)} "
-                        f"b{i.fields['b2']}",
-    "brl.call": lambda i: (f"brl.call.{i.fields['wh']}.{i.fields['p']}{_clr(i.fields)} "
-                           f"b{i.fields['b1']}={i.fields['target']:#x}"),
-    "brl.cond": lambda i: (f"brl.cond.{i.fields['wh']}.{i.fields['p']}{_clr(i.fields)} "
-                           f"{i.fields['target']:#x}"),
+    "br.cond": _br_cond_text,
+    "br.cond.ind": _br_cond_text,
     "movl": lambda i: f"movl r{i.fields['r1']}={i.fields['imm']:#x}",
-    "mov.from.cpuid": _simple("mov r{r1}=cpuid[r{r3}]"),
-    "fc": _simple("fc r{r3}"),
-    "fc.i": _simple("fc.i r{r3}"),
-    "ptc.e": _simple("ptc.e r{r3}"),
-    "itr.d": _simple("itr.d dtr[r{r3}]=r{r2}"),
-    "itr.i": _simple("itr.i itr[r{r3}]=r{r2}"),
-    "itc.d": _simple("itc.d r{r2}"),
-    "itc.i": _simple("itc.i r{r2}"),
-    "mov.from.psr": _simple("mov r{r1}=psr"),
-    "mov.from.psr.um": _simple("mov r{r1}=psr.um"),
-    "mov.to.psr.l": _simple("mov psr.l=r{r2}"),
-    "mov.to.psr.um": _simple("mov psr.um=r{r2}"),
-    "mov.from.ar": _mov_ar_text,
-    "mov.to.ar": _mov_ar_text,
-    "mov.from.cr": lambda i: f"mov r{i.fields['r1']}={cr_name(i.fields['cr'])}",
-    "mov.to.cr": lambda i: f"mov {cr_name(i.fields['cr'])}=r{i.fields['r2']}",
-    "mov.from.br": _simple("mov r{r1}=b{b2}"),
     "mov.to.br": _mov_to_br_text,
-    "mov.from.ip": _simple("mov r{r1}=ip"),
-    "mov.from.pr": _simple("mov r{r1}=pr"),
     "mov.to.pr": lambda i: f"mov pr=r{i.fields['r2']},{i.fields['mask']:#x}",
-    "cmp": _cmp_text,
-    "dep.z": _dep_z_text,
+    "mov.to.pr.rot": lambda i: f"mov pr.rot={i.fields['imm']:#x}",
+    "dep.z": _shift_text,
+    "extr": _shift_text,
+    "extr.u": _shift_text,
     "adds": lambda i: (f"mov r{i.fields['r1']}=r{i.fields['r3']}" if i.fields["imm"] == 0
-                       else _simple("adds r{r1}={imm},r{r3}")(i)),
+                       else _generic(i)),
     "addl": lambda i: (f"mov r{i.fields['r1']}={i.fields['imm']}" if i.fields["r3"] == 0
-                       else _simple("addl r{r1}={imm},r{r3}")(i)),
+                       else _generic(i)),
+    "mux1": lambda i: _generic(i).rsplit(",", 1)[0] + "," + MUX1_TYPES[i.fields["mbtype"]],
+    "mux2": lambda i: _generic(i).rsplit(",", 1)[0] + f",{i.fields['mhtype']:#x}",
+    "fmerge.s": _fmerge_text,
+    "fmerge.ns": _fmerge_text,
+    "xma.l": _xma_text,
+    "xma.h": _xma_text,
+    "xma.hu": _xma_text,
 }
 for _n in ("sum", "rum", "ssm", "rsm"):
     _TEXT[_n] = lambda i, _n=_n: f"{_n} {i.fields['imm']:#x}"
-for _n in ("thash", "ttag", "tpa", "tak"):
-    _TEXT[_n] = _simple(_n + " r{r1}=r{r3}")
-for _n in ("ptc.l", "ptc.g", "ptc.ga", "ptr.d", "ptr.i"):
-    _TEXT[_n] = _simple(_n + " r{r3},r{r2}")
-for _n in ("probe.r", "probe.w"):
-    _TEXT[_n] = (lambda i, _n=_n: f"{_n} r{i.fields['r1']}=r{i.fields['r3']},"
-                 + (f"r{i.fields['r2']}" if "r2" in i.fields else f"{i.fields['imm2']}"))
-for _n in ("probe.rw.fault", "probe.r.fault", "probe.w.fault"):
-    _TEXT[_n] = _simple(_n + " r{r3},{imm2}")
-for _n in IND:
-    _TEXT["mov.from." + _n] = _simple("mov r{r1}=" + _n + "[r{r3}]")
-    _TEXT["mov.to." + _n] = _simple("mov " + _n + "[r{r3}]=r{r2}")
-for _n in ("add", "sub", "and", "andcm", "or", "xor"):
-    _TEXT[_n] = (lambda i, _n=_n: f"{_n} r{i.fields['r1']}=r{i.fields['r2']},r{i.fields['r3']}"
-                 + (",1" if i.fields["carry"] else ""))
-for _w in (1, 2, 4, 8):
-    _TEXT[f"ld{_w}"] = (lambda i, _w=_w: f"ld{_w}{_LDST_HINT[i.fields['hint']]} "
-                        f"r{i.fields['r1']}=[r{i.fields['r3']}]")
-    _TEXT[f"st{_w}"] = (lambda i, _w=_w: f"st{_w}{_LDST_HINT[i.fields['hint']]} "
-                        f"[r{i.fields['r3']}]=r{i.fields['r2']}")
-_TEXT["br.cond"] = lambda i: f"{_br_cond_name(i)} {i.fields['target']:#x}"
-for _n in list(B1_BTYPE.values())[1:]:
-    _TEXT[_n] = (lambda i, _n=_n: f"{_n}.{i.fields['wh']}.{i.fields['p']}{_clr(i.fields)} "
-                 f"{i.fields['target']:#x}")
-for _n in (*M_SYS_X4_X2.values(), *B8.values()):
-    _TEXT[_n] = lambda i: i.op
-
-
-# --------------------------------------------------------------------------
+for _n in ("fma", "fma.s", "fma.d", "fpma", "fms", "fms.s", "fms.d", "fpms",
+           "fnma", "fnma.s", "fnma.d", "fpnma"):
+    _TEXT[_n] = _fma_text
 
 
 def insn_text(i: Insn) -> str:
     """objdump-like text (predicate written "(p6)", branch targets as 0x...)."""
-    fmt = _TEXT.get(i.op)
-    body = fmt(i) if fmt else None
-    if body is None:
-        u = i.unit.lower()
-        body = f"unknown.{u} {i.raw:#x}" if i.op == "unknown" else f"{i.op}"
-        if i.op == "reserved":
-            body = f"reserved {i.raw:#x}"
+    if i.op == "unknown":
+        body = f"unknown.{i.unit.lower()} {i.raw:#x}"
+    elif i.op == "reserved":
+        body = f"reserved {i.raw:#x}"
+    elif i.op.startswith(("mov.to.", "mov.from.")) and i.op not in _TEXT:
+        body = _mov_text(i)
+    else:
+        body = _TEXT.get(i.op, _generic)(i)
     return f"(p{i.qp}) {body}" if i.qp else body

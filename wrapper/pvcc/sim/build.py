@@ -13,7 +13,10 @@ ld's default IA-64 layout: text at 0x4000000000000000, data in region 3)::
 
 ``--impl`` picks what the ``paravirt_*`` intrinsics resolve to: ``native``
 (default) is kernel/pvcc_native.c, the kernel's own native table, whose
-privileged instructions the model executes; ``hv`` is the C hypervisor layer.
+privileged instructions the model executes; ``hv`` is the C hypervisor layer
+(``runtime/hv``: virtual privileged state in memory, the model's hypercalls
+for what only the machine knows, and a hostile return that clobbers every
+scratch register).
 
 The runtime (``pvcc/sim/runtime``, shipped as package data) is C and
 assembly: crt0, the write/exit system calls, stdio, string.h, stdlib.h,
@@ -21,7 +24,7 @@ assert and the integer division helpers GCC calls (the cross compiler has no
 libgcc).  Its headers come first on the include path (``-isystem``).  It is
 built once per compiler and *ABI flag set* and cached in::
 
-    <cache>/simrt/<key>/{crt0.o,libc.a,native.a}
+    <cache>/simrt/<key>/{crt0.o,libc.a,native.a,hv.a}
 
 where ``<cache>`` is pvcc's cache root (``$PVCC_CACHE_DIR`` or
 ``~/.cache/pvcc``) and ``<key>`` hashes the recipe, the ABI flags, the
@@ -47,7 +50,7 @@ import sys
 __all__ = ["BuildError", "abi_flags", "cc_main", "runtime_dir", "runtime_include_dir"]
 
 USAGE = "usage: pvcc-sim cc [--no-plugin] [--impl native|hv] GCC-ARGS... -o PROG"
-RECIPE = "pvcc-sim-runtime-1"
+RECIPE = "pvcc-sim-runtime-2"
 # How the runtime's own sources are compiled (plus the program's ABI flags).
 RUNTIME_CFLAGS = ("-O2", "-ffreestanding", "-fno-tree-loop-distribute-patterns",
                   "-Wall", "-Wextra", "-Werror")
@@ -56,6 +59,7 @@ CRT0 = "crt0.S"
 LIBC_SOURCES = ("syscall.S", "start.c", "stdlib.c", "stdio.c", "string.c", "divide.c",
                 "math.c")
 NATIVE_SOURCE = os.path.join("native", "pvcc_native.c")
+HV_SOURCES = (os.path.join("hv", "hv.c"), os.path.join("hv", "hv_entry.S"))
 IMPLS = ("native", "hv")
 # Options whose value is the next argument (GCC-ARGS parsing).
 _TAKES_ARG = frozenset([
@@ -191,16 +195,19 @@ def _build_runtime(compiler: str, flags: tuple[str, ...], ar: str, tmp: str) -> 
 
     compile_(CRT0, "crt0.o")
     archive("libc.a", [compile_(src, os.path.splitext(src)[0] + ".o") for src in LIBC_SOURCES])
+    pvcc_inc = "-I" + pvcc_include_dir()
     native = os.path.join(root, NATIVE_SOURCE)
     if os.path.isfile(native):
-        inc = ("-I" + os.path.join(root, "native", "include"), "-I" + pvcc_include_dir())
+        inc = ("-I" + os.path.join(root, "native", "include"), pvcc_inc)
         archive("native.a", [compile_(NATIVE_SOURCE, "pvcc_native.o", inc)])
+    archive("hv.a", [compile_(src, os.path.basename(src).replace(".", "_") + ".o", (pvcc_inc,))
+                     for src in HV_SOURCES])
     with open(os.path.join(tmp, "build.txt"), "w", encoding="utf-8") as f:
         f.write(f"compiler: {compiler}\nflags: {' '.join(flags)}\nrecipe: {RECIPE}\n")
 
 
 def runtime_dir(compiler: str, flags: tuple[str, ...] = ()) -> str:
-    """The directory holding crt0.o, libc.a (and native.a) built by ``compiler``
+    """The directory holding crt0.o, libc.a, native.a and hv.a built by ``compiler``
     with ABI ``flags``, building it first if the cache has none.  Raises
     :class:`BuildError`."""
     import fcntl
@@ -367,8 +374,6 @@ def build(argv: list[str]) -> int:
     rt = runtime_dir(compiler, flags)
     impl_lib = os.path.join(rt, f"{a.impl}.a")
     if not os.path.isfile(impl_lib):
-        if a.impl == "hv":
-            raise BuildError("--impl hv: the C hypervisor layer is not part of this pvcc yet")
         raise BuildError(f"--impl {a.impl}: {NATIVE_SOURCE} is missing from the runtime "
                          "sources (it links to the repository's kernel/pvcc_native.c)")
 

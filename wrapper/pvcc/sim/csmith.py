@@ -169,10 +169,14 @@ class ProgramResult:
 
 
 def run_program(seed: int, workdir: str, levels=LEVELS, flag_sets=tuple(FLAG_SETS),
-                specs: tuple[str, ...] = ("succeed",), plugin: bool = True,
+                specs: tuple[str, ...] = ("succeed",), plugin: bool = True, model: bool = True,
+                reuse: bool = False,
                 host_timeout: float = HOST_TIMEOUT, max_insns: int = MODEL_MAX_INSNS,
                 model_timeout: float = MODEL_TIMEOUT) -> ProgramResult:
-    """Everything for one seed, in ``workdir`` (created if needed)."""
+    """Everything for one seed, in ``workdir`` (created if needed).  With
+    ``model`` false (or no model installed) the builds are made but not run:
+    their cells say "no model".  With ``reuse``, builds already in ``workdir``
+    are run as they are."""
     import time
 
     os.makedirs(workdir, exist_ok=True)
@@ -181,12 +185,14 @@ def run_program(seed: int, workdir: str, levels=LEVELS, flag_sets=tuple(FLAG_SET
     ref = host_reference(src, workdir, host_timeout)
     if ref.outcome is not None:
         return ProgramResult(seed, ref.outcome, None, [], ref.detail)
-    have_model = model_available()
+    have_model = model and model_available()
     cells = []
     for level in levels:
         for flags in flag_sets:
             prog = os.path.join(workdir, f"csmith-{seed}{level}-{flags}")
-            err = build_ia64(src, prog, level, flags, plugin)
+            err = None
+            if not (reuse and os.path.isfile(prog)):
+                err = build_ia64(src, prog, level, flags, plugin)
             for spec in specs:
                 if err is not None:
                     cells.append(Cell(level, flags, spec, BUILD_ERROR, err))

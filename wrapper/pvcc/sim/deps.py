@@ -79,10 +79,8 @@ def reads_writes(i) -> tuple[int, int, bool]:
         r |= _MASK_PR & ~_bit(PR)
     if op.startswith("cmpxchg"):
         r |= _bit(AR + 32)
-    if op == "st8.spill":
-        w |= _bit(AR + 36)
-    if op == "ld8.fill":
-        r |= _bit(AR + 36)
+    # st8.spill/ld8.fill touch one ar.unat bit each (chosen by the address):
+    # consecutive spills in one group are valid, so they are not tracked.
     if op in ("ssm", "rsm", "sum", "rum", "mov.to.psr.l", "mov.to.psr.um"):
         w |= _bit(PSR)
     if op in ("mov.from.psr", "mov.from.psr.um"):

@@ -307,8 +307,6 @@ class Executor:
         g = st.g
         fl = ins.fields
         srcs = [fl[n] for n in ("r2", "r3") if fl.get(n)]
-        if ins.op.startswith("st") and "r2" in fl:
-            srcs.append(fl["r2"])
         for n in srcs:
             if g[n] is OUTSIDE:
                 raise SimError(f"{ins.text()}: reads r{n}, outside the current frame "
@@ -319,6 +317,8 @@ class Executor:
             raise e  # not a NaT: a bug of the model, let it show
         if self.groups:
             self.gw |= w
+            if (2 if ins.unit == "L" else slot) in bd.decoded.stops:
+                self.gw = 0
         if hname in ("unimpl",):
             raise e
         if hname == "load" and ins.op[3:] in (".s", ".sa"):  # deferred: the target is NaT

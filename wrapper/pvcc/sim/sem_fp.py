@@ -43,6 +43,14 @@ def fnorm(i, c):
             f"    fs[{d}] = (_s << _n) & M", f"    fe[{d}] = (_e & 0x20000) | ((_e & 0x1FFFF) - _n)"]
 
 
+def fma(i, c):
+    """fma f1=f3,f4,f2 as integer code uses it: fnorm (f4 = f1 = 1.0, f2 = f0 = +0.0)."""
+    fl = i.fields
+    if fl.get("f4") == 1 and fl.get("f2") == 0:
+        return fnorm(i, c)
+    raise Unimplemented(f"{i.op} with f4 != f1 or f2 != f0 (floating-point arithmetic)")
+
+
 def fmerge(i, c):
     fl = i.fields
     d = fd(fl["f1"])
@@ -58,7 +66,30 @@ def fmerge(i, c):
     raise Unimplemented(op)
 
 
-HANDLERS = {"fmerge.s": fmerge, "fmerge.ns": fmerge, "mov.f": fmerge}
+def fsxt(i, c):
+    """fsxt.l/.r: sign-extend the 32-bit half of f3 with the sign bit of f2's half."""
+    fl = i.fields
+    d = fd(fl["f1"])
+    a, b = f"fs[{fl['f2']}]", f"fs[{fl['f3']}]"
+    if i.op == "fsxt.r":
+        v = f"(0xFFFFFFFF00000000 if ({a} >> 31) & 1 else 0) | ({b} & 0xFFFFFFFF)"
+    else:
+        v = f"({b} & 0xFFFFFFFF00000000) | (0xFFFFFFFF if ({a} >> 63) & 1 else 0)"
+    return [f"fs[{d}] = {v}", f"fe[{d}] = 0x1003E"]
+
+
+def fcvt_xf(i, c):
+    """fcvt.xf: the signed 64-bit integer in f2's significand as a normalized value."""
+    fl = i.fields
+    d = fd(fl["f1"])
+    return [f"_s = fs[{fl['f2']}]", "_neg = _s >> 63", "_m = ((1 << 64) - _s) & M if _neg else _s",
+            "if _m == 0:", f"    fs[{d}] = 0", f"    fe[{d}] = 0",
+            "else:", "    _n = 64 - _m.bit_length()", f"    fs[{d}] = (_m << _n) & M",
+            f"    fe[{d}] = (_neg << 17) | (0x1003E - _n)"]
+
+
+HANDLERS = {
+    "fsxt.l": fsxt, "fsxt.r": fsxt, "fcvt.xf": fcvt_xf,"fmerge.s": fmerge, "fmerge.ns": fmerge, "mov.f": fmerge}
 
 
 def family(op: str):
@@ -67,4 +98,6 @@ def family(op: str):
         return xmpy
     if b == "fnorm":
         return fnorm
+    if b in ("fma", "fma.s", "fma.d"):
+        return fma
     return None

@@ -18,10 +18,9 @@ _start:
 	movl gp = __gp
 	;;
 	adds r14 = 16, sp
+	adds out1 = 24, sp
 	;;
-	ld8 out0 = [r14], 8
-	;;
-	mov out1 = r14
+	ld8 out0 = [r14]
 	br.call.sptk.many b0 = __pvcc_start
 	;;
 	break.m 0

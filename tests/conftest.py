@@ -1,0 +1,43 @@
+"""Fixtures for the tests that run the real `pvcc` as a process."""
+
+from __future__ import annotations
+
+import os
+import sys
+import sysconfig
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def pvcc_exe(tmp_path_factory) -> str:
+    """The `pvcc` console script (a generated equivalent if it is not installed
+    as a Python script, e.g. behind a pyenv shim)."""
+    script = os.path.join(sysconfig.get_path("scripts"), "pvcc")
+    try:
+        with open(script, "rb") as f:
+            if b"python" in f.readline():
+                return script
+    except OSError:
+        pass
+    d = tmp_path_factory.mktemp("pvcc-bin")
+    gen = d / "pvcc"
+    gen.write_text(f"#!{sys.executable}\nimport sys\nfrom pvcc.driver import main\n"
+                   "sys.exit(main())\n")
+    gen.chmod(0o755)
+    return str(gen)
+
+
+@pytest.fixture(scope="session")
+def base_env() -> dict:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("PVCC_") or k == "PVCC_CACHE_DIR"}
+    env["LC_ALL"] = "C"
+    return env
+
+
+@pytest.fixture(scope="session")
+def env(base_env, gcc, plugin_so) -> dict:
+    """Environment for `pvcc` with the compiler named explicitly (the plugin is
+    built once up front by the plugin_so fixture)."""
+    return dict(base_env, PVCC_GCC=gcc)

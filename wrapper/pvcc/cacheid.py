@@ -1,0 +1,126 @@
+"""What a compiler cache must hash for ``CC="ccache pvcc"`` to be correct.
+
+ccache keys a result on the compiler it runs, the command line and the
+source.  Under ``CC="ccache pvcc"`` the compiler it sees is pvcc, and what
+pvcc adds -- the plugin built for the real compiler, the
+``-fplugin-arg-pvcc-*`` words of ``$PVCC_PLUGIN_ARGS``, whether the object is
+checked -- is on no command line ccache sees.  ccache's ``compiler_check``
+option closes that gap: a command whose output ccache hashes into every key.
+``pvcc --print-cache-identity`` is that command::
+
+    CCACHE_COMPILERCHECK='%compiler% --print-cache-identity'
+
+It prints the real compiler's identity (path and stat data of the driver and
+of its ``cc1``), and unless ``$PVCC_DISABLE`` is set the plugin built for it
+(path -- whose directory is the content key of the compiler and the plugin
+sources -- size and mtime), every plugin argument, whether objects are
+checked, and the stat data of pvcc's own modules.  Anything that changes what
+pvcc would produce changes that output, so a hit can only return an object
+made, and checked, by the same pvcc, plugin and arguments.
+
+ccache without that setting would serve stale objects, so pvcc refuses to
+compile under it: :func:`ccache_unkeyed` asks ccache for its effective
+``compiler_check`` (``$CCACHE_COMPILERCHECK``, else ``ccache -k
+compiler_check``, which also reads ccache's configuration files).
+
+``CC=pvcc PVCC_LAUNCHER=ccache`` needs none of this: ccache then runs the
+real compiler with pvcc's flags on its command line, and hashes them and the
+plugin file itself.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from pvcc.driver import CACHE_IDENTITY_OPTION as OPTION
+
+FORMAT = "pvcc-cache-identity 1"
+
+
+def _stat(path: str) -> str:
+    st = os.stat(path)
+    return f"{path} {st.st_size} {st.st_mtime_ns}"
+
+
+def identity(compiler: str) -> str:
+    """The text ccache hashes for pvcc driving ``compiler`` (an absolute path)
+    in the current environment.  Raises PluginBuildError."""
+    from pvcc import pluginbuild
+
+    lines = [FORMAT, f"compiler {compiler}"]
+    lines += ["compiler-stat " + ln.replace("\0", " ")
+              for ln in pluginbuild.compiler_identity(compiler)]
+    if os.environ.get("PVCC_DISABLE", "") not in ("", "0"):
+        lines.append("disabled")  # pvcc then runs the compiler untouched
+        return "\n".join(lines) + "\n"
+    lines.append("plugin " + _stat(pluginbuild.plugin_path(compiler)))
+    lines.append("plugin-args " + " ".join(os.environ.get("PVCC_PLUGIN_ARGS", "").split()))
+    lines.append("check " + ("0" if os.environ.get("PVCC_CHECK", "") == "0" else "1"))
+    package = os.path.dirname(os.path.abspath(__file__))
+    for root, dirs, files in os.walk(package):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__")) and d != "plugin")
+        lines += ["module " + _stat(os.path.join(root, f)) for f in sorted(files)
+                  if f.endswith(".py")]
+    return "\n".join(lines) + "\n"
+
+
+def print_identity(compiler: str) -> int:
+    """``pvcc --print-cache-identity``: the identity on stdout, exit 0; or one
+    ``pvcc: error:`` line and exit 1 (ccache then does not cache)."""
+    from pvcc.pluginbuild import PluginBuildError
+
+    try:
+        text = identity(compiler)
+    except PluginBuildError as e:
+        if e.output:
+            sys.stderr.write(e.output if e.output.endswith("\n") else e.output + "\n")
+        sys.stderr.write(f"pvcc: error: {e}\n")
+        return 1
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    return 0
+
+
+def _ccache_program() -> str | None:
+    """The ccache that runs us: our parent when it is a ccache, else ``ccache``
+    on PATH (when ccache runs pvcc through a prefix command such as distcc)."""
+    try:
+        parent = os.readlink(f"/proc/{os.getppid()}/exe")
+        if "ccache" in os.path.basename(parent) and os.access(parent, os.X_OK):
+            return parent
+    except OSError:
+        pass
+    import shutil
+
+    return shutil.which("ccache")
+
+
+def compiler_check() -> str | None:
+    """ccache's effective ``compiler_check`` setting, or None if unknown."""
+    value = os.environ.get("CCACHE_COMPILERCHECK")
+    if value is not None:
+        return value
+    program = _ccache_program()
+    if program is None:
+        return None
+    import subprocess
+
+    try:
+        p = subprocess.run([program, "-k", "compiler_check"], stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, check=False, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return p.stdout.strip() if p.returncode == 0 else None
+
+
+def ccache_unkeyed() -> str | None:
+    """Called when ccache runs pvcc: None when ccache's key covers pvcc's
+    identity, else the one-line reason to refuse the compile."""
+    check = compiler_check()
+    if check is not None and OPTION in check:
+        return None
+    what = f"compiler_check is {check!r}" if check is not None else "its compiler_check is unknown"
+    return (f"ccache runs pvcc, but {what}: its cache key would miss pvcc's plugin and "
+            f"arguments; set CCACHE_COMPILERCHECK='%compiler% {OPTION}', or use "
+            "CC=pvcc PVCC_LAUNCHER=ccache")
