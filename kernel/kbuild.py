@@ -19,10 +19,11 @@
         patched native code, and the same function in the plain kernel
     kbuild.py impls ELF
         a hypervisor table for pvcc-check --verify-retarget and the patcher's
-        retargeting run: the types of ELF's sites by count, every other one
-        registered at an address beyond the image (brl.call), the others at
-        the C implementation of another type (a function within br.call's
-        reach, not the site's own target), the last two not registered
+        retargeting run: the (type, convention) pairs of ELF's sites by count,
+        every other C-call one registered at an address beyond the image
+        (brl.call), the others at the implementation of another type in the
+        same convention (within br.call's reach, not the site's own target),
+        the last two not registered
 """
 
 from __future__ import annotations
@@ -348,19 +349,23 @@ def cmd_impls(args: list[str]) -> int:
     from pvcc.objects import open_object
 
     obj = open_object(args[0], require_records=True)
-    counts = Counter(r.type for r in obj.records)
-    targets = {r.type: r.target for r in obj.records}
-    types = [t for t, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    counts = Counter((r.type, r.conv) for r in obj.records)
+    targets = {(r.type, r.conv): r.target for r in obj.records}
+    kinds = [k for k, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
     top = max(s.end for s in obj.code_sections)
     far = (top + (1 << 32)) & ~0xFFFF
     print(f"# hypervisor implementations for {args[0]} (kernel/kbuild.py impls)")
-    for k, t in enumerate(types[:-2] if len(types) > 2 else types):
-        if k % 2 == 0:
+    for k, (t, conv) in enumerate(kinds[:-2] if len(kinds) > 2 else kinds):
+        # another type's implementation in the same convention, within reach
+        other = [targets[u] for u in kinds[k + 1:] + kinds[:k]
+                 if u[1] == conv and targets[u] != targets[(t, conv)]]
+        if (k % 2 == 0 and conv == catalog.CONV_C) or not other:
+            if conv != catalog.CONV_C:
+                continue            # a light transfer has no long form
             impl = f"{far + 0x100 * k:#x}"
         else:
-            other = [targets[u] for u in types[k + 1:] + types[:k] if targets[u] != targets[t]]
-            impl = f"{other[0]:#x}" if other else f"{far + 0x100 * k:#x}"
-        print(f"{catalog.type_name(t):28} {impl}")
+            impl = f"{other[0]:#x}"
+        print(f"{catalog.type_name(t):28} {impl:20} {catalog.CONV_NAMES[conv]}")
     return 0
 
 

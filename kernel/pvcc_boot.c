@@ -12,8 +12,9 @@
  *
  * Bare metal, every site gets its native code.  A hypervisor that called
  * pvcc_register_impls() before setup_arch() reaches this point gets its
- * sites pointed at its implementations instead; types it did not register
- * keep calling the C implementations of pvcc_native.c.  A module's sites
+ * sites pointed at its implementations instead (the C function for C-call
+ * sites, the light entry for light sites); sites without one keep calling
+ * their own implementation.  A module's sites
  * call the kernel through the module's PLT, which switches gp; a direct
  * branch to an implementation would run it with the module's gp, so under a
  * hypervisor a module's sites keep their calls.
@@ -81,18 +82,25 @@ static void pvcc_refuse(struct pvcc_patcher *p, const struct pvcc_site *s,
 		pvcc_patch_reason(why), (unsigned long long)detail);
 }
 
-/* A function pointer is the address of its descriptor { entry, gp }. */
-static u64 pvcc_impl_of(struct pvcc_patcher *p, u32 type)
+/* A C function pointer is the address of its descriptor { entry, gp }. */
+static u64 pvcc_impl_of(struct pvcc_patcher *p, u32 type, u8 conv)
 {
 	unsigned int i;
 
-	for (i = 0; i < pvcc_nimpls; i++)
-		if (pvcc_impls[i].type == type && pvcc_impls[i].fn)
-			return *(const u64 *)pvcc_impls[i].fn;
+	for (i = 0; i < pvcc_nimpls; i++) {
+		const struct pvcc_impl *m = &pvcc_impls[i];
+
+		if (m->type != type)
+			continue;
+		if (conv == PVCC_SITE_C_CALL && m->fn)
+			return *(const u64 *)m->fn;
+		if (conv == PVCC_SITE_LIGHT && m->light)
+			return (u64)m->light;
+	}
 	return 0;
 }
 
-static u64 pvcc_keep(struct pvcc_patcher *p, u32 type)
+static u64 pvcc_keep(struct pvcc_patcher *p, u32 type, u8 conv)
 {
 	return 0;
 }

@@ -9,9 +9,11 @@
  *
  *   bare metal   the native code of the type from pvcc_patch_table.h with
  *                the registers filled in, then nop bundles;
- *   hypervisor   one bundle that calls the registered implementation
- *                (br.call b0 when the 21-bit displacement reaches it, MLX
- *                brl.call b0 otherwise), then nop bundles; a type without a
+ *   hypervisor   a transfer to the implementation registered for the type
+ *                and convention, nops in the rest of the region: a C site
+ *                gets br.call b0 in its first bundle (MLX brl.call b0 beyond
+ *                the 21-bit displacement), a light site its transfer bundle
+ *                "mov r2 = ip; br.cond" as its last; a type without a
  *                registered implementation keeps its call.
  *
  * Each rewritten bundle goes through ->flush (fc.i in the kernel).  A record
@@ -50,6 +52,9 @@ struct pvcc_code {
 
 #define NOPERANDS (PVCC_DISP_OPERAND + 1)
 
+_Static_assert(PVCC_SITE_C_CALL == PVCC_CONV_C_CALL && PVCC_SITE_LIGHT == PVCC_CONV_LIGHT,
+	       "pvcc_patch.h and pvcc_patch_table.h disagree on the conventions");
+
 static const char *const reasons[] = {
 	[PVCC_OK] = "patched",
 	[PVCC_BAD_VERSION] = "unknown record version",
@@ -62,6 +67,7 @@ static const char *const reasons[] = {
 	[PVCC_NO_ROOM] = "region too small for the native code",
 	[PVCC_BAD_IMPL] = "misaligned implementation address",
 	[PVCC_NO_MAPPING] = "region not writable",
+	[PVCC_OUT_OF_REACH] = "implementation beyond the light transfer's reach",
 };
 
 const char *pvcc_patch_reason(enum pvcc_refusal why)
@@ -113,21 +119,21 @@ static void write_bundle(struct pvcc_patcher *p, u64 *dst, const struct pvcc_bun
 		p->flush(p, dst);
 }
 
-/* Code C with the operands filled in, then nops up to NBUNDLES, at DST. */
+/* NBUNDLES bundles at DST: nops, with code C (operands filled in) from bundle AT. */
 static void emit(struct pvcc_patcher *p, u64 *dst, unsigned int nbundles,
-		 const struct pvcc_code *c, const u64 *regs)
+		 const struct pvcc_code *c, const u64 *regs, unsigned int at)
 {
 	unsigned int i, f;
 
 	for (i = 0; i < nbundles; i++) {
 		struct pvcc_bundle b = pvcc_table_nop;
 
-		if (i < c->nbundles) {
-			b = pvcc_table_bundles[c->bundle + i];
+		if (i >= at && i - at < c->nbundles) {
+			b = pvcc_table_bundles[c->bundle + i - at];
 			for (f = c->field; f < c->field + c->nfields; f++) {
 				const struct pvcc_field *fd = &pvcc_table_fields[f];
 
-				if (fd->bundle == i)
+				if (fd->bundle == i - at)
 					put(&b, fd->bit, fd->width, regs[fd->operand] >> fd->shift);
 			}
 		}
@@ -196,7 +202,7 @@ enum pvcc_refusal pvcc_patch_site(struct pvcc_patcher *p, const struct pvcc_site
 		return PVCC_BAD_ARGS;
 	}
 	if (p->impl) {
-		impl = p->impl(p, s->type);
+		impl = p->impl(p, s->type, s->conv);
 		if (!impl) {
 			p->kept++;
 			return PVCC_OK;
@@ -204,6 +210,15 @@ enum pvcc_refusal pvcc_patch_site(struct pvcc_patcher *p, const struct pvcc_site
 		if (impl % 16) {
 			*detail = impl;
 			return PVCC_BAD_IMPL;
+		}
+		if (s->conv == PVCC_SITE_LIGHT) {	/* br.cond has no long form here */
+			s64 disp = (s64)(impl - (s->end - 16)) >> 4;
+
+			if (disp < -(1LL << (PVCC_NEAR_BITS - 1)) ||
+			    disp >= (1LL << (PVCC_NEAR_BITS - 1))) {
+				*detail = impl;
+				return PVCC_OUT_OF_REACH;
+			}
 		}
 	} else {
 		for (i = 0; i < NOPERANDS; i++) {
@@ -225,16 +240,24 @@ enum pvcc_refusal pvcc_patch_site(struct pvcc_patcher *p, const struct pvcc_site
 		*detail = s->start;
 		return PVCC_NO_MAPPING;
 	}
-	if (impl) {
+	if (impl && s->conv == PVCC_SITE_LIGHT) {
+		/* the transfer is the last bundle; its link r2 + 16 is the region's end */
+		u64 at = s->start + 16 * (nbundles - 1);
+		s64 disp = (s64)(impl - at) >> 4;
+
+		regs[PVCC_DISP_OPERAND] = (u64)disp;
+		emit(p, dst, nbundles, &pvcc_table_light, regs, nbundles - 1);
+		p->retargeted++;
+	} else if (impl) {
 		s64 disp = (s64)(impl - s->start) >> 4;	/* in bundles */
 		int near = disp >= -(1LL << (PVCC_NEAR_BITS - 1)) &&
 			   disp < (1LL << (PVCC_NEAR_BITS - 1));
 
 		regs[PVCC_DISP_OPERAND] = (u64)disp;
-		emit(p, dst, nbundles, near ? &pvcc_table_near : &pvcc_table_far, regs);
+		emit(p, dst, nbundles, near ? &pvcc_table_near : &pvcc_table_far, regs, 0);
 		p->retargeted++;
 	} else {
-		emit(p, dst, nbundles, c, regs);
+		emit(p, dst, nbundles, c, regs, 0);
 		p->native++;
 	}
 	return PVCC_OK;

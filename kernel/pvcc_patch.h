@@ -46,6 +46,13 @@ struct pvcc_site {
 	u64 reserved1;
 };
 
+/* Calling conventions of a site (the record's conv); pvcc_patch.c checks
+ * them against the generated table. */
+enum pvcc_site_conv {
+	PVCC_SITE_C_CALL = 0,	/* br.call b0 in the first bundle */
+	PVCC_SITE_LIGHT = 1,	/* mov r2 = ip; br.cond in the last bundle */
+};
+
 /* Why a site stays unpatched (pvcc_patch_reason() spells it). */
 enum pvcc_refusal {
 	PVCC_OK = 0,
@@ -59,6 +66,7 @@ enum pvcc_refusal {
 	PVCC_NO_ROOM,		/* detail: bundles the code needs */
 	PVCC_BAD_IMPL,		/* detail: the implementation's address */
 	PVCC_NO_MAPPING,	/* detail: the region's address */
+	PVCC_OUT_OF_REACH,	/* detail: the implementation's address */
 };
 
 struct pvcc_patcher {
@@ -74,10 +82,11 @@ struct pvcc_patcher {
 		       enum pvcc_refusal why, u64 detail);
 	/*
 	 * Retargeting: the entry address of the implementation registered for
-	 * TYPE, or 0 when there is none (the site keeps its call).  NULL: bare
-	 * metal, every site gets its native code.
+	 * TYPE in calling convention CONV (0 C call, 1 light), or 0 when there
+	 * is none (the site keeps its call).  NULL: bare metal, every site gets
+	 * its native code.
 	 */
-	u64 (*impl)(struct pvcc_patcher *p, u32 type);
+	u64 (*impl)(struct pvcc_patcher *p, u32 type, u8 conv);
 	void *data;		/* for the callbacks */
 	/* Counts, added to by pvcc_patch_sites(). */
 	unsigned long native, retargeted, kept, refused;
@@ -102,10 +111,11 @@ const char *pvcc_patch_reason(enum pvcc_refusal why);
 
 struct module;
 
-/* An implementation a hypervisor registers for a paravirt type. */
+/* The implementations a hypervisor registers for a paravirt type. */
 struct pvcc_impl {
 	u32 type;		/* record type id, e.g. 9 (ssm_i), 0x10000000 + reg */
-	void (*fn)(void);	/* the C function (its descriptor) */
+	void (*fn)(void);	/* for C-call sites: the C function (its descriptor) */
+	const void *light;	/* for light sites: the entry's code address */
 };
 
 /* Before setup_arch() patches: retarget the kernel's sites to IMPLS. */

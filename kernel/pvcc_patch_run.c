@@ -43,13 +43,14 @@ static void *code_at(struct pvcc_patcher *p, u64 addr, u64 len)
 	return NULL;
 }
 
-static u64 impl_of(struct pvcc_patcher *p, u32 type)
+static u64 impl_of(struct pvcc_patcher *p, u32 type, u8 conv)
 {
+	u64 key = (u64)conv << 32 | type;
 	u64 i;
 
 	(void)p;
 	for (i = 0; i < nimpls; i++)
-		if (impls[i][0] == type)
+		if (impls[i][0] == key)
 			return impls[i][1];
 	return 0;
 }

@@ -42,13 +42,14 @@ static void *code_at(struct pvcc_patcher *p, u64 addr, u64 len)
 	return 0;
 }
 
-static u64 impl_of(struct pvcc_patcher *p, u32 type)
+static u64 impl_of(struct pvcc_patcher *p, u32 type, u8 conv)
 {
+	u64 key = (u64)conv << 32 | type;
 	const struct pvcc_sim_job *j = p->data;
 	u64 i;
 
 	for (i = 0; i < j->nimpls; i++)
-		if (j->impls[i][0] == type)
+		if (j->impls[i][0] == key)
 			return j->impls[i][1];
 	return 0;
 }

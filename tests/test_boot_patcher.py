@@ -246,13 +246,15 @@ def test_c_patcher_refuses_records_it_does_not_understand(runner):
 
 def _compile(gcc, plugin_so, include_dir, tmp_path: Path, case: str, *opts: str) -> Path:
     out = tmp_path / f"{case}.o"
-    subprocess.run([gcc, f"-fplugin={plugin_so}", "-I", include_dir, "-O2", "-std=gnu11", *opts,
-                    "-c", str(TESTCASES / case / "input.c"), "-o", str(out)],
+    conv = ["-fplugin-arg-pvcc-conv=light"] if case.startswith("light") else []
+    subprocess.run([gcc, f"-fplugin={plugin_so}", *conv, "-I", include_dir, "-O2", "-std=gnu11",
+                    *opts, "-c", str(TESTCASES / case / "input.c"), "-o", str(out)],
                    check=True, capture_output=True, text=True)
     return out
 
 
-@pytest.mark.parametrize("case", ["all_types", "set_rr0_to_rr4", "getreg_setreg", "several"])
+@pytest.mark.parametrize("case", ["all_types", "set_rr0_to_rr4", "getreg_setreg", "several",
+                                  "light_leaf", "light_attribute"])
 def test_c_patcher_equals_patch_native_on_real_objects(gcc, plugin_so, include_dir, runner,
                                                        tmp_path, case):
     obj = _compile(gcc, plugin_so, include_dir, tmp_path, case)
@@ -263,6 +265,8 @@ def test_c_patcher_equals_patch_native_on_real_objects(gcc, plugin_so, include_d
     r = kimage.compare_native(o, segs, open_object(str(nat)))
     assert r["differ"] == [] and r["bytes_changed_outside_sites"] == 0
     assert r["identical"] == r["sites"] == len(done) > 0
+    if case.startswith("light"):
+        assert {rec.conv for rec in o.records} >= {catalog.CONV_LIGHT}
     assert report.splitlines()[-1] == f"native {len(done)} retargeted 0 kept 0 refused 0"
 
 
@@ -335,22 +339,24 @@ def test_retargeted_image_passes_verify_retarget(linked, runner, tmp_path, capsy
     assert check_main(["--verify-retarget", str(tmp_path / "other"), str(out)]) == 1
     err = capsys.readouterr().err
     assert "site of ssm_i: transfers to hv_ssm_i" in err
-    assert "site of fc: transfers to hv_fc+0x0" in err and "no implementation registered" in err
+    assert "site of fc: transfers to hv_fc+0x0" in err and "none registered" in err
 
 
 @pytest.mark.parametrize("text, message", [
-    ("ssm_i\n", "impls:1: error: expected 'TYPE IMPLEMENTATION', got 'ssm_i'"),
-    ("\n# c\nfoo hv_fc\n", "impls:3: error: unknown paravirt type 'foo'"),
-    ("ssm_i nowhere\n", "impls:1: error: 'nowhere' is neither a function of"),
-    ("ssm_i 0x1008\n", "impls:1: error: implementation address 0x1008 is not a bundle address"),
-    ("ssm_i 0x1000\n9 0x2000\n", "impls:2: error: 9 is registered twice"),
+    ("ssm_i\n", "impls:1: expected 'TYPE IMPLEMENTATION [CONVENTION]', got 'ssm_i'"),
+    ("\n# c\nfoo hv_fc\n", "impls:3: unknown paravirt type 'foo'"),
+    ("ssm_i nowhere\n", "impls:1: 'nowhere' is neither a function of"),
+    ("ssm_i 0x1008\n", "impls:1: implementation address 0x1008 is not a bundle address"),
+    ("ssm_i 0x1000\n9 0x2000\n", "impls:2: 9 is registered twice"),
+    ("ssm_i 0x1000 fast\n", "impls:1: unknown calling convention 'fast' (one of c-call, light)"),
 ])
 def test_verify_retarget_table_errors_are_one_located_line(linked, tmp_path, capsys, text,
                                                            message):
     (tmp_path / "impls").write_text(text)
     assert check_main(["--verify-retarget", str(tmp_path / "impls"), str(linked)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and message in err[0] and "Traceback" not in err[0], err
+    assert len(err) == 1 and err[0].startswith("pvcc-check: error: "), err
+    assert message in err[0] and "Traceback" not in err[0], err
 
 
 def test_record_packing_round_trips(gcc, plugin_so, include_dir, tmp_path):
@@ -363,3 +369,77 @@ def test_record_packing_round_trips(gcc, plugin_so, include_dir, tmp_path):
         # the address fields are relocated in a .o: compare the rest
         assert packed[32:] == raw[64 * r.index + 32:64 * r.index + 64]
         assert struct.unpack_from("<QQ", packed) == (r.start, r.end)
+
+
+def test_verify_retarget_on_an_object_reads_its_relocations(gcc, plugin_so, include_dir,
+                                                            runner, tmp_path, capsys):
+    """In a .o the call's relocation decides the target: kept calls pass, and a
+    retargeted transfer a link would overwrite is reported."""
+    obj = _compile(gcc, plugin_so, include_dir, tmp_path, "all_types")
+    (tmp_path / "impls").write_text("ssm_i every\n")
+    assert check_main(["--verify-retarget", str(tmp_path / "impls"), str(obj)]) == 1
+    err = capsys.readouterr().err
+    assert "site of ssm_i: relocation R_IA64_PCREL21B against paravirt_ssm_i still applies" \
+        in err and len(err.strip().splitlines()) == 1, err
+    o = open_object(str(obj), require_records=True)
+    from pvcc.retarget import read_impls
+    segs, _ = kimage.run(runner, o, read_impls(str(tmp_path / "impls"), o))
+    kimage.write_patched(o, segs, str(tmp_path / "r.o"))
+    assert check_main(["--verify-retarget", str(tmp_path / "impls"), str(tmp_path / "r.o")]) == 1
+    assert "still applies" in capsys.readouterr().err
+
+
+def test_kimage_cli_errors_are_one_line(runner, tmp_path, capsys):
+    (tmp_path / "junk").write_bytes(b"not an ELF file")
+    assert kimage.main([runner[0], str(tmp_path / "junk")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("pvcc.kimage: error: ") and str(tmp_path) in err[0]
+
+
+LIGHT_STUBS = "\n".join(
+    f"""\t.text
+\t.global {name}
+\t.type {name}, @function
+\t.proc {name}
+{name}:
+\tadds r2 = 16, r2 ;;
+\tmov b6 = r2 ;;
+\tbr.cond.sptk.many b6 ;;
+\t.endp {name}
+\t.size {name}, .-{name}
+""" for name in [f"{catalog.LIGHT_PREFIX}paravirt_{i.name}" for i in catalog.INTRINSICS]
+    + ["hv_light_fc", "hv_light_irq_restore"])
+
+
+@needs_binutils
+def test_retargeted_light_sites_pass_verify_retarget(gcc, plugin_so, include_dir, runner,
+                                                     tmp_path, capsys):
+    if LD is None:
+        pytest.skip("needs ia64-linux-gnu-ld")
+    obj = _compile(gcc, plugin_so, include_dir, tmp_path, "light_leaf", "-mconstant-gp")
+    elf = link(tmp_path, [obj, assemble(tmp_path, LIGHT_STUBS, "lightstubs")], "light.elf",
+               "-e", "cpuid", "-Ttext=0x100000")
+    (tmp_path / "impls").write_text("fc hv_light_fc light\n"
+                                    "intrin_local_irq_restore hv_light_irq_restore light\n"
+                                    "ssm_i hv_light_fc   # a C-call implementation: unused\n")
+    o = open_object(str(elf), require_records=True)
+    from pvcc.retarget import read_impls
+    segs, report = kimage.run(runner, o, read_impls(str(tmp_path / "impls"), o))
+    n = len(o.records)
+    assert report.splitlines()[-1] == f"native 0 retargeted 2 kept {n - 2} refused 0"
+    out = tmp_path / "light.retargeted"
+    kimage.write_patched(o, segs, str(out))
+    assert check_main(["--verify-retarget", str(tmp_path / "impls"), str(out)]) == 0
+    assert re.search(rf"2 call their registered implementation, {n - 2} keep their call",
+                     capsys.readouterr().out)
+    new = open_object(str(out))
+    irq = next(r for r in o.records if r.type == 12)
+    last = ia64.decode_bundle(new.read(irq.end - 16, 16), irq.end - 16)
+    assert [i.text() for i in last.insns][1] == "mov r2=ip"
+    assert last.insns[2].fields["target"] == next(
+        f.addr for f in new.functions if f.name == "hv_light_irq_restore")
+    assert new.read(irq.start, 16) == patch_table.NOP_BUNDLE
+    # the same table read as C-call registrations does not match these light sites
+    (tmp_path / "c").write_text("fc hv_light_fc\n")
+    assert check_main(["--verify-retarget", str(tmp_path / "c"), str(out)]) == 1
+    assert "site of fc: transfers to hv_light_fc" in capsys.readouterr().err

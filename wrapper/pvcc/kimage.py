@@ -70,7 +70,8 @@ def pack_record(rec: Record) -> bytes:
 
 
 def build_image(obj: ElfObject, impls: dict[int, int] | None = None) -> tuple[bytes, list[Segment]]:
-    """The image of OBJ for pvcc_patch_run; IMPLS (type -> address): retarget mode."""
+    """The image of OBJ for pvcc_patch_run; IMPLS (retarget.impl_key(type, conv) ->
+    address): retarget mode."""
     recs = obj.records or []
     segs = _segments(obj)
     if obj.relocatable or obj.record_section is None:
@@ -275,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         impls = None
         if a.impls:
             from .retarget import read_impls
-            impls = {t: addr for t, addr in read_impls(a.impls, obj).items()}
+            impls = read_impls(a.impls, obj)
         if a.sim:
             segs, report = run_sim(a.runner, obj, impls)
         else:

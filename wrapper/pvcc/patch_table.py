@@ -15,9 +15,11 @@ writes what it learns as a C header, `pvcc_patch_table.h`:
 - *variants*: where the code for one particular register differs in more than
   that register's field (get_psr_i picks its scratch register by the result
   register), an entry guarded by that operand's value comes first;
-- the two transfers a retargeted C-convention site gets (`br.call b0` when the
-  implementation is within reach of the 21-bit displacement, else MLX
-  `brl.call b0`), with the displacement's bit runs as fields.
+- the transfers of a retargeted site, with the displacement's bit runs as
+  fields: for a C-convention site `br.call b0` when the implementation is
+  within reach of the 21-bit displacement, else MLX `brl.call b0`; for a
+  light site (docs/light.md) its transfer bundle `mov r2 = ip; br.cond`,
+  which has no long form (`mov r2 = ip` needs the I slot MLX lacks).
 
 Nothing here is written by hand: fields are found by flipping one bit of an
 operand at a time and looking at which bits of the encoding change, and
@@ -83,6 +85,7 @@ class Table:
     entries: list[Entry]
     near: Entry
     far: Entry
+    light: Entry
     nop: bytes = NOP_BUNDLE
     stats: dict = field(default_factory=dict)
 
@@ -109,10 +112,16 @@ class Table:
             raise ValueError("region too small")
         return fill(e, regs) + [self.nop] * (nbundles - len(e.bundles))
 
-    def retarget(self, site: int, impl: int) -> bytes:
+    def retarget(self, site: int, impl: int, conv: int = catalog.CONV_C) -> bytes:
+        """The transfer bundle a retargeted site gets at SITE (for a light site:
+        the address of its last bundle); ValueError if IMPL is out of reach."""
         disp = (impl - site) >> 4
-        e = self.near if -(1 << (NEAR_BITS - 1)) <= disp < 1 << (NEAR_BITS - 1) else self.far
-        bits = NEAR_BITS if e is self.near else FAR_BITS
+        near = -(1 << (NEAR_BITS - 1)) <= disp < 1 << (NEAR_BITS - 1)
+        if conv == catalog.CONV_LIGHT:
+            if not near:
+                raise ValueError("a light transfer has no long form")
+            return fill(self.light, {DISP: disp & ((1 << NEAR_BITS) - 1)})[0]
+        e, bits = (self.near, NEAR_BITS) if near else (self.far, FAR_BITS)
         return fill(e, {DISP: disp & ((1 << bits) - 1)})[0]
 
 
@@ -260,6 +269,12 @@ def _near(imm: int) -> bytes:
     return ia64.encode_bundle(_MIB_S, (ia64.nop_m(), ia64.nop_i(), ia64.br_call(0, disp)))
 
 
+def _light(imm: int) -> bytes:
+    disp = (imm - (1 << NEAR_BITS) if imm >> (NEAR_BITS - 1) else imm) * 16
+    return ia64.encode_bundle(_MIB_S, (ia64.nop_m(), ia64.mov_from_ip(catalog.LIGHT_LINK),
+                                       ia64.br_cond(disp, p="many")))
+
+
 def _far(imm: int) -> bytes:
     disp = (imm - (1 << FAR_BITS) if imm >> (FAR_BITS - 1) else imm) * 16
     slot_l, x = ia64.brl_call(0, disp)
@@ -290,7 +305,8 @@ def generate(check_samples: int = 200) -> Table:
             raise TableError(f"{catalog.type_name(t)}: {e}") from None
     near = _branch_entry("br.call", NEAR_BITS, _near)
     far = _branch_entry("brl.call", FAR_BITS, _far)
-    table = Table(entries, near, far)
+    light = _branch_entry("mov r2=ip; br.cond", NEAR_BITS, _light)
+    table = Table(entries, near, far, light)
     _prove(table, check_samples)
     return table
 
@@ -320,6 +336,8 @@ def _prove(table: Table, samples: int) -> None:
         want = _near(disp & (2**21 - 1)) if near else _far(disp & (2**60 - 1))
         if table.retarget(0, disp * 16) != want:
             raise TableError(f"retarget: table and encoder differ for displacement {disp}")
+        if near and table.retarget(0, disp * 16, catalog.CONV_LIGHT) != _light(disp & (2**21 - 1)):
+            raise TableError(f"light retarget: table and encoder differ for displacement {disp}")
 
 
 # ---------------------------------------------------------------------------
@@ -357,6 +375,7 @@ def render_c(table: Table) -> str:
         rows.append(f"\t{add(e, e.name)},\t/* {e.name}{g} */")
     near = add(table.near, "br.call b0")
     far = add(table.far, "brl.call b0")
+    light = add(table.light, "mov r2=ip; br.cond")
     types = sorted({e.type_id for e in table.entries})
     out = [
         "/* SPDX-License-Identifier: GPL-2.0 */",
@@ -373,6 +392,7 @@ def render_c(table: Table) -> str:
         f"#define PVCC_RECORD_VERSION {catalog.RECORD_VERSION}",
         *(f"#define PVCC_CONV_{_c_name(n)} {c}" for c, n in sorted(catalog.CONV_NAMES.items())),
         f"#define PVCC_KNOWN_CONVS 0x{sum(1 << c for c in catalog.CONV_NAMES):x}ULL",
+        f"#define PVCC_LIGHT_LINK {catalog.LIGHT_LINK}",
         f"#define PVCC_TABLE_TYPES {len(types)}",
         f"#define PVCC_TABLE_ENTRIES {len(table.entries)}",
         f"#define PVCC_RESULT_OPERAND {RESULT}",
@@ -395,6 +415,7 @@ def render_c(table: Table) -> str:
         "",
         f"static const struct pvcc_code pvcc_table_near = {near};",
         f"static const struct pvcc_code pvcc_table_far = {far};",
+        f"static const struct pvcc_code pvcc_table_light = {light};",
         f"static const struct pvcc_bundle pvcc_table_nop = {_c_bundle(table.nop)};",
         "",
     ]

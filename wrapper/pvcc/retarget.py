@@ -1,17 +1,22 @@
 """pvcc-check --verify-retarget TABLE: every site calls its registered implementation.
 
 Under a hypervisor the boot-time patcher (kernel/pvcc_patch.c) points each
-C-convention site at the implementation the hypervisor registered for its
-type, and leaves the sites of types without one calling their C
-implementation.  `verify` proves that from the patched image alone, with
-pvcc's decoder: the region's first bundle holds one unpredicated `br.call b0`
-or `brl.call b0` and nothing but nops besides, the region's other bundles are
-nop bundles, and the transfer goes to TABLE's implementation of the site's
-type, or to the record's `target` when TABLE has none for it.
+site at the implementation the hypervisor registered for its type and
+calling convention, and leaves the sites without one calling their own.  `verify` proves that from the patched image alone, with
+pvcc's decoder: the region's transfer bundle (a C site's first: one
+unpredicated `br.call b0` or `brl.call b0` and nops; a light site's last:
+`mov r2 = ip`, one unpredicated `br.cond` and nops), the region's other bundles
+nop bundles, and the transfer going to TABLE's implementation of the site's
+type and convention, or to the record's `target` when TABLE has none for it.  In a
+relocatable file (.o, .ko) a branch relocation on the transfer decides where a
+kept call goes, and one left on a retargeted transfer is a violation (a link
+or module load would undo it).
 
-TABLE has one line per registered type, `TYPE IMPLEMENTATION`: TYPE as
-pvcc-check prints it (`ssm_i`, `getreg(1019)`) or a number, IMPLEMENTATION a
-function symbol of the image or an address; `#` starts a comment.
+TABLE has one line per registered type and convention, `TYPE IMPLEMENTATION
+[CONVENTION]`: TYPE as pvcc-check prints it (`ssm_i`, `getreg(1019)`) or a
+number, IMPLEMENTATION a function symbol of the image or an address,
+CONVENTION `c-call` (the default) or `light`; `#` starts a comment.  A light
+site's transfer is its last bundle, `mov r2 = ip; br.cond` (docs/light.md).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from . import catalog, ia64
-from .objects import ElfObject, ObjectError, open_object
+from .objects import BRANCH_RELOCS, ElfObject, ObjectError, open_object
 
 
 class RetargetError(Exception):
@@ -33,7 +38,7 @@ def _type_ids() -> dict[str, int]:
 
 
 def read_impls(path: str, obj: ElfObject) -> dict[int, int]:
-    """TABLE as {type id: address}; symbols resolved in OBJ."""
+    """TABLE as {impl_key(type, convention): address}; symbols resolved in OBJ."""
     names = _type_ids()
     funcs = {f.name: f.addr for f in obj.functions}
     out: dict[int, int] = {}
@@ -43,33 +48,40 @@ def read_impls(path: str, obj: ElfObject) -> dict[int, int]:
         words = line.split("#", 1)[0].split()
         if not words:
             continue
-        if len(words) != 2:
-            raise RetargetError(f"{path}:{n}: error: expected 'TYPE IMPLEMENTATION', got "
-                                f"{line.strip()!r}")
-        t, impl = words
+        if len(words) not in (2, 3):
+            raise RetargetError(f"{path}:{n}: expected 'TYPE IMPLEMENTATION "
+                                f"[CONVENTION]', got {line.strip()!r}")
+        t, impl = words[:2]
+        conv = catalog.CONV_C
+        if len(words) == 3:
+            convs = {v: k for k, v in catalog.CONV_NAMES.items()}
+            if words[2] not in convs:
+                raise RetargetError(f"{path}:{n}: unknown calling convention "
+                                    f"{words[2]!r} (one of {', '.join(sorted(convs))})")
+            conv = convs[words[2]]
         if t in names:
             tid = names[t]
         else:
             try:
                 tid = int(t, 0)
             except ValueError:
-                raise RetargetError(f"{path}:{n}: error: unknown paravirt type {t!r}") from None
+                raise RetargetError(f"{path}:{n}: unknown paravirt type {t!r}") from None
             if catalog.intrinsic_for(tid) is None:
-                raise RetargetError(f"{path}:{n}: error: unknown paravirt type {t!r}")
+                raise RetargetError(f"{path}:{n}: unknown paravirt type {t!r}")
         if impl in funcs:
             addr = funcs[impl]
         else:
             try:
                 addr = int(impl, 0)
             except ValueError:
-                raise RetargetError(f"{path}:{n}: error: {impl!r} is neither a function of "
+                raise RetargetError(f"{path}:{n}: {impl!r} is neither a function of "
                                     f"{obj.path} nor an address") from None
         if addr <= 0 or addr % 16:
-            raise RetargetError(f"{path}:{n}: error: implementation address {addr:#x} is not "
+            raise RetargetError(f"{path}:{n}: implementation address {addr:#x} is not "
                                 "a bundle address")
-        if tid in out:
-            raise RetargetError(f"{path}:{n}: error: {t} is registered twice")
-        out[tid] = addr
+        if impl_key(tid, conv) in out:
+            raise RetargetError(f"{path}:{n}: {t} is registered twice")
+        out[impl_key(tid, conv)] = addr
     return out
 
 
@@ -82,51 +94,94 @@ class RetargetReport:
     violations: list[str] = field(default_factory=list)
 
 
-def _transfer(b: ia64.Bundle) -> tuple[ia64.Insn | None, str | None]:
+def impl_key(type_id: int, conv: int) -> int:
+    """The key of a (type, convention) in an implementation table (and in the
+    images kernel/pvcc_patch_run.c and pvcc_patch_sim.c read)."""
+    return conv << 32 | type_id
+
+
+# The transfer of each convention (docs/records.md): where it sits in the region,
+# the branch it is, and what else its bundle may hold.
+_SHAPES = {
+    catalog.CONV_C: ("first", ("br.call", "brl.call"), ()),
+    catalog.CONV_LIGHT: ("last", ("br.cond",), ("mov.from.ip",)),
+}
+
+
+def _transfer(b: ia64.Bundle, branches: tuple[str, ...],
+              extra: tuple[str, ...]) -> tuple[ia64.Insn | None, str | None]:
     """The bundle's one branch (None, None for a nop bundle), or why it is not a site."""
     branch = None
+    seen: set[str] = set()
     for i in b.insns:
         if i.op.startswith("nop"):
             continue
-        if i.op in ("br.call", "brl.call") and branch is None:
+        if i.op in branches and branch is None:
             branch = i
             continue
+        if i.op in extra and i.op not in seen:
+            if i.op == "mov.from.ip" and i.fields.get("r1") != catalog.LIGHT_LINK:
+                return None, f"links through '{i.text()}', not r{catalog.LIGHT_LINK}"
+            seen.add(i.op)
+            continue
         return None, f"holds '{i.text()}'"
+    if branch is not None and len(seen) != len(extra):
+        return None, f"lacks {', '.join(sorted(set(extra) - seen))} next to its branch"
+    if branch is None and seen:
+        return None, f"holds '{next(iter(seen))}' without a branch"
     return branch, None
 
 
 def verify(obj: ElfObject, impls: dict[int, int]) -> RetargetReport:
+    """IMPLS maps impl_key(type, conv) to the implementation's address."""
     rep = RetargetReport(obj.path)
     for rec in obj.records or []:
         rep.sites += 1
         name = catalog.type_name(rec.type)
         where = f"{obj.path}: {obj.where(rec.start)}: site of {name}"
-        want = impls.get(rec.type, rec.target)
+        key = impl_key(rec.type, rec.conv)
+        want = impls.get(key, rec.target)
+        if rec.conv not in _SHAPES:
+            rep.violations.append(f"{where}: unknown calling convention {rec.conv}")
+            continue
+        place, branches, extra = _SHAPES[rec.conv]
         try:
             bundles = list(ia64.iter_bundles(obj.read(rec.start, rec.end - rec.start),
                                              rec.start))
         except (ia64.DecodeError, ObjectError) as e:
             rep.violations.append(f"{where}: region unreadable ({e})")
             continue
-        first, problem = _transfer(bundles[0])
+        at = bundles[0] if place == "first" else bundles[-1]
+        first, problem = _transfer(at, branches, extra)
         if problem is None and first is None:
-            problem = "has no br.call/brl.call in its first bundle"
-        for b in bundles[1:]:
-            extra, why = _transfer(b)
-            if problem is None and (why or extra is not None):
-                problem = f"bundle {b.addr:#x} is not a nop bundle ({why or extra.text()})"
-        if problem is None and (first.qp or first.fields.get("b1") != 0):
-            problem = f"the transfer is '{first.text()}', not an unpredicated call through b0"
+            problem = f"has no {'/'.join(branches)} in its {place} bundle"
+        elif problem is not None:
+            problem = f"the {place} bundle {problem}"
+        for b in bundles:
+            if b is at:
+                continue
+            more, why = _transfer(b, (), ())
+            if problem is None and (why or more is not None):
+                problem = f"bundle {b.addr:#x} is not a nop bundle ({why})"
+        if problem is None and (first.qp or (rec.conv == catalog.CONV_C
+                                             and first.fields.get("b1") != 0)):
+            problem = f"the transfer '{first.text()}' is predicated or does not link through b0"
+        reloc = obj.code_reloc(at.addr + first.slot) if problem is None else None
+        if reloc is not None and reloc.type not in BRANCH_RELOCS:
+            problem = f"relocation {reloc.type_name} applies to the transfer"
+        elif reloc is not None and key in impls:
+            problem = f"relocation {reloc.type_name} against {reloc.value} still applies to " \
+                "the transfer: a link would undo the retargeting"
         if problem is None:
-            got = first.fields["target"]
+            got = reloc.value if reloc is not None else first.fields["target"]
             if got != want:
-                what = "the registered implementation" if rec.type in impls else \
-                    "its C implementation (no implementation registered)"
-                problem = (f"transfers to {obj.where(got)} ({got:#x}), expected {what} "
-                           f"{obj.where(want)}")
+                what = "the registered implementation" if key in impls else \
+                    "its own implementation (none registered)"
+                shown = f"{obj.where(got)} ({got:#x})" if isinstance(got, int) else str(got)
+                problem = f"transfers to {shown}, expected {what} {obj.where(want)}"
         if problem:
             rep.violations.append(f"{where}: {problem}")
-        elif rec.type in impls:
+        elif key in impls:
             rep.retargeted[name] += 1
         else:
             rep.kept[name] += 1

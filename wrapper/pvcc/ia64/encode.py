@@ -252,6 +252,11 @@ def mov_from_br(r1: int, b2: int, qp: int = 0) -> int:
     return 0x31 << 27 | _check("b2", b2, 0, 7) << 13 | _gr(r1, "r1", True) << 6 | _qp(qp)
 
 
+def mov_from_ip(r1: int, qp: int = 0) -> int:
+    """I25 ``mov r1=ip``: major 0, x3 0, x6 0x30."""
+    return 0x30 << 27 | _gr(r1, "r1", True) << 6 | _qp(qp)
+
+
 def mov_to_br(b1: int, r2: int, qp: int = 0) -> int:
     """I21 ``mov b1=r2`` (no hints): major 0, x3 7, wh 1 (21:20), x 0, ih 0, tag 0."""
     return 7 << 33 | 1 << 20 | _gr(r2, "r2") << 13 | _check("b1", b1, 0, 7) << 6 | _qp(qp)
