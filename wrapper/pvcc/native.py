@@ -38,12 +38,6 @@ def _m(encoder: Callable[..., int]) -> Callable[[dict, int], tuple[int, str]]:
     return lambda f, qp: (encoder(**f, qp=qp), "M")
 
 
-def _cmp(f: dict, qp: int) -> tuple[int, str]:
-    if f.pop("rel") != "eq":
-        raise ValueError("only cmp rel=eq can be encoded")
-    return ia64.cmp_eq(f["p1"], f["p2"], f["r2"], f["r3"], qp=qp), "A"
-
-
 # op -> encode(fields, qp) -> (41-bit slot, unit); unit "A" fits an M or I slot.
 _ENCODE: dict[str, Callable[[dict, int], tuple[int, str]]] = {
     "fc": _m(ia64.fc),
@@ -65,7 +59,7 @@ _ENCODE: dict[str, Callable[[dict, int], tuple[int, str]]] = {
                                   ia64.ar_units(f["ar"])[0]),
     "mov.to.ar": lambda f, qp: (ia64.mov_to_ar(f["ar"], f["r2"], qp=qp),
                                 ia64.ar_units(f["ar"])[0]),
-    "cmp": _cmp,
+    "cmp.eq": lambda f, qp: (ia64.cmp_eq(f["p1"], f["p2"], f["r2"], f["r3"], qp=qp), "A"),
     "dep.z": lambda f, qp: (ia64.dep_z(f["r1"], f["imm"], f["pos"], f["len"], qp=qp), "I"),
     "adds": lambda f, qp: (ia64.adds(f["r1"], f["imm"], f["r3"], qp=qp), "A"),
     "addl": lambda f, qp: (ia64.addl(f["r1"], f["imm"], f["r3"], qp=qp), "A"),
