@@ -33,7 +33,15 @@
 #
 # Environment: PVCC_KERNEL_WORK (work dir), PVCC_KERNEL_JOBS (make -j, 2),
 # PVCC_KERNEL_NICE (5), PVCC_KERNEL_CONFIG (allnoconfig), PVCC_GCC (the
-# cross compiler: a path or a major version; default: GCC 12 from pvcc-toolchain).
+# cross compiler: a path or a major version; default: GCC 12 from pvcc-toolchain),
+# PVCC_KERNEL_LAUNCHER (none): ccache, distcc or icecc in front of every build's
+# compiler (docs/distributed.md), in build directories of their own (plain-ccache,
+# pvcc-ccache, ...):
+#   ccache   CC="ccache <gcc>" and CC="ccache pvcc" (CCACHE_COMPILERCHECK set to
+#            pvcc's identity for the pvcc builds only)
+#   distcc   CC="distcc <gcc>" and CC="distcc pvcc" (DISTCC_HOSTS: servers with pvcc)
+#   icecc    CC="icecc <gcc>" and CC=pvcc PVCC_LAUNCHER=icecc (ICECC_VERSION: an
+#            environment made with icecc-create-env --addfile <pvcc.so>)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -108,7 +116,27 @@ case ${PVCC_GCC:-} in
 esac
 [ -x "$GCC" ] || die "no compiler at $GCC"
 export PVCC_GCC=$GCC                # pins the compiler behind CC=pvcc
-unset PVCC_DISABLE PVCC_CHECK PVCC_PLUGIN_ARGS
+unset PVCC_DISABLE PVCC_CHECK PVCC_PLUGIN_ARGS PVCC_LAUNCHER
+
+# -- launcher -----------------------------------------------------------------
+# PLAIN_CC / PVCC_CC: the builds' CC; PVCC_ENV: extra environment of the pvcc
+# builds; SUFFIX: their names (and O= directories) carry the launcher.
+LAUNCHER=${PVCC_KERNEL_LAUNCHER:-}
+PLAIN_CC=$GCC PVCC_CC=pvcc PVCC_ENV=() SUFFIX=
+case $LAUNCHER in
+    "") ;;
+    ccache) PLAIN_CC="ccache $GCC" PVCC_CC="ccache pvcc"
+            PVCC_ENV=("CCACHE_COMPILERCHECK=%compiler% --print-cache-identity") ;;
+    distcc) PLAIN_CC="distcc $GCC" PVCC_CC="distcc pvcc" ;;
+    icecc) PLAIN_CC="icecc $GCC" PVCC_ENV=(PVCC_LAUNCHER=icecc)
+           [ -n "${ICECC_VERSION:-}" ] || die "PVCC_KERNEL_LAUNCHER=icecc needs ICECC_VERSION (docs/distributed.md)" ;;
+    *) die "PVCC_KERNEL_LAUNCHER=$LAUNCHER: not one of ccache, distcc, icecc" ;;
+esac
+if [ -n "$LAUNCHER" ]; then
+    command -v "$LAUNCHER" >/dev/null || die "PVCC_KERNEL_LAUNCHER=$LAUNCHER is not installed"
+    SUFFIX=-$LAUNCHER
+    echo "launcher: $LAUNCHER (plain CC=\"$PLAIN_CC\", pvcc CC=\"$PVCC_CC\" ${PVCC_ENV[*]})"
+fi
 echo "compiler: $GCC ($("$GCC" -dumpversion)); pvcc: $(command -v pvcc)"
 echo "work dir: $WORK; configuration: $CONFIG; make -j$JOBS at nice $NICE"
 mkdir -p "$BUILDS"
@@ -168,29 +196,32 @@ prepare_paravirt_tree() {
 MAKEVARS=(ARCH=ia64 CROSS_COMPILE=ia64-linux-gnu-)
 
 # build NAME SRCDIR CC [paravirt [TARGETS [CONFIG-OPTIONS...]]]
+# (the pvcc builds, CC=$PVCC_CC, run with PVCC_ENV added to the environment)
 build() {
     local name=$1 src=$2 cc=$3 pv=${4:-} targets=${5:-vmlinux} out=$BUILDS/$1 log=$BUILDS/$1.log
     local fresh=0 opt
+    local -a envs=()
+    [ "$cc" = "$PVCC_CC" ] && envs=("${PVCC_ENV[@]}")
     shift $(( $# < 5 ? $# : 5 ))
     say "build $name: CC=$cc O=$out (log: $log)"
     [ $CLEAN = 1 ] && rm -rf "$out"
     mkdir -p "$out"
     [ -z "$(find "$out" -name '*.o' -print -quit)" ] && fresh=1
     if [ ! -f "$out/.config" ]; then
-        make -s -C "$src" "${MAKEVARS[@]}" "CC=$cc" O="$out" "$CONFIG" >/dev/null
+        env "${envs[@]}" make -s -C "$src" "${MAKEVARS[@]}" "CC=$cc" O="$out" "$CONFIG" >/dev/null
         if [ -n "$pv" ]; then
             "$src/scripts/config" --file "$out/.config" --enable PVCC_PARAVIRT
             for opt in "$@"; do
                 "$src/scripts/config" --file "$out/.config" $opt
             done
-            make -s -C "$src" "${MAKEVARS[@]}" "CC=$cc" O="$out" olddefconfig >/dev/null
+            env "${envs[@]}" make -s -C "$src" "${MAKEVARS[@]}" "CC=$cc" O="$out" olddefconfig >/dev/null
             grep -q '^CONFIG_PVCC_PARAVIRT=y' "$out/.config" \
                 || die "CONFIG_PVCC_PARAVIRT did not stick (is CC=pvcc working?)"
         fi
     fi
     if ! "$PY" "$HERE/kbuild.py" timed "$TIMINGS" "$name" "$out" "$cc" "$fresh" -- \
             sh -c 'exec "$@" >"$0" 2>&1' "$log" \
-            nice -n "$NICE" make -C "$src" -j"$JOBS" "${MAKEVARS[@]}" "CC=$cc" O="$out" $targets; then
+            env "${envs[@]}" nice -n "$NICE" make -C "$src" -j"$JOBS" "${MAKEVARS[@]}" "CC=$cc" O="$out" $targets; then
         tail -n 40 "$log" >&2
         die "build $name failed (full log: $log)"
     fi
@@ -206,22 +237,22 @@ pvcc -c "$warm/w.c" -o "$warm/w.o" || die "pvcc cannot compile with $GCC"
 rm -rf "$warm"
 
 status=0
-want plain && build plain "$SRC" "$GCC"
-want pvcc && build pvcc "$SRC" pvcc
+want plain && build "plain$SUFFIX" "$SRC" "$PLAIN_CC"
+want pvcc && build "pvcc$SUFFIX" "$SRC" "$PVCC_CC"
 
 if want compare; then
-    say "compare: executable sections of every object, plain vs pvcc"
-    "$PY" "$HERE/kbuild.py" compare "$BUILDS/plain" "$BUILDS/pvcc" \
-        --cc-a "$GCC" --cc-b pvcc --json "$BUILDS/compare.json" || status=1
+    say "compare: executable sections of every object, plain$SUFFIX vs pvcc$SUFFIX"
+    "$PY" "$HERE/kbuild.py" compare "$BUILDS/plain$SUFFIX" "$BUILDS/pvcc$SUFFIX" \
+        --cc-a "$PLAIN_CC" --cc-b "$PVCC_CC" --json "$BUILDS/compare$SUFFIX.json" || status=1
 fi
 
 if want paravirt; then
     prepare_paravirt_tree
-    build paravirt "$PVSRC" pvcc paravirt
+    build "paravirt$SUFFIX" "$PVSRC" "$PVCC_CC" paravirt
 fi
 
 if want check; then
-    PV=$BUILDS/paravirt
+    PV=$BUILDS/paravirt$SUFFIX
     say "the native table is call-safe"
     "$PY" "$HERE/kbuild.py" leaf "$PV/arch/ia64/kernel/pvcc_native.o" || status=1
     say "records in vmlinux"
@@ -232,12 +263,12 @@ if want check; then
     say "pvcc-check --patch native -o vmlinux.native vmlinux"
     if pvcc-check --json --patch native -o "$PV/vmlinux.native" "$PV/vmlinux" > "$BUILDS/patch.json"; then
         "$PY" -c 'import json, sys; d = json.load(open(sys.argv[1])); print(len(d["patched"]), "sites patched ->", d["output"])' "$BUILDS/patch.json"
-        if [ -f "$BUILDS/plain/vmlinux" ]; then
+        if [ -f "$BUILDS/plain$SUFFIX/vmlinux" ]; then
             say "sample sites: the call, the patched native code, the plain kernel's own instruction"
             "$PY" "$HERE/kbuild.py" samples "$BUILDS/patch.json" "$PV/vmlinux" \
-                "$PV/vmlinux.native" "$BUILDS/plain/vmlinux" || status=1
+                "$PV/vmlinux.native" "$BUILDS/plain$SUFFIX/vmlinux" || status=1
         else
-            echo "(no $BUILDS/plain/vmlinux: run the plain step for the sample disassembly)"
+            echo "(no $BUILDS/plain$SUFFIX/vmlinux: run the plain step for the sample disassembly)"
         fi
     else
         head -c 4000 "$BUILDS/patch.json" >&2

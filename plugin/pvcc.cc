@@ -387,7 +387,9 @@ static void replace_by_light_site(gimple_stmt_iterator *gsi, gcall *call,
 	bool operand[128] = {};
 	tree result_var = NULL_TREE;
 
-	for (int i = 0; i < in->nargs; i++) {
+	/* getreg/setreg: the register number is in the type id and in the
+	 * implementation's name (one per register), never in a register. */
+	for (int i = is_reg_intrinsic(in) ? 1 : 0; i < in->nargs; i++) {
 		int regno = pvcc_light_args[i];
 		tree var = hard_reg_var(regno);
 		tree value = converted(&seq, long_unsigned_type_node,
@@ -418,8 +420,10 @@ static void replace_by_light_site(gimple_stmt_iterator *gsi, gcall *call,
 
 	const char *target = targetm.strip_name_encoding(
 		IDENTIFIER_POINTER(DECL_ASSEMBLER_NAME(gimple_call_fndecl(call))));
-	char *text = xasprintf(PVCC_LIGHT_MARKER " 0x%x %d %s", type,
-			       inlined ? 1 : 0, target);
+	char *text = is_reg_intrinsic(in) ?
+		xasprintf(PVCC_LIGHT_MARKER " 0x%x %d %s_%u", type, inlined ? 1 : 0,
+			  target, type - in->type) :
+		xasprintf(PVCC_LIGHT_MARKER " 0x%x %d %s", type, inlined ? 1 : 0, target);
 	gasm *site = gimple_build_asm_vec(text, inputs, outputs, clobbers, NULL);
 	gimple_asm_set_volatile(site, true);
 	gimple_seq_add_stmt(&seq, site);
@@ -627,8 +631,10 @@ static void print_records(pretty_printer *pp, const pvcc_intrinsic *in,
 	pp_string(pp, "\tdata1 ");
 	for (int i = 0; i < 8; i++) {
 		int where = 0;
-		if (i < in->nargs)
-			where = conv == PVCC_CONV_LIGHT ? pvcc_light_args[i] : 0x80 | i;
+		if (i < in->nargs && conv == PVCC_CONV_LIGHT)
+			where = i == 0 && is_reg_intrinsic(in) ? 0 : pvcc_light_args[i];
+		else if (i < in->nargs)
+			where = 0x80 | i;
 		pp_asm(pp, "%s%d", i ? ", " : "", where);
 	}
 	pp_string(pp, "\n\tdata8 0\n\t.popsection\n");

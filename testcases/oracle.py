@@ -196,7 +196,7 @@ def site_problems(obj: str, functions: list[Function], rec: Record) -> list[str]
         problems.append(f"region {rec.start:#x}..{rec.end:#x} is not {intr.bundles} bundle(s)")
         return problems
     if rec.conv == catalog.CONV_LIGHT:
-        return problems + _light_site_problems(obj, fn, rec, intr)
+        return problems + _light_site_problems(obj, fn, rec, intr, _reg)
     if (rec.version, rec.conv, rec.nargs) != (1, catalog.CONV_C, intr.nargs):
         problems.append(f"version/conv/nargs {rec.version}/{rec.conv}/{rec.nargs}")
     if rec.result != (8 if intr.returns else 0):
@@ -250,7 +250,7 @@ def _stop_before(fn: Function, start: int) -> bool:
     return True
 
 
-def _light_site_problems(obj: str, fn: Function, rec: Record, intr) -> list[str]:
+def _light_site_problems(obj: str, fn: Function, rec: Record, intr, _reg) -> list[str]:
     """A light site: nop bundles, then [MIB] nop.m; mov r2=ip; br.cond target ;; and
     the caller's frame exactly as it is (the record's sol/sof are its alloc's, or 0)."""
     problems = []
@@ -258,11 +258,13 @@ def _light_site_problems(obj: str, fn: Function, rec: Record, intr) -> list[str]
         problems.append(f"version/nargs {rec.version}/{rec.nargs}")
     if rec.result != (catalog.LIGHT_RESULT if intr.returns else 0):
         problems.append(f"result register r{rec.result}")
-    want = bytes(catalog.LIGHT_ARGS[:intr.nargs]) + bytes(8 - intr.nargs)
+    want = bytes(catalog.light_arg_registers(intr)) + bytes(8 - intr.nargs)
     if rec.args != want:
         problems.append(f"argument registers {rec.args.hex()}, expected {want.hex()}")
     if not rec.target.startswith(catalog.LIGHT_PREFIX):
         problems.append(f"target {rec.target} is not a light implementation")
+    elif _reg is not None and not rec.target.endswith(f"_{_reg}"):
+        problems.append(f"target {rec.target} does not name register {_reg}")
     region = [b for b in fn.bundles if rec.start <= b.addr < rec.end]
     if not _stop_before(fn, rec.start):
         problems.append("no stop before the region")

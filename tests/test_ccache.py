@@ -146,6 +146,17 @@ def test_ccache_pvcc_with_identity_check(work, pvcc_exe, where):
     assert (d / "t.o").read_bytes() == first
 
 
+def test_ccache_pvcc_prefix_form_is_never_cached(work, pvcc_exe, gcc):
+    d, env, inc = work
+    env = dict(env, CCACHE_COMPILERCHECK=IDENTITY_CHECK)
+    for _ in range(2):  # ccache takes the compiler for a second input: no caching
+        compile_(["ccache", pvcc_exe, gcc], d, env, inc)
+    expect(env, 0, 0)
+    from pvcc.check import violations_of
+
+    assert violations_of(str(d / "t.o")) == []
+
+
 def test_identity_names_plugin_arguments_and_check(pvcc_exe, env):
     base = _run([pvcc_exe, "--print-cache-identity"], env, None)
     assert base.returncode == 0, base.stderr

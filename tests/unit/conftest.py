@@ -51,6 +51,16 @@ class Binutils:
             raise AssertionError(f"{AS} complained:\n{res.stderr}\n--- source ---\n{source}")
         return obj
 
+    def assemble_with_warnings(self, source: str) -> tuple[Path, str]:
+        """Assemble with ``-x``; return the object path and gas's diagnostics."""
+        src, obj = self._path(".s"), self._path(".o")
+        src.write_text(source)
+        res = subprocess.run([AS, "-x", "-o", str(obj), str(src)], capture_output=True,
+                             text=True, check=False)
+        if res.returncode != 0:
+            raise AssertionError(f"{AS} failed:\n{res.stderr}\n--- source ---\n{source}")
+        return obj, res.stderr
+
     @staticmethod
     def section(obj: Path, name: str = ".text") -> bytes:
         from elftools.elf.elffile import ELFFile

@@ -114,9 +114,15 @@ def compiler_check() -> str | None:
     return p.stdout.strip() if p.returncode == 0 else None
 
 
-def ccache_unkeyed() -> str | None:
+def ccache_unkeyed(prefix_form: bool = False) -> str | None:
     """Called when ccache runs pvcc: None when ccache's key covers pvcc's
-    identity, else the one-line reason to refuse the compile."""
+    identity, else the one-line reason to refuse the compile.
+
+    ``prefix_form``: pvcc was called as ``pvcc COMPILER ARGS``; the identity
+    command (``pvcc --print-cache-identity``) cannot know that compiler."""
+    if prefix_form:
+        return ("ccache runs pvcc with the compiler as its first argument, which ccache's "
+                "key cannot identify: name the compiler with PVCC_GCC instead")
     check = compiler_check()
     if check is not None and OPTION in check:
         return None

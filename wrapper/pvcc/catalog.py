@@ -405,6 +405,27 @@ def native_code(intr: Intrinsic, reg: int | None = None) -> tuple[NativeBundle, 
     return found.code(intr.access)
 
 
+def light_arg_registers(intr: Intrinsic) -> tuple[int, ...]:
+    """The record's argument bytes of a light site of ``intr``.
+
+    getreg/setreg pass no register number (it is in the type id and in the
+    implementation's name), so their argument 0 is 0.
+    """
+    regs = LIGHT_ARGS[:intr.nargs]
+    if intr.access is not None:
+        return (0, *regs[1:])
+    return regs
+
+
+def light_entry(symbol: str, type_id: int) -> str:
+    """The symbol a light site of ``symbol`` (with type ``type_id``) branches to:
+    ``__pvcc_light_<symbol>``, with ``_<register>`` for getreg/setreg."""
+    found = intrinsic_for(type_id)
+    if found is not None and found[1] is not None:
+        return f"{LIGHT_PREFIX}{symbol}_{found[1]}"
+    return LIGHT_PREFIX + symbol
+
+
 def _validate() -> None:
     """Each entry is self-consistent: the plugin, checker and encoder rely on it."""
     def require(ok: bool, what: str) -> None:

@@ -143,32 +143,6 @@ class _FuncView:
                 self.rets.append((a, b0_src, pfs_src))
 
 
-def _segment_base(data: bytes, addr: int) -> int | None:
-    """p_vaddr of the PT_LOAD segment of an ELF64 LE file that holds addr."""
-    import struct
-    phoff, = struct.unpack_from("<Q", data, 0x20)
-    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
-    for k in range(phnum):
-        at = phoff + k * phentsize
-        if at + 56 > len(data):
-            break
-        p_type, _, _, vaddr, _, _, memsz = struct.unpack_from("<IIQQQQQ", data, at)
-        if p_type == 1 and vaddr <= addr < vaddr + memsz:
-            return vaddr
-    return None
-
-
-def _unwind_ranges(obj: ElfObject) -> list[tuple[int, int]]:
-    """Sorted (start, end) of every .IA_64.unwind entry (segment-relative)."""
-    import struct
-    out = []
-    for sec in obj.sections:
-        if sec.name.startswith(".IA_64.unwind") and not sec.name.startswith(".IA_64.unwind_info"):
-            raw = obj.data[sec.offset:sec.offset + sec.size]
-            out += [struct.unpack_from("<QQ", raw, i) for i in range(0, len(raw) - 23, 24)]
-    return sorted(out)
-
-
 class Checker:
     def __init__(self, obj: ElfObject):
         self.obj = obj
@@ -177,7 +151,6 @@ class Checker:
         self._seen: set[tuple[str, str]] = set()
         self._views: dict[int, _FuncView] = {}
         self._rets_done: set[tuple[int, int | None, int]] = set()
-        self._unwind: list[tuple[int, int]] | None = None
 
     def overridden_weak(self, rec: Record) -> Function | None:
         """The code that holds a site no function symbol covers, in a linked file.
@@ -186,24 +159,17 @@ class Checker:
         Linux's __weak arch_cpu_idle in kernel/sched/idle.c and ia64's own in
         process.c): the record's func resolved to the strong definition, the
         weak body stayed in .text without a symbol.  Its bounds come from the
-        IA-64 unwind table, whose entries (start, end, info) are relative to the
-        base of the segment that holds the code.
+        IA-64 unwind table (ElfObject.unwind_range_at).
         """
         obj = self.obj
         named = obj.function_at(rec.func)
         if obj.relocatable or named is None or named.addr != rec.func:
             return None
-        if self._unwind is None:
-            self._unwind = _unwind_ranges(obj)
-        base = _segment_base(obj.data, rec.start)
-        if base is None:
+        code = obj.unwind_range_at(rec.start)
+        if code is None:
             return None
-        off = rec.start - base
-        i = bisect.bisect_right(self._unwind, (off, 1 << 64)) - 1
-        if i < 0 or not self._unwind[i][0] <= off < self._unwind[i][1]:
-            return None
-        lo, hi = self._unwind[i]
-        return Function(f"(overridden weak {named.name} at {base + lo:#x})", base + lo, hi - lo)
+        lo, hi = code
+        return Function(f"(overridden weak {named.name} at {lo:#x})", lo, hi - lo)
 
     # -- helpers --------------------------------------------------------------
     def add(self, addr: Value | str, rule: str, message: str) -> None:
@@ -282,9 +248,13 @@ class Checker:
                 if rec.conv == catalog.CONV_C and a != 0x80 | i:
                     self.add(at, "record", f"site of {name}: argument {i} is {_argtext(a)}, "
                              f"the C convention puts it in out{i}")
-                elif rec.conv == catalog.CONV_LIGHT and a != _light_arg(i):
-                    self.add(at, "record", f"site of {name}: argument {i} is {_argtext(a)}, "
-                             f"the light convention puts it in r{_light_arg(i)}")
+                elif rec.conv == catalog.CONV_LIGHT:
+                    want = _light_arg(intr, i)
+                    if a != want:
+                        self.add(at, "record", f"site of {name}: argument {i} is "
+                                 f"{_argtext(a)}, the light convention "
+                                 + (f"puts it in r{want}" if want else
+                                    "passes no register number"))
                 elif not (a & 0x80 and a & 0x7F < 8) and not 1 <= a <= 31:
                     self.add(at, "record", f"site of {name}: argument {i} byte {a:#x} is invalid")
             elif a:
@@ -553,6 +523,11 @@ class Checker:
                 i -= 1
             return False
 
+        def in_thunk(addr: int) -> bool:
+            # a light entry point calling its C implementation (pvcc.thunks)
+            f = obj.function_at(addr)
+            return f is not None and f.name.startswith(catalog.LIGHT_PREFIX)
+
         def is_target(t: Value) -> bool:
             if t in targets:
                 return True
@@ -563,7 +538,7 @@ class Checker:
                 if ins.op not in ("br.call", "brl.call"):
                     continue
                 t = self.call_target(b, ins)
-                if is_target(t) and not covered(b.addr):
+                if is_target(t) and not covered(b.addr) and not in_thunk(b.addr):
                     self.add(b.addr, "completeness", f"call of {obj.describe(t)} is not inside "
                              f"any recorded site")
 
@@ -639,8 +614,11 @@ class Checker:
                          f"({catalog.type_name(c.type)}) matches no {catalog.SECTION} record")
 
 
-def _light_arg(i: int) -> int:
-    return catalog.LIGHT_ARGS[i] if i < len(catalog.LIGHT_ARGS) else -1
+def _light_arg(intr: catalog.Intrinsic | None, i: int) -> int:
+    if intr is None:
+        return catalog.LIGHT_ARGS[i] if i < len(catalog.LIGHT_ARGS) else -1
+    regs = catalog.light_arg_registers(intr)
+    return regs[i] if i < len(regs) else -1
 
 
 def _argtext(a: int) -> str:
@@ -718,6 +696,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="prove that every site calls the implementation TABLE registers for "
                         "its type (lines 'TYPE SYMBOL-OR-ADDRESS'), or keeps its call")
     p.add_argument("-q", "--quiet", action="store_true", help="no table, only diagnostics")
+    p.add_argument("--callee", action="store_true",
+                   help="instead of sites, prove that the light implementations "
+                        f"({catalog.LIGHT_PREFIX}*) in FILE follow the light convention")
     return p
 
 
@@ -731,11 +712,47 @@ def main(argv: list[str] | None = None) -> int:
             p.error("--verify-retarget and --patch exclude each other")
         return cli.run(PROG, lambda: retarget.main_verify(
             args.verify_retarget, args.files, args.json, args.quiet, _err))
+    if args.callee:
+        if args.patch:
+            p.error("--callee and --patch exclude each other")
+        return cli.run(PROG, lambda: _main_callee(args))
     return cli.run(PROG, lambda: _main_patch(p, args) if args.patch else _main_check(args))
 
 
 def _err(msg: str) -> None:
     cli.error(PROG, msg)
+
+
+def _main_callee(args) -> int:
+    from . import callee
+
+    status = 0
+    rows = []
+    for path in args.files:
+        try:
+            obj = open_object(path)
+        except ObjectError as e:
+            _err(str(e))
+            status = 2
+            continue
+        funcs, violations = callee.check(obj)
+        if not funcs:
+            _err(f"{path}: no {catalog.LIGHT_PREFIX}* implementation to check")
+            status = max(status, 1)
+        for v in violations:
+            print(v, file=sys.stderr)
+        if violations:
+            status = max(status, 1)
+        rows.append({"file": path, "implementations": len(funcs),
+                     "violations": [str(v) for v in violations]})
+    if args.json:
+        json.dump({"version": 1, "ok": status == 0, "callee": rows}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif not args.quiet:
+        for r in rows:
+            print(f"{r['file']}: {r['implementations']} light implementation(s), "
+                  f"{len(r['violations'])} violation(s)")
+    return status
 
 
 def _main_check(args) -> int:

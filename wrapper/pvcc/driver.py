@@ -623,7 +623,7 @@ def _main(argv):
     if _CCACHE_CHILD in os.environ:  # run by ccache (CC="ccache pvcc")
         from pvcc.cacheid import ccache_unkeyed
 
-        problem = ccache_unkeyed()
+        problem = ccache_unkeyed(prefix_form=len(args) == len(argv) - 2)
         if problem:
             return _err(problem)
     try:

@@ -64,6 +64,9 @@ def physical_args(rec: Record) -> list[int]:
             out.append(reg)
         elif 1 <= a <= 31:
             out.append(a)
+        elif i == 0 and a == 0 and rec.type & 0xF0000000 in (catalog.GETREG_BASE,
+                                                              catalog.SETREG_BASE):
+            out.append(0)   # light getreg/setreg: the register is in the type id only
         else:
             raise PatchError(f"argument {i} byte {a:#x} names no register")
     return out

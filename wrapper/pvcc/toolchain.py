@@ -27,7 +27,7 @@ import threading
 import time
 from pathlib import Path
 
-from . import __version__, aptsource, cli
+from . import __version__, aptsource, cli, objects
 from .compilers import (
     DEFAULT_VERSION,
     GCC_NAME,
@@ -71,7 +71,6 @@ CONFIGURE_OPTIONS = (
 #: Measured; other versions use the nearest known value (the bar stops at 99 % until done).
 EXPECTED_OBJECTS = {11: 863, 12: 880, 13: 894, 14: 946, 15: 987, 16: 1020}
 
-EM_IA_64 = 50
 PROBE_C = r"""
 struct pvcc_probe { long a, b; };
 long pvcc_probe_sum(const struct pvcc_probe *p, long n)
@@ -183,21 +182,15 @@ def provisioned(cache: CacheLayout | None = None) -> list:
 
 
 def is_ia64_object(path) -> tuple[bool, str]:
-    """(ok, description) of an ELF relocatable: ELF64, little-endian, EM_IA_64."""
+    """(ok, description) of an ELF file: ELF64, little-endian, EM_IA_64."""
     try:
         with open(path, "rb") as f:
-            hdr = f.read(64)
+            header = f.read(64)
     except OSError as e:
         return False, f"cannot read object: {e.strerror}"
-    if len(hdr) < 20 or hdr[:4] != b"\x7fELF":
-        return False, "not an ELF file"
-    if hdr[4] != 2:
-        return False, "not ELF64"
-    if hdr[5] != 1:
-        return False, "not little-endian"
-    machine = int.from_bytes(hdr[18:20], "little")
-    if machine != EM_IA_64:
-        return False, f"e_machine is {machine}, not EM_IA_64 ({EM_IA_64})"
+    problem = objects.identity_problem(header)
+    if problem:
+        return False, problem
     return True, "ELF64 LSB relocatable, IA-64"
 
 

@@ -10,7 +10,10 @@ The package is the only code in pvcc that knows instruction encodings:
 * ``forms``     -- form names (op + operand shape), from each form's operand template;
 * ``text``      -- objdump spelling of a decoded instruction;
 * ``encode``    -- operands -> slots and bundles (used by the native patcher
-  and by tests).
+  and by tests);
+* ``semantics`` -- what an instruction does in a neutral register model: its
+  kind (call, branch, return, ...), registers read and written, target, and
+  the instruction-group (RAW/WAW) rules.
 
 Pure Python, no dependencies.  A bundle is 128 bits, little-endian: template in
 bits 4:0, slot 0 in bits 45:5, slot 1 in bits 86:46, slot 2 in bits 127:87

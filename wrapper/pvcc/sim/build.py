@@ -53,6 +53,7 @@ USAGE = "usage: pvcc-sim cc [--no-plugin] [--impl native|hv] GCC-ARGS... -o PROG
 RECIPE = "pvcc-sim-runtime-2"
 # How the runtime's own sources are compiled (plus the program's ABI flags).
 RUNTIME_CFLAGS = ("-O2", "-ffreestanding", "-fno-tree-loop-distribute-patterns",
+                  "-mfixed-range=f2-f5,f16-f31",
                   "-Wall", "-Wextra", "-Werror")
 # Runtime sources: crt0 stays an object of its own, the rest is libc.a.
 CRT0 = "crt0.S"

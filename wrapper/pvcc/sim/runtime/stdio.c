@@ -17,9 +17,9 @@
 #include "rt.h"
 
 struct __pvcc_file {
-	int fd;
-	unsigned int len;
-	unsigned int cap;
+	long fd;
+	unsigned long len;
+	unsigned long cap;
 	char *buf;
 };
 
@@ -75,7 +75,7 @@ static void file_write(FILE *f, const char *p, size_t n)
 		size_t room = f->cap - f->len;
 		size_t take = n < room ? n : room;
 		memcpy(f->buf + f->len, p, take);
-		f->len += (unsigned int)take;
+		f->len += take;
 		p += take;
 		n -= take;
 		if (f->len == f->cap)

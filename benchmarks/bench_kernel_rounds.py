@@ -1,0 +1,147 @@
+"""pvcc's cost on complete kernel builds: interleaved rounds, then ccache-warm.
+
+Linux 6.1 arch/ia64 (the tree kernel/build.sh unpacks), configuration
+PVCC_KERNEL_CONFIG (allnoconfig), ``make vmlinux`` in a fresh O= directory:
+
+1. ``--rounds N`` rounds of CC=<ia64-linux-gnu-gcc> and CC=pvcc, the order
+   alternating from round to round so that a drifting machine load hits both
+   alike; prints each round's wall and CPU (children's user+sys) ratio
+   pvcc/plain, and the ratio of the sums.
+2. unless ``--no-ccache``: CC="ccache <gcc>" and CC="ccache pvcc" (with
+   CCACHE_COMPILERCHECK='%compiler% --print-cache-identity'), each with a
+   private, emptied CCACHE_DIR: a cold build that fills the cache, then the
+   same build again from an emptied O= directory at the same path (the
+   warm build, timed); prints the warm ratio and the warm builds' hit counts.
+
+    python benchmarks/bench_kernel_rounds.py --run [--rounds 2] [--jobs 2] [--nice 19]
+
+Long (a complete allnoconfig build takes minutes; 2 rounds plus ccache are
+eight builds), so without ``--run`` (as in ``tox -e bench``) it only says how
+to run it. Needs the unpacked source (``bash kernel/build.sh plain`` once, or
+any step). Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+WORK = Path(os.environ.get("PVCC_KERNEL_WORK", Path.home() / ".cache/pvcc/kernel"))
+CONFIG = os.environ.get("PVCC_KERNEL_CONFIG", "allnoconfig")
+IDENTITY_CHECK = "%compiler% --print-cache-identity"
+
+
+def make(src: Path, out: Path, cc: str, target: str, jobs: int, nice: int, env: dict,
+         log: Path) -> tuple[float, float]:
+    """-> (wall, cpu) seconds of ``make target`` (children's user+sys)."""
+    cmd = ["nice", "-n", str(nice), "make", "-C", str(src), f"-j{jobs}", "ARCH=ia64",
+           "CROSS_COMPILE=ia64-linux-gnu-", f"CC={cc}", f"O={out}", target]
+    t0, c0 = time.monotonic(), os.times()
+    with open(log, "ab") as fh:
+        rc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env,
+                            check=False).returncode
+    t1, c1 = time.monotonic(), os.times()
+    if rc != 0:
+        sys.exit(f"bench_kernel_rounds: make {target} with CC={cc} failed (log: {log})")
+    return t1 - t0, (c1.children_user - c0.children_user) + (c1.children_system
+                                                            - c0.children_system)
+
+
+def fresh_build(src: Path, out: Path, cc: str, jobs: int, nice: int, env: dict,
+                log: Path) -> tuple[float, float]:
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    make(src, out, cc, CONFIG, jobs, nice, env, log)  # untimed
+    return make(src, out, cc, "vmlinux", jobs, nice, env, log)
+
+
+def ccache_stats(env: dict) -> dict[str, int]:
+    out = subprocess.run(["ccache", "--print-stats"], env=env, capture_output=True, text=True,
+                         check=True).stdout
+    c = dict(line.split("\t") for line in out.splitlines() if "\t" in line)
+    return {"hits": int(c["direct_cache_hit"]) + int(c["preprocessed_cache_hit"]),
+            "misses": int(c["cache_miss"])}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--run", action="store_true", help="run the builds (long)")
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--jobs", type=int, default=int(os.environ.get("PVCC_KERNEL_JOBS", "2")))
+    ap.add_argument("--nice", type=int, default=19)
+    ap.add_argument("--no-ccache", action="store_true")
+    ns = ap.parse_args()
+    if not ns.run:
+        print("complete kernel builds, long: python benchmarks/bench_kernel_rounds.py --run")
+        return 0
+
+    src = WORK / "linux-source-6.1"
+    if not (src / "Makefile").exists():
+        print(f"needs the unpacked source in {src}: run `bash kernel/build.sh plain` once")
+        return 1
+    gcc = os.environ.get("PVCC_GCC") or subprocess.run(
+        ["pvcc-toolchain", "path", "--gcc", "12"], check=True, capture_output=True,
+        text=True).stdout.strip()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PVCC_", "CCACHE_")) or k == "PVCC_CACHE_DIR"}
+    env["PVCC_GCC"] = gcc
+    base = WORK / CONFIG / "bench-rounds"
+    base.mkdir(parents=True, exist_ok=True)
+    print(f"{CONFIG} vmlinux, make -j{ns.jobs} at nice {ns.nice}, compiler {gcc}; "
+          f"load average now {os.getloadavg()[0]:.1f}", flush=True)
+
+    sums = {"plain": [0.0, 0.0], "pvcc": [0.0, 0.0]}
+    ccs = {"plain": gcc, "pvcc": "pvcc"}
+    for r in range(ns.rounds):
+        order = ["plain", "pvcc"] if r % 2 == 0 else ["pvcc", "plain"]
+        got = {}
+        for name in order:
+            got[name] = fresh_build(src, base / name, ccs[name], ns.jobs, ns.nice, env,
+                                    base / f"{name}.log")
+            sums[name][0] += got[name][0]
+            sums[name][1] += got[name][1]
+            print(f"  round {r + 1} {name:<5}: wall {got[name][0]:7.1f} s, "
+                  f"cpu {got[name][1]:7.1f} s", flush=True)
+        print(f"  round {r + 1} ratio pvcc/plain: wall {got['pvcc'][0] / got['plain'][0]:.3f}, "
+              f"cpu {got['pvcc'][1] / got['plain'][1]:.3f}", flush=True)
+    if ns.rounds:
+        print(f"all {ns.rounds} round(s), ratio of sums pvcc/plain: "
+              f"wall {sums['pvcc'][0] / sums['plain'][0]:.3f}, "
+              f"cpu {sums['pvcc'][1] / sums['plain'][1]:.3f}", flush=True)
+
+    if ns.no_ccache:
+        return 0
+    if shutil.which("ccache") is None:
+        print("ccache is not installed: no ccache-warm builds")
+        return 0
+    warm = {}
+    for name, cc, extra in (("plain", f"ccache {gcc}", {}),
+                            ("pvcc", "ccache pvcc", {"CCACHE_COMPILERCHECK": IDENTITY_CHECK})):
+        cdir = base / f"ccache-{name}"
+        shutil.rmtree(cdir, ignore_errors=True)
+        cenv = dict(env, CCACHE_DIR=str(cdir), CCACHE_CONFIGPATH=str(base / "ccache.conf"),
+                    **extra)
+        (base / "ccache.conf").write_text("max_size = 5G\n")
+        out = base / f"ccache-{name}-out"
+        cold = fresh_build(src, out, cc, ns.jobs, ns.nice, cenv, base / f"ccache-{name}.log")
+        before = ccache_stats(cenv)
+        warm[name] = fresh_build(src, out, cc, ns.jobs, ns.nice, cenv,
+                                 base / f"ccache-{name}.log")
+        after = ccache_stats(cenv)
+        print(f"  CC=\"{cc.replace(gcc, os.path.basename(gcc))}\": cold wall {cold[0]:7.1f} s, "
+              f"cpu {cold[1]:7.1f} s; warm wall {warm[name][0]:7.1f} s, "
+              f"cpu {warm[name][1]:7.1f} s; warm build hits "
+              f"{after['hits'] - before['hits']}, misses {after['misses'] - before['misses']}",
+              flush=True)
+    print(f"ccache-warm ratio pvcc/plain: wall {warm['pvcc'][0] / warm['plain'][0]:.3f}, "
+          f"cpu {warm['pvcc'][1] / warm['plain'][1]:.3f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

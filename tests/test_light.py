@@ -1,0 +1,287 @@
+"""The light convention (docs/light.md) end to end on real objects.
+
+Sites compiled by the real cross GCC with the plugin, checked and patched;
+the callee contract (`pvcc-check --callee`) on hand-assembled implementations;
+the generated native table and the C thunks assembled by GNU as and linked.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from asmtools import AS, assemble, link, needs_binutils
+from pvcc import callee, catalog, ia64, light_table, patch, thunks
+from pvcc.check import check_file, main, violations_of
+from pvcc.objects import open_object
+from test_check import Editor
+
+LIGHT_C = """\
+#include <pvcc/paravirt.h>
+
+unsigned long irq_save(void)
+{
+	unsigned long flags = paravirt_getreg(1019);
+	paravirt_rsm_i();
+	return flags;
+}
+
+void irq_restore(unsigned long flags)
+{
+	paravirt_intrin_local_irq_restore(flags);
+}
+
+unsigned long cpuid(int i, unsigned long k)
+{
+	return paravirt_get_cpuid(i) + k * 3;
+}
+
+void itc(unsigned long v)
+{
+	paravirt_setreg(3116, v);
+}
+"""
+
+
+def compile_light(gcc, plugin_so, include_dir, tmp_path: Path, *opts: str,
+                  source: str = LIGHT_C, name: str = "light") -> Path:
+    src = tmp_path / f"{name}.c"
+    src.write_text(source)
+    out = tmp_path / f"{name}.o"
+    subprocess.run([gcc, f"-fplugin={plugin_so}", "-fplugin-arg-pvcc-conv=light",
+                    "-I", include_dir, *opts, "-c", str(src), "-o", str(out)],
+                   check=True, capture_output=True, text=True)
+    return out
+
+
+@pytest.fixture(scope="module")
+def light_o(gcc, plugin_so, include_dir, tmp_path_factory) -> Path:
+    return compile_light(gcc, plugin_so, include_dir, tmp_path_factory.mktemp("light"),
+                         "-O2", "-mconstant-gp")
+
+
+def site(path: Path, type_id: int):
+    obj = open_object(str(path))
+    rec = next(r for r in obj.records if r.type == type_id)
+    return obj, rec, rec.start - obj.code_section_at(rec.start).addr
+
+
+# -- sites ---------------------------------------------------------------------------
+
+def test_light_records(light_o):
+    rep = check_file(str(light_o))
+    assert [str(v) for v in rep.violations] == []
+    assert {r.conv for r in rep.records} == {catalog.CONV_LIGHT}
+    obj = open_object(str(light_o))
+    getreg = next(r for r in obj.records if r.type == catalog.GETREG_BASE + 1019)
+    assert str(getreg.target) == "__pvcc_light_paravirt_getreg_1019"
+    assert tuple(getreg.args[:2]) == (0, 0) and getreg.result == 8
+    setreg = next(r for r in obj.records if r.type == catalog.SETREG_BASE + 3116)
+    assert tuple(setreg.args[:2]) == (0, 9)
+    irq = next(r for r in obj.records if r.type == 12)
+    assert irq.nbundles == 2 and irq.args[0] == 8 and (irq.sol, irq.sof) == (0, 0)
+
+
+def test_light_link_must_be_r2(tmp_path, light_o):
+    obj, rec, off = site(light_o, 3)
+    b = ia64.decode_bundle(obj.read(rec.start, 16))
+    assert b.insns[1].op == "mov.from.ip"
+    bad = Editor(light_o).slot(off, 1, lambda raw: raw & ~(0x7F << 6) | 3 << 6) \
+        .write(tmp_path / "x.o")
+    assert (f"{bad}: {obj.where(rec.start)}: error: site of get_cpuid: the link must be an "
+            f"unpredicated 'mov r2=ip' before the branch, found 'mov r3=ip' in slot 1"
+            ) in violations_of(str(bad))
+
+
+def test_light_branch_predicated(tmp_path, light_o):
+    obj, rec, off = site(light_o, 3)
+    bad = Editor(light_o).slot(off, 2, lambda raw: raw | 6).write(tmp_path / "x.o")
+    assert (f"{bad}: {obj.where(rec.start)}: error: site of get_cpuid: the br.cond is "
+            f"predicated (p6)") in violations_of(str(bad))
+
+
+def test_light_reserved_bundle_not_isolated(tmp_path, light_o):
+    obj, rec, off = site(light_o, 12)      # two bundles: nops, then the transfer
+    bad = Editor(light_o).slot(off, 1, lambda _: ia64.adds(18, 1, 18)) \
+        .write(tmp_path / "x.o")
+    assert (f"{bad}: {obj.where(rec.start)}: error: site of intrin_local_irq_restore is not "
+            f"isolated: slot 1 holds 'adds r18=1,r18'") in violations_of(str(bad))
+
+
+def test_light_argument_register(tmp_path, light_o):
+    obj, rec, _ = site(light_o, 3)
+    bad = Editor(light_o).record(rec.index, 48, b"\x09").write(tmp_path / "x.o")
+    assert (f"{bad}: {obj.where(rec.start)}: error: site of get_cpuid: argument 0 is r9, the "
+            f"light convention puts it in r8") in violations_of(str(bad))
+
+
+@needs_binutils
+def test_light_branch_outside_a_site(tmp_path):
+    obj = assemble(tmp_path, """\
+	.text
+	.global f#
+	.proc f#
+f:
+	{ .mib
+	nop.m 0
+	mov r2 = ip
+	br.cond.sptk.many __pvcc_light_paravirt_ssm_i# ;;
+	}
+	{ .mib
+	nop.m 0
+	nop.i 0
+	br.ret.sptk.many b0 ;;
+	}
+	.endp f#
+""", "stray")
+    assert violations_of(str(obj)) == [
+        (f"{obj}: f+0x0: error: branch to __pvcc_light_paravirt_ssm_i is not inside any "
+        f"recorded site")]
+
+
+def test_light_patch_native(tmp_path, light_o):
+    out = tmp_path / "native.o"
+    done = patch.patch_native(str(light_o), str(out))
+    text = {s.name: s.text for s in done}
+    assert text["getreg(1019)"][0] == "mov r8=psr"
+    assert text["get_cpuid"][0] == "mov r8=cpuid[r8]"
+    assert text["setreg(3116)"][0] == "mov.m ar.itc=r9"
+    assert text["rsm_i"][0] == "rsm 0x4000"
+
+
+def test_light_leaf_at_every_level(gcc, plugin_so, include_dir, tmp_path):
+    for level in ("-O0", "-O1", "-O2", "-Os", "-O3"):
+        obj = compile_light(gcc, plugin_so, include_dir, tmp_path, level, name=f"l{level}")
+        o = open_object(str(obj))
+        for f in o.functions:
+            code = o.read(f.addr, f.end - f.addr + (-(f.end - f.addr)) % 16)
+            ops = {i.op for b in ia64.iter_bundles(code, f.addr) for i in b.insns}
+            assert not ops & {"alloc", "br.call", "brl.call", "mov.from.br"}, (level, f.name)
+
+
+# -- the callee contract ------------------------------------------------------------
+
+GOOD = """\
+	.text
+	.global __pvcc_light_paravirt_ssm_i#
+	.proc __pvcc_light_paravirt_ssm_i#
+__pvcc_light_paravirt_ssm_i:
+	adds r2 = 16, r2
+	;;
+	mov b6 = r2
+	ssm psr.i
+	;;
+	{BODY}
+	br.cond.sptk.many b6
+	;;
+	.endp __pvcc_light_paravirt_ssm_i#
+"""
+
+
+def callee_check(tmp_path: Path, body: str, name: str) -> list[str]:
+    obj = assemble(tmp_path, GOOD.replace("{BODY}", body), name)
+    funcs, violations = callee.check(open_object(str(obj)))
+    assert [f.name for f in funcs] == ["__pvcc_light_paravirt_ssm_i"]
+    return [str(v).split(": error: ", 1)[1] for v in violations]
+
+
+@needs_binutils
+def test_callee_good(tmp_path):
+    assert callee_check(tmp_path, "mov r3 = r8 ;; cmp.eq p6, p7 = r3, r0 ;;", "good") == []
+
+
+@needs_binutils
+@pytest.mark.parametrize("body,message", [
+    ("mov r18 = r8 ;;", "writes register outside the light clobber set r18 ('mov r18=r8')"),
+    ("mov r32 = r8 ;;", "writes stacked register r32 ('mov r32=r8')"),
+    ("adds r8 = 1, r33 ;;", ("reads stacked register r33 ('adds r8=1,r33'), which belongs to "
+                            "the caller's frame")),
+    ("mov r12 = r8 ;;", "writes register outside the light clobber set r12 ('mov r12=r8')"),
+    ("mov b0 = r8 ;;", "writes register outside the light clobber set b0 ('mov b0=r8')"),
+    ("cmp.eq p16, p17 = r8, r0 ;;", "writes register outside the light clobber set p16"),
+    ("alloc r16 = ar.pfs, 0, 1, 0, 0 ;;", "allocates a register frame"),
+    ("ld8 r8 = [r18], 8 ;;", "writes register outside the light clobber set r18"),
+    ("st8 [r19] = r8, 8 ;;", "writes register outside the light clobber set r19"),
+    ("ldfd f6 = [r8] ;;", "writes register outside the light clobber set f6"),
+    ("mov.i ar.pfs = r8 ;;", "writes register outside the light clobber set ar.pfs"),
+])
+def test_callee_rejects(tmp_path, body, message):
+    got = callee_check(tmp_path, body, "bad")
+    assert any(message in m for m in got), got
+
+
+@needs_binutils
+def test_callee_must_return_through_b6_from_the_link(tmp_path):
+    src = GOOD.replace("mov b6 = r2", "mov b6 = r3").replace("{BODY}", "")
+    _funcs, violations = callee.check(open_object(str(assemble(tmp_path, src, "nolink"))))
+    text = [str(v) for v in violations]
+    assert any("b6 is not set once, unpredicated, before any branch, from the link r2 + 16"
+               in t for t in text), text
+    src = GOOD.replace("br.cond.sptk.many b6", "br.ret.sptk.many b0").replace("{BODY}", "")
+    _funcs, violations = callee.check(open_object(str(assemble(tmp_path, src, "ret"))))
+    text = [str(v) for v in violations]
+    assert any("returns with br.ret" in t for t in text), text
+    assert any("never returns through b6" in t for t in text), text
+
+
+@needs_binutils
+def test_callee_cli(tmp_path, capsys):
+    bad = assemble(tmp_path, GOOD.replace("{BODY}", "mov r18 = r8 ;;"), "cli")
+    assert main(["--callee", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"{bad}: __pvcc_light_paravirt_ssm_i+0x10: error: "
+                          "__pvcc_light_paravirt_ssm_i: writes register outside")
+    assert "Traceback" not in err
+
+
+# -- generated implementations ---------------------------------------------------------
+
+@needs_binutils
+def test_native_table_obeys_the_contract(tmp_path):
+    src = tmp_path / "table.S"
+    src.write_text(light_table.source())
+    obj = tmp_path / "table.o"
+    subprocess.run([AS, "-x", str(src), "-o", str(obj)], check=True, capture_output=True)
+    funcs, violations = callee.check(open_object(str(obj)))
+    assert [str(v) for v in violations] == []
+    names = {f.name for f in funcs}
+    assert "__pvcc_light_paravirt_ssm_i" in names
+    assert "__pvcc_light_paravirt_getreg_1019" in names
+    assert "__pvcc_light_paravirt_setreg_3116" in names
+    assert "__pvcc_light_paravirt_getreg_1016" not in names    # ip: never paravirtualized
+
+
+@needs_binutils
+def test_thunks_link_with_light_sites_and_c(gcc, plugin_so, include_dir, tmp_path):
+    """Sites (light) + pvcc-thunks + C implementations (-mfixed-range=f32-f127) link
+    into one executable that pvcc-check accepts."""
+    sites = compile_light(gcc, plugin_so, include_dir, tmp_path, "-O2")
+    impl = tmp_path / "impl.c"
+    impl.write_text("""\
+unsigned long paravirt_getreg(int reg) { return reg; }
+void paravirt_setreg(int reg, unsigned long v) { (void)reg; (void)v; }
+void paravirt_rsm_i(void) { }
+void paravirt_intrin_local_irq_restore(unsigned long f) { (void)f; }
+unsigned long paravirt_get_cpuid(int i) { return i; }
+void _start(void) { }
+""")
+    impl_o = tmp_path / "impl.o"
+    subprocess.run([gcc, "-O2", "-mfixed-range=f32-f127", "-c", str(impl), "-o", str(impl_o)],
+                   check=True, capture_output=True)
+    th = tmp_path / "thunks.S"
+    assert thunks.main(["paravirt_getreg:1019", "paravirt_setreg:3116", "paravirt_rsm_i",
+                        "paravirt_intrin_local_irq_restore", "paravirt_get_cpuid",
+                        "-o", str(th)]) == 0
+    th_o = tmp_path / "thunks.o"
+    subprocess.run([AS, "-x", str(th), "-o", str(th_o)], check=True, capture_output=True)
+    exe = link(tmp_path, [sites, th_o, impl_o], "prog")
+    assert violations_of(str(exe)) == []
+    text = th.read_text()
+    assert "addl r60 = 1019, r0" in text and "br.call.sptk.many b0 = paravirt_getreg#" in text
+
+
+def test_thunks_bad_symbol(capsys):
+    assert thunks.main(["1bad"]) == 2
+    assert capsys.readouterr().err == "pvcc-thunks: error: '1bad' is not a C identifier\n"
