@@ -183,7 +183,8 @@ def _verify_site(new: ElfObject, rec: Record, site: PatchedSite) -> str | None:
     for i in insns:
         if i.op in ("unknown", "reserved"):
             return f"holds an undecodable instruction '{i.text()}'"
-        if i.op.startswith(("br.", "brl.")) or (i.op == "mov.to.br" and i.fields.get("b1") == 0):
+        e = ia64.effects(i)
+        if e.kind in ia64.semantics.TRANSFERS or "b0" in e.writes:
             return f"holds a branch '{i.text()}'"
     if not bundles[-1].ends_group:
         return "the last bundle does not end with a stop"

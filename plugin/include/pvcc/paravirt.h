@@ -36,7 +36,14 @@
 #define PVCC_CONV_C		0
 #define PVCC_CONV_LIGHT		1
 
-#if defined(__PVCC__)
+/* A file may give every declaration below one convention by defining
+ * PVCC_DEFAULT_CONV (0 or 1) before including this header. */
+#if defined(__PVCC__) && defined(PVCC_DEFAULT_CONV)
+#define __paravirt_intrinsic(type) \
+	__attribute__((paravirt_intrinsic(type, PVCC_DEFAULT_CONV)))
+#define __paravirt_intrinsic_conv(type, conv) \
+	__attribute__((paravirt_intrinsic(type, conv)))
+#elif defined(__PVCC__)
 #define __paravirt_intrinsic(type) __attribute__((paravirt_intrinsic(type)))
 #define __paravirt_intrinsic_conv(type, conv) \
 	__attribute__((paravirt_intrinsic(type, conv)))
