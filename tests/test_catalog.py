@@ -33,7 +33,9 @@ def _env(**extra: str) -> dict[str, str]:
 def test_paravirt_header_is_generated_from_the_catalog():
     header = Path(catalog_c.PARAVIRT_HEADER)
     assert header.read_text() == catalog_c.paravirt_header(), (
-        f"{header} is stale: run `python -m pvcc.catalog_c --write`")
+        f"{header} differs from what the catalog generates: it is generated, edit "
+        "wrapper/pvcc/catalog.py (entries) or wrapper/pvcc/catalog_c.py (the fixed text), "
+        "then run `python -m pvcc.catalog_c --write`")
 
 
 def test_plugin_header_is_not_checked_in():

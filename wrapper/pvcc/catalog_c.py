@@ -186,7 +186,14 @@ def paravirt_header() -> str:
         out.append(_tab_to(f"#define PVCC_CONV_{conv.macro}", 32) + str(conv.id))
     out += [
         "",
-        "#if defined(__PVCC__)",
+        "/* A file may give every declaration below one convention by defining",
+        " * PVCC_DEFAULT_CONV (0 or 1) before including this header. */",
+        "#if defined(__PVCC__) && defined(PVCC_DEFAULT_CONV)",
+        "#define __paravirt_intrinsic(type) \\",
+        "\t__attribute__((paravirt_intrinsic(type, PVCC_DEFAULT_CONV)))",
+        "#define __paravirt_intrinsic_conv(type, conv) \\",
+        "\t__attribute__((paravirt_intrinsic(type, conv)))",
+        "#elif defined(__PVCC__)",
         "#define __paravirt_intrinsic(type) __attribute__((paravirt_intrinsic(type)))",
         "#define __paravirt_intrinsic_conv(type, conv) \\",
         "\t__attribute__((paravirt_intrinsic(type, conv)))",
