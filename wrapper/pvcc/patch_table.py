@@ -393,6 +393,8 @@ def render_c(table: Table) -> str:
         *(f"#define PVCC_CONV_{_c_name(n)} {c}" for c, n in sorted(catalog.CONV_NAMES.items())),
         f"#define PVCC_KNOWN_CONVS 0x{sum(1 << c for c in catalog.CONV_NAMES):x}ULL",
         f"#define PVCC_LIGHT_LINK {catalog.LIGHT_LINK}",
+        f"#define PVCC_GETREG_BASE 0x{catalog.GETREG_BASE:08x}",
+        f"#define PVCC_SETREG_BASE 0x{catalog.SETREG_BASE:08x}",
         f"#define PVCC_TABLE_TYPES {len(types)}",
         f"#define PVCC_TABLE_ENTRIES {len(table.entries)}",
         f"#define PVCC_RESULT_OPERAND {RESULT}",
