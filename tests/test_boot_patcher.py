@@ -12,10 +12,12 @@ run over a linked executable and proven with `pvcc-check --verify-retarget`.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import struct
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -133,7 +135,7 @@ def test_patcher_compiles_freestanding_with_the_cross_gcc(gcc, table_dir, tmp_pa
 
 # -- the C patcher over synthetic records: every type, every register ----------
 
-CODE_BASE = 0x4000_0000_0000_0000
+CODE_BASE = 0xA000_0001_0000_0000    # where vmlinux links its text
 
 
 def _record(i: int, start: int, nb: int, t: int, nargs: int, args: list[int], result: int,
@@ -407,7 +409,8 @@ LIGHT_STUBS = "\n".join(
 \tbr.cond.sptk.many b6 ;;
 \t.endp {name}
 \t.size {name}, .-{name}
-""" for name in [f"{catalog.LIGHT_PREFIX}paravirt_{i.name}" for i in catalog.INTRINSICS]
+""" for name in sorted({catalog.light_entry(f"paravirt_{catalog.intrinsic_for(t)[0].name}", t)
+                          for t in patch_table.native_types()})
     + ["hv_light_fc", "hv_light_irq_restore"])
 
 
@@ -443,3 +446,87 @@ def test_retargeted_light_sites_pass_verify_retarget(gcc, plugin_so, include_dir
     (tmp_path / "c").write_text("fc hv_light_fc\n")
     assert check_main(["--verify-retarget", str(tmp_path / "c"), str(out)]) == 1
     assert "site of fc: transfers to hv_light_fc" in capsys.readouterr().err
+
+
+# -- the same source, compiled by the cross GCC, run in pvcc-sim --------------------
+
+
+@pytest.fixture(scope="module")
+def sim_prog(gcc, table_dir) -> str:
+    prog = table_dir / "pvcc_patch_sim"
+    p = subprocess.run([sys.executable, "-m", "pvcc.sim.build", "-O2", "-I", str(KERNEL),
+                        "-I", str(table_dir), str(KERNEL / "pvcc_patch.c"),
+                        str(KERNEL / "pvcc_patch_sim.c"), "-o", str(prog)],
+                       capture_output=True, text=True, check=False,
+                       env={**os.environ, "PVCC_GCC": gcc})
+    assert p.returncode == 0, p.stderr
+    return str(prog)
+
+
+EDGE_REGS = (1, 2, 3, 8, 14, 31, 32, 33, 85, 126, 127)
+
+
+@pytest.mark.parametrize("regs", [
+    pytest.param(EDGE_REGS, id="edge-registers"),
+    pytest.param(tuple(range(1, 128)), id="every-register", marks=[
+        pytest.mark.slow,
+        pytest.mark.skipif(os.environ.get("PVCC_TEST_EVERY_REGISTER") != "1",
+                           reason="about 10 s of CPU in pvcc-sim; PVCC_TEST_EVERY_REGISTER=1 "
+                                  "runs it (the host build covers every register by default)")]),
+])
+def test_sim_patcher_is_the_encoder_for_every_type(sim_prog, runner, regs):
+    """In pvcc-sim, in place: every type and operand over REGS (the slow row: r1..r127,
+    about 10 s of CPU), the same bytes as native_bundles and as the host build."""
+    recs, want = [], []
+    pos = CODE_BASE
+    for t in patch_table.native_types():
+        intr, _ = catalog.intrinsic_for(t)
+        for o in [*range(intr.nargs), *([patch_table.RESULT] if intr.returns else [])]:
+            for v in regs:
+                where = [20 + i for i in range(intr.nargs)]
+                res = 9 if intr.returns else 0
+                if o == patch_table.RESULT:
+                    res = v
+                else:
+                    where[o] = v
+                args, sol, sof = _arg_bytes(where)
+                try:
+                    code = b"".join(native.native_bundles(t, where, res, intr.bundles))
+                except ValueError:
+                    code = None
+                recs.append(_record(len(recs), pos, intr.bundles, t, intr.nargs, args, res,
+                                    sol, sof))
+                want.append(code)
+                pos += 16 * intr.bundles
+    code = b"".join(FILLER * r.nbundles for r in recs)
+    segs = [kimage.Segment(CODE_BASE, code, None),
+            kimage.Segment(1 << 48, b"".join(kimage.pack_record(r) for r in recs), None)]
+    out, report = kimage.run_sim_segments(sim_prog, segs, 1 << 48, len(recs))
+    host, host_report = _run_records(runner, recs)
+    assert out[0][1] == host and report == host_report
+    for r, w in zip(recs, want):
+        got = out[0][1][r.start - CODE_BASE:r.end - CODE_BASE]
+        assert got == (w if w is not None else FILLER * r.nbundles), catalog.type_name(r.type)
+    assert len(recs) > 100 * len(regs)
+
+
+@pytest.mark.parametrize("case", ["all_types", "getreg_setreg", "light_leaf"])
+def test_sim_patcher_equals_patch_native_on_real_objects(gcc, plugin_so, include_dir, sim_prog,
+                                                         tmp_path, case):
+    obj = _compile(gcc, plugin_so, include_dir, tmp_path, case)
+    nat = tmp_path / f"{case}.native.o"
+    done = patch_native(str(obj), str(nat))
+    o = open_object(str(obj), require_records=True)
+    segs, report = kimage.run_sim(sim_prog, o)
+    r = kimage.compare_native(o, segs, open_object(str(nat)))
+    assert r["differ"] == [] and r["bytes_changed_outside_sites"] == 0
+    assert r["identical"] == r["sites"] == len(done) > 0
+    assert report.splitlines()[-1] == f"native {len(done)} retargeted 0 kept 0 refused 0"
+
+
+def test_sim_patcher_retargets_like_the_host_build(linked, runner, sim_prog, tmp_path):
+    o = open_object(str(linked), require_records=True)
+    (tmp_path / "impls").write_text(TABLE)
+    from pvcc.retarget import read_impls
+    impls = read_impls(str(tmp_path / "impls"), o)
+    assert kimage.run_sim(sim_prog, o, impls) == kimage.run(runner, o, impls)

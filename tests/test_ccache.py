@@ -157,6 +157,22 @@ def test_ccache_pvcc_prefix_form_is_never_cached(work, pvcc_exe, gcc):
     assert violations_of(str(d / "t.o")) == []
 
 
+@pytest.mark.parametrize("order", ["launcher", "ccache-pvcc"])
+def test_ccache_compiling_its_preprocessed_output(work, pvcc_exe, order):
+    """run_second_cpp=false: ccache compiles the .i it preprocessed (through
+    pvcc -E, or the compiler with the plugin loaded) -- the same object."""
+    d, env, inc = work
+    compile_([pvcc_exe], d, env, inc, out="direct.o")
+    env = dict(env, CCACHE_NOCPP2="1")
+    if order == "launcher":
+        cc, env = [pvcc_exe], dict(env, PVCC_LAUNCHER="ccache")
+    else:
+        cc, env = ["ccache", pvcc_exe], dict(env, CCACHE_COMPILERCHECK=IDENTITY_CHECK)
+    compile_(cc, d, env, inc)
+    expect(env, 0, 1)
+    assert (d / "t.o").read_bytes() == (d / "direct.o").read_bytes()
+
+
 def test_identity_names_plugin_arguments_and_check(pvcc_exe, env):
     base = _run([pvcc_exe, "--print-cache-identity"], env, None)
     assert base.returncode == 0, base.stderr

@@ -18,6 +18,11 @@ object file alone:
    to a catalog implementation (`paravirt_<name>`) lies inside a region, no two
    regions overlap, and `.paravirt_bundles` (when present) matches one to one.
 
+`Checker.run` applies the groups in that order, one named method each: per
+record `check_region`, `check_frame` (only when the region reads as bundles)
+and `check_record`, then `check_completeness` and `check_compat` over the
+whole object.  Each violation names its group (`Violation.rule`).
+
 `violations_of(path)` is the API for the CC wrapper; `main()` is pvcc-check.
 """
 
@@ -30,6 +35,7 @@ import os
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from . import catalog, cli, ia64
 from .objects import (
@@ -61,6 +67,40 @@ _GR_WRITERS = frozenset([
 
 # Names under which <pvcc/paravirt.h> declares the implementations.
 IMPL_PREFIX = "paravirt_"
+
+BUNDLE = 16             # bytes in a bundle
+RESULT_REG = 8          # r8: where an intrinsic's result comes back (docs/records.md)
+MAX_ARGS = 8            # out0..out7 (docs/records.md)
+FIRST_STACKED = 32      # r32: the first register of a frame
+MAX_FRAME = 96          # stacked registers r32..r127
+ARG_OUT = 0x80          # argument byte: 0x80 | k is out k, 1..31 is a static register
+KNOWN_FLAGS = 0x1       # record flag bits with a meaning
+
+
+class AllocFrame(NamedTuple):
+    """The frame `alloc r1 = ar.pfs, i, l, o, r` sets up."""
+    sol: int            # size of locals (inputs + locals)
+    sof: int            # size of frame (locals + outputs)
+    pfs: int            # the general register that receives the caller's ar.pfs
+
+
+def alloc_frame(ins: ia64.Insn) -> AllocFrame:
+    """The operands of a decoded `alloc`."""
+    return AllocFrame(ins.fields["sol"], ins.fields["sof"], ins.fields["r1"])
+
+
+@dataclass
+class Site:
+    """One record as the per-site rules see it; the region rules fill in the bundles."""
+    rec: Record
+    name: str                           # the type's name, for messages
+    intr: catalog.Intrinsic | None      # None: unknown type
+    reg: int | None                     # getreg/setreg: the register the type names
+    func: Function | None               # F, the function holding the region
+    weak: bool = False                  # F is an overridden weak body (no symbol)
+    bundles: list[ia64.Bundle] = field(default_factory=list)
+    transfer: tuple[ia64.Bundle, ia64.Insn] | None = None     # C: the br.call
+    light: list[ia64.Insn] = field(default_factory=list)      # light: mov r2=ip, br.cond
 
 
 @dataclass(frozen=True)
@@ -209,156 +249,116 @@ class Checker:
 
     # -- the rules ------------------------------------------------------------------
     def run(self) -> list[Violation]:
-        obj = self.obj
-        recs = obj.records or []
+        """Every rule group, in the order of the contract (module docstring)."""
+        recs = self.obj.records or []
         for rec in recs:
-            self.check_record(rec)
-        self.check_overlaps(recs)
+            self.check_site(rec)
         self.check_completeness(recs)
         self.check_compat(recs)
         return self.violations
 
-    def check_record(self, rec: Record) -> None:
-        obj = self.obj
-        name = self.name(rec)
-        at = rec.start
-        found = catalog.intrinsic_for(rec.type)
-        intr = found[0] if found else None
-        # (3) record fields
-        if intr is None:
-            self.add(at, "record", f"site has unknown type {rec.type:#x}")
-        elif found[1] is not None:
-            why = catalog.reg_problem(intr.type_id, found[1])
-            if why:
-                self.add(at, "record", f"site of {name}: register {found[1]}: {why}")
-        if rec.conv not in catalog.CONV_NAMES:
-            self.add(at, "record", f"site of {name} has unknown convention {rec.conv}")
-        if intr is not None:
-            if rec.nargs != intr.nargs:
-                self.add(at, "record", f"site of {name} records {rec.nargs} arguments, "
-                         f"{intr.name} takes {intr.nargs}")
-            want = 8 if intr.returns else 0
-            if rec.result != want:
-                self.add(at, "record", f"site of {name} records result register {rec.result}, "
-                         f"expected {want}" + ("" if intr.returns else f" ({intr.name} is void)"))
-        if rec.nargs > 8:
-            self.add(at, "record", f"site of {name} records {rec.nargs} arguments (at most 8)")
-        for i, a in enumerate(rec.args):
-            if i < rec.nargs:
-                if rec.conv == catalog.CONV_C and a != 0x80 | i:
-                    self.add(at, "record", f"site of {name}: argument {i} is {_argtext(a)}, "
-                             f"the C convention puts it in out{i}")
-                elif rec.conv == catalog.CONV_LIGHT:
-                    want = _light_arg(intr, i)
-                    if a != want:
-                        self.add(at, "record", f"site of {name}: argument {i} is "
-                                 f"{_argtext(a)}, the light convention "
-                                 + (f"puts it in r{want}" if want else
-                                    "passes no register number"))
-                elif not (a & 0x80 and a & 0x7F < 8) and not 1 <= a <= 31:
-                    self.add(at, "record", f"site of {name}: argument {i} byte {a:#x} is invalid")
-            elif a:
-                self.add(at, "record", f"site of {name}: unused argument byte {i} is {a:#x}, "
-                         f"expected 0")
-        if rec.flags & ~1:
-            self.add(at, "record", f"site of {name}: reserved flag bits set ({rec.flags:#x})")
-        if any(rec.reserved):
-            self.add(at, "record", f"site of {name}: reserved bytes are not zero")
-        if rec.sol > rec.sof or rec.sof > 96:
-            self.add(at, "record", f"site of {name}: impossible frame sol {rec.sol}, "
-                     f"sof {rec.sof}")
+    def check_site(self, rec: Record) -> None:
+        """The per-site rule groups: region, then frame (which needs a readable region), then
+        the record's own fields."""
+        site = self.locate(rec)
+        if self.check_region(site):
+            self.check_frame(site)
+        self.check_record(site)
 
-        # (1) region
-        f = obj.function_at(rec.start)
+    def locate(self, rec: Record) -> Site:
+        found = catalog.intrinsic_for(rec.type)
+        f = self.obj.function_at(rec.start)
         weak = self.overridden_weak(rec) if f is None else None
-        f = f or weak
-        if rec.start % 16 or rec.end % 16:
+        return Site(rec=rec, name=self.name(rec), intr=found[0] if found else None,
+                    reg=found[1] if found else None, func=f or weak, weak=weak is not None)
+
+    # -- 1. region -------------------------------------------------------------------
+    def check_region(self, site: Site) -> bool:
+        """Whole bundles in F, the catalog's size, stops around it, isolated, one transfer.
+
+        False when the region cannot be read as bundles (the frame rules then
+        have nothing to look at).
+        """
+        obj, rec, name, f, at = self.obj, site.rec, site.name, site.func, site.rec.start
+        if rec.start % BUNDLE or rec.end % BUNDLE:
             self.add(at, "region", f"site of {name}: region {obj.where(rec.start)}.."
                      f"{obj.where(rec.end)} is not made of whole bundles")
-            return
+            return False
         if rec.end <= rec.start:
             self.add(at, "region", f"site of {name}: region is empty (end <= start)")
-            return
+            return False
         if f is None:
             self.add(at, "region", f"site of {name} is not inside any function")
-        else:
-            if rec.end > f.end:
-                self.add(at, "region", f"site of {name}: region runs past the end of {f.name}")
-            if rec.func != f.addr and weak is None:
-                self.add(at, "record", f"site of {name}: record says func "
-                         f"{obj.describe(rec.func)}, the site is in {f.name}")
-        if intr is not None and rec.nbundles != intr.bundles:
+        elif rec.end > f.end:
+            self.add(at, "region", f"site of {name}: region runs past the end of {f.name}")
+        if site.intr is not None and rec.nbundles != site.intr.bundles:
             self.add(at, "region", f"site of {name}: region is {rec.nbundles} bundle(s), the "
-                     f"catalog reserves {intr.bundles}")
+                     f"catalog reserves {site.intr.bundles}")
         if not self.group_starts_at(rec.start, f.addr if f else None):
             self.add(at, "region", f"site of {name}: no stop before the region")
-        bundles = []
-        for a in range(rec.start, rec.end, 16):
+        for a in range(rec.start, rec.end, BUNDLE):
             b = self.bundle(a)
             if b is None:
                 self.add(a, "region", f"site of {name}: bundle does not decode "
                          f"(reserved template)")
-                return
-            bundles.append(b)
-        if not bundles[-1].ends_group:
-            self.add(bundles[-1].addr, "region", f"site of {name}: no stop after the region")
-        transfer = None
-        light: list[ia64.Insn] = []
-        for b in bundles:
+                return False
+            site.bundles.append(b)
+        if not site.bundles[-1].ends_group:
+            self.add(site.bundles[-1].addr, "region", f"site of {name}: no stop after the region")
+        self.check_isolation(site)
+        if rec.conv == catalog.CONV_C:
+            self.check_call_transfer(site)
+        elif rec.conv == catalog.CONV_LIGHT:
+            self.check_light_transfer(site)
+        self.check_no_branch_inside(site)
+        return True
+
+    def check_isolation(self, site: Site) -> None:
+        """Nothing but nops in the region besides its convention's transfer instructions."""
+        rec, first, last = site.rec, site.bundles[0], site.bundles[-1]
+        for b in site.bundles:
             for ins in b.insns:
                 # A linker may turn an out-of-range br.call of an isolated
                 # bundle into brl.call (MLX): still one transfer, one bundle.
-                if (transfer is None and b is bundles[0] and ins.op in ("br.call", "brl.call")
-                        and rec.conv == catalog.CONV_C):
-                    transfer = (b, ins)
+                if (rec.conv == catalog.CONV_C and site.transfer is None and b is first
+                        and ins.op in ("br.call", "brl.call")):
+                    site.transfer = (b, ins)
                     continue
-                if (rec.conv == catalog.CONV_LIGHT and b is bundles[-1]
+                if (rec.conv == catalog.CONV_LIGHT and b is last
                         and ins.op in ("mov.from.ip", "br.cond")):
-                    light.append(ins)
+                    site.light.append(ins)
                     continue
                 if ins.op != "nop":
                     slot = 2 if ins.unit == "L" else ins.slot
-                    self.add(b.addr, "region", f"site of {name} is not isolated: slot {slot} "
-                             f"holds '{ins.text()}'")
-        if rec.conv == catalog.CONV_C:
-            if transfer is None:
-                self.add(at, "region", f"site of {name}: no br.call in the first bundle "
-                         f"of the region")
-            else:
-                b, ins = transfer
-                if ins.qp:
-                    self.add(b.addr, "region", f"site of {name}: the br.call is predicated "
-                             f"(p{ins.qp})")
-                if ins.fields.get("b1") != 0:
-                    self.add(b.addr, "region", f"site of {name}: the br.call links through "
-                             f"b{ins.fields.get('b1')}, expected b0")
-                tgt = self.call_target(b, ins)
-                if tgt != rec.target:
-                    self.add(b.addr, "region", f"site of {name} calls {obj.describe(tgt)}, "
-                             f"the record says {obj.describe(rec.target)}")
-            # (2) frame
-            if f is not None:
-                self.check_frame(rec, f, name, intr)
-        elif rec.conv == catalog.CONV_LIGHT:
-            self.check_light_transfer(rec, bundles[-1], light, name)
-            if f is not None:
-                self.check_light_frame(rec, f, name)
-        # nothing may branch into the middle of the region
-        if f is not None and rec.nbundles > 1:
-            for a, ins in self.view(f).branches:
-                t = ins.fields["target"]
-                if rec.start < t < rec.end and not rec.start <= a < rec.end:
-                    self.add(a, "region", f"branch into the middle of the site of {name} "
-                             f"(to {obj.where(t)})")
+                    self.add(b.addr, "region", f"site of {site.name} is not isolated: slot "
+                             f"{slot} holds '{ins.text()}'")
 
-    def check_light_transfer(self, rec: Record, b: ia64.Bundle, insns: list[ia64.Insn],
-                             name: str) -> None:
+    def check_call_transfer(self, site: Site) -> None:
+        """C convention: an unpredicated `br.call b0 = target` in the first bundle."""
+        name, rec = site.name, site.rec
+        if site.transfer is None:
+            self.add(rec.start, "region", f"site of {name}: no br.call in the first bundle "
+                     f"of the region")
+            return
+        b, ins = site.transfer
+        if ins.qp:
+            self.add(b.addr, "region", f"site of {name}: the br.call is predicated (p{ins.qp})")
+        if ins.fields.get("b1") != 0:
+            self.add(b.addr, "region", f"site of {name}: the br.call links through "
+                     f"b{ins.fields.get('b1')}, expected b0")
+        tgt = self.call_target(b, ins)
+        if tgt != rec.target:
+            self.add(b.addr, "region", f"site of {name} calls {self.obj.describe(tgt)}, "
+                     f"the record says {self.obj.describe(rec.target)}")
+
+    def check_light_transfer(self, site: Site) -> None:
         """The last bundle of a light region: `mov r2 = ip` then `br.cond` to the target.
 
         The link is the address of this bundle, so the implementation returns
         to the end of the region; the mov must come in an earlier slot than
         the branch, or the taken branch would skip it.
         """
+        rec, name, b, insns = site.rec, site.name, site.bundles[-1], site.light
         link = [i for i in insns if i.op == "mov.from.ip"]
         br = [i for i in insns if i.op == "br.cond"]
         if len(link) != 1 or len(br) != 1:
@@ -377,19 +377,97 @@ class Checker:
             self.add(b.addr, "region", f"site of {name} branches to {self.obj.describe(tgt)}, "
                      f"the record says {self.obj.describe(rec.target)}")
 
-    def check_light_frame(self, rec: Record, f: Function, name: str) -> None:
+    def check_no_branch_inside(self, site: Site) -> None:
+        """Nothing in F may branch into the middle of a region of several bundles."""
+        rec, f = site.rec, site.func
+        if f is None or rec.nbundles <= 1:
+            return
+        for a, ins in self.view(f).branches:
+            t = ins.fields["target"]
+            if rec.start < t < rec.end and not rec.start <= a < rec.end:
+                self.add(a, "region", f"branch into the middle of the site of {site.name} "
+                         f"(to {self.obj.where(t)})")
+
+    # -- 2. frame ----------------------------------------------------------------------
+    def check_frame(self, site: Site) -> None:
+        """F's frame around the site, as its convention needs it."""
+        if site.func is None:
+            return
+        if site.rec.conv == catalog.CONV_C:
+            self.check_call_frame(site)
+        elif site.rec.conv == catalog.CONV_LIGHT:
+            self.check_light_frame(site)
+
+    def check_light_frame(self, site: Site) -> None:
         """A light site leaves F's frame alone: the record states F's alloc as it is."""
+        rec, f = site.rec, site.func
         v = self.view(f)
         n_before = bisect.bisect_left(v.addrs, rec.start)
         alloc = next((n for n in v.allocs if n < n_before), None)
         sol = sof = 0
         if alloc is not None:
-            al = v.insns[alloc][1]
-            sol, sof = al.fields["sol"], al.fields["sof"]
+            sol, sof, _ = alloc_frame(v.insns[alloc][1])
         if (rec.sol, rec.sof) != (sol, sof):
-            self.add(rec.start, "record", f"site of {name} records sol {rec.sol}, sof {rec.sof}; "
-                     f"{f.name} has sol {sol}, sof {sof}"
+            self.add(rec.start, "record", f"site of {site.name} records sol {rec.sol}, "
+                     f"sof {rec.sof}; {f.name} has sol {sol}, sof {sof}"
                      + ("" if alloc is not None else " (no alloc)"))
+
+    # -- 3. record ---------------------------------------------------------------------
+    def check_record(self, site: Site) -> None:
+        """The record's own fields, against the catalog, its convention and F."""
+        rec, name, intr, at = site.rec, site.name, site.intr, site.rec.start
+        if intr is None:
+            self.add(at, "record", f"site has unknown type {rec.type:#x}")
+        elif site.reg is not None:
+            why = catalog.reg_problem(intr.type_id, site.reg)
+            if why:
+                self.add(at, "record", f"site of {name}: register {site.reg}: {why}")
+        if rec.conv not in catalog.CONV_NAMES:
+            self.add(at, "record", f"site of {name} has unknown convention {rec.conv}")
+        if intr is not None:
+            if rec.nargs != intr.nargs:
+                self.add(at, "record", f"site of {name} records {rec.nargs} arguments, "
+                         f"{intr.name} takes {intr.nargs}")
+            want = RESULT_REG if intr.returns else 0
+            if rec.result != want:
+                self.add(at, "record", f"site of {name} records result register {rec.result}, "
+                         f"expected {want}" + ("" if intr.returns else f" ({intr.name} is void)"))
+        if rec.nargs > MAX_ARGS:
+            self.add(at, "record", f"site of {name} records {rec.nargs} arguments "
+                     f"(at most {MAX_ARGS})")
+        self.check_argument_bytes(site)
+        if rec.flags & ~KNOWN_FLAGS:
+            self.add(at, "record", f"site of {name}: reserved flag bits set ({rec.flags:#x})")
+        if any(rec.reserved):
+            self.add(at, "record", f"site of {name}: reserved bytes are not zero")
+        if rec.sol > rec.sof or rec.sof > MAX_FRAME:
+            self.add(at, "record", f"site of {name}: impossible frame sol {rec.sol}, "
+                     f"sof {rec.sof}")
+        f = site.func
+        if f is not None and not site.weak and rec.func != f.addr:
+            self.add(at, "record", f"site of {name}: record says func "
+                     f"{self.obj.describe(rec.func)}, the site is in {f.name}")
+
+    def check_argument_bytes(self, site: Site) -> None:
+        """Each used argument byte where the convention puts it; unused bytes zero."""
+        rec, name, at = site.rec, site.name, site.rec.start
+        for i, a in enumerate(rec.args):
+            if i < rec.nargs:
+                if rec.conv == catalog.CONV_C and a != ARG_OUT | i:
+                    self.add(at, "record", f"site of {name}: argument {i} is {_argtext(a)}, "
+                             f"the C convention puts it in out{i}")
+                elif rec.conv == catalog.CONV_LIGHT:
+                    want = _light_arg(site.intr, i)
+                    if a != want:
+                        self.add(at, "record", f"site of {name}: argument {i} is "
+                                 f"{_argtext(a)}, the light convention "
+                                 + (f"puts it in r{want}" if want else
+                                    "passes no register number"))
+                elif not (a & ARG_OUT and a & ~ARG_OUT < MAX_ARGS) and not 1 <= a <= 31:
+                    self.add(at, "record", f"site of {name}: argument {i} byte {a:#x} is invalid")
+            elif a:
+                self.add(at, "record", f"site of {name}: unused argument byte {i} is {a:#x}, "
+                         f"expected 0")
 
     def group_starts_at(self, addr: int, entry: int | None) -> bool:
         """Whether replacement code at addr starts its own instruction group.
@@ -414,8 +492,10 @@ class Checker:
             a -= 16
         return True
 
-    def check_frame(self, rec: Record, f: Function, name: str,
-                    intr: catalog.Intrinsic | None) -> None:
+    def check_call_frame(self, site: Site) -> None:
+        """C convention: outputs for the arguments, ar.pfs and b0 kept in locals and restored
+        before every br.ret, gp reloaded after the site without -mconstant-gp."""
+        rec, f, name, intr = site.rec, site.func, site.name, site.intr
         v = self.view(f)
         for a in v.bad:
             self.add(a, "frame", f"bundle in {f.name} does not decode (reserved template)")
@@ -425,7 +505,7 @@ class Checker:
             self.add(rec.start, "frame", f"site of {name}: {f.name} has no alloc before the site")
             return
         aaddr, al = v.insns[alloc]
-        sol, sof, r_pfs = al.fields["sol"], al.fields["sof"], al.fields["r1"]
+        sol, sof, r_pfs = alloc_frame(al)
         need = intr.nargs if intr else rec.nargs
         if sof - sol < need:
             self.add(aaddr, "frame", f"alloc of {f.name} reserves {sof - sol} output register(s), "
@@ -433,13 +513,25 @@ class Checker:
         if (rec.sol, rec.sof) != (sol, sof):
             self.add(rec.start, "record", f"site of {name} records sol {rec.sol}, sof {rec.sof}; "
                      f"the alloc of {f.name} has sol {sol}, sof {sof}")
-        locals_ = range(32, 32 + sol)
+        locals_ = range(FIRST_STACKED, FIRST_STACKED + sol)
         if r_pfs not in locals_:
             self.add(aaddr, "frame", f"{f.name} keeps ar.pfs in r{r_pfs}, not in a local "
-                     f"(r32..r{31 + sol}); the callee may overwrite it")
-        # b0 save: the `mov rX=b0` before the site.  There may be more than one
-        # copy of b0 (the prologue's save and e.g. __builtin_return_address(0)
-        # for _RET_IP_); every copy in a local is a save the epilogue may use.
+                     f"(r{FIRST_STACKED}..r{locals_[-1] if sol else FIRST_STACKED - 1}); "
+                     f"the callee may overwrite it")
+        b0_locals, b0_reg = self.check_b0_saved(site, v, n_before, locals_)
+        self.check_restores(site, v, b0_locals, b0_reg, r_pfs)
+        if not self.obj.constant_gp:
+            self.check_gp_reloaded(site, v)
+
+    def check_b0_saved(self, site: Site, v: _FuncView, n_before: int,
+                       locals_: range) -> tuple[frozenset[int], int | None]:
+        """(locals holding b0, the save register or -1 for memory or None) before the site.
+
+        There may be more than one copy of b0 (the prologue's save and e.g.
+        __builtin_return_address(0) for _RET_IP_); every copy in a local is a
+        save the epilogue may use.
+        """
+        rec, f, name = site.rec, site.func, site.name
         saves = [n for n in v.b0_saves if n < n_before]
         b0_reg: int | None = None
         b0_locals = frozenset(v.insns[n][1].fields["r1"] for n in saves) & set(locals_)
@@ -457,7 +549,13 @@ class Checker:
             else:
                 self.add(a, "frame", f"{f.name} saves b0 in r{x}, which the callee of {name} "
                          f"may overwrite")
-        # restores before every br.ret (once per function and frame layout)
+        return b0_locals, b0_reg
+
+    def check_restores(self, site: Site, v: _FuncView, b0_locals: frozenset[int],
+                       b0_reg: int | None, r_pfs: int) -> None:
+        """b0 and ar.pfs restored from their saves before every br.ret of F (once per
+        function and frame layout)."""
+        rec, f, name = site.rec, site.func, site.name
         key = (f.addr, b0_locals if b0_locals else b0_reg, r_pfs)
         if key not in self._rets_done:
             self._rets_done.add(key)
@@ -477,19 +575,16 @@ class Checker:
                     src = f"r{pfs_src}" if pfs_src >= 0 else "an immediate"
                     self.add(a, "frame", f"{f.name} restores ar.pfs from {src} before this "
                              f"br.ret, but its alloc saved it in r{r_pfs}")
-        # gp after the site (only without -mconstant-gp): reloaded before the next branch
-        if not self.obj.constant_gp:
-            ok = False
-            for _, i in v.insns[bisect.bisect_left(v.addrs, rec.end):]:
-                if i.op.startswith(("br.", "brl.")) or i.op == "alloc":
-                    break
-                if i.fields.get("r1") == GP and (i.op in _GR_WRITERS
-                                                 or i.op.startswith("mov.from.")):
-                    ok = True
-                    break
-            if not ok:
-                self.add(rec.end, "frame", f"site of {name}: gp (r1) is not reloaded after the "
-                         f"site (object not compiled with -mconstant-gp)")
+    def check_gp_reloaded(self, site: Site, v: _FuncView) -> None:
+        """Without -mconstant-gp, gp is written after the site before the next branch."""
+        rec = site.rec
+        for _, i in v.insns[bisect.bisect_left(v.addrs, rec.end):]:
+            if i.op.startswith(("br.", "brl.")) or i.op == "alloc":
+                break
+            if i.fields.get("r1") == GP and (i.op in _GR_WRITERS or i.op.startswith("mov.from.")):
+                return
+        self.add(rec.end, "frame", f"site of {site.name}: gp (r1) is not reloaded after the "
+                 f"site (object not compiled with -mconstant-gp)")
 
     def check_overlaps(self, recs: list[Record]) -> None:
         order = sorted(recs, key=lambda r: (r.start, r.end, r.index))
@@ -502,7 +597,10 @@ class Checker:
             if last is None or r.end > last.end:
                 last = r
 
+    # -- 4. completeness and compatibility records ----------------------------------------
     def check_completeness(self, recs: list[Record]) -> None:
+        """No two regions overlap, and every call of an implementation lies in a region."""
+        self.check_overlaps(recs)
         obj = self.obj
         targets: set[Value] = {r.target for r in recs}
         impl_names = {IMPL_PREFIX + i.name: i for i in catalog.INTRINSICS}
@@ -622,8 +720,8 @@ def _light_arg(intr: catalog.Intrinsic | None, i: int) -> int:
 
 
 def _argtext(a: int) -> str:
-    if a & 0x80:
-        return f"out{a & 0x7F}"
+    if a & ARG_OUT:
+        return f"out{a & ~ARG_OUT}"
     if a:
         return f"r{a}"
     return "0"

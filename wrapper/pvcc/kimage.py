@@ -140,19 +140,26 @@ def run_sim(prog: str, obj: ElfObject, impls: dict[int, int] | None = None,
             max_insns: int | None = None) -> tuple[list[tuple[int, bytes]], str]:
     """Run kernel/pvcc_patch_sim.c (built with `pvcc-sim cc` into PROG) in pvcc-sim
     over OBJ's segments mapped at their own addresses; patched in place there."""
+    recs = obj.records or []
+    _, segs = build_image(obj, impls)
+    table = segs[-1].vaddr if (obj.relocatable or obj.record_section is None) else \
+        obj.record_section.addr
+    return run_sim_segments(prog, segs, table, len(recs), impls, max_insns)
+
+
+def run_sim_segments(prog: str, segs: list[Segment], table: int, count: int,
+                     impls: dict[int, int] | None = None,
+                     max_insns: int | None = None) -> tuple[list[tuple[int, bytes]], str]:
+    """run_sim over SEGS with COUNT records at address TABLE."""
     from .sim.errors import ProgramExit, SimError
     from .sim.executor import Executor
     from .sim.loader import load
     from .sim.memory import PAGE_SIZE
     from .sim.state import State
 
-    recs = obj.records or []
-    _, segs = build_image(obj, impls)
-    table = segs[-1].vaddr if (obj.relocatable or obj.record_section is None) else \
-        obj.record_section.addr
     impls = impls or {}
     if len(segs) > SIM_MAX_SEGS or len(impls) > SIM_MAX_IMPLS:
-        raise ImageError(f"{obj.path}: too many segments or implementations for the model")
+        raise ImageError("too many segments or implementations for the model")
     img = None
     try:
         st = State(96)
@@ -172,7 +179,7 @@ def run_sim(prog: str, obj: ElfObject, impls: dict[int, int] | None = None,
             st.mem.map(lo, hi - lo, f"image {lo:#x}")
         for s in segs:
             st.mem.write_bytes(s.vaddr, s.data)
-        words = [JOB_MAGIC, 1 if impls else 0, table, len(recs), len(segs), len(impls)]
+        words = [JOB_MAGIC, 1 if impls else 0, table, count, len(segs), len(impls)]
         seg_words = [w for s in segs for w in (s.vaddr, len(s.data))]
         seg_words += [0] * (2 * SIM_MAX_SEGS - len(seg_words))
         impl_words = [w for t, a in sorted(impls.items()) for w in (t, a)]
