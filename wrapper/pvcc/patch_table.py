@@ -285,14 +285,11 @@ def native_types() -> list[int]:
     """Every type id with native code: the catalog's types, and getreg/setreg
     of every register `catalog.reg_problem` accepts and `native` can encode."""
     out = []
-    regs = ([catalog.REG_PSR, catalog.REG_GP, catalog.REG_SP, catalog.REG_TP]
-            + [catalog.AR_BASE + a for a in sorted(catalog.AR_NUMBERS)]
-            + [catalog.CR_BASE + c for c in sorted(catalog.CR_NUMBERS)])
     for intr in catalog.INTRINSICS:
-        if intr.type_id not in (catalog.GETREG_BASE, catalog.SETREG_BASE):
+        if intr.access is None:
             out.append(intr.type_id)
             continue
-        for r in regs:
+        for r in catalog.REGISTERS:
             if catalog.reg_problem(intr.type_id, r) is None:
                 out.append(intr.type_id + r)
     return sorted(out)

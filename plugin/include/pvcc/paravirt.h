@@ -8,6 +8,9 @@
  * calls.  Type ids are Linux's historical PARAVIRT_PATCH_TYPE_* values.
  *
  * Find this header with `pvcc --print-include-dir` (usable with -nostdinc).
+ *
+ * Generated from pvcc's catalog (wrapper/pvcc/catalog.py) by
+ * `python -m pvcc.catalog_c --write`: edit the catalog, not this file.
  */
 #ifndef _PVCC_PARAVIRT_H
 #define _PVCC_PARAVIRT_H
