@@ -136,7 +136,7 @@ class Executor:
         pad = " " * indent
         body = []
         if self.groups and (r or w):
-            rw = r | (w & ~(((1 << 64) - 1) << deps.PR) if par else w)
+            rw = r | deps.waw_mask(w, par)
             body.append(f"if _w & {rw:#x}: X.dv({k}, _w)")
             if w:
                 body.append(f"_w |= {w:#x}")
@@ -147,7 +147,7 @@ class Executor:
                 if self.groups:
                     body.append(f"{sp}X.gw = 0")
             body.append(ln)
-        if ins.qp and hname not in sem_int.OWN_QP:
+        if ins.qp and not sem_int.owns_predicate(ins):
             out.append(f"{pad}if pr[{ins.qp}]:")
             out += [f"{pad}    {ln}" for ln in body] or [f"{pad}    pass"]
         else:
@@ -288,7 +288,7 @@ class Executor:
     def _run_traced(self, bd):
         for k, (slot, ins, hname, r, w, par, fn) in enumerate(bd.slots):
             if hname != "nop" and (not ins.qp or self.st.pr[ins.qp]
-                                   or hname in sem_int.OWN_QP):
+                                   or sem_int.owns_predicate(ins)):
                 self.trace.write(f"{self.symbolize(bd.addr | slot)} {ins.text()}\n")
             try:
                 t = fn()
@@ -348,9 +348,7 @@ class Executor:
         bd = self.cache.get(self.st.ip) or self.compile(self.st.ip)
         slot, ins, _hname, r, w, par, _fn = bd.slots[k]
         raw = r & gw
-        waw = w & gw
-        if par:
-            waw &= ~(((1 << 64) - 1) << deps.PR)
+        waw = deps.waw_mask(w, par) & gw
         kind, regs = ("read-after-write", raw) if raw else ("write-after-write", waw)
         names = ", ".join(deps.names(regs))
         raise SimError(f"{ins.text()}: {kind} dependency on {names} inside one "
