@@ -21,10 +21,10 @@ from collections import Counter
 
 from .. import ia64
 from . import deps, sem_branch, sem_fp, sem_int, sem_mem, sem_sys, syscalls
-from .errors import LimitError, SimError
+from .errors import LimitError, ReturnToHost, SimError
 from .gen import M64, Ctx, Unimplemented
 from .memory import MemoryFault
-from .nat import NAT0, OUTSIDE, NaT
+from .nat import NAT0, OUTSIDE, NaT, plain
 from .state import AR_BSP, AR_BSPSTORE, AR_ITC, AR_PFS
 
 _MODULES = (sem_int, sem_mem, sem_fp, sem_branch, sem_sys)
@@ -65,6 +65,7 @@ class Executor:
         self.sites = sites or {}  # bundle address -> site type name
         self.cache: dict[int, Bundle] = {}
         self.gw = 0  # registers written so far in the current instruction group
+        self.return_addr = None  # Machine.call's return address
         self.tk = -1  # slot of the taken branch in the bundle just run
         self.syscalls = syscalls.Syscalls(self, seed)
         self.stats = Counter()
@@ -81,6 +82,8 @@ class Executor:
 
     # -- compilation -----------------------------------------------------------
     def _fetch(self, addr: int):
+        if addr == self.return_addr:
+            raise ReturnToHost(plain(self.st.g[8]))
         if addr & 15:
             raise SimError(f"branch to {addr:#x}, not a bundle address", addr)
         try:
