@@ -1,4 +1,4 @@
-"""pvcc.check (the site contract, design §3) and pvcc-check (CLI), pvcc.patch (--patch native).
+"""pvcc.check (the site contract: docs/contract.md), pvcc-check (CLI), pvcc.patch (--patch).
 
 Good objects are assembled from tests/data/asm with ia64-linux-gnu-as -x; each
 broken object is a real one with a few bytes edited (a slot, a template, a
@@ -212,7 +212,7 @@ def test_no_transfer(tmp_path, good):
 
 
 def br_cond(disp_bundles: int) -> int:
-    """B1 `br.cond.sptk.few` to bundle + disp_bundles*16 (ia64-brief §3.5)."""
+    """B1 `br.cond.sptk.few` to bundle + disp_bundles*16 (Itanium SDM vol. 3, format B1)."""
     imm = disp_bundles & 0x1FFFFF
     return (4 << 37) | ((imm >> 20) << 36) | ((imm & 0xFFFFF) << 13)
 
@@ -330,7 +330,7 @@ def test_gp_not_reloaded_without_constant_gp(tmp_path):
 @pytest.mark.parametrize("off,value,message", [
     (32, struct.pack("<I", 0x99), "site has unknown type 0x99"),
     (32, struct.pack("<I", catalog.GETREG_BASE + catalog.REG_IP),
-     "site of getreg(1016): register 1016: the IP is never paravirtualized"),
+     "site of getreg(1016): register 1016: the instruction pointer is never paravirtualized"),
     (37, b"\x02", "site of get_cpuid has unknown convention 2"),
     # a C site whose record claims the light convention
     (37, b"\x01", "site of get_cpuid: argument 0 is out0, the light convention puts it in r8"),
