@@ -1,6 +1,6 @@
 """pvcc.driver: the drop-in CC, run as a real process against the real compiler.
 
-Transparency (plugins-brief §3.3, design §6): on plain C without intrinsics,
+Transparency (wrapper/pvcc/driver.py's docstring): on plain C without intrinsics,
 pvcc must give the compiler's own stdout, stderr, exit status, dependency
 file and `.text` bytes; probes and identity queries must be exactly the
 compiler's.  Every test here runs the real IA-64 cross GCC (the session

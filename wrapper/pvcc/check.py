@@ -1,4 +1,4 @@
-"""pvcc-check: prove the site contract (docs design §3) on .o, .ko and vmlinux files.
+"""pvcc-check: prove the site contract (docs/contract.md) on .o, .ko and vmlinux files.
 
 For every `.pvcc_sites` record (docs/records.md) the checker proves, from the
 object file alone:
