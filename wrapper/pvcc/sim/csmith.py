@@ -21,10 +21,12 @@ import subprocess
 import sys
 import tempfile
 
+from ..catalog import KERNEL_CFLAGS
+
 CSMITH_OPTIONS = ("--max-funcs", "4", "--max-block-depth", "3", "--no-argc",
                   "--no-packed-struct")
 LEVELS = ("-O0", "-O1", "-O2", "-Os", "-O3")
-KERNEL_FLAGS = ("-ffixed-r13", "-mfixed-range=f12-f15,f32-f127", "-mconstant-gp")
+KERNEL_FLAGS = KERNEL_CFLAGS
 FLAG_SETS = {"plain": (), "kernel": KERNEL_FLAGS}
 HOST_CFLAGS = ("-w", "-O1")
 HOST_TIMEOUT = 10.0         # seconds the host gets to finish a program

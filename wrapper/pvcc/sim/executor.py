@@ -21,10 +21,10 @@ from collections import Counter
 
 from .. import ia64
 from . import deps, sem_branch, sem_fp, sem_int, sem_mem, sem_sys, syscalls
-from .errors import LimitError, SimError
+from .errors import LimitError, ReturnToHost, SimError
 from .gen import M64, Ctx, Unimplemented
 from .memory import MemoryFault
-from .nat import NAT0, OUTSIDE, NaT
+from .nat import NAT0, OUTSIDE, NaT, plain
 from .state import AR_BSP, AR_BSPSTORE, AR_ITC, AR_PFS
 
 _MODULES = (sem_int, sem_mem, sem_fp, sem_branch, sem_sys)
@@ -46,8 +46,8 @@ def handler_for(op: str):
 
 
 class Bundle:
-    __slots__ = ("addr", "decoded", "fn", "lines", "ninsn", "nnop", "ns", "nstop", "site",
-                 "slot_src", "slots")
+    __slots__ = ("addr", "decoded", "fn", "lines", "ninsn", "nnop", "ns", "nstop", "prefix",
+                 "site", "slot_src", "slots")
 
 
 class Executor:
@@ -65,6 +65,7 @@ class Executor:
         self.sites = sites or {}  # bundle address -> site type name
         self.cache: dict[int, Bundle] = {}
         self.gw = 0  # registers written so far in the current instruction group
+        self.return_addr = None  # Machine.call's return address
         self.tk = -1  # slot of the taken branch in the bundle just run
         self.syscalls = syscalls.Syscalls(self, seed)
         self.stats = Counter()
@@ -81,6 +82,8 @@ class Executor:
 
     # -- compilation -----------------------------------------------------------
     def _fetch(self, addr: int):
+        if addr == self.return_addr:
+            raise ReturnToHost(plain(self.st.g[8]))
         if addr & 15:
             raise SimError(f"branch to {addr:#x}, not a bundle address", addr)
         try:
@@ -113,7 +116,7 @@ class Executor:
             r, w, par = deps.reads_writes(ins)
             slots.append((slot, ins, lines, h.__name__ if h else "unimpl", r, w, par))
         stops = b.stops
-        src, linemap, slot_src = self._source(addr, slots, stops)
+        src, linemap, slot_src, prefix = self._source(addr, slots, stops)
         ns = dict(self.ns)
         ns.update(consts)
         code = compile("\n".join(src), f"<bundle {addr:#x}>", "exec")
@@ -122,6 +125,7 @@ class Executor:
         bd.fn = ns["_b"]
         bd.slots = [(s[0], s[1], s[3], s[4], s[5], s[6], None) for s in slots]
         bd.slot_src = slot_src
+        bd.prefix = prefix
         bd.ns = ns
         bd.ninsn = len(b.insns)
         bd.nnop = sum(1 for s in slots if s[3] == "nop")
@@ -145,12 +149,13 @@ class Executor:
             bd.slots[k] = (*bd.slots[k][:6], fn)
         return fn
 
-    def _slot_code(self, k, slot, ins, lines, hname, r, w, par, stop_after, indent):
-        """Lines of one slot: predicate guard, group check, semantics."""
+    def _slot_code(self, k, slot, ins, lines, hname, r, w, par, stop_after, indent,
+                   track=True):
+        """Lines of one slot: predicate guard, group check (``track``: on ``_w``), semantics."""
         out = []
         pad = " " * indent
         body = []
-        if self.groups and (r or w):
+        if track and self.groups and (r or w):
             rw = r | deps.waw_mask(w, par)
             body.append(f"if _w & {rw:#x}: X.dv({k}, _w)")
             if w:
@@ -167,30 +172,66 @@ class Executor:
             out += [f"{pad}    {ln}" for ln in body] or [f"{pad}    pass"]
         else:
             out += [f"{pad}{ln}" for ln in body]
-        if stop_after and self.groups:
+        if stop_after and track and self.groups:
             out.append(f"{pad}_w = 0")
         return out
 
+    @staticmethod
+    def _conditional(ins, r, w) -> bool:
+        """Whether the instruction's group effect depends on its predicate at run time."""
+        return bool(ins.qp and (r or w) and not sem_int.owns_predicate(ins))
+
     def _source(self, addr, slots, stops):
-        """(lines of the bundle's function, line ranges of its slots, each slot's own lines)."""
+        """(lines of the bundle's function, line ranges of its slots, each slot's own lines,
+        the group writes known to precede each slot).
+
+        The group check is static when no instruction's effect depends on a
+        predicate: conflicts inside the bundle are known when it is compiled
+        (a call to X.dv is placed where the later instruction runs), and only
+        the registers the previous bundles of the group wrote are checked at
+        entry.  Otherwise every instruction checks and updates ``_w`` as it runs.
+        """
         nxt = addr + 16
         src = [f"def _b({self._args}):"]
-        if self.groups:
+        dynamic = self.groups and any(self._conditional(s[1], s[4], s[5]) for s in slots)
+        static = self.groups and not dynamic
+        if dynamic:
             src.append("    _w = X.gw")
         linemap = []  # (first line, last line, slot index)
         slot_src = []
+        prefix = []  # (a stop came before the slot in this bundle, writes before it)
+        acc, reset, entry = 0, False, 0
         for k, (slot, ins, lines, hname, r, w, par) in enumerate(slots):
             last = 2 if ins.unit == "L" else slot
-            body = self._slot_code(k, slot, ins, lines, hname, r, w, par, last in stops, 4)
+            prefix.append((reset, acc))
+            body = []
+            if static and (r or w):
+                if (r | deps.waw_mask(w, par)) & acc:
+                    body.append(f"    X.dv({k}, {acc:#x})")
+                if not reset:
+                    entry |= r | deps.waw_mask(w, par)
+            if not self._conditional(ins, r, w):
+                acc |= w
+            body += self._slot_code(k, slot, ins, lines, hname, r, w, par, last in stops, 4,
+                                    track=dynamic)
+            if last in stops:
+                acc, reset = 0, True
             first = len(src) + 1
             src += body
             linemap.append((first, len(src), k))
-            alone = (["    _w = X.gw", *body, "    X.gw = _w"] if self.groups else body)
+            alone = self._slot_code(k, slot, ins, lines, hname, r, w, par, last in stops, 4)
+            if self.groups:
+                alone = ["    _w = X.gw", *alone, "    X.gw = _w"]
             slot_src.append(alone or ["    pass"])
-        if self.groups:
+        if static and entry:
+            src.insert(1, f"    if X.gw & {entry:#x}: X.dv_entry()")
+            linemap = [(a + 1, b + 1, k) for a, b, k in linemap]
+        if dynamic:
             src.append("    X.gw = _w")
+        elif static:
+            src.append(f"    X.gw = {acc:#x}" if reset else f"    X.gw |= {acc:#x}")
         src.append(f"    return {nxt:#x}")
-        return src, linemap, slot_src
+        return src, linemap, slot_src, prefix
 
     # -- running -------------------------------------------------------------------
     def run(self, ip: int, max_insns: int | None = None) -> None:
@@ -273,6 +314,9 @@ class Executor:
     def _recover(self, bd, e):
         """Continue a bundle whose fast function raised at one slot."""
         k = self._slot_of(bd, e)
+        if self.groups:  # the writes the fast function made before slot k
+            reset, acc = bd.prefix[k]
+            self.gw = acc if reset else self.gw | acc
         return self._continue(bd, k, e)
 
     def _continue(self, bd, k, e):
@@ -360,6 +404,17 @@ class Executor:
         names = ", ".join(deps.names(regs))
         raise SimError(f"{ins.text()}: {kind} dependency on {names} inside one "
                        "instruction group (missing stop)", bd.addr | slot)
+
+    def dv_entry(self):
+        """A conflict with the writes of the group's earlier bundles: find the slot."""
+        bd = self.cache.get(self.st.ip) or self.compile(self.st.ip)
+        acc = self.gw
+        for k, (slot, _ins, _h, r, w, par, _fn) in enumerate(bd.slots):
+            if (r | deps.waw_mask(w, par)) & acc:
+                self.dv(k, acc)
+            acc |= w
+            if (2 if _ins.unit == "L" else slot) in bd.decoded.stops:
+                break
 
     def unimplemented(self, addr):
         bd = self._fetch(addr & ~15)
