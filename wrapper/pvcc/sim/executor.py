@@ -31,6 +31,13 @@ _MODULES = (sem_int, sem_mem, sem_fp, sem_branch, sem_sys)
 _ALU_LIKE = {"add", "sub", "logic", "adds", "addp4", "shladd", "shift", "extr", "dep", "ext",
              "popcnt", "parallel", "setf", "getf", "xmpy", "fnorm", "fmerge", "mov_from_ip"}
 _NOPS = frozenset(("nop", "hint"))
+BATCH = 8  # bundles compiled together
+_FLOW_ENDS = frozenset(("br.ret", "br.cond", "br.cond.ind", "brl.cond", "br.ia", "rfi"))
+
+
+def _ends_flow(b) -> bool:
+    """Whether a bundle always leaves by a transfer (nothing falls through to the next)."""
+    return any(i.op in _FLOW_ENDS and not i.qp for i in b.insns)
 
 
 def handler_for(op: str):
@@ -96,9 +103,53 @@ class Executor:
             raise SimError(f"{e}", addr) from None
 
     def compile(self, addr: int) -> Bundle:
-        b = self._fetch(addr)
-        slots = []  # (slot, insn, lines, handler name, rmask, wmask, parallel)
+        """Compile the bundle at ``addr`` and the straight-line bundles after it (up to
+        BATCH, until an unconditional transfer), in one call of Python's compiler."""
+        batch = [self._fetch(addr)]
+        a = addr + 16
+        while len(batch) < BATCH and not _ends_flow(batch[-1]):
+            if a in self.cache or a == self.return_addr:
+                break
+            try:
+                batch.append(self._fetch(a))
+            except SimError:
+                break
+            a += 16
+        src: list[str] = []
         consts: dict = {}
+        made = []
+        for n, b in enumerate(batch):
+            slots = self._slots(b, consts)
+            lines, linemap, slot_src, prefix = self._source(b.addr, slots, b.stops, f"_b{n}")
+            base = len(src)
+            src += lines
+            made.append((b, slots, [(x + base, y + base, k) for x, y, k in linemap], slot_src,
+                         prefix))
+        ns = dict(self.ns)
+        ns.update(consts)
+        code = compile("\n".join(src), f"<bundles {addr:#x}>", "exec")
+        exec(code, ns)  # noqa: S102 - source generated here from decoded instructions
+        for n, (b, slots, linemap, slot_src, prefix) in enumerate(made):
+            bd = Bundle()
+            bd.fn = ns[f"_b{n}"]
+            bd.slots = [(s[0], s[1], s[3], s[4], s[5], s[6], None) for s in slots]
+            bd.slot_src = slot_src
+            bd.prefix = prefix
+            bd.ns = ns
+            bd.ninsn = len(b.insns)
+            bd.nnop = sum(1 for s in slots if s[3] == "nop")
+            bd.nstop = len(b.stops)
+            bd.lines = linemap
+            bd.addr = b.addr
+            bd.decoded = b
+            bd.site = self.sites.get(b.addr)
+            self.cache[b.addr] = bd
+        return self.cache[addr]
+
+    def _slots(self, b, consts):
+        """(slot, insn, lines, handler name, rmask, wmask, parallel) of each instruction."""
+        slots = []
+        addr = b.addr
         for ins in b.insns:
             slot = ins.slot
             if ins.op in _NOPS:
@@ -115,27 +166,14 @@ class Executor:
                 h = None
             r, w, par = deps.reads_writes(ins)
             slots.append((slot, ins, lines, h.__name__ if h else "unimpl", r, w, par))
-        stops = b.stops
-        src, linemap, slot_src, prefix = self._source(addr, slots, stops)
-        ns = dict(self.ns)
-        ns.update(consts)
-        code = compile("\n".join(src), f"<bundle {addr:#x}>", "exec")
-        exec(code, ns)  # noqa: S102 - source generated here from decoded instructions
-        bd = Bundle()
-        bd.fn = ns["_b"]
-        bd.slots = [(s[0], s[1], s[3], s[4], s[5], s[6], None) for s in slots]
-        bd.slot_src = slot_src
-        bd.prefix = prefix
-        bd.ns = ns
-        bd.ninsn = len(b.insns)
-        bd.nnop = sum(1 for s in slots if s[3] == "nop")
-        bd.nstop = len(stops)
-        bd.lines = linemap
-        bd.addr = addr
-        bd.decoded = b
-        bd.site = self.sites.get(addr)
-        self.cache[addr] = bd
-        return bd
+        return slots
+
+    def flush_code(self, addr):
+        """fc/fc.i: compiled bundles of the 32-byte line at ``addr`` are dropped, so code
+        written there runs once the line is flushed."""
+        line = addr & ~31
+        self.cache.pop(line, None)
+        self.cache.pop(line + 16, None)
 
     def slot_fn(self, bd, k):
         """The function running slot index ``k`` of a bundle alone (compiled on first use:
@@ -181,7 +219,7 @@ class Executor:
         """Whether the instruction's group effect depends on its predicate at run time."""
         return bool(ins.qp and (r or w) and not sem_int.owns_predicate(ins))
 
-    def _source(self, addr, slots, stops):
+    def _source(self, addr, slots, stops, name="_b"):
         """(lines of the bundle's function, line ranges of its slots, each slot's own lines,
         the group writes known to precede each slot).
 
@@ -192,7 +230,7 @@ class Executor:
         entry.  Otherwise every instruction checks and updates ``_w`` as it runs.
         """
         nxt = addr + 16
-        src = [f"def _b({self._args}):"]
+        src = [f"def {name}({self._args}):"]
         dynamic = self.groups and any(self._conditional(s[1], s[4], s[5]) for s in slots)
         static = self.groups and not dynamic
         if dynamic:
