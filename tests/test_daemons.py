@@ -40,6 +40,8 @@ from pathlib import Path
 
 import pytest
 
+from pvcc.catalog import KERNEL_CFLAGS
+
 pytestmark = [
     pytest.mark.daemons,
     pytest.mark.skipif(os.environ.get("PVCC_TEST_DAEMONS") != "1",
@@ -58,8 +60,7 @@ SOURCES = {
     "no_intrinsic": REPO / "testcases" / "no_intrinsic" / "input.c",
 }
 WITH_SITES = set(SOURCES) - {"no_intrinsic"}
-FLAGS = ["-std=gnu11", "-O2", "-ffixed-r13", "-mfixed-range=f12-f15,f32-f127",
-         "-mconstant-gp"]
+FLAGS = ["-std=gnu11", "-O2", *KERNEL_CFLAGS]
 
 
 # -- processes, ports, users --------------------------------------------------
