@@ -32,7 +32,9 @@
 # why not generic_defconfig by default; PVCC_KERNEL_CONFIG=generic_defconfig works).
 #
 # Environment: PVCC_KERNEL_WORK (work dir), PVCC_KERNEL_JOBS (make -j, 2),
-# PVCC_KERNEL_NICE (5), PVCC_KERNEL_CONFIG (allnoconfig), PVCC_GCC (the
+# PVCC_KERNEL_NICE (5), PVCC_KERNEL_CONFIG (allnoconfig), PVCC_KERNEL_CONV (light: the
+# paravirt build uses pvcc's light convention, docs/light.md; c: C-call sites, built
+# in CONFIG/paravirt-c/), PVCC_GCC (the
 # cross compiler: a path or a major version; default: GCC 12 from pvcc-toolchain),
 # PVCC_KERNEL_LAUNCHER (none): ccache, distcc or icecc in front of every build's
 # compiler (docs/distributed.md), in build directories of their own (plain-ccache,
@@ -50,6 +52,13 @@ WORK=${PVCC_KERNEL_WORK:-$HOME/.cache/pvcc/kernel}
 JOBS=${PVCC_KERNEL_JOBS:-2}
 NICE=${PVCC_KERNEL_NICE:-5}
 CONFIG=${PVCC_KERNEL_CONFIG:-allnoconfig}
+# the paravirt build's convention: light (CONFIG_PVCC_LIGHT, dir paravirt) or c (paravirt-c)
+CONV=${PVCC_KERNEL_CONV:-light}
+case $CONV in
+    light) PVNAME=paravirt; PVOPTS=("--enable PVCC_LIGHT") ;;
+    c) PVNAME=paravirt-c; PVOPTS=("--disable PVCC_LIGHT") ;;
+    *) printf 'kernel/build.sh: error: PVCC_KERNEL_CONV=%s: light or c\n' "$CONV" >&2; exit 1 ;;
+esac
 TARBALL=/usr/src/linux-source-6.1.tar.xz
 SRC=$WORK/linux-source-6.1          # pristine (plain and pvcc builds)
 PVSRC=$WORK/linux-pvcc              # patched (paravirt build)
@@ -179,9 +188,13 @@ prepare_paravirt_tree() {
     # the boot-time patcher's bundles, from pvcc's own encoder
     "$PY" -m pvcc.patch_table "$tmp/arch/ia64/kernel/pvcc_patch_table.h" \
         || die "python -m pvcc.patch_table failed"
+    # the light convention's implementations: the native table as assembly
+    "$PY" -m pvcc.light_table "$tmp/arch/ia64/kernel/pvcc_light.S" \
+        || die "python -m pvcc.light_table failed"
     files+=(arch/ia64/include/asm/pvcc-paravirt.h arch/ia64/kernel/pvcc_native.c
             arch/ia64/kernel/pvcc_patch.c arch/ia64/kernel/pvcc_patch.h
-            arch/ia64/kernel/pvcc_boot.c arch/ia64/kernel/pvcc_patch_table.h)
+            arch/ia64/kernel/pvcc_boot.c arch/ia64/kernel/pvcc_patch_table.h
+            arch/ia64/kernel/pvcc_light.S)
     for f in "${files[@]}"; do
         if ! cmp -s "$tmp/$f" "$PVSRC/$f"; then
             echo "  updating $f"
@@ -248,13 +261,17 @@ fi
 
 if want paravirt; then
     prepare_paravirt_tree
-    build "paravirt$SUFFIX" "$PVSRC" "$PVCC_CC" paravirt
+    build "$PVNAME$SUFFIX" "$PVSRC" "$PVCC_CC" paravirt vmlinux "${PVOPTS[@]}"
 fi
 
 if want check; then
-    PV=$BUILDS/paravirt$SUFFIX
+    PV=$BUILDS/$PVNAME$SUFFIX
     say "the native table is call-safe"
     "$PY" "$HERE/kbuild.py" leaf "$PV/arch/ia64/kernel/pvcc_native.o" || status=1
+    if [ "$CONV" = light ]; then
+        say "the light implementations follow the light convention"
+        pvcc-check --callee "$PV/arch/ia64/kernel/pvcc_light.o" || status=1
+    fi
     say "records in vmlinux"
     ia64-linux-gnu-readelf -SW "$PV/vmlinux" | grep -E ' \.pvcc_sites ' || die "no .pvcc_sites in vmlinux"
     ia64-linux-gnu-nm "$PV/vmlinux" | grep -E ' (__start|__stop)_pvcc_sites$'
@@ -267,6 +284,9 @@ if want check; then
             say "sample sites: the call, the patched native code, the plain kernel's own instruction"
             "$PY" "$HERE/kbuild.py" samples "$BUILDS/patch.json" "$PV/vmlinux" \
                 "$PV/vmlinux.native" "$BUILDS/plain$SUFFIX/vmlinux" || status=1
+            say "function by function: plain vmlinux vs the paravirtualized one patched native"
+            "$PY" "$HERE/kbuild.py" functions "$BUILDS/plain$SUFFIX/vmlinux" \
+                "$PV/vmlinux.native" --json "$BUILDS/functions-$PVNAME$SUFFIX.json" || status=1
         else
             echo "(no $BUILDS/plain$SUFFIX/vmlinux: run the plain step for the sample disassembly)"
         fi
@@ -303,7 +323,7 @@ if want boot || want modules; then
 fi
 
 if want boot; then
-    PV=$BUILDS/paravirt
+    PV=$BUILDS/$PVNAME$SUFFIX
     [ -f "$PV/vmlinux.native" ] || die "no $PV/vmlinux.native: run the check step first"
     patcher_runs "$PV/vmlinux" "$PV/vmlinux.native" vmlinux
     say "retargeting: a hypervisor table, the patcher, pvcc-check --verify-retarget"

@@ -17,6 +17,13 @@
     kbuild.py samples PATCH_JSON PARAVIRT_VMLINUX NATIVE_VMLINUX PLAIN_VMLINUX
         disassemble a few sites: the call in the paravirtualized vmlinux, the
         patched native code, and the same function in the plain kernel
+    kbuild.py functions PLAIN_VMLINUX OTHER_VMLINUX [--json FILE]
+        compare two kernels function by function from ia64-linux-gnu-objdump's
+        reading (independent of pvcc's decoder): functions present in both,
+        how many changed (their instruction text differs, addresses of other
+        symbols and data normalised away), bundles before/after, and every
+        function that gains an alloc or a copy of b0 (mov rX=b0); exit 1 if any
+        function gains one
     kbuild.py impls ELF
         a hypervisor table for pvcc-check --verify-retarget and the patcher's
         retargeting run: the (type, convention) pairs of ELF's sites by count,
@@ -369,13 +376,101 @@ def cmd_impls(args: list[str]) -> int:
     return 0
 
 
+_OBJ_FUNC = re.compile(r"^([0-9a-f]{16}) <([^>]+)>:$")
+_OBJ_BUNDLE = re.compile(r"^\s*[0-9a-f]+:\s+\[(\w+)\]\s+(.*)$")
+_OBJ_SLOT = re.compile(r"^\s*[0-9a-f]+:\s+(\S.*)$")
+_BIG_HEX = re.compile(r"\b(0x)?[0-9a-f]{9,16}\b")
+
+
+def _functions(vmlinux: str) -> dict[str, list[str]]:
+    """Function name -> its instructions as objdump prints them (one entry per slot,
+    "[T]" before each bundle), for every executable section."""
+    out: dict[str, list[str]] = {}
+    cur: list[str] | None = None
+    proc = subprocess.Popen([OBJDUMP, "-d", "--no-show-raw-insn", vmlinux],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        line = line.rstrip("\n")
+        if m := _OBJ_FUNC.match(line):
+            cur = out.setdefault(m.group(2), [])
+            continue
+        if cur is None:
+            continue
+        if m := _OBJ_BUNDLE.match(line):
+            cur.append(f"[{m.group(1)}]")
+            cur.append(m.group(2).strip())
+        elif m := _OBJ_SLOT.match(line):
+            cur.append(m.group(1).strip())
+    proc.wait()
+    return out
+
+
+def _normal(insn: str) -> str:
+    # addresses of other code and data move between two kernels; a branch keeps
+    # its <symbol+offset>
+    return _BIG_HEX.sub("ADDR", insn)
+
+
+def _traits(insns: list[str]) -> tuple[int, bool, bool]:
+    bundles = sum(1 for i in insns if i.startswith("["))
+    alloc = any(i.startswith("alloc ") for i in insns)
+    b0 = any(re.search(r"=b0\b", i) for i in insns)
+    return bundles, alloc, b0
+
+
+def cmd_functions(args: list[str]) -> int:
+    json_out = None
+    if "--json" in args:
+        k = args.index("--json")
+        json_out = args[k + 1]
+        args = args[:k] + args[k + 2:]
+    plain, other = _functions(args[0]), _functions(args[1])
+    common = sorted(set(plain) & set(other))
+    changed, gains = [], []
+    before = after = 0
+    for name in common:
+        a, b = plain[name], other[name]
+        ta, tb = _traits(a), _traits(b)
+        if [_normal(i) for i in a] != [_normal(i) for i in b]:
+            changed.append((name, ta[0], tb[0]))
+            before += ta[0]
+            after += tb[0]
+        if (tb[1] and not ta[1]) or (tb[2] and not ta[2]):
+            gains.append((name, ta, tb))
+    only = sorted(set(other) - set(plain))
+    print(f"functions in both kernels: {len(common)}; only in {args[1]}: {len(only)}")
+    print(f"functions changed: {len(changed)}; their bundles: {before:,} -> {after:,} "
+          f"({(after - before) / before * 100 if before else 0:+.1f}%)")
+    print(f"functions that gain an alloc or a b0 save: {len(gains)}")
+    for name, ta, tb in gains[:50]:
+        print(f"  {name}: {ta[0]} -> {tb[0]} bundles"
+              + (", gains alloc" if tb[1] and not ta[1] else "")
+              + (", gains b0 save" if tb[2] and not ta[2] else ""))
+    grown = sorted(changed, key=lambda c: c[1] - c[2])[:10]
+    if grown:
+        print("largest growth (bundles plain -> other):")
+        for name, x, y in grown:
+            print(f"  {name}: {x} -> {y}")
+    if json_out:
+        Path(json_out).write_text(json.dumps({
+            "common": len(common), "only_other": only, "changed": len(changed),
+            "bundles_before": before, "bundles_after": after,
+            "gains": [{"function": n, "plain": list(a), "other": list(b)}
+                      for n, a, b in gains],
+            "changed_functions": [{"function": n, "plain": x, "other": y}
+                                  for n, x, y in changed]}, indent=1))
+    return 1 if gains else 0
+
+
 def main() -> int:
     if len(sys.argv) < 2:
         print(__doc__)
         return 2
     cmd, args = sys.argv[1], sys.argv[2:]
     table = {"timed": cmd_timed, "count": cmd_count, "compare": cmd_compare,
-             "leaf": cmd_leaf, "samples": cmd_samples, "impls": cmd_impls}
+             "leaf": cmd_leaf, "samples": cmd_samples, "impls": cmd_impls,
+             "functions": cmd_functions}
     if cmd not in table:
         print(__doc__)
         return 2

@@ -39,6 +39,13 @@
 #if defined(CONFIG_PVCC_PARAVIRT) && defined(__PVCC__) && \
     !defined(__ASSEMBLY__) && !defined(PVCC_NATIVE_INTRINSICS)
 #define PVCC_PARAVIRT_INTRINSICS 1
+#if defined(CONFIG_PVCC_LIGHT) && !defined(MODULE)
+/* Every intrinsic in pvcc's light convention: arch/ia64/kernel/pvcc_light.S.
+ * Not in modules: a module's branch into the kernel goes through a PLT stub
+ * that loads the kernel's gp, and the light convention keeps the caller's gp
+ * only inside one link unit. */
+#define PVCC_DEFAULT_CONV 1	/* PVCC_CONV_LIGHT */
+#endif
 #include <pvcc/paravirt.h>
 
 #define __PVCC_PSR_I	(1UL << 14)	/* IA64_PSR_I */

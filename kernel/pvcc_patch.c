@@ -186,6 +186,10 @@ enum pvcc_refusal pvcc_patch_site(struct pvcc_patcher *p, const struct pvcc_site
 			regs[i] = reg;
 		} else if (a >= 1 && a <= 31) {
 			regs[i] = a;
+		} else if (i == 0 && a == 0 &&
+			   ((s->type & 0xf0000000) == PVCC_GETREG_BASE ||
+			    (s->type & 0xf0000000) == PVCC_SETREG_BASE)) {
+			regs[i] = 0;	/* light getreg/setreg: the register is in the type only */
 		} else {
 			*detail = i << 8 | a;
 			return PVCC_BAD_ARG;

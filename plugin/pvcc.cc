@@ -2,7 +2,8 @@
  * pvcc.cc - the paravirt pass: turns C calls of IA-64 paravirt intrinsics
  * into isolated, recorded, boot-patchable call sites.
  *
- * How (design.md §3, docs/records.md):
+ * How (the site contract: docs/contract.md; the record: docs/records.md;
+ * the passes in detail: docs/plugin.md):
  *
  *  1. The attribute paravirt_intrinsic(TYPE) marks a prototype as an
  *     intrinsic; its handler rejects every prototype a site cannot honour.
@@ -49,6 +50,9 @@ static bool compat_bundles;
 /* The convention of an intrinsic whose attribute names none. */
 static int default_conv = PVCC_CONV_C;
 
+#define PVCC_STRINGIFY_(x) #x
+#define PVCC_STRINGIFY(x) PVCC_STRINGIFY_(x)
+
 /* The marker string the GIMPLE pass leaves for the RTL pass. */
 #define PVCC_MARKER "// pvcc-site"
 /* Numeric local labels of a region: unlikely to clash with user asm. */
@@ -56,9 +60,9 @@ static int default_conv = PVCC_CONV_C;
 #define PVCC_LABEL_END "97532"
 /* The template a light site's asm carries from GIMPLE to the RTL pass. */
 #define PVCC_LIGHT_MARKER "// pvcc-light"
-/* What a light site branches to: the implementation that follows the light
- * convention (assembly, or the thunk pvcc generates for a C function). */
-#define PVCC_LIGHT_PREFIX "__pvcc_light_"
+/* A light site branches to PVCC_LIGHT_PREFIX + the intrinsic's name: the
+ * implementation that follows the light convention (assembly, or the thunk
+ * pvcc generates for a C function); the prefix is the catalog's. */
 
 /* ------------------------------------------------------------------ */
 /* Catalog look-ups                                                    */
@@ -97,31 +101,17 @@ static bool is_reg_intrinsic(const pvcc_intrinsic *in)
 	return in->type == PVCC_GETREG_BASE || in->type == PVCC_SETREG_BASE;
 }
 
-template <size_t N>
-static bool in_set(const int (&set)[N], HOST_WIDE_INT value)
-{
-	for (int x : set)
-		if (x == value)
-			return true;
-	return false;
-}
-
 /* Why getreg (or setreg, when WRITING) cannot take register REG, or NULL.
- * Same sets as wrapper/pvcc/catalog.py: what compiles, checks and patches. */
+ * The table and the texts are the catalog's (pvcc-catalog.h is generated from
+ * wrapper/pvcc/catalog.py): what compiles is what checks and patches. */
 static const char *reg_problem(HOST_WIDE_INT reg, bool writing)
 {
 	if (reg == PVCC_REG_IP)
-		return "the instruction pointer is never paravirtualized";
-	if (reg == PVCC_REG_PSR || reg == PVCC_REG_GP || reg == PVCC_REG_SP ||
-	    reg == PVCC_REG_TP)
-		return NULL;
-	if (in_set(pvcc_ar_numbers, reg - PVCC_AR_BASE))
-		return writing && in_set(pvcc_read_only_ars, reg - PVCC_AR_BASE) ?
-			"it is read-only" : NULL;
-	if (in_set(pvcc_cr_numbers, reg - PVCC_CR_BASE))
-		return writing && in_set(pvcc_read_only_crs, reg - PVCC_CR_BASE) ?
-			"it is read-only" : NULL;
-	return "it is not a known _IA64_REG_* number";
+		return PVCC_REG_PROBLEM_IP;
+	for (const pvcc_register &r : pvcc_registers)
+		if (r.number == reg)
+			return writing && !r.writable ? PVCC_REG_PROBLEM_READ_ONLY : NULL;
+	return PVCC_REG_PROBLEM_UNKNOWN;
 }
 
 /* ------------------------------------------------------------------ */
@@ -258,7 +248,7 @@ static void register_attributes(void *, void *)
 	/* Let <pvcc/paravirt.h> know the attribute exists (not when the input
 	 * is already preprocessed: cpplib rejects a definition there). */
 	if (&parse_in && parse_in && !cpp_get_options(parse_in)->preprocessed)
-		cpp_define(parse_in, "__PVCC__=1");
+		cpp_define(parse_in, "__PVCC__=" PVCC_STRINGIFY(PVCC_RECORD_VERSION));
 }
 
 /* ------------------------------------------------------------------ */
@@ -604,16 +594,17 @@ static rtx site_asm(const char *text, rtx_insn *where)
 	return body;
 }
 
-/* printf into the pretty-printer without its diagnostic format rules. */
+/* printf into the pretty-printer without its diagnostic format rules, and
+ * without a length limit: symbol names can be as long as the user makes them. */
 static void ATTRIBUTE_PRINTF_2 pp_asm(pretty_printer *pp, const char *fmt, ...)
 {
-	char buf[256];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	char *text = xvasprintf(fmt, ap);
 	va_end(ap);
-	pp_string(pp, buf);
+	pp_string(pp, text);
+	free(text);
 }
 
 static const char *nop_bundle_text =
@@ -634,7 +625,8 @@ static void print_records(pretty_printer *pp, const pvcc_intrinsic *in,
 	pp_asm(pp, "\tdata8 %s#, %s#\n\tdata4 0x%x\n", func, target, type);
 	pp_asm(pp, "\tdata1 %d, %d, %d, %d, %d, %d\n\tdata2 %d\n\tdata4 0\n",
 	       PVCC_RECORD_VERSION, conv, in->nargs,
-	       in->returns ? (conv == PVCC_CONV_LIGHT ? PVCC_LIGHT_RESULT : 8) : 0,
+	       !in->returns ? 0 : conv == PVCC_CONV_LIGHT ? PVCC_CONV_LIGHT_RESULT :
+	       PVCC_CONV_C_RESULT,
 	       sol, sof, flags);
 	pp_string(pp, "\tdata1 ");
 	for (int i = 0; i < 8; i++) {

@@ -408,7 +408,8 @@ LIGHT_STUBS = "\n".join(
 \tbr.cond.sptk.many b6 ;;
 \t.endp {name}
 \t.size {name}, .-{name}
-""" for name in [f"{catalog.LIGHT_PREFIX}paravirt_{i.name}" for i in catalog.INTRINSICS]
+""" for name in sorted({catalog.light_entry(f"paravirt_{catalog.intrinsic_for(t)[0].name}", t)
+                          for t in patch_table.native_types()})
     + ["hv_light_fc", "hv_light_irq_restore"])
 
 

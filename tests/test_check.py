@@ -331,7 +331,7 @@ def test_gp_not_reloaded_without_constant_gp(tmp_path):
 @pytest.mark.parametrize("off,value,message", [
     (32, struct.pack("<I", 0x99), "site has unknown type 0x99"),
     (32, struct.pack("<I", catalog.GETREG_BASE + catalog.REG_IP),
-     "site of getreg(1016): register 1016: the IP is never paravirtualized"),
+     "site of getreg(1016): register 1016: the instruction pointer is never paravirtualized"),
     (37, b"\x02", "site of get_cpuid has unknown convention 2"),
     # a C site whose record claims the light convention
     (37, b"\x01", "site of get_cpuid: argument 0 is out0, the light convention puts it in r8"),

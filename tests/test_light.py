@@ -7,7 +7,10 @@ the generated native table and the C thunks assembled by GNU as and linked.
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -285,3 +288,78 @@ void _start(void) { }
 def test_thunks_bad_symbol(capsys):
     assert thunks.main(["1bad"]) == 2
     assert capsys.readouterr().err == "pvcc-thunks: error: '1bad' is not a C identifier\n"
+
+
+# -- in the execution model (pvcc-sim) -------------------------------------------------
+
+MIX_C = """\
+#include <stdio.h>
+#include <pvcc/paravirt.h>
+
+/* A leaf whose inputs (in its caller's output area) and temporaries in
+ * r18-r31 are live across the sites. */
+__attribute__((noinline)) unsigned long mix(unsigned long a, unsigned long b,
+					    unsigned long c, unsigned long d,
+					    unsigned long e, unsigned long f)
+{
+	unsigned long x = a * 7 + b, y = c ^ d, z = e - f, w = a + f;
+	unsigned long flags = paravirt_getreg(1019);
+	paravirt_rsm_i();
+	unsigned long id = paravirt_get_cpuid(2);
+	paravirt_intrin_local_irq_restore(flags);
+	return x + 3 * y + 5 * z + 7 * w + a + b + c + d + e + f + (id & 0xff) +
+	       (flags & 0x4000) + paravirt_get_psr_i();
+}
+
+int main(void)
+{
+	unsigned long s = 0;
+	paravirt_ssm_i();
+	for (unsigned long i = 1; i < 4; i++)
+		s += mix(i, i * 11, i * 101, i * 1001, i * 10001, i * 100001);
+	printf("%lu\\n", s);
+	return 0;
+}
+"""
+
+
+def _sim(gcc, tmp_path: Path, name: str, *args: str, light: bool = True,
+         patch_native: bool = False) -> str:
+    env = dict(os.environ, PVCC_GCC=gcc)
+    if light:
+        env["PVCC_PLUGIN_ARGS"] = "conv=light"
+    prog = tmp_path / name
+    p = subprocess.run([sys.executable, "-m", "pvcc.sim.build", "-O2", *args, "-o", str(prog)],
+                       capture_output=True, text=True, env=env, check=False)
+    assert p.returncode == 0, p.stderr
+    assert violations_of(str(prog)) == []
+    run = [sys.executable, "-m", "pvcc.sim.cli", "run", *(["--patch", "native"]
+                                                           if patch_native else []), str(prog)]
+    r = subprocess.run(run, capture_output=True, text=True, check=False)
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    return r.stdout
+
+
+def test_light_runs_in_the_model(gcc, tmp_path):
+    """The same program, C call vs light sites, in pvcc-sim: light sites reaching the
+    assembly table, light sites reaching C through the thunks, with the hostile C
+    hypervisor layer (it clobbers every scratch register and its inputs on return),
+    and patched native; a thunk that did not save r18-r31 is caught."""
+    src = tmp_path / "mix.c"
+    src.write_text(MIX_C)
+    table = tmp_path / "table.S"
+    table.write_text(light_table.source())
+    th = tmp_path / "thunks.S"
+    th.write_text(thunks.source(thunks.catalog_specs()))
+    want = _sim(gcc, tmp_path, "c", str(src), light=False)
+    assert want == _sim(gcc, tmp_path, "c-hv", "--impl", "hv", str(src), light=False)
+    assert want == _sim(gcc, tmp_path, "asm", str(src), str(table))
+    assert want == _sim(gcc, tmp_path, "asm", str(src), str(table), patch_native=True)
+    assert want == _sim(gcc, tmp_path, "thunk-hv", "--impl", "hv", str(src), str(th))
+    assert want == _sim(gcc, tmp_path, "thunk-hv", "--impl", "hv", str(src), str(th),
+                        patch_native=True)
+    saved = re.compile(r"^\tmov r\d+ = r(1[89]|2\d|3[01])\n|^\tmov r(1[89]|2\d|3[01]) = r\d+\n",
+                       re.MULTILINE)
+    bad = tmp_path / "bad.S"
+    bad.write_text(saved.sub("", th.read_text()))
+    assert want != _sim(gcc, tmp_path, "bad-hv", "--impl", "hv", str(src), str(bad))

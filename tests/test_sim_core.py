@@ -296,3 +296,18 @@ def test_cli_infinite_loop_under_max_insns(tmp_path):
     p = _cli("run", "--max-insns", "500", str(prog))
     assert p.returncode == 124
     assert p.stderr.startswith("pvcc-sim: error: _start+0x") and p.stderr.count("\n") == 1
+
+
+def test_predicated_compare_does_nothing_when_its_predicate_is_false(tmp_path):
+    body = """
+	mov r8=0
+	cmp.eq p6,p7=r0,r0
+	;;
+	cmp.eq p8,p9=r0,r0
+	;;
+(p7)	cmp.ne p8,p9=r0,r0
+	;;
+(p8)	adds r8=1,r8
+(p9)	adds r8=2,r8
+"""
+    assert r8(tmp_path, body) == 1

@@ -271,3 +271,50 @@ def test_every_decoded_instruction_has_effects(data, addr):
         assert all(re.fullmatch(r"[rfpb]\d+|ar[.\w]+|ar\.unat\{x\}|cr[.\w]+|psr|cfm|"
                                 r"rr|pkr|dbr|ibr|pmc|pmd|msr|cpuid|tlb", n) for n in names), names
         assert (e.target is not None) == (e.kind in semantics.TRANSFERS and "target" in ins.fields)
+
+
+# --------------------------------------------------------------------------
+# scan: the fast pre-filter finds every bundle with an IP-relative call/branch
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.binary(min_size=16, max_size=16), min_size=1, max_size=40))
+def test_scan_finds_every_ip_relative_transfer(chunks):
+    from pvcc.ia64 import iter_transfer_bundles
+
+    data = b"".join(chunks)
+    base = 0xA000000000010000
+    for kind in (semantics.CALL, semantics.BRANCH):
+        want = [b.addr for b in iter_bundles(data, base) if b.units and any(
+            effects(i).kind == kind and effects(i).target is not None for i in b.insns)]
+        got = [b.addr for b in iter_transfer_bundles(data, base, kind)
+               if any(effects(i).kind == kind and effects(i).target is not None
+                      for i in b.insns)]
+        assert got == want
+
+
+def test_scan_on_assembled_code(module_binutils):
+    from pvcc.ia64 import iter_transfer_bundles
+
+    src = """.text
+    nop.m 0 ;;
+    { .mib
+      nop.m 0
+      nop.i 0
+      br.call.sptk.many b0=T ;; }
+    { .mlx
+      nop.m 0
+      brl.call.sptk.many b0=T ;; }
+    { .mib
+      nop.m 0
+      nop.i 0
+      (p6) br.cond.dptk.few T ;; }
+    { .mlx
+      nop.m 0
+      brl.cond.sptk.few T ;; }
+    T: br.ret.sptk.many b0 ;;
+    """
+    data = module_binutils.section(module_binutils.assemble(src))
+    calls = [b.addr for b in iter_transfer_bundles(data, 0)]
+    branches = [b.addr for b in iter_transfer_bundles(data, 0, semantics.BRANCH)]
+    assert calls == [0x10, 0x20] and branches == [0x30, 0x40]

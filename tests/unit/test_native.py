@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pvcc import catalog, ia64, native
+from pvcc import catalog, ia64
 from pvcc.native import NOP_BUNDLE, native_bundles
 
 G, S = catalog.GETREG_BASE, catalog.SETREG_BASE
@@ -165,16 +165,13 @@ def _source(bundles: list[ia64.Bundle]) -> str:
 
 
 def _all_register_cases():
-    """getreg/setreg of every register the native table accepts."""
+    """getreg/setreg of every register the catalog accepts (psr, gp/sp/tp, every AR and CR)."""
     out = []
-    regs = ([catalog.REG_PSR, catalog.REG_GP, catalog.REG_SP, catalog.REG_TP]
-            + [AR + a for a in sorted(native.KERNEL_ARS)] + [CR + c for c in sorted(catalog.CR_NUMBERS)])
-    for reg in regs:
+    assert len(catalog.REGISTERS) == 4 + len(catalog.AR_NUMBERS) + len(catalog.CR_NUMBERS)
+    for reg in sorted(catalog.REGISTERS):
         out.append((f"getreg-{reg}", G + reg, [0], 8))
-        ar, cr = reg - AR, reg - CR
-        if ar in native.READ_ONLY_ARS or cr in native.READ_ONLY_CRS:
-            continue
-        out.append((f"setreg-{reg}", S + reg, [0, 40], 0))
+        if catalog.REGISTERS[reg].writable:
+            out.append((f"setreg-{reg}", S + reg, [0, 40], 0))
     return out
 
 

@@ -1,4 +1,4 @@
-"""pvcc-check --patch native: rewrite every site with its native code (design §3.5).
+"""pvcc-check --patch native: rewrite every site with its native code (docs/contract.md).
 
 `patch_native(src, out)` copies src, replaces each `.pvcc_sites` region with
 `native.native_bundles(type, physical argument registers, result, nbundles)`
@@ -6,9 +6,10 @@
 relocations inside each region (the call's R_IA64_PCREL21B in a .o) into
 R_IA64_NONE so a later link cannot write into the native code, and then
 re-reads the copy and proves with pvcc's own decoder that each region holds
-exactly the intended bundles, that they decode, that they contain the
-instruction the type stands for (e.g. `mov r8=cpuid[r36]` for get_cpuid)
-and no branch, and that the last bundle ends with a stop.
+exactly the intended bundles, that they decode, nops aside, to exactly the
+catalog's native code of the type on the record's registers (e.g.
+`mov r8=cpuid[r36]` for get_cpuid), hold no branch, and that the last bundle
+ends with a stop.
 
 The copy is written to a temporary file beside OUT, verified there, and
 renamed over OUT only when everything holds: OUT is never half-written.
@@ -23,8 +24,6 @@ from dataclasses import dataclass
 
 from . import catalog, ia64
 from .objects import ElfObject, ObjectError, Record, load_object, open_object
-
-PSR_I = 1 << 14
 
 
 class PatchError(Exception):
@@ -184,7 +183,8 @@ def _verify_site(new: ElfObject, rec: Record, site: PatchedSite) -> str | None:
     for i in insns:
         if i.op in ("unknown", "reserved"):
             return f"holds an undecodable instruction '{i.text()}'"
-        if i.op.startswith(("br.", "brl.")) or (i.op == "mov.to.br" and i.fields.get("b1") == 0):
+        e = ia64.effects(i)
+        if e.kind in ia64.semantics.TRANSFERS or "b0" in e.writes:
             return f"holds a branch '{i.text()}'"
     if not bundles[-1].ends_group:
         return "the last bundle does not end with a stop"
@@ -192,74 +192,32 @@ def _verify_site(new: ElfObject, rec: Record, site: PatchedSite) -> str | None:
 
 
 def _expect(rec: Record, args: tuple[int, ...], insns: list[ia64.Insn]) -> str | None:
-    """The instruction(s) each type stands for must be there, on the record's registers."""
-    found = catalog.intrinsic_for(rec.type)
-    if found is None:
-        return f"unknown type {rec.type:#x}"
-    intr, reg = found
-    res = rec.result
+    """The region decodes, nops aside, to the catalog's native code of the record's
+    type, on the record's registers."""
+    return code_mismatch(rec.type, list(args), rec.result, insns)
 
-    def has(op: str, **want) -> bool:
-        return any(i.op == op and all(i.fields.get(k) == v for k, v in want.items())
-                   for i in insns)
 
-    a0 = args[0] if args else None
-    a1 = args[1] if len(args) > 1 else None
-    checks: list[tuple[str, dict]] = []
-    n = intr.name
-    if n == "fc":
-        ok = has("fc", r3=a0) or has("fc.i", r3=a0)
-        return None if ok else f"no 'fc r{a0}'"
-    if n == "thash":
-        checks = [("thash", {"r1": res, "r3": a0})]
-    elif n == "get_cpuid":
-        checks = [("mov.from.cpuid", {"r1": res, "r3": a0})]
-    elif n == "get_pmd":
-        checks = [("mov.from.pmd", {"r1": res, "r3": a0})]
-    elif n == "ptcga":
-        checks = [("ptc.ga", {"r3": a0, "r2": a1})]
-    elif n == "get_rr":
-        checks = [("mov.from.rr", {"r1": res, "r3": a0})]
-    elif n == "set_rr":
-        checks = [("mov.to.rr", {"r3": a0, "r2": a1})]
-    elif n == "set_rr0_to_rr4":
-        checks = [("mov.to.rr", {"r2": a}) for a in args]
-    elif n == "ssm_i":
-        checks = [("ssm", {"imm": PSR_I})]
-    elif n == "rsm_i":
-        checks = [("rsm", {"imm": PSR_I})]
-    elif n == "get_psr_i":
-        checks = [("mov.from.psr", {})]
-    elif n == "intrin_local_irq_restore":
-        checks = [("ssm", {"imm": PSR_I}), ("rsm", {"imm": PSR_I})]
-    elif n == "getreg":
-        checks = [_getreg(reg, res)]
-    elif n == "setreg":
-        checks = [_setreg(reg, a1)]
-    for op, want in checks:
-        if not has(op, **want):
-            fields = ", ".join(f"{k}={v}" for k, v in want.items())
-            return f"no {op}({fields}) among: " + "; ".join(i.text() for i in insns)
+def code_mismatch(type_id: int, args: list[int], result: int,
+                  insns: list[ia64.Insn]) -> str | None:
+    """Why decoded ``insns`` are not, nops aside, exactly the catalog's native code of
+    ``type_id`` with its operands bound to ``args``/``result``; None when they are."""
+    from . import native
+
+    try:
+        code, operands = native.bound_code(type_id, args, result)
+    except ValueError as e:
+        return str(e)
+    work = [i for i in insns if i.op != "nop"]
+    want = [i for b in code for i in b.insns]
+    region = "; ".join(i.text() for i in insns)
+    if len(work) != len(want):
+        return (f"{len(work)} instruction(s) besides nops, the native code has {len(want)}: "
+                f"{region}")
+    for got, spec in zip(work, want):
+        fields = spec.bind(operands)
+        if got.op != spec.op or got.qp != spec.qp or any(
+                got.fields.get(k) != v for k, v in fields.items()):
+            spelled = ", ".join(f"{k}={v}" for k, v in fields.items())
+            pred = f"(p{spec.qp}) " if spec.qp else ""
+            return f"'{got.text()}' where the native code has {pred}{spec.op}({spelled}): {region}"
     return None
-
-
-def _getreg(reg: int, res: int) -> tuple[str, dict]:
-    if reg == catalog.REG_PSR:
-        return "mov.from.psr", {"r1": res}
-    if reg in (catalog.REG_GP, catalog.REG_SP, catalog.REG_TP):
-        src = {catalog.REG_GP: 1, catalog.REG_SP: 12, catalog.REG_TP: 13}[reg]
-        return "adds", {"r1": res, "r3": src, "imm": 0}
-    if catalog.AR_BASE <= reg < catalog.AR_BASE + 128:
-        return "mov.from.ar", {"r1": res, "ar": reg - catalog.AR_BASE}
-    return "mov.from.cr", {"r1": res, "cr": reg - catalog.CR_BASE}
-
-
-def _setreg(reg: int, val: int | None) -> tuple[str, dict]:
-    if reg == catalog.REG_PSR:
-        return "mov.to.psr.l", {"r2": val}
-    if reg in (catalog.REG_GP, catalog.REG_SP, catalog.REG_TP):
-        dst = {catalog.REG_GP: 1, catalog.REG_SP: 12, catalog.REG_TP: 13}[reg]
-        return "adds", {"r1": dst, "r3": val, "imm": 0}
-    if catalog.AR_BASE <= reg < catalog.AR_BASE + 128:
-        return "mov.to.ar", {"ar": reg - catalog.AR_BASE, "r2": val}
-    return "mov.to.cr", {"cr": reg - catalog.CR_BASE, "r2": val}

@@ -285,14 +285,11 @@ def native_types() -> list[int]:
     """Every type id with native code: the catalog's types, and getreg/setreg
     of every register `catalog.reg_problem` accepts and `native` can encode."""
     out = []
-    regs = ([catalog.REG_PSR, catalog.REG_GP, catalog.REG_SP, catalog.REG_TP]
-            + [catalog.AR_BASE + a for a in sorted(catalog.AR_NUMBERS)]
-            + [catalog.CR_BASE + c for c in sorted(catalog.CR_NUMBERS)])
     for intr in catalog.INTRINSICS:
-        if intr.type_id not in (catalog.GETREG_BASE, catalog.SETREG_BASE):
+        if intr.access is None:
             out.append(intr.type_id)
             continue
-        for r in regs:
+        for r in catalog.REGISTERS:
             if catalog.reg_problem(intr.type_id, r) is None:
                 out.append(intr.type_id + r)
     return sorted(out)
@@ -396,6 +393,8 @@ def render_c(table: Table) -> str:
         *(f"#define PVCC_CONV_{_c_name(n)} {c}" for c, n in sorted(catalog.CONV_NAMES.items())),
         f"#define PVCC_KNOWN_CONVS 0x{sum(1 << c for c in catalog.CONV_NAMES):x}ULL",
         f"#define PVCC_LIGHT_LINK {catalog.LIGHT_LINK}",
+        f"#define PVCC_GETREG_BASE 0x{catalog.GETREG_BASE:08x}",
+        f"#define PVCC_SETREG_BASE 0x{catalog.SETREG_BASE:08x}",
         f"#define PVCC_TABLE_TYPES {len(types)}",
         f"#define PVCC_TABLE_ENTRIES {len(table.entries)}",
         f"#define PVCC_RESULT_OPERAND {RESULT}",

@@ -10,13 +10,17 @@ source and builds ``pvcc.so`` the first time a compiler needs it:
 ``<cache>`` is ``$PVCC_CACHE_DIR`` or ``${XDG_CACHE_HOME:-~/.cache}/pvcc``.  ``<key>`` hashes
 the compiler's identity (realpath and stat of the driver and of the ``cc1``
 binaries beside it, its ``-dumpfullversion``, ``-dumpmachine`` and ``-v``
-output, its ``plugin-version.h``), the plugin sources' contents and the build
-recipe.  The build uses the host C++ compiler (``g++``, or ``$PVCC_HOSTCXX``,
+output, its ``plugin-version.h``), the plugin sources' contents, the headers
+generated for the build (``pvcc-catalog.h``, from the intrinsic catalog
+``pvcc.catalog`` by ``pvcc.catalog_c``) and the build recipe.  The build uses the host C++ compiler (``g++``, or ``$PVCC_HOSTCXX``,
 which may hold several words such as ``ccache g++``)::
 
     g++ -shared -fPIC -fno-rtti -fno-exceptions -O2 -Wall -Wextra
-        -I<$CC -print-file-name=plugin>/include -I<sources> -o pvcc.so *.cc
+        -I<$CC -print-file-name=plugin>/include -I<generated> -I<sources>
+        -o pvcc.so *.cc
 
+where ``<generated>`` is a directory inside the build's temporary directory
+holding the generated ``pvcc-catalog.h``.
 with no forced ``-std`` (GCC 11+ headers need C++11 and 15+ C++14; the host
 compiler's default is newer than both).  The build runs in a temporary
 directory inside the cache and is published with one ``os.rename`` while an
@@ -25,10 +29,10 @@ and never see half a file.
 
 The hot path (plugin already built) runs no subprocess and reads no source
 file: a *stamp* made of stat data only (compiler realpath and stat, stat of
-every plugin source file, the recipe) is looked up in
+every plugin source file and of the catalog modules, the recipe) is looked up in
 ``<cache>/plugins/stamps/``; the stamp file names the key it was resolved to
 and repeats the whole stamp, so a bucket collision is detected.  Any change
-to the compiler or to a source file changes the stamp, which sends the next
+to the compiler, to a source file or to the catalog changes the stamp, which sends the next
 call through the slow path that computes the real content key (and builds
 only if that key is new).
 
@@ -46,7 +50,7 @@ __all__ = ["PluginBuildError", "cache_dir", "compiler_identity", "default_source
 
 # Bump when the build command or the cache layout changes: it is part of
 # every key, so old plugins are simply no longer found.
-RECIPE = "pvcc-plugin-recipe-1"
+RECIPE = "pvcc-plugin-recipe-2"
 CXXFLAGS = ("-shared", "-fPIC", "-fno-rtti", "-fno-exceptions", "-O2", "-Wall", "-Wextra")
 PLUGIN_NAME = "pvcc.so"
 _SOURCE_SUFFIXES = (".cc", ".h", ".def")
@@ -163,10 +167,16 @@ def _source_files(sources: str) -> list[str]:
     return out
 
 
+def _catalog_files() -> list[str]:
+    """The Python files the generated pvcc-catalog.h comes from."""
+    return [os.path.join(_package_dir(), name) for name in ("catalog.py", "catalog_c.py")]
+
+
 def _stamp(compiler_abs: str, sources: str, files: list[str]) -> str:
     lines = [RECIPE, compiler_abs, sources]
     lines.extend(_compiler_identity(compiler_abs))
     lines.extend(_stat_line(os.path.join(sources, f), with_ctime=True) for f in files)
+    lines.extend(_stat_line(f, with_ctime=True) for f in _catalog_files())
     return "\n".join(lines)
 
 
@@ -240,7 +250,7 @@ def _plugin_headers(compiler: str) -> str:
 
 
 def _content_key(compiler: str, compiler_abs: str, sources: str, files: list[str],
-                 plugin_inc: str) -> str:
+                 plugin_inc: str, generated: dict[str, str]) -> str:
     import hashlib
 
     h = hashlib.sha256()
@@ -265,7 +275,16 @@ def _content_key(compiler: str, compiler_abs: str, sources: str, files: list[str
     for rel in files:
         with open(os.path.join(sources, rel), "rb") as f:
             add("source:" + rel, f.read())
+    for name, text in sorted(generated.items()):
+        add("generated:" + name, text)
     return h.hexdigest()[:32]
+
+
+def _generated() -> dict[str, str]:
+    """Headers generated for the build: pvcc-catalog.h from the intrinsic catalog."""
+    from pvcc import catalog_c
+
+    return {catalog_c.PLUGIN_HEADER_NAME: catalog_c.plugin_header()}
 
 
 def _hostcxx() -> list[str]:
@@ -277,7 +296,8 @@ def _hostcxx() -> list[str]:
     return words
 
 
-def _build(compiler: str, sources: str, files: list[str], plugin_inc: str, final: str) -> None:
+def _build(compiler: str, sources: str, files: list[str], plugin_inc: str, final: str,
+           generated: dict[str, str]) -> None:
     import fcntl
     import shutil
     import tempfile
@@ -297,9 +317,14 @@ def _build(compiler: str, sources: str, files: list[str], plugin_inc: str, final
             shutil.rmtree(final, ignore_errors=True)
         tmp = tempfile.mkdtemp(prefix=f".tmp-{key}-", dir=plugins)
         try:
+            gen = os.path.join(tmp, "generated")
+            os.mkdir(gen)
+            for name, text in generated.items():
+                with open(os.path.join(gen, name), "w", encoding="utf-8") as f:
+                    f.write(text)
             ccs = [os.path.join(sources, f) for f in files if f.endswith(".cc")
                    and os.sep not in f]
-            argv = [*_hostcxx(), *CXXFLAGS, f"-I{plugin_inc}", f"-I{sources}",
+            argv = [*_hostcxx(), *CXXFLAGS, f"-I{plugin_inc}", f"-I{gen}", f"-I{sources}",
                     "-o", os.path.join(tmp, PLUGIN_NAME), *ccs]
             rc, out, err = _run(argv)
             if rc != 0:
@@ -348,12 +373,13 @@ def plugin_path(compiler: str, sources: str | os.PathLike[str] | None = None) ->
     # Slow path: ask the compiler who it is, hash the sources, build if new.
     plugin_inc = _plugin_headers(compiler)
     try:
-        key = _content_key(compiler, compiler_abs, sources, files, plugin_inc)
+        generated = _generated()
+        key = _content_key(compiler, compiler_abs, sources, files, plugin_inc, generated)
         final = os.path.join(plugins, key)
         so = os.path.join(final, PLUGIN_NAME)
         if not os.path.isfile(so):
             os.makedirs(plugins, exist_ok=True)
-            _build(compiler, sources, files, plugin_inc, final)
+            _build(compiler, sources, files, plugin_inc, final, generated)
         _write_atomic(spath, key + "\n" + stamp)
     except OSError as e:
         where = f" {e.filename}" if e.filename else ""

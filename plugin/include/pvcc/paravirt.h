@@ -8,6 +8,9 @@
  * calls.  Type ids are Linux's historical PARAVIRT_PATCH_TYPE_* values.
  *
  * Find this header with `pvcc --print-include-dir` (usable with -nostdinc).
+ *
+ * Generated from pvcc's catalog (wrapper/pvcc/catalog.py) by
+ * `python -m pvcc.catalog_c --write`: edit the catalog, not this file.
  */
 #ifndef _PVCC_PARAVIRT_H
 #define _PVCC_PARAVIRT_H
@@ -33,7 +36,14 @@
 #define PVCC_CONV_C		0
 #define PVCC_CONV_LIGHT		1
 
-#if defined(__PVCC__)
+/* A file may give every declaration below one convention by defining
+ * PVCC_DEFAULT_CONV (0 or 1) before including this header. */
+#if defined(__PVCC__) && defined(PVCC_DEFAULT_CONV)
+#define __paravirt_intrinsic(type) \
+	__attribute__((paravirt_intrinsic(type, PVCC_DEFAULT_CONV)))
+#define __paravirt_intrinsic_conv(type, conv) \
+	__attribute__((paravirt_intrinsic(type, conv)))
+#elif defined(__PVCC__)
 #define __paravirt_intrinsic(type) __attribute__((paravirt_intrinsic(type)))
 #define __paravirt_intrinsic_conv(type, conv) \
 	__attribute__((paravirt_intrinsic(type, conv)))

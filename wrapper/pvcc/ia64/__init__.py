@@ -13,7 +13,8 @@ The package is the only code in pvcc that knows instruction encodings:
   and by tests);
 * ``semantics`` -- what an instruction does in a neutral register model: its
   kind (call, branch, return, ...), registers read and written, target, and
-  the instruction-group (RAW/WAW) rules.
+  the instruction-group (RAW/WAW) rules;
+* ``scan``      -- a fast search of code for the bundles holding calls or branches.
 
 Pure Python, no dependencies.  A bundle is 128 bits, little-endian: template in
 bits 4:0, slot 0 in bits 45:5, slot 1 in bits 86:46, slot 2 in bits 127:87
@@ -161,6 +162,8 @@ from .model import (
     ar_units,
     cr_name,
 )
+from .scan import iter_transfer_bundles
+from .semantics import Effects, Violation, effects, group_violations
 
 __all__ = [
     "AR_NAMES",
@@ -170,7 +173,9 @@ __all__ = [
     "TEMPLATES",
     "Bundle",
     "DecodeError",
+    "Effects",
     "Insn",
+    "Violation",
     "addl",
     "adds",
     "alloc",
@@ -189,9 +194,12 @@ __all__ = [
     "cr_name",
     "decode_bundle",
     "dep_z",
+    "effects",
     "encode_bundle",
     "fc",
+    "group_violations",
     "iter_bundles",
+    "iter_transfer_bundles",
     "ld8",
     "mov_from_ar",
     "mov_from_br",

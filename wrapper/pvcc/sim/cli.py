@@ -89,24 +89,26 @@ def _print_stats(r) -> None:
         print(f"pvcc-sim: sites executed: {k}: {r.site_hits[k]}", file=err)
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+def _main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__.strip())
         return 0 if argv else EXIT_USAGE
     cmd, rest = argv[0], argv[1:]
     if cmd == "run":
-        try:
-            return run_main(rest)
-        except KeyboardInterrupt:
-            return 130
+        return run_main(rest)
     if cmd == "cc":
-        try:
-            from .build import cc_main
-        except ImportError:
-            return _die("pvcc-sim cc is not available in this installation", EXIT_USAGE)
+        from .build import cc_main
         return cc_main(rest)
     return _die(f"unknown command {cmd!r} (run or cc)", EXIT_USAGE)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """A model bug is one line too (``internal error``), with PVCC_SIM_TRACEBACK=1 its traceback."""
+    from ..cli import run
+
+    argv = sys.argv[1:] if argv is None else argv
+    return run("pvcc-sim", lambda: _main(argv), contains_bugs=True,
+               traceback=bool(os.environ.get("PVCC_SIM_TRACEBACK")))
 
 
 if __name__ == "__main__":

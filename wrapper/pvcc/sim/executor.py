@@ -46,7 +46,8 @@ def handler_for(op: str):
 
 
 class Bundle:
-    __slots__ = ("addr", "decoded", "fn", "lines", "ninsn", "nnop", "nstop", "site", "slots")
+    __slots__ = ("addr", "decoded", "fn", "lines", "ninsn", "nnop", "ns", "nstop", "site",
+                 "slot_src", "slots")
 
 
 class Executor:
@@ -76,6 +77,7 @@ class Executor:
                    "NAT0": NAT0, "M": M64,
                    **{f"L{n}": mem.loads[n] for n in (1, 2, 4, 8)},
                    **{f"S{n}": mem.stores[n] for n in (1, 2, 4, 8)}}
+        self._args = ""  # the names are the globals of the compiled code
 
     # -- compilation -----------------------------------------------------------
     def _fetch(self, addr: int):
@@ -111,15 +113,16 @@ class Executor:
             r, w, par = deps.reads_writes(ins)
             slots.append((slot, ins, lines, h.__name__ if h else "unimpl", r, w, par))
         stops = b.stops
-        src, linemap = self._source(addr, slots, stops)
+        src, linemap, slot_src = self._source(addr, slots, stops)
         ns = dict(self.ns)
         ns.update(consts)
         code = compile("\n".join(src), f"<bundle {addr:#x}>", "exec")
         exec(code, ns)  # noqa: S102 - source generated here from decoded instructions
         bd = Bundle()
         bd.fn = ns["_b"]
-        bd.slots = [(s[0], s[1], s[3], s[4], s[5], s[6], ns[f"_s{k}"])
-                    for k, s in enumerate(slots)]
+        bd.slots = [(s[0], s[1], s[3], s[4], s[5], s[6], None) for s in slots]
+        bd.slot_src = slot_src
+        bd.ns = ns
         bd.ninsn = len(b.insns)
         bd.nnop = sum(1 for s in slots if s[3] == "nop")
         bd.nstop = len(stops)
@@ -130,13 +133,25 @@ class Executor:
         self.cache[addr] = bd
         return bd
 
+    def slot_fn(self, bd, k):
+        """The function running slot index ``k`` of a bundle alone (compiled on first use:
+        the slow path and --trace need them)."""
+        fn = bd.slots[k][6]
+        if fn is None:
+            src = [f"def _s{k}({self._args}):", *bd.slot_src[k], "    return None"]
+            exec(compile("\n".join(src), f"<bundle {bd.addr:#x} slot {k}>", "exec"),  # noqa: S102
+                 bd.ns)
+            fn = bd.ns[f"_s{k}"]
+            bd.slots[k] = (*bd.slots[k][:6], fn)
+        return fn
+
     def _slot_code(self, k, slot, ins, lines, hname, r, w, par, stop_after, indent):
         """Lines of one slot: predicate guard, group check, semantics."""
         out = []
         pad = " " * indent
         body = []
         if self.groups and (r or w):
-            rw = r | (w & ~(((1 << 64) - 1) << deps.PR) if par else w)
+            rw = r | deps.waw_mask(w, par)
             body.append(f"if _w & {rw:#x}: X.dv({k}, _w)")
             if w:
                 body.append(f"_w |= {w:#x}")
@@ -147,7 +162,7 @@ class Executor:
                 if self.groups:
                     body.append(f"{sp}X.gw = 0")
             body.append(ln)
-        if ins.qp and hname not in sem_int.OWN_QP:
+        if ins.qp and not sem_int.owns_predicate(ins):
             out.append(f"{pad}if pr[{ins.qp}]:")
             out += [f"{pad}    {ln}" for ln in body] or [f"{pad}    pass"]
         else:
@@ -157,34 +172,25 @@ class Executor:
         return out
 
     def _source(self, addr, slots, stops):
+        """(lines of the bundle's function, line ranges of its slots, each slot's own lines)."""
         nxt = addr + 16
-        args = ", ".join(f"{n}={n}" for n in self._argnames(slots))
-        src = [f"def _b({args}):"]
+        src = [f"def _b({self._args}):"]
         if self.groups:
             src.append("    _w = X.gw")
         linemap = []  # (first line, last line, slot index)
+        slot_src = []
         for k, (slot, ins, lines, hname, r, w, par) in enumerate(slots):
             last = 2 if ins.unit == "L" else slot
             body = self._slot_code(k, slot, ins, lines, hname, r, w, par, last in stops, 4)
             first = len(src) + 1
             src += body
             linemap.append((first, len(src), k))
+            alone = (["    _w = X.gw", *body, "    X.gw = _w"] if self.groups else body)
+            slot_src.append(alone or ["    pass"])
         if self.groups:
             src.append("    X.gw = _w")
         src.append(f"    return {nxt:#x}")
-        for k, (slot, ins, lines, hname, r, w, par) in enumerate(slots):
-            last = 2 if ins.unit == "L" else slot
-            src.append(f"def _s{k}({args}):")
-            if self.groups:
-                src.append("    _w = X.gw")
-            src += self._slot_code(k, slot, ins, lines, hname, r, w, par, last in stops, 4)
-            if self.groups:
-                src.append("    X.gw = _w")
-            src.append("    return None")
-        return src, linemap
-
-    def _argnames(self, slots):
-        return [n for n in self.ns if n not in ("X",)] + ["X"]
+        return src, linemap, slot_src
 
     # -- running -------------------------------------------------------------------
     def run(self, ip: int, max_insns: int | None = None) -> None:
@@ -274,7 +280,7 @@ class Executor:
             self._slow(bd, k, e)
             for j in range(k + 1, len(bd.slots)):
                 try:
-                    t = bd.slots[j][6]()
+                    t = self.slot_fn(bd, j)()
                 except (TypeError, struct.error) as e2:
                     k, e = j, e2
                     break
@@ -286,9 +292,10 @@ class Executor:
                 return bd.addr + 16
 
     def _run_traced(self, bd):
-        for k, (slot, ins, hname, r, w, par, fn) in enumerate(bd.slots):
+        for k, (slot, ins, hname, _r, _w, _par, _fn) in enumerate(bd.slots):
+            fn = self.slot_fn(bd, k)
             if hname != "nop" and (not ins.qp or self.st.pr[ins.qp]
-                                   or hname in sem_int.OWN_QP):
+                                   or sem_int.owns_predicate(ins)):
                 self.trace.write(f"{self.symbolize(bd.addr | slot)} {ins.text()}\n")
             try:
                 t = fn()
@@ -348,9 +355,7 @@ class Executor:
         bd = self.cache.get(self.st.ip) or self.compile(self.st.ip)
         slot, ins, _hname, r, w, par, _fn = bd.slots[k]
         raw = r & gw
-        waw = w & gw
-        if par:
-            waw &= ~(((1 << 64) - 1) << deps.PR)
+        waw = deps.waw_mask(w, par) & gw
         kind, regs = ("read-after-write", raw) if raw else ("write-after-write", waw)
         names = ", ".join(deps.names(regs))
         raise SimError(f"{ins.text()}: {kind} dependency on {names} inside one "

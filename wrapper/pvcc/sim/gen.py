@@ -12,7 +12,7 @@ executor binds in every compiled bundle:
 
 A taken branch is ``return <target>``; falling through needs no code.  The
 qualifying predicate is applied by the executor (``if pr[qp]:``) except for
-handlers listed in ``OWN_QP`` (they must run when the predicate is false).
+the forms ``sem_int.owns_predicate`` names (they act when it is false too).
 """
 
 from __future__ import annotations

@@ -296,4 +296,7 @@ def family(op: str):
     return None
 
 
-OWN_QP = {"compare"}  # handler names that apply the predicate themselves
+def owns_predicate(i) -> bool:
+    """True for the forms whose handler applies the qualifying predicate itself
+    (.unc compares: they clear both targets when the predicate is false)."""
+    return bool(_CMP_OP.match(i.op)) and _cmp_parts(i)[3] == "unc"
