@@ -135,6 +135,7 @@ void __init pvcc_patch_kernel(void)
 	pvcc_run(NULL, __start_pvcc_sites, __stop_pvcc_sites, false);
 }
 
+#ifdef CONFIG_MODULES
 void pvcc_patch_module(const Elf64_Ehdr *hdr, const Elf64_Shdr *sechdrs, struct module *mod)
 {
 	const char *names = (const char *)hdr + sechdrs[hdr->e_shstrndx].sh_offset;
@@ -149,3 +150,4 @@ void pvcc_patch_module(const Elf64_Ehdr *hdr, const Elf64_Shdr *sechdrs, struct 
 			 (const struct pvcc_site *)(s->sh_addr + s->sh_size), true);
 	}
 }
+#endif

@@ -322,6 +322,12 @@ def test_retargeted_image_passes_verify_retarget(linked, runner, tmp_path, capsy
     assert report.splitlines()[-1] == f"native 0 retargeted 4 kept {len(o.records) - 4} refused 0"
     out = tmp_path / "all.retargeted"
     kimage.write_patched(o, segs, str(out))
+    a, b = linked.read_bytes(), out.read_bytes()
+    changed = [i for i in range(len(a)) if a[i] != b[i]]
+    regions = [(o.file_offset(r.start), o.file_offset(r.start) + r.end - r.start)
+               for r in o.records]
+    assert len(a) == len(b) and changed
+    assert all(any(s <= i < e for s, e in regions) for i in changed)   # only inside sites
     ops = {catalog.type_name(r.type): [i.op for i in ia64.decode_bundle(
         open_object(str(out)).read(r.start, 16)).insns] for r in o.records}
     assert "brl.call" in ops["fc"] and "br.call" in ops["ssm_i"]     # 127 MiB away / near

@@ -1,4 +1,4 @@
-"""pvcc.check (the site contract, design §3) and pvcc-check (CLI), pvcc.patch (--patch native).
+"""pvcc.check (the site contract: docs/contract.md), pvcc-check (CLI), pvcc.patch (--patch).
 
 Good objects are assembled from tests/data/asm with ia64-linux-gnu-as -x; each
 broken object is a real one with a few bytes edited (a slot, a template, a
@@ -213,7 +213,7 @@ def test_no_transfer(tmp_path, good):
 
 
 def br_cond(disp_bundles: int) -> int:
-    """B1 `br.cond.sptk.few` to bundle + disp_bundles*16 (ia64-brief §3.5)."""
+    """B1 `br.cond.sptk.few` to bundle + disp_bundles*16 (Itanium SDM vol. 3, format B1)."""
     imm = disp_bundles & 0x1FFFFF
     return (4 << 37) | ((imm >> 20) << 36) | ((imm & 0xFFFFF) << 13)
 

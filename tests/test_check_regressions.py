@@ -30,6 +30,7 @@ import pytest
 from asmtools import OBJDUMP, READELF, assemble, link, needs_binutils
 from helpers import compile_c
 from pvcc import ia64
+from pvcc.catalog import KERNEL_CFLAGS
 from pvcc.check import check_file, main, violations_of
 from pvcc.objects import open_object
 
@@ -40,7 +41,7 @@ pytestmark = [
 ]
 
 # The code-generation flags of arch/ia64/Makefile that shape the frame.
-KERNEL_FLAGS = ("-ffixed-r13", "-mfixed-range=f12-f15,f32-f127", "-mconstant-gp")
+KERNEL_FLAGS = KERNEL_CFLAGS
 
 
 def edit_slot(path: Path, out: Path, addr: int, slot: int, fn) -> Path:

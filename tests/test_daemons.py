@@ -41,6 +41,7 @@ from pathlib import Path
 import pytest
 
 from helpers import write_pvcc_script
+from pvcc.catalog import KERNEL_CFLAGS
 
 pytestmark = [
     pytest.mark.daemons,
@@ -60,8 +61,7 @@ SOURCES = {
     "no_intrinsic": REPO / "testcases" / "no_intrinsic" / "input.c",
 }
 WITH_SITES = set(SOURCES) - {"no_intrinsic"}
-FLAGS = ["-std=gnu11", "-O2", "-ffixed-r13", "-mfixed-range=f12-f15,f32-f127",
-         "-mconstant-gp"]
+FLAGS = ["-std=gnu11", "-O2", *KERNEL_CFLAGS]
 
 
 # -- processes, ports, users --------------------------------------------------

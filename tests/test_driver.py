@@ -1,6 +1,6 @@
 """pvcc.driver: the drop-in CC, run as a real process against the real compiler.
 
-Transparency (plugins-brief §3.3, design §6): on plain C without intrinsics,
+Transparency (wrapper/pvcc/driver.py's docstring): on plain C without intrinsics,
 pvcc must give the compiler's own stdout, stderr, exit status, dependency
 file and `.text` bytes; probes and identity queries must be exactly the
 compiler's.  Every test here runs the real IA-64 cross GCC (the session
@@ -22,11 +22,12 @@ from pathlib import Path
 import pytest
 
 from asmtools import assemble, needs_binutils
+from pvcc.catalog import KERNEL_CFLAGS
 
 PLAIN = Path(__file__).parent / "data" / "plain"
 SOURCES = sorted(PLAIN.glob("*.c"))
 GCC_NAME = "ia64-linux-gnu-gcc"
-KERNEL_FLAGS = ["-ffixed-r13", "-mfixed-range=f12-f15,f32-f127", "-mconstant-gp"]
+KERNEL_FLAGS = list(KERNEL_CFLAGS)
 FLAG_SETS = {
     "O2": ["-std=gnu11", "-O2", "-Wall", "-Wextra"],
     "kernel": ["-std=gnu11", "-O2", *KERNEL_FLAGS, "-fno-common", "-fno-strict-aliasing",

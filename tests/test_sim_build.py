@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 from elftools.elf.elffile import ELFFile
 
+from pvcc.catalog import KERNEL_CFLAGS
 from pvcc.sim import build
 
-KERNEL_FLAGS = ["-ffixed-r13", "-mfixed-range=f12-f15,f32-f127", "-mconstant-gp"]
+KERNEL_FLAGS = list(KERNEL_CFLAGS)
 EF_IA_64_CONS_GP = 0x40
 
 HELLO = textwrap.dedent("""\

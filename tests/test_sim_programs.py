@@ -15,6 +15,7 @@ import textwrap
 
 import pytest
 
+from pvcc.catalog import KERNEL_CFLAGS
 from pvcc.sim import run_program
 
 FIB = textwrap.dedent("""\
@@ -110,7 +111,7 @@ def test_c_program_runs(cc, level, spec):
 
 
 def test_kernel_flags(cc):
-    prog = cc(FIB, "-O2", "-ffixed-r13", "-mfixed-range=f12-f15,f32-f127", "-mconstant-gp")
+    prog = cc(FIB, "-O2", *KERNEL_CFLAGS)
     r = run_program(str(prog))
     assert r.error is None, f"{r.where}: {r.error.msg}"
     assert r.stdout.decode() == _fib_expected()

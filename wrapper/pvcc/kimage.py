@@ -42,6 +42,7 @@ class Segment:
     vaddr: int
     data: bytes
     file_offset: int | None   # where the bytes live in the ELF file, None: synthetic
+    file_size: int = 0        # how many of them the file holds (the rest is .bss)
 
 
 def _segments(obj: ElfObject) -> list[Segment]:
@@ -54,9 +55,9 @@ def _segments(obj: ElfObject) -> list[Segment]:
                 "<IIQQQQQQ", obj.data, e_phoff + i * e_phentsize)
             if p_type == PT_LOAD and memsz:
                 body = obj.data[off:off + filesz] + bytes(memsz - filesz)
-                segs.append(Segment(vaddr, body, off))
+                segs.append(Segment(vaddr, body, off, filesz))
         return segs
-    return [Segment(s.addr, obj.data[s.offset:s.offset + s.size], s.offset)
+    return [Segment(s.addr, obj.data[s.offset:s.offset + s.size], s.offset, s.size)
             for s in obj.sections if s.allocated and s.size and not s.nobits]
 
 
@@ -248,10 +249,9 @@ def write_patched(obj: ElfObject, patched: list[tuple[int, bytes]], out: str) ->
     for (vaddr, body), seg in zip(patched, _segments(obj)):
         if seg.file_offset is None:
             continue
-        n = min(len(body), len(seg.data))
-        fs = len(obj.data) - seg.file_offset
-        n = min(n, fs)
-        buf[seg.file_offset:seg.file_offset + n] = body[:n]
+        if body[seg.file_size:] != seg.data[seg.file_size:]:
+            raise ImageError(f"the patcher wrote into the .bss of segment {vaddr:#x}")
+        buf[seg.file_offset:seg.file_offset + seg.file_size] = body[:seg.file_size]
     d = os.path.dirname(os.path.abspath(out))
     fd, tmp = tempfile.mkstemp(prefix=".pvcc-kimage-", dir=d)
     try:
