@@ -422,3 +422,46 @@ source:
     assert r.error is None, r.error
     assert r.state.g[8] == 2
     assert [e[0] for e in r.effects] == ["fc.i", "sync.i", "srlz.i"]
+
+
+def test_nat_bits_survive_spill_and_fill_through_nat_collections(tmp_path):
+    # r33 holds a NaT, r34 a value; a 300-deep call chain pushes both out to the
+    # backing store (through NaT collection slots) and back.
+    body = """
+	alloc r32=ar.pfs,0,4,1,0
+	mov r20=16
+	;;
+	ld8.s r33=[r20]
+	mov r34=77
+	mov out0=300
+	br.call.sptk.many b0=sum
+	;;
+	mov r8=r34
+	chk.s r33,.Lnatrec
+	;;
+	br.cond.sptk .Lnatdone
+	;;
+.Lnatrec:
+	adds r8=1000,r34
+	;;
+.Lnatdone:
+"""
+    r = run(tmp_path, body, extra=SUM)
+    assert r.error is None, r.error
+    assert r.state.g[8] == 1077
+    assert r.counters["rse spills"] > 64  # at least one NaT collection slot was crossed
+
+
+def test_unimplemented_form_is_named(tmp_path):
+    r = run(tmp_path, "\tfrcpa.s1 f6,p6=f7,f8\n\t;;\n")
+    assert r.error.msg.startswith("unimplemented instruction form 'frcpa'")
+    assert r.where.startswith("_start+0x")
+
+
+def test_cli_trace(tmp_path):
+    prog = program(tmp_path, "\tmov r8=3\n\t;;\n")
+    p = _cli("run", "--trace", str(prog))
+    assert p.returncode == 3
+    lines = p.stderr.splitlines()
+    assert lines[0].startswith("_start+0x0 (0x") and lines[0].endswith("mov r8=3")
+    assert any(ln.endswith("break.m 0x100000") for ln in lines)
