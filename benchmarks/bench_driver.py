@@ -140,8 +140,9 @@ def main() -> int:
             # (set in some sandboxes) would make every run recompile it.
             env.pop("PYTHONDONTWRITEBYTECODE", None)
             env["PYTHONPYCACHEPREFIX"] = os.path.join(tmp, "pycache")
-        kflags = ["-std=gnu11", "-O2", "-ffixed-r13", "-mfixed-range=f12-f15,f32-f127",
-                  "-mconstant-gp", "-Wall"]
+        from pvcc.catalog import KERNEL_CFLAGS
+
+        kflags = ["-std=gnu11", "-O2", *KERNEL_CFLAGS, "-Wall"]
         compile_args = [*kflags, "-Wp,-MMD,mid.d", "-c", "-o", "mid.o", src]
         with open(src) as f:
             lines = sum(1 for _ in f)

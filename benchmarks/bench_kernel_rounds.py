@@ -1,24 +1,26 @@
-"""pvcc's cost on complete kernel builds: interleaved rounds, then ccache-warm.
+"""pvcc's cost on complete kernel builds: ccache-warm, then interleaved rounds.
 
 Linux 6.1 arch/ia64 (the tree kernel/build.sh unpacks), configuration
 PVCC_KERNEL_CONFIG (allnoconfig), ``make vmlinux`` in a fresh O= directory:
 
-1. ``--rounds N`` rounds of CC=<ia64-linux-gnu-gcc> and CC=pvcc, the order
-   alternating from round to round so that a drifting machine load hits both
-   alike; prints each round's wall and CPU (children's user+sys) ratio
-   pvcc/plain, and the ratio of the sums.
-2. unless ``--no-ccache``: CC="ccache <gcc>" and CC="ccache pvcc" (with
+1. unless ``--no-ccache``: CC="ccache <gcc>" and CC="ccache pvcc" (with
    CCACHE_COMPILERCHECK='%compiler% --print-cache-identity'), each with a
-   private, emptied CCACHE_DIR: a cold build that fills the cache, then the
-   same build again from an emptied O= directory at the same path (the
-   warm build, timed); prints the warm ratio and the warm builds' hit counts.
+   private, emptied CCACHE_DIR.  Both caches are filled by cold builds run
+   side by side (their times are not compared); then ``--warm N`` rounds of
+   the two warm builds, each from an emptied O= directory at the path of its
+   cold build, the order alternating; prints each warm build's wall and CPU
+   time and hit counts, and the warm ratios pvcc/plain.
+2. ``--rounds N`` rounds of CC=<ia64-linux-gnu-gcc> and CC=pvcc without any
+   cache, the order alternating from round to round so that a drifting
+   machine load hits both alike; prints each round's wall and CPU
+   (children's user+sys) ratio pvcc/plain, and the ratio of the sums.
 
-    python benchmarks/bench_kernel_rounds.py --run [--rounds 2] [--jobs 2] [--nice 19]
+    python benchmarks/bench_kernel_rounds.py --run [--rounds 2] [--warm 2] [--jobs 2] [--nice 19]
 
-Long (a complete allnoconfig build takes minutes; 2 rounds plus ccache are
-eight builds), so without ``--run`` (as in ``tox -e bench``) it only says how
-to run it. Needs the unpacked source (``bash kernel/build.sh plain`` once, or
-any step). Asserts nothing.
+Long (a complete allnoconfig build takes minutes, much longer at nice 19 on a
+loaded machine), so without ``--run`` (as in ``tox -e bench``) it only says
+how to run it. Needs the unpacked source (``bash kernel/build.sh plain`` once,
+or any step). Asserts nothing.
 """
 
 from __future__ import annotations
@@ -68,10 +70,77 @@ def ccache_stats(env: dict) -> dict[str, int]:
             "misses": int(c["cache_miss"])}
 
 
+def ratio(a: tuple[float, float], b: tuple[float, float]) -> str:
+    return f"wall {a[0] / b[0]:.3f}, cpu {a[1] / b[1]:.3f}"
+
+
+def warm_ccache(src: Path, gcc: str, base: Path, env: dict, ns) -> None:
+    if shutil.which("ccache") is None:
+        print("ccache is not installed: no ccache-warm builds")
+        return
+    (base / "ccache.conf").write_text("max_size = 5G\n")
+    setups = {}
+    for name, cc, extra in (("plain", f"ccache {gcc}", {}),
+                            ("pvcc", "ccache pvcc", {"CCACHE_COMPILERCHECK": IDENTITY_CHECK})):
+        cdir = base / f"ccache-{name}"
+        shutil.rmtree(cdir, ignore_errors=True)
+        cenv = dict(env, CCACHE_DIR=str(cdir), CCACHE_CONFIGPATH=str(base / "ccache.conf"),
+                    **extra)
+        setups[name] = (cc, cenv, base / f"ccache-{name}-out", base / f"ccache-{name}.log")
+    # Cold builds side by side: they only fill the caches.
+    import concurrent.futures as cf
+
+    with cf.ThreadPoolExecutor(2) as pool:
+        cold = {name: pool.submit(fresh_build, src, out, cc, ns.jobs, ns.nice, cenv, log)
+                for name, (cc, cenv, out, log) in setups.items()}
+        for name, fut in cold.items():
+            w, c = fut.result()
+            print(f"  cold (filling) CC=\"{setups[name][0].replace(gcc, 'GCC')}\": "
+                  f"wall {w:7.1f} s, cpu {c:7.1f} s (side by side)", flush=True)
+    sums = {"plain": [0.0, 0.0], "pvcc": [0.0, 0.0]}
+    for r in range(ns.warm):
+        got = {}
+        for name in (["plain", "pvcc"] if r % 2 == 0 else ["pvcc", "plain"]):
+            cc, cenv, out, log = setups[name]
+            before = ccache_stats(cenv)
+            got[name] = fresh_build(src, out, cc, ns.jobs, ns.nice, cenv, log)
+            after = ccache_stats(cenv)
+            sums[name][0] += got[name][0]
+            sums[name][1] += got[name][1]
+            print(f"  warm {r + 1} CC=\"{cc.replace(gcc, 'GCC')}\": wall {got[name][0]:7.1f} s, "
+                  f"cpu {got[name][1]:7.1f} s; hits {after['hits'] - before['hits']}, "
+                  f"misses {after['misses'] - before['misses']}", flush=True)
+        print(f"  warm {r + 1} ratio ccache-pvcc/ccache-plain: "
+              f"{ratio(got['pvcc'], got['plain'])}", flush=True)
+    if ns.warm:
+        print(f"ccache-warm, {ns.warm} round(s), ratio of sums pvcc/plain: "
+              f"{ratio(sums['pvcc'], sums['plain'])}", flush=True)
+
+
+def rounds(src: Path, gcc: str, base: Path, env: dict, ns) -> None:
+    sums = {"plain": [0.0, 0.0], "pvcc": [0.0, 0.0]}
+    ccs = {"plain": gcc, "pvcc": "pvcc"}
+    for r in range(ns.rounds):
+        got = {}
+        for name in (["plain", "pvcc"] if r % 2 == 0 else ["pvcc", "plain"]):
+            got[name] = fresh_build(src, base / name, ccs[name], ns.jobs, ns.nice, env,
+                                    base / f"{name}.log")
+            sums[name][0] += got[name][0]
+            sums[name][1] += got[name][1]
+            print(f"  round {r + 1} {name:<5}: wall {got[name][0]:7.1f} s, "
+                  f"cpu {got[name][1]:7.1f} s", flush=True)
+        print(f"  round {r + 1} ratio pvcc/plain: {ratio(got['pvcc'], got['plain'])}",
+              flush=True)
+    if ns.rounds:
+        print(f"all {ns.rounds} round(s), ratio of sums pvcc/plain: "
+              f"{ratio(sums['pvcc'], sums['plain'])}", flush=True)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--run", action="store_true", help="run the builds (long)")
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--warm", type=int, default=2)
     ap.add_argument("--jobs", type=int, default=int(os.environ.get("PVCC_KERNEL_JOBS", "2")))
     ap.add_argument("--nice", type=int, default=19)
     ap.add_argument("--no-ccache", action="store_true")
@@ -92,54 +161,12 @@ def main() -> int:
     env["PVCC_GCC"] = gcc
     base = WORK / CONFIG / "bench-rounds"
     base.mkdir(parents=True, exist_ok=True)
-    print(f"{CONFIG} vmlinux, make -j{ns.jobs} at nice {ns.nice}, compiler {gcc}; "
+    print(f"{CONFIG} vmlinux, make -j{ns.jobs} at nice {ns.nice}, GCC = {gcc}; "
           f"load average now {os.getloadavg()[0]:.1f}", flush=True)
-
-    sums = {"plain": [0.0, 0.0], "pvcc": [0.0, 0.0]}
-    ccs = {"plain": gcc, "pvcc": "pvcc"}
-    for r in range(ns.rounds):
-        order = ["plain", "pvcc"] if r % 2 == 0 else ["pvcc", "plain"]
-        got = {}
-        for name in order:
-            got[name] = fresh_build(src, base / name, ccs[name], ns.jobs, ns.nice, env,
-                                    base / f"{name}.log")
-            sums[name][0] += got[name][0]
-            sums[name][1] += got[name][1]
-            print(f"  round {r + 1} {name:<5}: wall {got[name][0]:7.1f} s, "
-                  f"cpu {got[name][1]:7.1f} s", flush=True)
-        print(f"  round {r + 1} ratio pvcc/plain: wall {got['pvcc'][0] / got['plain'][0]:.3f}, "
-              f"cpu {got['pvcc'][1] / got['plain'][1]:.3f}", flush=True)
-    if ns.rounds:
-        print(f"all {ns.rounds} round(s), ratio of sums pvcc/plain: "
-              f"wall {sums['pvcc'][0] / sums['plain'][0]:.3f}, "
-              f"cpu {sums['pvcc'][1] / sums['plain'][1]:.3f}", flush=True)
-
-    if ns.no_ccache:
-        return 0
-    if shutil.which("ccache") is None:
-        print("ccache is not installed: no ccache-warm builds")
-        return 0
-    warm = {}
-    for name, cc, extra in (("plain", f"ccache {gcc}", {}),
-                            ("pvcc", "ccache pvcc", {"CCACHE_COMPILERCHECK": IDENTITY_CHECK})):
-        cdir = base / f"ccache-{name}"
-        shutil.rmtree(cdir, ignore_errors=True)
-        cenv = dict(env, CCACHE_DIR=str(cdir), CCACHE_CONFIGPATH=str(base / "ccache.conf"),
-                    **extra)
-        (base / "ccache.conf").write_text("max_size = 5G\n")
-        out = base / f"ccache-{name}-out"
-        cold = fresh_build(src, out, cc, ns.jobs, ns.nice, cenv, base / f"ccache-{name}.log")
-        before = ccache_stats(cenv)
-        warm[name] = fresh_build(src, out, cc, ns.jobs, ns.nice, cenv,
-                                 base / f"ccache-{name}.log")
-        after = ccache_stats(cenv)
-        print(f"  CC=\"{cc.replace(gcc, os.path.basename(gcc))}\": cold wall {cold[0]:7.1f} s, "
-              f"cpu {cold[1]:7.1f} s; warm wall {warm[name][0]:7.1f} s, "
-              f"cpu {warm[name][1]:7.1f} s; warm build hits "
-              f"{after['hits'] - before['hits']}, misses {after['misses'] - before['misses']}",
-              flush=True)
-    print(f"ccache-warm ratio pvcc/plain: wall {warm['pvcc'][0] / warm['plain'][0]:.3f}, "
-          f"cpu {warm['pvcc'][1] / warm['plain'][1]:.3f}", flush=True)
+    if not ns.no_ccache:
+        warm_ccache(src, gcc, base, env, ns)
+    rounds(src, gcc, base, env, ns)
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
     return 0
 
 

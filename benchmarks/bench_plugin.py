@@ -14,8 +14,6 @@ import tempfile
 import time
 from pathlib import Path
 
-KERNEL = ["-ffixed-r13", "-mfixed-range=f12-f15,f32-f127", "-mconstant-gp"]
-
 
 def big_file(functions: int, with_sites: bool) -> str:
     out = ["#include <pvcc/paravirt.h>", "struct item { long key, value; struct item *next; };"]
@@ -42,6 +40,7 @@ def timed(a: list[str], b: list[str], runs: int) -> tuple[float, float]:
 
 def main(runs: int = 5, functions: int = 1000) -> None:
     from pvcc import pluginbuild, toolchain
+    from pvcc.catalog import KERNEL_CFLAGS
 
     gcc = toolchain.find_compiler()
     plugin = pluginbuild.plugin_path(gcc)
@@ -51,7 +50,7 @@ def main(runs: int = 5, functions: int = 1000) -> None:
         for with_sites in (False, True):
             src = Path(tmp) / "big.c"
             src.write_text(big_file(functions, with_sites))
-            base = [gcc, "-O2", *KERNEL, f"-I{pluginbuild.include_dir()}", "-c", str(src),
+            base = [gcc, "-O2", *KERNEL_CFLAGS, f"-I{pluginbuild.include_dir()}", "-c", str(src),
                     "-o", str(Path(tmp) / "big.o")]
             plain, plugged = timed(base, [base[0], f"-fplugin={plugin}", *base[1:]], runs)
             what = f"{functions // 10 * 3} sites" if with_sites else "no intrinsic"

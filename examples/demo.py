@@ -18,7 +18,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 OUT = HERE.parent / "build" / "demo"
-KERNEL_FLAGS = ["-ffixed-r13", "-mfixed-range=f12-f15,f32-f127", "-mconstant-gp"]
 
 
 def step(n: int, text: str) -> float:
@@ -39,6 +38,7 @@ def run(*argv: str) -> None:
 
 def main() -> None:
     from pvcc import pluginbuild, toolchain
+    from pvcc.catalog import KERNEL_CFLAGS
 
     OUT.mkdir(parents=True, exist_ok=True)
     t0 = step(1, "provision the IA-64 cross compiler (GCC 12)")
@@ -54,7 +54,7 @@ def main() -> None:
     obj = OUT / "paravirt_demo.o"
     env = dict(os.environ, PVCC_GCC=gcc)
     os.environ.update(env)
-    run(str(BIN / "pvcc"), "-O2", "-std=gnu11", *KERNEL_FLAGS,
+    run(str(BIN / "pvcc"), "-O2", "-std=gnu11", *KERNEL_CFLAGS,
         f"-I{pluginbuild.include_dir()}", "-c", str(HERE / "paravirt_demo.c"), "-o", str(obj))
     done(t0)
 

@@ -16,11 +16,13 @@ from pathlib import Path
 import oracle
 import pytest
 
+from pvcc.catalog import KERNEL_CFLAGS
+
 HERE = Path(__file__).parent
 LEVELS = ["-O0", "-O1", "-O2", "-Os", "-O3"]
 FLAG_SETS = {
     "plain": [],
-    "kernel": ["-ffixed-r13", "-mfixed-range=f12-f15,f32-f127", "-mconstant-gp"],
+    "kernel": list(KERNEL_CFLAGS),
 }
 REGEN = os.environ.get("PVCC_REGEN") == "1"
 

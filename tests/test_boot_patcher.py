@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from asmtools import LD, assemble, link, needs_binutils
+from helpers import compile_c
 from pvcc import catalog, ia64, kimage, native, patch_table
 from pvcc.check import main as check_main
 from pvcc.objects import Record, open_object
@@ -247,12 +248,10 @@ def test_c_patcher_refuses_records_it_does_not_understand(runner):
 
 
 def _compile(gcc, plugin_so, include_dir, tmp_path: Path, case: str, *opts: str) -> Path:
-    out = tmp_path / f"{case}.o"
+    """A testcase's input.c, compiled -O2 (light cases with the light convention)."""
     conv = ["-fplugin-arg-pvcc-conv=light"] if case.startswith("light") else []
-    subprocess.run([gcc, f"-fplugin={plugin_so}", *conv, "-I", include_dir, "-O2", "-std=gnu11",
-                    *opts, "-c", str(TESTCASES / case / "input.c"), "-o", str(out)],
-                   check=True, capture_output=True, text=True)
-    return out
+    return compile_c(gcc, plugin_so, include_dir, tmp_path, case, TESTCASES / case / "input.c",
+                     *conv, "-O2", "-std=gnu11", *opts)
 
 
 @pytest.mark.parametrize("case", ["all_types", "set_rr0_to_rr4", "getreg_setreg", "several",

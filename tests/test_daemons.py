@@ -40,6 +40,9 @@ from pathlib import Path
 
 import pytest
 
+from helpers import write_pvcc_script
+from pvcc.catalog import KERNEL_CFLAGS
+
 pytestmark = [
     pytest.mark.daemons,
     pytest.mark.skipif(os.environ.get("PVCC_TEST_DAEMONS") != "1",
@@ -58,8 +61,7 @@ SOURCES = {
     "no_intrinsic": REPO / "testcases" / "no_intrinsic" / "input.c",
 }
 WITH_SITES = set(SOURCES) - {"no_intrinsic"}
-FLAGS = ["-std=gnu11", "-O2", "-ffixed-r13", "-mfixed-range=f12-f15,f32-f127",
-         "-mconstant-gp"]
+FLAGS = ["-std=gnu11", "-O2", *KERNEL_CFLAGS]
 
 
 # -- processes, ports, users --------------------------------------------------
@@ -249,10 +251,7 @@ def make_node(root: Path, gcc: str, uid: int, gid: int) -> dict:
                       check=False).returncode != 0:
         pytest.skip(f"{python} is not Python 3.11+ (the node's pvcc needs it)")
     (root / "bin").mkdir()
-    script = root / "bin" / "pvcc"
-    script.write_text(f"#!{python}\nimport sys\nsys.path.insert(0, {str(py)!r})\n"
-                      "from pvcc.driver import main\nsys.exit(main())\n")
-    script.chmod(0o755)
+    write_pvcc_script(root / "bin" / "pvcc", python=python, package_dir=py)
     for d in ("cache", "log", "home"):
         (root / d).mkdir()
         give(root / d, uid, gid)

@@ -363,3 +363,47 @@ def test_light_runs_in_the_model(gcc, tmp_path):
     bad = tmp_path / "bad.S"
     bad.write_text(saved.sub("", th.read_text()))
     assert want != _sim(gcc, tmp_path, "bad-hv", "--impl", "hv", str(src), str(bad))
+
+
+@pytest.mark.parametrize("arg", ["-fplugin-arg-pvcc-conv=heavy", "-fplugin-arg-pvcc-conv"])
+def test_unit_convention_option(gcc, plugin_so, tmp_path, arg):
+    src = tmp_path / "e.c"
+    src.write_text("int x;\n")
+    p = subprocess.run([gcc, f"-fplugin={plugin_so}", arg, "-c", str(src), "-o",
+                        str(tmp_path / "e.o")], capture_output=True, text=True, check=False)
+    assert p.returncode == 1 and not (tmp_path / "e.o").exists()
+    assert p.stderr == "cc1: error: option '-fplugin-arg-pvcc-conv' takes 'c' or 'light'\n"
+
+
+FAR_STUBS = """\
+	.section .farcode,"ax",@progbits
+	.global __pvcc_light_paravirt_fc#, __pvcc_light_paravirt_thash#
+	.proc __pvcc_light_paravirt_fc#
+__pvcc_light_paravirt_fc:
+__pvcc_light_paravirt_thash:
+	adds r2 = 16, r2 ;;
+	mov b6 = r2 ;;
+	br.cond.sptk.many b6 ;;
+	.endp __pvcc_light_paravirt_fc#
+"""
+
+
+@needs_binutils
+def test_out_of_range_light_branch_through_the_linker_stub(gcc, plugin_so, include_dir,
+                                                           tmp_path):
+    """ld gives an out-of-range br.cond a stub `[MLX] nop.m; brl` after the code: still
+    one transfer to the implementation, and r2 still points at the site."""
+    obj = compile_light(gcc, plugin_so, include_dir, tmp_path, "-O2", "-mconstant-gp",
+                        source="#include <pvcc/paravirt.h>\nunsigned long far_sites("
+                               "unsigned long a)\n{\n\tparavirt_fc(a);\n\treturn "
+                               "paravirt_thash(a);\n}\n", name="far")
+    stubs = assemble(tmp_path, FAR_STUBS, "farstubs")
+    elf = link(tmp_path, [obj, stubs], "far.elf", "-e", "far_sites", "-Ttext=0x100000",
+               "--section-start=.farcode=0x8000000")
+    o = open_object(str(elf))
+    rec = o.records[0]
+    first = ia64.decode_bundle(o.read(rec.start, 16), rec.start).insns[2]
+    stub = ia64.decode_bundle(o.read(first.fields["target"], 16), first.fields["target"])
+    assert [i.op for i in stub.insns] == ["nop", "brl.cond"], "ld made no stub: shows nothing"
+    assert violations_of(str(elf)) == []
+    assert main(["--patch", "native", "-o", str(tmp_path / "native.elf"), str(elf)]) == 0

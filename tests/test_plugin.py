@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 
 from pvcc import catalog
+from pvcc.catalog import KERNEL_CFLAGS
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = sorted((ROOT / "tests" / "data" / "plain").glob("*.c"))
-KERNEL = ["-ffixed-r13", "-mfixed-range=f12-f15,f32-f127", "-mconstant-gp"]
+KERNEL = list(KERNEL_CFLAGS)
 
 
 def _compile(gcc, args, cwd=None):

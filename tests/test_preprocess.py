@@ -21,11 +21,13 @@ from pathlib import Path
 
 import pytest
 
+from pvcc.catalog import KERNEL_CFLAGS
+
 CASES_DIR = Path(__file__).resolve().parent.parent / "testcases"
 LEVELS = ["-O0", "-O1", "-O2", "-Os", "-O3"]
 FLAG_SETS = {
     "plain": [],
-    "kernel": ["-ffixed-r13", "-mfixed-range=f12-f15,f32-f127", "-mconstant-gp"],
+    "kernel": list(KERNEL_CFLAGS),
 }
 DIAG = ["-fdiagnostics-plain-output", "-fno-diagnostics-show-caret"]
 

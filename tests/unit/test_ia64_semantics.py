@@ -269,7 +269,7 @@ def test_every_decoded_instruction_has_effects(data, addr):
         names = e.reads | e.writes
         assert not names & {"r0", "f0", "f1", "p0"}
         assert all(re.fullmatch(r"[rfpb]\d+|ar[.\w]+|ar\.unat\{x\}|cr[.\w]+|psr|cfm|"
-                                r"rr|pkr|dbr|ibr|pmc|pmd|msr|cpuid|tlb", n) for n in names), names
+                                r"rr|pkr|dbr|ibr|pmc|pmd|msr|cpuid|tlb|ip", n) for n in names), names
         assert (e.target is not None) == (e.kind in semantics.TRANSFERS and "target" in ins.fields)
 
 

@@ -1,4 +1,4 @@
-"""pvcc-check: prove the site contract (docs design §3) on .o, .ko and vmlinux files.
+"""pvcc-check: prove the site contract (docs/contract.md) on .o, .ko and vmlinux files.
 
 For every `.pvcc_sites` record (docs/records.md) the checker proves, from the
 object file alone:
@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from . import catalog, cli, ia64
+from .ia64.semantics import ALLOC, BRANCH, CALL, CALLS, NOP, OTHER, RETURN, TRANSFERS, effects
 from .objects import (
     BRANCH_RELOCS,
     ElfObject,
@@ -51,26 +52,14 @@ from .objects import (
 
 PROG = "pvcc-check"
 
-# Templates with a B unit: the slots that are B (for the call scan).
-_B_SLOTS = {t: tuple(i for i, u in enumerate(units) if u == "B")
-            for t, (units, _) in ia64.TEMPLATES.items() if "B" in units}
-_MLX = {t for t, (units, _) in ia64.TEMPLATES.items() if units == "MLX"}
-_MASK41 = (1 << 41) - 1
-
-AR_PFS = 64
 GP = 1
-# Ops whose r1 field is a general register they write.
-_GR_WRITERS = frozenset([
-    "adds", "addl", "add", "sub", "and", "andcm", "or", "xor", "movl", "dep.z",
-    "ld1", "ld2", "ld4", "ld8", "thash", "ttag", "tpa", "tak", "probe.r", "probe.w",
-])
 
 # Names under which <pvcc/paravirt.h> declares the implementations.
-IMPL_PREFIX = "paravirt_"
+IMPL_PREFIX = catalog.SYMBOL_PREFIX
 
 BUNDLE = 16             # bytes in a bundle
-RESULT_REG = 8          # r8: where an intrinsic's result comes back (docs/records.md)
-MAX_ARGS = 8            # out0..out7 (docs/records.md)
+RESULT_REG = catalog.CONV_BY_ID[catalog.CONV_C].result  # r8 (docs/records.md)
+MAX_ARGS = catalog.MAX_ARGS  # out0..out7 (docs/records.md)
 FIRST_STACKED = 32      # r32: the first register of a frame
 MAX_FRAME = 96          # stacked registers r32..r127
 ARG_OUT = 0x80          # argument byte: 0x80 | k is out k, 1..31 is a static register
@@ -161,26 +150,43 @@ class _FuncView:
                 for ins in b.insns:
                     self.insns.append((b.addr, ins))
         self.addrs = [a for a, _ in self.insns]
-        # IP-relative branches (their targets are exact: intra-section, no relocation)
-        self.branches = [(a, i) for a, i in self.insns
-                         if "target" in i.fields and i.op.startswith(("br.", "brl."))]
-        self.allocs = [n for n, (_, i) in enumerate(self.insns) if i.op == "alloc"]
-        self.b0_saves = [n for n, (_, i) in enumerate(self.insns)
-                         if i.op == "mov.from.br" and i.fields.get("b2") == 0]
+        effs = [effects(i) for _, i in self.insns]
+        # IP-relative transfers (their targets are exact: intra-section, no relocation)
+        self.branches = [(a, e.target) for (a, _), e in zip(self.insns, effs)
+                         if e.target is not None]
+        self.allocs = [n for n, e in enumerate(effs) if e.kind == ALLOC]
+        # copies of b0 into a general register: (index, the register)
+        self.b0_saves = [(n, e.grs_written[0]) for n, e in enumerate(effs)
+                         if _copies(e, "b0") and e.grs_written]
         # For every br.ret: the sources of the last b0 and ar.pfs writes before it
-        # (after the last call), None when there is none.
+        # (after the last call), None when there is none; -1: not a general register.
         self.rets: list[tuple[int, int | None, int | None]] = []
         b0_src = pfs_src = None
-        for a, i in self.insns:
-            op = i.op
-            if op in ("br.call", "br.call.ind", "brl.call"):
+        for (a, _), e in zip(self.insns, effs):
+            if e.kind in CALLS:
                 b0_src = pfs_src = None
-            elif op == "mov.to.br" and i.fields.get("b1") == 0:
-                b0_src = i.fields["r2"]
-            elif op == "mov.to.ar" and i.fields.get("ar") == AR_PFS:
-                pfs_src = i.fields.get("r2", -1)
-            elif op == "br.ret":
+            elif e.kind == RETURN:
                 self.rets.append((a, b0_src, pfs_src))
+            elif "b0" in e.writes:
+                b0_src = e.grs_read[0] if e.grs_read else -1
+            elif "ar.pfs" in e.writes:
+                pfs_src = e.grs_read[0] if e.grs_read else -1
+
+
+def _copies(e, reg: str) -> bool:
+    """Whether an instruction does nothing but copy ``reg`` into one general register."""
+    return e.kind == OTHER and not e.mem_read and len(e.writes) == 1 and (
+        {r for r in e.reads if r[0] != "p"} == {reg})
+
+
+def _stores(e) -> bool:
+    """A plain store (writes memory without reading it)."""
+    return e.mem_write and not e.mem_read
+
+
+def _is_link(e) -> bool:
+    """`mov rX = ip`: the light convention's link (reads ip, writes one register)."""
+    return e.reads == {"ip"} and len(e.grs_written) == 1
 
 
 class Checker:
@@ -242,7 +248,7 @@ class Checker:
             if r.type in BRANCH_RELOCS:
                 return r.value
             return SymRef(f"?{r.type_name}")
-        return ins.fields["target"]
+        return effects(ins).target
 
     def name(self, rec: Record) -> str:
         return catalog.type_name(rec.type)
@@ -320,15 +326,16 @@ class Checker:
             for ins in b.insns:
                 # A linker may turn an out-of-range br.call of an isolated
                 # bundle into brl.call (MLX): still one transfer, one bundle.
+                e = effects(ins)
                 if (rec.conv == catalog.CONV_C and site.transfer is None and b is first
-                        and ins.op in ("br.call", "brl.call")):
+                        and e.kind == CALL):
                     site.transfer = (b, ins)
                     continue
                 if (rec.conv == catalog.CONV_LIGHT and b is last
-                        and ins.op in ("mov.from.ip", "br.cond")):
+                        and (_is_link(e) or (e.kind == BRANCH and e.target is not None))):
                     site.light.append(ins)
                     continue
-                if ins.op != "nop":
+                if e.kind != NOP:
                     slot = 2 if ins.unit == "L" else ins.slot
                     self.add(b.addr, "region", f"site of {site.name} is not isolated: slot "
                              f"{slot} holds '{ins.text()}'")
@@ -343,9 +350,10 @@ class Checker:
         b, ins = site.transfer
         if ins.qp:
             self.add(b.addr, "region", f"site of {name}: the br.call is predicated (p{ins.qp})")
-        if ins.fields.get("b1") != 0:
+        link = sorted(r for r in effects(ins).writes if r[0] == "b")
+        if link != ["b0"]:
             self.add(b.addr, "region", f"site of {name}: the br.call links through "
-                     f"b{ins.fields.get('b1')}, expected b0")
+                     f"{', '.join(link)}, expected b0")
         tgt = self.call_target(b, ins)
         if tgt != rec.target:
             self.add(b.addr, "region", f"site of {name} calls {self.obj.describe(tgt)}, "
@@ -359,31 +367,44 @@ class Checker:
         the branch, or the taken branch would skip it.
         """
         rec, name, b, insns = site.rec, site.name, site.bundles[-1], site.light
-        link = [i for i in insns if i.op == "mov.from.ip"]
-        br = [i for i in insns if i.op == "br.cond"]
+        link = [i for i in insns if _is_link(effects(i))]
+        br = [i for i in insns if effects(i).kind == BRANCH]
         if len(link) != 1 or len(br) != 1:
             self.add(b.addr, "region", f"site of {name}: the last bundle of a light region "
                      f"must hold exactly 'mov r{catalog.LIGHT_LINK}=ip' and one br.cond")
             return
         mov, br = link[0], br[0]
-        if mov.qp or mov.fields.get("r1") != catalog.LIGHT_LINK or mov.slot > br.slot:
+        if (mov.qp or effects(mov).grs_written != (catalog.LIGHT_LINK,)
+                or mov.slot > br.slot):
             self.add(b.addr, "region", f"site of {name}: the link must be an unpredicated "
                      f"'mov r{catalog.LIGHT_LINK}=ip' before the branch, found "
                      f"'{mov.text()}' in slot {mov.slot}")
         if br.qp:
             self.add(b.addr, "region", f"site of {name}: the br.cond is predicated (p{br.qp})")
         tgt = self.call_target(b, br)
+        if tgt != rec.target and isinstance(tgt, int) and self.trampoline(tgt) == rec.target:
+            tgt = rec.target        # ld's out-of-range stub: one more hop, no register changed
         if tgt != rec.target:
             self.add(b.addr, "region", f"site of {name} branches to {self.obj.describe(tgt)}, "
                      f"the record says {self.obj.describe(rec.target)}")
+
+    def trampoline(self, addr: int) -> Value | None:
+        """Where ld's stub for an out-of-range branch goes: a bundle outside every
+        function holding `nop.m; brl` (unpredicated), or None."""
+        b = self.bundle(addr)
+        if b is None or self.obj.function_at(addr) is not None or len(b.insns) != 2:
+            return None
+        m, brl = b.insns
+        if m.op != "nop" or brl.op != "brl.cond" or brl.qp:
+            return None
+        return self.call_target(b, brl)
 
     def check_no_branch_inside(self, site: Site) -> None:
         """Nothing in F may branch into the middle of a region of several bundles."""
         rec, f = site.rec, site.func
         if f is None or rec.nbundles <= 1:
             return
-        for a, ins in self.view(f).branches:
-            t = ins.fields["target"]
+        for a, t in self.view(f).branches:
             if rec.start < t < rec.end and not rec.start <= a < rec.end:
                 self.add(a, "region", f"branch into the middle of the site of {site.name} "
                          f"(to {self.obj.where(t)})")
@@ -428,7 +449,8 @@ class Checker:
             if rec.nargs != intr.nargs:
                 self.add(at, "record", f"site of {name} records {rec.nargs} arguments, "
                          f"{intr.name} takes {intr.nargs}")
-            want = RESULT_REG if intr.returns else 0
+            conv = catalog.CONV_BY_ID.get(rec.conv)
+            want = (conv.result if conv else RESULT_REG) if intr.returns else 0
             if rec.result != want:
                 self.add(at, "record", f"site of {name} records result register {rec.result}, "
                          f"expected {want}" + ("" if intr.returns else f" ({intr.name} is void)"))
@@ -485,7 +507,7 @@ class Checker:
             if b.ends_group:
                 return True
             last_stop = max((s for s in b.stops if s < 2), default=-1)
-            if any(ins.op != "nop" for ins in b.insns if ins.slot > last_stop):
+            if any(effects(ins).kind != NOP for ins in b.insns if ins.slot > last_stop):
                 return False
             if last_stop >= 0:
                 return True
@@ -532,18 +554,18 @@ class Checker:
         save the epilogue may use.
         """
         rec, f, name = site.rec, site.func, site.name
-        saves = [n for n in v.b0_saves if n < n_before]
+        saves = [(n, x) for n, x in v.b0_saves if n < n_before]
         b0_reg: int | None = None
-        b0_locals = frozenset(v.insns[n][1].fields["r1"] for n in saves) & set(locals_)
+        b0_locals = frozenset(x for _, x in saves) & set(locals_)
         if not saves:
             self.add(rec.start, "frame", f"site of {name}: {f.name} does not save b0 before "
                      f"the site")
         elif b0_locals:
             b0_reg = max(b0_locals)
         else:
-            n = saves[-1]
-            a, x = v.insns[n][0], v.insns[n][1].fields["r1"]
-            if any(i.op == "st8" and i.fields.get("r2") == x
+            n, x = saves[-1]
+            a = v.insns[n][0]
+            if any(_stores(effects(i)) and i.fields.get("r2") == x
                    for _, i in v.insns[n + 1:n_before]):
                 b0_reg = -1     # spilled to memory through a scratch register
             else:
@@ -579,9 +601,10 @@ class Checker:
         """Without -mconstant-gp, gp is written after the site before the next branch."""
         rec = site.rec
         for _, i in v.insns[bisect.bisect_left(v.addrs, rec.end):]:
-            if i.op.startswith(("br.", "brl.")) or i.op == "alloc":
+            e = effects(i)
+            if e.kind in TRANSFERS or e.kind == ALLOC:
                 break
-            if i.fields.get("r1") == GP and (i.op in _GR_WRITERS or i.op.startswith("mov.from.")):
+            if e.writes_gr(GP):
                 return
         self.add(rec.end, "frame", f"site of {site.name}: gp (r1) is not reloaded after the "
                  f"site (object not compiled with -mconstant-gp)")
@@ -603,7 +626,7 @@ class Checker:
         self.check_overlaps(recs)
         obj = self.obj
         targets: set[Value] = {r.target for r in recs}
-        impl_names = {IMPL_PREFIX + i.name: i for i in catalog.INTRINSICS}
+        impl_names = {i.symbol: i for i in catalog.INTRINSICS}
         for fn in obj.functions:
             if fn.name in impl_names:
                 targets.add(fn.addr)
@@ -631,9 +654,9 @@ class Checker:
                 return True
             return isinstance(t, SymRef) and t.addend == 0 and t.name in impl_names
 
-        for b in self._calls():
+        for b in self._transfers(CALL):
             for ins in b.insns:
-                if ins.op not in ("br.call", "brl.call"):
+                if effects(ins).kind != CALL:
                     continue
                 t = self.call_target(b, ins)
                 if is_target(t) and not covered(b.addr) and not in_thunk(b.addr):
@@ -652,44 +675,21 @@ class Checker:
             hits = [(a, r.value) for a, r in obj.code_relocs.items()
                     if r.type in BRANCH_RELOCS and is_light(r.value)]
         elif light:
-            hits = [(b.addr, self.call_target(b, ins)) for b in self._calls(major=(4, 0xC))
-                    for ins in b.insns if ins.op in ("br.cond", "brl.cond")]
+            hits = [(b.addr, self.call_target(b, ins)) for b in self._transfers(BRANCH)
+                    for ins in b.insns if effects(ins).kind == BRANCH and effects(ins).target]
         else:
             hits = []
         for a, t in hits:
-            if is_light(t) and not covered(a & ~15):
+            if is_light(t) and not covered(a & ~15) and self.trampoline(a & ~15) is None:
                 self.add(a & ~15, "completeness", f"branch to {obj.describe(t)} is not inside "
                          f"any recorded site")
 
-    def _calls(self, major: tuple[int, int] = (5, 0xD)):
-        """Bundles holding an IP-relative B-unit instruction of major opcode major[0]
-        (5: br.call) or an MLX long branch of major[1] (0xD: brl.call): a fast
-        pre-filter."""
-        obj = self.obj
-        b_major, l_major = major
-        b_slots, mlx, mask = _B_SLOTS, _MLX, _MASK41
-        for sec in obj.code_sections:
-            data = obj.read(sec.addr, sec.size - sec.size % 16)
-            mv = memoryview(data)
-            from_bytes = int.from_bytes
-            base = sec.addr
-            for off in range(0, len(data), 16):
-                v = from_bytes(mv[off:off + 16], "little")
-                t = v & 0x1F
-                hit = False
-                slots = b_slots.get(t)
-                if slots is not None:
-                    for s in slots:
-                        if ((v >> (5 + 41 * s)) & mask) >> 37 == b_major:
-                            hit = True
-                            break
-                elif t in mlx and (v >> 87) >> 37 == l_major:
-                    hit = True
-                if hit:
-                    try:
-                        yield ia64.decode_bundle(mv[off:off + 16].tobytes(), base + off)
-                    except ia64.DecodeError:  # pragma: no cover - filtered above
-                        continue
+    def _transfers(self, kind: str):
+        """Bundles of every code section holding an IP-relative transfer of ``kind``
+        (CALL: br.call/brl.call, BRANCH: br.cond/brl.cond and loop branches)."""
+        for sec in self.obj.code_sections:
+            yield from ia64.iter_transfer_bundles(
+                self.obj.read(sec.addr, sec.size - sec.size % 16), sec.addr, kind)
 
     def check_compat(self, recs: list[Record]) -> None:
         obj = self.obj

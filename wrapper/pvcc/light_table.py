@@ -38,11 +38,9 @@ RETURN = ia64.encode_bundle(_MIB_S, (ia64.nop_m(), ia64.nop_i(), ia64.br_cond_in
 def specs() -> list[tuple[catalog.Intrinsic, int | None]]:
     """Every (intrinsic, register) that has native code: getreg/setreg per register."""
     out: list[tuple[catalog.Intrinsic, int | None]] = []
-    regs = [catalog.REG_PSR, catalog.REG_GP, catalog.REG_SP, catalog.REG_TP]
-    regs += [catalog.AR_BASE + a for a in sorted(catalog.AR_NUMBERS)]
-    regs += [catalog.CR_BASE + c for c in sorted(catalog.CR_NUMBERS)]
+    regs = sorted(catalog.REGISTERS)
     for intr in catalog.INTRINSICS:
-        if intr.type_id in (catalog.GETREG_BASE, catalog.SETREG_BASE):
+        if intr.access is not None:
             out += [(intr, r) for r in regs if catalog.reg_problem(intr.type_id, r) is None]
         else:
             out.append((intr, None))
@@ -67,7 +65,7 @@ def source() -> str:
         "\t.text",
     ]
     for intr, reg in specs():
-        entry = catalog.light_entry("paravirt_" + intr.name, intr.type_id + (reg or 0))
+        entry = catalog.light_entry(intr.symbol, intr.type_id + (reg or 0))
         lines += [f"\t.global {entry}#", f"\t.type {entry}#, @function", "\t.align 16",
                   f"{entry}:"]
         for b in body(intr, reg):

@@ -163,10 +163,7 @@ def source(specs: list[tuple[str, int | None]]) -> str:
 
 
 def _registers(type_base: int) -> list[int]:
-    cands = [catalog.REG_PSR, catalog.REG_GP, catalog.REG_SP, catalog.REG_TP]
-    cands += [catalog.AR_BASE + a for a in sorted(catalog.AR_NUMBERS)]
-    cands += [catalog.CR_BASE + c for c in sorted(catalog.CR_NUMBERS)]
-    return [r for r in cands if catalog.reg_problem(type_base, r) is None]
+    return [r for r in sorted(catalog.REGISTERS) if catalog.reg_problem(type_base, r) is None]
 
 
 def catalog_specs() -> list[tuple[str, int | None]]:

@@ -34,9 +34,13 @@ def iter_transfer_bundles(data: bytes, addr: int, kind: str = CALL) -> Iterator[
     for off in range(0, len(data) - len(data) % 16, 16):
         v = from_bytes(mv[off:off + 16], "little")
         t = v & 0x1F
+        hit = False
         slots = b_slots.get(t)
         if slots is not None:
-            hit = any(((v >> (5 + 41 * s)) & MASK41) >> 37 == b_major for s in slots)
+            for s in slots:  # a loop, not any(): this is the hot path of a vmlinux scan
+                if ((v >> (5 + 41 * s)) & MASK41) >> 37 == b_major:
+                    hit = True
+                    break
         else:
             hit = t in mlx and (v >> 87) >> 37 == x_major
         if hit:

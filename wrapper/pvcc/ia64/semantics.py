@@ -10,7 +10,8 @@ Register names (strings): ``r1``-``r127``, ``f2``-``f127``, ``p1``-``p63``,
 (``ar.pfs``, ``ar.lc``, ``ar60``, ``cr.ifa``, ``cr3``), ``psr`` (every PSR
 field; ``psr.um`` is part of it), ``cfm`` (the current frame marker), the
 indirect register files ``rr``, ``pkr``, ``dbr``, ``ibr``, ``pmc``, ``pmd``,
-``msr``, ``cpuid`` and the translation caches ``tlb``.  ``r0``, ``f0``, ``f1``
+``msr``, ``cpuid``, the translation caches ``tlb`` and ``ip`` (read by
+``mov r=ip``).  ``r0``, ``f0``, ``f1``
 and ``p0`` never appear: they are constants, writing them has no effect a
 dependency can see.  ``ar.unat{x}`` is the UNAT bit that st8.spill writes and
 ld8.fill reads; which bit depends on the address, so ``group_violations``
@@ -83,13 +84,23 @@ class Effects:
     def reads_gr(self, n: int) -> bool:
         return f"r{n}" in self.reads
 
+    @property
+    def grs_read(self) -> tuple[int, ...]:
+        """The general registers read, in order (r0 excluded)."""
+        return tuple(sorted(int(r[1:]) for r in self.reads if r[0] == "r" and r[1:].isdigit()))
+
+    @property
+    def grs_written(self) -> tuple[int, ...]:
+        """The general registers written, in order."""
+        return tuple(sorted(int(r[1:]) for r in self.writes if r[0] == "r" and r[1:].isdigit()))
+
 
 # --------------------------------------------------------------------------
 # Operand roles from the form's template: left of "=" is written, right of it
 # and inside brackets is read.
 
 _TOKEN = re.compile(r"([rfpb])\{(\w+)\}|\{(ar|cr)\}|(rr|dbr|ibr|pkr|pmc|pmd|msr|cpuid|dtr|itr)\[|"
-                    r"(ar\.\w+|psr(?:\.\w+)?|pr\.rot|pr)|(\[|\]|=)")
+                    r"(ar\.\w+|psr(?:\.\w+)?|pr\.rot|pr|ip)|(\[|\]|=)")
 _FILES = {"dtr": "tlb", "itr": "tlb"}
 _LITERAL = {"psr": "psr", "psr.l": "psr", "psr.um": "psr", "pr": "pr", "pr.rot": "pr.rot"}
 _PLANS: dict[str, tuple] = {}

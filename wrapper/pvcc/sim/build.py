@@ -357,9 +357,11 @@ def _remove(path: str) -> None:
         pass
 
 
-def build(argv: list[str]) -> int:
+def build(argv: list[str], stderr=None) -> int:
     """Run ``pvcc-sim cc`` on ``argv``; raises :class:`BuildError`; returns the exit
-    status of a failing compiler or linker (its diagnostics already printed), or 0."""
+    status of a failing compiler or linker (its diagnostics already printed on
+    ``stderr``: a file object or descriptor for the compilers, default inherited),
+    or 0."""
     import shutil
     import subprocess
     import tempfile
@@ -391,7 +393,8 @@ def build(argv: list[str]) -> int:
             obj = os.path.join(tmpdir, f"{n}-{os.path.basename(src)}.o")
             is_c = src.endswith(_C_SUFFIXES)
             cmd = (front if is_c else [compiler]) + a.compile_opts + inc + ["-c", src, "-o", obj]
-            rc = subprocess.run(cmd, stdin=subprocess.DEVNULL, check=False).returncode
+            rc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stderr=stderr,
+                                check=False).returncode
             if rc != 0:
                 return rc if rc > 0 else 1
             objs.append(obj)
@@ -400,7 +403,8 @@ def build(argv: list[str]) -> int:
                os.path.join(rt, "crt0.o"), *objs, *a.objects, impl_lib,
                os.path.join(rt, "libc.a"), "-o", tmp_out]
         try:
-            rc = subprocess.run(cmd, stdin=subprocess.DEVNULL, check=False).returncode
+            rc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stderr=stderr,
+                                check=False).returncode
             if rc != 0:
                 return rc if rc > 0 else 1
             problem = _elf_problem(tmp_out)

@@ -21,10 +21,12 @@ import subprocess
 import sys
 import tempfile
 
+from ..catalog import KERNEL_CFLAGS
+
 CSMITH_OPTIONS = ("--max-funcs", "4", "--max-block-depth", "3", "--no-argc",
                   "--no-packed-struct")
 LEVELS = ("-O0", "-O1", "-O2", "-Os", "-O3")
-KERNEL_FLAGS = ("-ffixed-r13", "-mfixed-range=f12-f15,f32-f127", "-mconstant-gp")
+KERNEL_FLAGS = KERNEL_CFLAGS
 FLAG_SETS = {"plain": (), "kernel": KERNEL_FLAGS}
 HOST_CFLAGS = ("-w", "-O1")
 HOST_TIMEOUT = 10.0         # seconds the host gets to finish a program
@@ -41,6 +43,10 @@ NO_MODEL = "no model"
 HOST_TIMEOUT_OUTCOME = "host timeout"
 HOST_ERROR = "host error"
 CELL_OUTCOMES = (AGREE, DISAGREE, MODEL_ERROR, BUILD_ERROR, NO_MODEL)
+# Levels at which GCC's default IA-64 scheduling emits speculative loads
+# (data speculation at -O2 and -Os, control speculation at -O3): the only
+# ones where --spec fail runs other code than --spec succeed.
+SPECULATING_LEVELS = ("-O2", "-Os", "-O3")
 
 
 class HarnessError(Exception):
@@ -124,15 +130,23 @@ class Cell:
 
 
 def build_ia64(src: str, prog: str, level: str, flags: str, plugin: bool = True) -> str | None:
-    """``pvcc-sim cc`` the program; None on success, else the first error line."""
+    """``pvcc-sim cc`` the program (in this process); None on success, else the
+    first error line of the compiler or of pvcc-sim cc."""
+    from pvcc.sim.build import BuildError, build
+
     args = [] if plugin else ["--no-plugin"]
     args += [level, "-w", *FLAG_SETS[flags], f"-I{csmith_include()}", src, "-o", prog]
-    p = subprocess.run([sys.executable, "-m", "pvcc.sim.build", *args],
-                       capture_output=True, text=True, check=False)
-    if p.returncode == 0 and os.path.isfile(prog):
+    with tempfile.TemporaryFile() as log:
+        try:
+            rc = build(args, stderr=log)
+        except BuildError as e:
+            return f"pvcc-sim: error: {e}"
+        log.seek(0)
+        text = log.read().decode("utf-8", "replace")
+    if rc == 0 and os.path.isfile(prog):
         return None
-    lines = [ln for ln in p.stderr.splitlines() if "error" in ln] or p.stderr.splitlines()
-    return (lines or [f"exit {p.returncode}"])[0]
+    lines = [ln for ln in text.splitlines() if "error" in ln] or text.splitlines()
+    return (lines or [f"exit {rc}"])[0]
 
 
 def model_available() -> bool:
@@ -146,9 +160,24 @@ def model_available() -> bool:
 
 
 def run_model(prog: str, spec: str, max_insns: int = MODEL_MAX_INSNS,
-              timeout: float = MODEL_TIMEOUT) -> tuple[int | None, str, str]:
-    """``pvcc-sim run --spec SPEC --max-insns N PROG`` -> (status, stdout, stderr);
-    status None when the wall-clock bound expired."""
+              timeout: float = MODEL_TIMEOUT, in_process: bool = True
+              ) -> tuple[int | None, str, str]:
+    """Run ``prog`` in the model -> (status, stdout, error line or stderr); status
+    None when it did not finish.  In-process through ``pvcc.sim.run_program``
+    (bounded by ``max_insns`` only), or as ``pvcc-sim run --spec SPEC
+    --max-insns N PROG`` with a wall-clock bound too."""
+    if in_process:
+        from pvcc.sim import run_program
+
+        try:
+            r = run_program(prog, [], spec=spec, max_insns=max_insns)
+        except Exception as e:  # noqa: BLE001 - a loader error or a bug in the model: a cell
+            return None, "", f"pvcc-sim: error: {type(e).__name__}: {e}"
+        out = r.stdout.decode("utf-8", "replace")
+        if r.error is not None:
+            loc = f"{r.where}: " if r.where else ""
+            return None, out, f"pvcc-sim: error: {loc}{r.error.msg}"
+        return r.status, out, r.stderr.decode("utf-8", "replace")
     argv = [sys.executable, "-c", "import sys; from pvcc.sim.cli import main; sys.exit(main())",
             "run", "--spec", spec, "--max-insns", str(max_insns), prog]
     try:

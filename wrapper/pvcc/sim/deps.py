@@ -55,8 +55,21 @@ def _mask(names) -> int:
     return m
 
 
+_CACHE: dict = {}
+
+
 def reads_writes(i) -> tuple[int, int, bool]:
     """(reads, writes, parallel) of a decoded instruction."""
+    key = (i.unit, i.raw, i.raw_l)
+    hit = _CACHE.get(key)
+    if hit is None:
+        if len(_CACHE) > 1 << 16:
+            _CACHE.clear()
+        hit = _CACHE[key] = _reads_writes(i)
+    return hit
+
+
+def _reads_writes(i) -> tuple[int, int, bool]:
     e = semantics.effects(i)
     reads = set(e.reads)
     writes = set(e.writes)

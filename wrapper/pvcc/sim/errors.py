@@ -42,3 +42,11 @@ class ProgramExit(Exception):
     def __init__(self, status: int):
         super().__init__(status)
         self.status = status
+
+
+class ReturnToHost(Exception):
+    """A function called by ``Machine.call`` returned ``value`` (its r8)."""
+
+    def __init__(self, value: int):
+        super().__init__(value)
+        self.value = value

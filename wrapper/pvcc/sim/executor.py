@@ -21,16 +21,23 @@ from collections import Counter
 
 from .. import ia64
 from . import deps, sem_branch, sem_fp, sem_int, sem_mem, sem_sys, syscalls
-from .errors import LimitError, SimError
+from .errors import LimitError, ReturnToHost, SimError
 from .gen import M64, Ctx, Unimplemented
 from .memory import MemoryFault
-from .nat import NAT0, OUTSIDE, NaT
+from .nat import NAT0, OUTSIDE, NaT, plain
 from .state import AR_BSP, AR_BSPSTORE, AR_ITC, AR_PFS
 
 _MODULES = (sem_int, sem_mem, sem_fp, sem_branch, sem_sys)
 _ALU_LIKE = {"add", "sub", "logic", "adds", "addp4", "shladd", "shift", "extr", "dep", "ext",
              "popcnt", "parallel", "setf", "getf", "xmpy", "fnorm", "fmerge", "mov_from_ip"}
 _NOPS = frozenset(("nop", "hint"))
+BATCH = 8  # bundles compiled together
+_FLOW_ENDS = frozenset(("br.ret", "br.cond", "br.cond.ind", "brl.cond", "br.ia", "rfi"))
+
+
+def _ends_flow(b) -> bool:
+    """Whether a bundle always leaves by a transfer (nothing falls through to the next)."""
+    return any(i.op in _FLOW_ENDS and not i.qp for i in b.insns)
 
 
 def handler_for(op: str):
@@ -46,8 +53,8 @@ def handler_for(op: str):
 
 
 class Bundle:
-    __slots__ = ("addr", "decoded", "fn", "lines", "ninsn", "nnop", "ns", "nstop", "site",
-                 "slot_src", "slots")
+    __slots__ = ("addr", "decoded", "fn", "lines", "ninsn", "nnop", "ns", "nstop", "prefix",
+                 "site", "slot_src", "slots")
 
 
 class Executor:
@@ -65,6 +72,7 @@ class Executor:
         self.sites = sites or {}  # bundle address -> site type name
         self.cache: dict[int, Bundle] = {}
         self.gw = 0  # registers written so far in the current instruction group
+        self.return_addr = None  # Machine.call's return address
         self.tk = -1  # slot of the taken branch in the bundle just run
         self.syscalls = syscalls.Syscalls(self, seed)
         self.stats = Counter()
@@ -81,6 +89,8 @@ class Executor:
 
     # -- compilation -----------------------------------------------------------
     def _fetch(self, addr: int):
+        if addr == self.return_addr:
+            raise ReturnToHost(plain(self.st.g[8]))
         if addr & 15:
             raise SimError(f"branch to {addr:#x}, not a bundle address", addr)
         try:
@@ -93,9 +103,53 @@ class Executor:
             raise SimError(f"{e}", addr) from None
 
     def compile(self, addr: int) -> Bundle:
-        b = self._fetch(addr)
-        slots = []  # (slot, insn, lines, handler name, rmask, wmask, parallel)
+        """Compile the bundle at ``addr`` and the straight-line bundles after it (up to
+        BATCH, until an unconditional transfer), in one call of Python's compiler."""
+        batch = [self._fetch(addr)]
+        a = addr + 16
+        while len(batch) < BATCH and not _ends_flow(batch[-1]):
+            if a in self.cache or a == self.return_addr:
+                break
+            try:
+                batch.append(self._fetch(a))
+            except SimError:
+                break
+            a += 16
+        src: list[str] = []
         consts: dict = {}
+        made = []
+        for n, b in enumerate(batch):
+            slots = self._slots(b, consts)
+            lines, linemap, slot_src, prefix = self._source(b.addr, slots, b.stops, f"_b{n}")
+            base = len(src)
+            src += lines
+            made.append((b, slots, [(x + base, y + base, k) for x, y, k in linemap], slot_src,
+                         prefix))
+        ns = dict(self.ns)
+        ns.update(consts)
+        code = compile("\n".join(src), f"<bundles {addr:#x}>", "exec")
+        exec(code, ns)  # noqa: S102 - source generated here from decoded instructions
+        for n, (b, slots, linemap, slot_src, prefix) in enumerate(made):
+            bd = Bundle()
+            bd.fn = ns[f"_b{n}"]
+            bd.slots = [(s[0], s[1], s[3], s[4], s[5], s[6], None) for s in slots]
+            bd.slot_src = slot_src
+            bd.prefix = prefix
+            bd.ns = ns
+            bd.ninsn = len(b.insns)
+            bd.nnop = sum(1 for s in slots if s[3] == "nop")
+            bd.nstop = len(b.stops)
+            bd.lines = linemap
+            bd.addr = b.addr
+            bd.decoded = b
+            bd.site = self.sites.get(b.addr)
+            self.cache[b.addr] = bd
+        return self.cache[addr]
+
+    def _slots(self, b, consts):
+        """(slot, insn, lines, handler name, rmask, wmask, parallel) of each instruction."""
+        slots = []
+        addr = b.addr
         for ins in b.insns:
             slot = ins.slot
             if ins.op in _NOPS:
@@ -112,26 +166,14 @@ class Executor:
                 h = None
             r, w, par = deps.reads_writes(ins)
             slots.append((slot, ins, lines, h.__name__ if h else "unimpl", r, w, par))
-        stops = b.stops
-        src, linemap, slot_src = self._source(addr, slots, stops)
-        ns = dict(self.ns)
-        ns.update(consts)
-        code = compile("\n".join(src), f"<bundle {addr:#x}>", "exec")
-        exec(code, ns)  # noqa: S102 - source generated here from decoded instructions
-        bd = Bundle()
-        bd.fn = ns["_b"]
-        bd.slots = [(s[0], s[1], s[3], s[4], s[5], s[6], None) for s in slots]
-        bd.slot_src = slot_src
-        bd.ns = ns
-        bd.ninsn = len(b.insns)
-        bd.nnop = sum(1 for s in slots if s[3] == "nop")
-        bd.nstop = len(stops)
-        bd.lines = linemap
-        bd.addr = addr
-        bd.decoded = b
-        bd.site = self.sites.get(addr)
-        self.cache[addr] = bd
-        return bd
+        return slots
+
+    def flush_code(self, addr):
+        """fc/fc.i: compiled bundles of the 32-byte line at ``addr`` are dropped, so code
+        written there runs once the line is flushed."""
+        line = addr & ~31
+        self.cache.pop(line, None)
+        self.cache.pop(line + 16, None)
 
     def slot_fn(self, bd, k):
         """The function running slot index ``k`` of a bundle alone (compiled on first use:
@@ -145,12 +187,13 @@ class Executor:
             bd.slots[k] = (*bd.slots[k][:6], fn)
         return fn
 
-    def _slot_code(self, k, slot, ins, lines, hname, r, w, par, stop_after, indent):
-        """Lines of one slot: predicate guard, group check, semantics."""
+    def _slot_code(self, k, slot, ins, lines, hname, r, w, par, stop_after, indent,
+                   track=True):
+        """Lines of one slot: predicate guard, group check (``track``: on ``_w``), semantics."""
         out = []
         pad = " " * indent
         body = []
-        if self.groups and (r or w):
+        if track and self.groups and (r or w):
             rw = r | deps.waw_mask(w, par)
             body.append(f"if _w & {rw:#x}: X.dv({k}, _w)")
             if w:
@@ -167,30 +210,66 @@ class Executor:
             out += [f"{pad}    {ln}" for ln in body] or [f"{pad}    pass"]
         else:
             out += [f"{pad}{ln}" for ln in body]
-        if stop_after and self.groups:
+        if stop_after and track and self.groups:
             out.append(f"{pad}_w = 0")
         return out
 
-    def _source(self, addr, slots, stops):
-        """(lines of the bundle's function, line ranges of its slots, each slot's own lines)."""
+    @staticmethod
+    def _conditional(ins, r, w) -> bool:
+        """Whether the instruction's group effect depends on its predicate at run time."""
+        return bool(ins.qp and (r or w) and not sem_int.owns_predicate(ins))
+
+    def _source(self, addr, slots, stops, name="_b"):
+        """(lines of the bundle's function, line ranges of its slots, each slot's own lines,
+        the group writes known to precede each slot).
+
+        The group check is static when no instruction's effect depends on a
+        predicate: conflicts inside the bundle are known when it is compiled
+        (a call to X.dv is placed where the later instruction runs), and only
+        the registers the previous bundles of the group wrote are checked at
+        entry.  Otherwise every instruction checks and updates ``_w`` as it runs.
+        """
         nxt = addr + 16
-        src = [f"def _b({self._args}):"]
-        if self.groups:
+        src = [f"def {name}({self._args}):"]
+        dynamic = self.groups and any(self._conditional(s[1], s[4], s[5]) for s in slots)
+        static = self.groups and not dynamic
+        if dynamic:
             src.append("    _w = X.gw")
         linemap = []  # (first line, last line, slot index)
         slot_src = []
+        prefix = []  # (a stop came before the slot in this bundle, writes before it)
+        acc, reset, entry = 0, False, 0
         for k, (slot, ins, lines, hname, r, w, par) in enumerate(slots):
             last = 2 if ins.unit == "L" else slot
-            body = self._slot_code(k, slot, ins, lines, hname, r, w, par, last in stops, 4)
+            prefix.append((reset, acc))
+            body = []
+            if static and (r or w):
+                if (r | deps.waw_mask(w, par)) & acc:
+                    body.append(f"    X.dv({k}, {acc:#x})")
+                if not reset:
+                    entry |= r | deps.waw_mask(w, par)
+            if not self._conditional(ins, r, w):
+                acc |= w
+            body += self._slot_code(k, slot, ins, lines, hname, r, w, par, last in stops, 4,
+                                    track=dynamic)
+            if last in stops:
+                acc, reset = 0, True
             first = len(src) + 1
             src += body
             linemap.append((first, len(src), k))
-            alone = (["    _w = X.gw", *body, "    X.gw = _w"] if self.groups else body)
+            alone = self._slot_code(k, slot, ins, lines, hname, r, w, par, last in stops, 4)
+            if self.groups:
+                alone = ["    _w = X.gw", *alone, "    X.gw = _w"]
             slot_src.append(alone or ["    pass"])
-        if self.groups:
+        if static and entry:
+            src.insert(1, f"    if X.gw & {entry:#x}: X.dv_entry()")
+            linemap = [(a + 1, b + 1, k) for a, b, k in linemap]
+        if dynamic:
             src.append("    X.gw = _w")
+        elif static:
+            src.append(f"    X.gw = {acc:#x}" if reset else f"    X.gw |= {acc:#x}")
         src.append(f"    return {nxt:#x}")
-        return src, linemap, slot_src
+        return src, linemap, slot_src, prefix
 
     # -- running -------------------------------------------------------------------
     def run(self, ip: int, max_insns: int | None = None) -> None:
@@ -273,6 +352,9 @@ class Executor:
     def _recover(self, bd, e):
         """Continue a bundle whose fast function raised at one slot."""
         k = self._slot_of(bd, e)
+        if self.groups:  # the writes the fast function made before slot k
+            reset, acc = bd.prefix[k]
+            self.gw = acc if reset else self.gw | acc
         return self._continue(bd, k, e)
 
     def _continue(self, bd, k, e):
@@ -360,6 +442,17 @@ class Executor:
         names = ", ".join(deps.names(regs))
         raise SimError(f"{ins.text()}: {kind} dependency on {names} inside one "
                        "instruction group (missing stop)", bd.addr | slot)
+
+    def dv_entry(self):
+        """A conflict with the writes of the group's earlier bundles: find the slot."""
+        bd = self.cache.get(self.st.ip) or self.compile(self.st.ip)
+        acc = self.gw
+        for k, (slot, _ins, _h, r, w, par, _fn) in enumerate(bd.slots):
+            if (r | deps.waw_mask(w, par)) & acc:
+                self.dv(k, acc)
+            acc |= w
+            if (2 if _ins.unit == "L" else slot) in bd.decoded.stops:
+                break
 
     def unimplemented(self, addr):
         bd = self._fetch(addr & ~15)

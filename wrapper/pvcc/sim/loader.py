@@ -54,7 +54,8 @@ def _read(data: bytes, fmt: str, off: int, what: str):
     return s.unpack_from(data, off)
 
 
-def parse(path: str, data: bytes) -> tuple[Image, list[tuple[int, bytes, int]]]:
+def parse(path: str, data: bytes, require_exec: bool = True
+          ) -> tuple[Image, list[tuple[int, bytes, int]]]:
     """The image and its loadable segments (vaddr, file bytes, memsz)."""
     if len(data) < 64 or data[:4] != b"\x7fELF":
         raise LoadError(f"{path}: not an ELF file")
@@ -64,7 +65,7 @@ def parse(path: str, data: bytes) -> tuple[Image, list[tuple[int, bytes, int]]]:
      e_phnum, e_shentsize, e_shnum, _e_shstrndx) = _read(data, "<HHIQQQIHHHHHH", 16, "header")
     if e_machine != EM_IA_64:
         raise LoadError(f"{path}: not an IA-64 program (e_machine {e_machine})")
-    if e_type != ET_EXEC:
+    if require_exec and e_type != ET_EXEC:
         raise LoadError(f"{path}: not a static executable (ELF type {e_type}, need ET_EXEC)")
     segs = []
     for n in range(e_phnum):
