@@ -58,7 +58,7 @@ def _segments(obj: ElfObject) -> list[Segment]:
                 segs.append(Segment(vaddr, body, off, filesz))
         return segs
     return [Segment(s.addr, obj.data[s.offset:s.offset + s.size], s.offset, s.size)
-            for s in obj.sections if s.flags & 0x2 and s.size and s.sh_type != 8]
+            for s in obj.sections if s.allocated and s.size and not s.nobits]
 
 
 def pack_record(rec: Record) -> bytes:

@@ -117,6 +117,15 @@ class Section:
     def executable(self) -> bool:
         return bool(self.flags & SHF_EXECINSTR)
 
+    @property
+    def allocated(self) -> bool:
+        return bool(self.flags & SHF_ALLOC)
+
+    @property
+    def nobits(self) -> bool:
+        """No contents in the file (.bss)."""
+        return self.sh_type == "SHT_NOBITS"
+
     def contains(self, addr: int) -> bool:
         return self.addr <= addr < self.addr + self.size
 

@@ -69,7 +69,7 @@ _TAKES_ARG = frozenset([
     "-L", "-l", "-Xlinker", "-Xassembler", "-Xpreprocessor", "-T", "-u", "-e", "--param",
     "-aux-info", "-x", "-z",
 ])
-_LINK_ONLY_PREFIXES = ("-l", "-L", "-Wl,", "-T", "-u", "-e", "-z")
+_LINK_ONLY_PREFIXES = ("-l", "-L", "-Wl,", "-T")
 _LINK_ONLY = frozenset(["-Xlinker", "-static", "-nostdlib", "-nostartfiles",
                         "-nodefaultlibs", "-s"])
 _STAGE_FLAGS = {"-c": "-c", "-S": "-S", "-E": "-E", "-shared": "-shared", "-r": "-r",
@@ -304,8 +304,8 @@ def _parse(argv: list[str]) -> _Args:
             i += 1
             if w == "-x":
                 raise BuildError("-x: name sources by their suffix (.c .i .s .S .o .a)")
-            (a.link_opts if w.startswith(_LINK_ONLY_PREFIXES) or w == "-Xlinker"
-             else a.compile_opts).extend(pair)
+            link = w.startswith(_LINK_ONLY_PREFIXES) or w in ("-Xlinker", "-u", "-e", "-z")
+            (a.link_opts if link else a.compile_opts).extend(pair)
         elif w.startswith("-") and w != "-":
             if w in _LINK_ONLY or w.startswith(_LINK_ONLY_PREFIXES):
                 a.link_opts.append(w)
