@@ -3,8 +3,9 @@
 One program calls every intrinsic of the catalog, and getreg/setreg on every
 register the native table serves, and prints what it reads back.  Built three
 ways -- (A) plain GCC with the native table, (B) through pvcc with the
-hypervisor layer (whose entries clobber every scratch register on return),
-(C) B patched to native by pvcc's patcher -- it prints the same lines and
+hypervisor layer (whose entries clobber every scratch register on return;
+light-convention sites reach it through pvcc's thunks), (C) B patched to
+native by pvcc's patcher -- it prints the same lines and
 leaves the same cache-flush, purge, serialization and interrupt-controller
 entries in the model's effect log.  B also really spills its callers'
 register frames (the layer is heavy on purpose).
@@ -122,14 +123,19 @@ def _effects(run, with_addresses: bool = True) -> list[tuple]:
     return out
 
 
-@pytest.mark.parametrize("flags", [["-O2"], ["-O0", *KERNEL_FLAGS]], ids=["O2", "O0-kernel"])
+@pytest.mark.parametrize("flags", [
+    ["-O2"],
+    ["-O0", *KERNEL_FLAGS],
+    ["-O2", *KERNEL_FLAGS, "-fplugin-arg-pvcc-conv=light"],
+], ids=["O2", "O0-kernel", "O2-kernel-light"])
 def test_every_intrinsic_three_ways(cc, tmp_path, flags):
     from pvcc.patch import patch_native
 
     src = tmp_path / "everything.c"
     src.write_text(EVERYTHING)
     a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
-    cc("--no-plugin", "--impl", "native", *flags, str(src), "-o", str(a))
+    plain = [f for f in flags if not f.startswith("-fplugin-arg-")]
+    cc("--no-plugin", "--impl", "native", *plain, str(src), "-o", str(a))
     cc("--impl", "hv", *flags, str(src), "-o", str(b))
     patch_native(str(b), str(c))
     runs = {p.name: run_program(str(p)) for p in (a, b, c)}
@@ -148,3 +154,17 @@ def test_every_intrinsic_three_ways(cc, tmp_path, flags):
     # The hypervisor layer's frames push the callers' registers to the backing store.
     assert runs["b"].counters["rse spills"] > 100
     assert runs["c"].counters["rse spills"] == runs["a"].counters["rse spills"]
+    assert sum(runs["b"].site_hits.values()) > 60
+
+
+def test_light_sites_run_the_native_light_table(cc, tmp_path):
+    src = tmp_path / "everything.c"
+    src.write_text(EVERYTHING)
+    a, light = tmp_path / "a", tmp_path / "light"
+    cc("--no-plugin", "-O1", str(src), "-o", str(a))
+    cc("-O1", "-fplugin-arg-pvcc-conv=light", str(src), "-o", str(light))
+    ra, rl = run_program(str(a)), run_program(str(light))
+    assert rl.error is None, f"{rl.where}: {rl.error.msg}"
+    assert (rl.stdout, rl.status) == (ra.stdout, ra.status)
+    assert _effects(rl, False) == _effects(ra, False)
+    assert sum(rl.site_hits.values()) > 60
