@@ -296,7 +296,10 @@ class Executor:
         if dynamic:
             src.append("    X.gw = _w")
         elif static:
-            src.append(f"    X.gw = {acc:#x}" if reset else f"    X.gw |= {acc:#x}")
+            if reset:
+                src.append(f"    X.gw = {acc:#x}")
+            elif acc:
+                src.append(f"    X.gw |= {acc:#x}")
         src.append(f"    return {nxt:#x}")
         return src, linemap, slot_src, prefix
 
