@@ -49,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="comma-separated flag sets: plain, kernel")
     ap.add_argument("--spec", default="succeed",
                     help="comma-separated speculation modes passed to pvcc-sim run --spec")
+    ap.add_argument("--fail-everywhere", action="store_true",
+                    help="run modes other than succeed at -O0/-O1 too (no speculation there)")
     ap.add_argument("--no-plugin", action="store_true", help="build with plain GCC")
     ap.add_argument("--host-timeout", type=float, default=csmith.HOST_TIMEOUT)
     ap.add_argument("--model-timeout", type=float, default=csmith.MODEL_TIMEOUT)
@@ -83,8 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         print("sim_campaign: pvcc-sim's model is not installed: building only", file=sys.stderr)
     opts = {"levels": levels, "flag_sets": flag_sets,
             "specs": tuple(x for x in args.spec.split(",") if x),
-            "plugin": not args.no_plugin, "host_timeout": args.host_timeout,
-            "max_insns": args.max_insns, "model_timeout": args.model_timeout}
+            "plugin": not args.no_plugin, "fail_everywhere": args.fail_everywhere,
+            "host_timeout": args.host_timeout, "max_insns": args.max_insns,
+            "model_timeout": args.model_timeout}
 
     t0 = time.monotonic()
     tmp = None
