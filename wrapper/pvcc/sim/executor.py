@@ -90,8 +90,8 @@ class Executor:
         self.taken = 0  # taken branches
         self.skip_insns = self.skip_nops = self.skip_stops = 0  # after taken branches
         self.syscalls = syscalls.Syscalls(self, seed)
-        self.out = sys.stdout.buffer
-        self.err = sys.stderr.buffer
+        self.out = getattr(sys.stdout, "buffer", sys.stdout)
+        self.err = getattr(sys.stderr, "buffer", sys.stderr)
         mem = state.mem
         self.ns = {"g": state.g, "pr": state.pr, "br": state.br, "ar": state.ar,
                    "fs": state.fs, "fe": state.fe, "st": state, "X": self, "NaT": NaT,
