@@ -90,8 +90,8 @@ class Executor:
         self.taken = 0  # taken branches
         self.skip_insns = self.skip_nops = self.skip_stops = 0  # after taken branches
         self.syscalls = syscalls.Syscalls(self, seed)
-        self.out = sys.stdout.buffer
-        self.err = sys.stderr.buffer
+        self.out = getattr(sys.stdout, "buffer", sys.stdout)
+        self.err = getattr(sys.stderr, "buffer", sys.stderr)
         mem = state.mem
         self.ns = {"g": state.g, "pr": state.pr, "br": state.br, "ar": state.ar,
                    "fs": state.fs, "fe": state.fe, "st": state, "X": self, "NaT": NaT,
@@ -329,10 +329,40 @@ class Executor:
                 ip = nip
         except SimError as e:
             if e.addr is None:
-                e.addr = ip
+                self._locate(e, ip)
             raise
         finally:
             self.st.ip = ip
+
+    def _locate(self, e: SimError, ip: int) -> None:
+        """Give an error raised inside a compiled bundle (a memory fault, a frame
+        error) the address and text of its instruction."""
+        e.addr = ip
+        bd = self.cache.get(ip)
+        if bd is None:
+            return
+        codes = {bd.fn.__code__: None}
+        for k, s in enumerate(bd.slots):
+            if s[6] is not None:
+                codes[s[6].__code__] = k
+        tb = e.__traceback__
+        k = line = None
+        found = False
+        while tb is not None:
+            code = tb.tb_frame.f_code
+            if code in codes:
+                found, k, line = True, codes[code], tb.tb_lineno
+            tb = tb.tb_next
+        if not found:
+            return
+        if k is None:
+            k = next((j for first, last, j in bd.lines if first <= line <= last), None)
+            if k is None:
+                return
+        slot, ins = bd.slots[k][0], bd.slots[k][1]
+        e.addr = bd.addr | slot
+        e.msg = f"{ins.text()}: {e.msg}"
+        e.args = (e.msg,)
 
     def counters(self) -> dict:
         """The --stats counters: instructions (nops included), bundles, instruction
