@@ -37,7 +37,10 @@ _FLOW_ENDS = frozenset(("br.ret", "br.cond", "br.cond.ind", "brl.cond", "br.ia",
 
 def _ends_flow(b) -> bool:
     """Whether a bundle always leaves by a transfer (nothing falls through to the next)."""
-    return any(i.op in _FLOW_ENDS and not i.qp for i in b.insns)
+    for i in b.insns:
+        if i.op in _FLOW_ENDS and not i.qp:
+            return True
+    return False
 
 
 def handler_for(op: str):
@@ -195,7 +198,12 @@ class Executor:
         the slow path and --trace need them)."""
         fn = bd.slots[k][6]
         if fn is None:
-            src = [f"def _s{k}({self._args}):", *bd.slot_src[k], "    return None"]
+            addr, k, slot, ins, lines, hname, r, w, par, stop, skipped = bd.slot_src[k]
+            alone = self._slot_code(addr, k, slot, ins, lines, hname, r, w, par, stop, 4,
+                                    skipped=skipped)
+            if self.groups:
+                alone = ["    _w = X.gw", *alone, "    X.gw = _w"]
+            src = [f"def _s{k}({self._args}):", *alone, "    return None"]
             exec(compile("\n".join(src), f"<bundle {bd.addr:#x} slot {k}>", "exec"),  # noqa: S102
                  bd.ns)
             fn = bd.ns[f"_s{k}"]
@@ -285,11 +293,8 @@ class Executor:
             first = len(src) + 1
             src += body
             linemap.append((first, len(src), k))
-            alone = self._slot_code(addr, k, slot, ins, lines, hname, r, w, par, last in stops,
-                                    4, skipped=skipped)
-            if self.groups:
-                alone = ["    _w = X.gw", *alone, "    X.gw = _w"]
-            slot_src.append(alone or ["    pass"])
+            slot_src.append((addr, k, slot, ins, lines, hname, r, w, par, last in stops,
+                             skipped))
         if static and entry:
             src.insert(1, f"    if X.gw & {entry:#x}: X.dv_entry({addr:#x})")
             linemap = [(a + 1, b + 1, k) for a, b, k in linemap]
