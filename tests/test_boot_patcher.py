@@ -535,3 +535,26 @@ def test_sim_patcher_retargets_like_the_host_build(linked, runner, sim_prog, tmp
     from pvcc.retarget import read_impls
     impls = read_impls(str(tmp_path / "impls"), o)
     assert kimage.run_sim(sim_prog, o, impls) == kimage.run(runner, o, impls)
+
+
+def test_c_patcher_retarget_refusals(runner):
+    from pvcc.retarget import impl_key
+
+    ssm, fc = 9, 1
+    recs = [_record(0, CODE_BASE, 1, ssm, 0, [], 0, conv=catalog.CONV_LIGHT),
+            _record(1, CODE_BASE + 16, 1, fc, 1, [8], 0, conv=catalog.CONV_LIGHT),
+            _record(2, CODE_BASE + 32, 1, ssm, 0, [], 0),
+            _record(3, CODE_BASE + 48, 1, fc, 1, [0x80], 0, sof=1)]
+    impls = {impl_key(ssm, catalog.CONV_LIGHT): CODE_BASE + (1 << 30),     # beyond br.cond
+             impl_key(fc, catalog.CONV_LIGHT): CODE_BASE + 0x1008,         # not a bundle
+             impl_key(ssm, catalog.CONV_C): CODE_BASE + (1 << 30)}         # brl.call reaches
+    out, report = _run_records(runner, recs, impls)
+    lines = report.splitlines()
+    assert lines[0].endswith("implementation beyond the light transfer's reach "
+                             f"({CODE_BASE + (1 << 30):#x}), left unpatched")
+    assert lines[1].endswith(f"misaligned implementation address ({CODE_BASE + 0x1008:#x}), "
+                             "left unpatched")
+    assert lines[2] == "native 0 retargeted 1 kept 1 refused 2"
+    assert out[:32] == FILLER * 2 and out[48:] == FILLER
+    b = ia64.decode_bundle(out[32:48], CODE_BASE + 32)
+    assert b.insns[1].op == "brl.call" and b.insns[1].fields["target"] == CODE_BASE + (1 << 30)

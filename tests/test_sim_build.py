@@ -329,3 +329,15 @@ def test_cc_program_runs_in_the_model_with_argv_and_exit_status(cc, tmp_path):
     assert r.error is None, r.error
     assert r.stdout == b"-142857 4 333334 x 131\n"
     assert r.status == 0
+
+
+def test_cc_splits_compile_and_link_options(tmp_path):
+    (tmp_path / "a.c").write_text("")
+    (tmp_path / "b.o").write_text("")
+    a = build._parse(["-O2", "-undef", "-I", "inc", "-DX=1", "-u", "sym", "-lfoo", "-Wl,-M",
+                      "-Tscript.ld", "-e", "start", "--impl=hv", "--no-plugin",
+                      str(tmp_path / "a.c"), str(tmp_path / "b.o"), "-oprog"])
+    assert a.compile_opts == ["-O2", "-undef", "-I", "inc", "-DX=1"]
+    assert a.link_opts == ["-u", "sym", "-lfoo", "-Wl,-M", "-Tscript.ld", "-e", "start"]
+    assert (a.impl, a.plugin, a.output) == ("hv", False, "prog")
+    assert a.sources == [str(tmp_path / "a.c")] and a.objects == [str(tmp_path / "b.o")]

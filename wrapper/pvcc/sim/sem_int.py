@@ -37,6 +37,8 @@ def logic(i, c):
 
 def adds(i, c):
     fl = i.fields
+    if fl["imm"] == 0:  # mov r1=r3
+        return [f"{gd(fl['r1'])} = g[{fl['r3']}] + 0"]
     return [f"{gd(fl['r1'])} = ({fl['imm'] & ((1 << 64) - 1):#x} + g[{fl['r3']}]) & M"]
 
 
