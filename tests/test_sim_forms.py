@@ -51,6 +51,8 @@ INT_CASES = {
     "shr imm": (_set(r14=A) + "\tshr r8=r14,12\n", ((A - (1 << 64)) >> 12) & M),
     "shr.u imm": (_set(r14=A) + "\tshr.u r8=r14,12\n", A >> 12),
     "extr": (_set(r14=0x00F0) + "\textr r8=r14,4,4\n", M),
+    "extr past bit 63": (_set(r14=A) + "\textr r8=r14,60,8\n", (-8) & M),
+    "extr.u past bit 63": (_set(r14=A) + "\textr.u r8=r14,60,8\n", 8),
     "extr.u": (_set(r14=0x12345678) + "\textr.u r8=r14,8,12\n", 0x456),
     "dep": (_set(r14=0xFF, r15=0x1111111111111111) + "\tdep r8=r14,r15,8,4\n",
             0x1111111111111F11),
