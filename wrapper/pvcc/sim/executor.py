@@ -20,16 +20,17 @@ import sys
 from collections import Counter
 
 from .. import ia64
-from . import deps, sem_branch, sem_fp, sem_int, sem_mem, sem_sys, syscalls
+from . import deps, sem_branch, sem_fp, sem_int, sem_mem, sem_mm, sem_sys, syscalls
 from .errors import LimitError, ReturnToHost, SimError
 from .gen import M64, Ctx, Unimplemented
 from .memory import MemoryFault
 from .nat import NAT0, OUTSIDE, NaT, plain
 from .state import AR_BSP, AR_BSPSTORE, AR_ITC, AR_PFS
 
-_MODULES = (sem_int, sem_mem, sem_fp, sem_branch, sem_sys)
+_MODULES = (sem_int, sem_mem, sem_fp, sem_branch, sem_sys, sem_mm)
 _ALU_LIKE = {"add", "sub", "logic", "adds", "addp4", "shladd", "shift", "extr", "dep", "ext",
-             "popcnt", "parallel", "setf", "getf", "xmpy", "fnorm", "fmerge", "mov_from_ip"}
+             "popcnt", "parallel", "multimedia", "shrp", "mux", "movl", "fsxt", "fcvt_xf",
+             "fma", "setf", "getf", "xmpy", "fnorm", "fmerge", "mov_from_ip"}
 _NOPS = frozenset(("nop", "hint"))
 BATCH = 8  # bundles compiled together
 _FLOW_ENDS = frozenset(("br.ret", "br.cond", "br.cond.ind", "brl.cond", "br.ia", "rfi"))
@@ -98,7 +99,7 @@ class Executor:
         mem = state.mem
         self.ns = {"g": state.g, "pr": state.pr, "br": state.br, "ar": state.ar,
                    "fs": state.fs, "fe": state.fe, "st": state, "X": self, "NaT": NaT,
-                   "NAT0": NAT0, "M": M64,
+                   "NAT0": NAT0, "M": M64, **sem_mm.HELPERS,
                    **{f"L{n}": mem.loads[n] for n in (1, 2, 4, 8)},
                    **{f"S{n}": mem.stores[n] for n in (1, 2, 4, 8)}}
         self._args = ""  # the names are the globals of the compiled code
