@@ -18,6 +18,8 @@
  *
  * getreg/setreg are switches over the constant _IA64_REG_* numbers the
  * kernel routes through them (see asm/pvcc-paravirt.h): one mov per register.
+ * pvcc's tests (tests/test_kernel_sources.py) prove the prototypes and the
+ * register cases equal to pvcc's intrinsic catalog.
  */
 
 /* The kernel's native intrinsics, never the paravirt ones, in this file. */

@@ -358,13 +358,19 @@ static tree asm_operand(const char *constraint, tree value)
 }
 
 /* VALUE converted to TYPE, as a GIMPLE value (new statements go to SEQ). */
+/* A new GIMPLE register: an SSA name in SSA form, else a temporary. */
+static tree new_temp(tree type)
+{
+	return gimple_in_ssa_p(cfun) ? make_ssa_name(type) : create_tmp_reg(type, "pvcc");
+}
+
 static tree converted(gimple_seq *seq, tree type, tree value)
 {
 	if (useless_type_conversion_p(type, TREE_TYPE(value)))
 		return value;
 	if (TREE_CODE(value) == INTEGER_CST)
 		return fold_convert(type, value);
-	tree tmp = make_ssa_name(type);
+	tree tmp = new_temp(type);
 	gimple_seq_add_stmt(seq, gimple_build_assign(tmp, NOP_EXPR, value));
 	return tmp;
 }
@@ -431,7 +437,7 @@ static void replace_by_light_site(gimple_stmt_iterator *gsi, gcall *call,
 
 	tree lhs = gimple_call_lhs(call);
 	if (lhs && result_var) {
-		tree raw = make_ssa_name(long_unsigned_type_node);
+		tree raw = new_temp(long_unsigned_type_node);
 		gimple_seq_add_stmt(&seq, gimple_build_assign(raw, result_var));
 		tree value = converted(&seq, TREE_TYPE(lhs), raw);
 		gimple_seq_add_stmt(&seq, gimple_build_assign(lhs, value));
@@ -444,12 +450,84 @@ static void replace_by_light_site(gimple_stmt_iterator *gsi, gcall *call,
 	gsi_insert_seq_before(gsi, seq, GSI_SAME_STMT);
 	/* The result's SSA name now belongs to the last assignment. */
 	gimple_call_set_lhs(call, NULL_TREE);
-	unlink_stmt_vdef(call);
+	if (gimple_in_ssa_p(cfun))
+		unlink_stmt_vdef(call);
 	gsi_remove(gsi, true);
-	release_defs(call);
+	if (gimple_in_ssa_p(cfun))
+		release_defs(call);
 	/* The caller's gsi_next continues after the call's replacement. */
 	*gsi = gsi_for_stmt(last);
 }
+
+/* The type id of a site: the catalog's, plus the register for getreg/setreg,
+ * which must be a constant the catalog accepts (else a located error). */
+static bool site_type(gcall *call, const pvcc_intrinsic *in, unsigned int *type)
+{
+	*type = in->type;
+	if (!is_reg_intrinsic(in))
+		return true;
+	/* The register is folded into the type id, as Linux's
+	 * BUILD_BUG_ON(!__builtin_constant_p(reg)) demanded. */
+	location_t loc = gimple_location(call);
+	tree fndecl = gimple_call_fndecl(call);
+	tree reg = gimple_call_arg(call, 0);
+	if (TREE_CODE(reg) != INTEGER_CST) {
+		error_at(loc, "register number passed to paravirt intrinsic %qD is not "
+			 "a compile-time constant", fndecl);
+		return false;
+	}
+	HOST_WIDE_INT r = tree_to_shwi(reg);
+	if (const char *why = reg_problem(r, in->type == PVCC_SETREG_BASE)) {
+		error_at(loc, "register %wd cannot be passed to paravirt intrinsic %qD: "
+			 "%s", r, fndecl, why);
+		return false;
+	}
+	*type += r;
+	return true;
+}
+
+/*
+ * GIMPLE pass "pvcc_light", right after "cfg", before any optimisation and
+ * before inlining: every light site whose type is already known (not a
+ * getreg/setreg whose register only inlining makes constant) becomes its
+ * asm now.  The inliner then weighs a one-line asm, as it weighs the
+ * kernel's own `asm volatile ("ssm psr.i")`, and not a call: a function
+ * calling light intrinsics is inlined (or not) as its native twin is.
+ */
+#define PASS_NAME pvcc_light
+#define NO_GATE
+static unsigned int pvcc_light_execute(function *fun)
+{
+	basic_block bb;
+	bool changed = false;
+
+	FOR_EACH_BB_FN(bb, fun) {
+		for (gimple_stmt_iterator gsi = gsi_start_bb(bb); !gsi_end_p(gsi);
+		     gsi_next(&gsi)) {
+			gcall *call = dyn_cast<gcall *>(gsi_stmt(gsi));
+			if (!call)
+				continue;
+			tree fndecl = gimple_call_fndecl(call);
+			const pvcc_intrinsic *in = intrinsic_of(fndecl);
+			if (!in || conv_of(fndecl) != PVCC_CONV_LIGHT)
+				continue;
+			if (is_reg_intrinsic(in) &&
+			    TREE_CODE(gimple_call_arg(call, 0)) != INTEGER_CST)
+				continue;	/* pvcc_sites, after inlining */
+			unsigned int type;
+			if (!site_type(call, in, &type))
+				continue;
+			replace_by_light_site(&gsi, call, in, type, false);
+			changed = true;
+		}
+	}
+	if (changed && gimple_in_ssa_p(fun)) {
+		mark_virtual_operands_for_renaming(fun);
+		update_ssa(TODO_update_ssa_only_virtuals);
+	}
+	return 0;
+}
+#include "gcc-generate-pass.h"
 
 #define PASS_NAME pvcc_sites
 #define NO_GATE
@@ -470,25 +548,9 @@ static unsigned int pvcc_sites_execute(function *fun)
 				continue;
 
 			location_t loc = gimple_location(call);
-			unsigned HOST_WIDE_INT type = in->type;
-			if (is_reg_intrinsic(in)) {
-				/* The register is folded into the type id, as Linux's
-				 * BUILD_BUG_ON(!__builtin_constant_p(reg)) demanded. */
-				tree reg = gimple_call_arg(call, 0);
-				if (TREE_CODE(reg) != INTEGER_CST) {
-					error_at(loc, "register number passed to paravirt "
-						 "intrinsic %qD is not a compile-time constant",
-						 fndecl);
-					continue;
-				}
-				HOST_WIDE_INT r = tree_to_shwi(reg);
-				if (const char *why = reg_problem(r, in->type == PVCC_SETREG_BASE)) {
-					error_at(loc, "register %wd cannot be passed to paravirt "
-						 "intrinsic %qD: %s", r, fndecl, why);
-					continue;
-				}
-				type += r;
-			}
+			unsigned int type;
+			if (!site_type(call, in, &type))
+				continue;
 
 			if (conv_of(fndecl) == PVCC_CONV_LIGHT) {
 				replace_by_light_site(&gsi, call, in, type,
@@ -701,6 +763,11 @@ static void write_light_site(rtx_insn *insn, rtx asmop, int sol, int sof)
 		contract_error(INSN_LOCATION(insn), "a light site lost its marker");
 		return;
 	}
+	/* A site placed before inlining learns only now where it ended up. */
+	for (tree block = LOCATION_BLOCK(INSN_LOCATION(insn));
+	     block && TREE_CODE(block) == BLOCK; block = BLOCK_SUPERCONTEXT(block))
+		if (inlined_function_outer_scope_p(block))
+			flags |= 1;
 	const pvcc_intrinsic *in = catalog_entry(type);
 	if (!in)
 		in = catalog_entry(type & 0xf0000000u);	/* getreg/setreg + reg */
@@ -856,12 +923,14 @@ __visible int plugin_init(struct plugin_name_args *info,
 	if (!enable)
 		return 0;
 
+	PASS_INFO(pvcc_light, "cfg", 1, PASS_POS_INSERT_AFTER);
 	PASS_INFO(pvcc_uses, "cfg", 1, PASS_POS_INSERT_AFTER);
 	PASS_INFO(pvcc_sites, "optimized", 1, PASS_POS_INSERT_AFTER);
 	PASS_INFO(pvcc_rtl, "pro_and_epilogue", 1, PASS_POS_INSERT_AFTER);
 
 	register_callback(name, PLUGIN_ATTRIBUTES, register_attributes, NULL);
 	register_callback(name, PLUGIN_FINISH_DECL, check_finished_decl, NULL);
+	register_callback(name, PLUGIN_PASS_MANAGER_SETUP, NULL, &pvcc_light_pass_info);
 	register_callback(name, PLUGIN_PASS_MANAGER_SETUP, NULL, &pvcc_uses_pass_info);
 	register_callback(name, PLUGIN_PASS_MANAGER_SETUP, NULL, &pvcc_sites_pass_info);
 	register_callback(name, PLUGIN_PASS_MANAGER_SETUP, NULL, &pvcc_rtl_pass_info);

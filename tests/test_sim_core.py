@@ -93,7 +93,7 @@ def test_registers_outside_the_frame(tmp_path):
     r = run(tmp_path, "\talloc r32=ar.pfs,0,2,0,0\n\t;;\n\tadd r8=r34,r0\n\t;;\n")
     assert r.error.msg == "add r8=r34,r0: reads r34, outside the current frame (sof=2)"
     r = run(tmp_path, "\talloc r32=ar.pfs,0,2,0,0\n\t;;\n\tmov r35=1\n\t;;\n")
-    assert r.error.msg == "r35 was written outside the frame (sof=2)"
+    assert r.error.msg == "alloc r2=ar.pfs,1,0,0: r35 was written outside the frame (sof=2)"
 
 
 def test_flushrs_and_loadrs(tmp_path):
@@ -366,3 +366,110 @@ def test_dependency_after_a_nat_slow_path_is_still_seen(tmp_path):
 """
     r = run(tmp_path, body)
     assert "read-after-write dependency on r16" in r.error.msg
+
+
+def test_code_written_and_flushed_runs(tmp_path):
+    # Run `target` (it gets compiled), copy `source` over it, fc.i + sync.i + srlz.i,
+    # run it again: the new code runs, as a boot-time patcher needs.
+    body = """
+	alloc r32=ar.pfs,0,2,0,0
+	mov r33=b0
+	br.call.sptk.many b0=target
+	;;
+	movl r14=source
+	movl r15=target
+	;;
+	ld8 r16=[r14],8
+	;;
+	ld8 r17=[r14]
+	st8 [r15]=r16,8
+	;;
+	st8 [r15]=r17
+	movl r15=target
+	;;
+	fc.i r15
+	;;
+	sync.i
+	;;
+	srlz.i
+	;;
+	br.call.sptk.many b0=target
+	;;
+"""
+    extra = """
+	.align 16
+	.proc target
+target:
+	{ .mib
+	mov r8=1
+	nop.i 0
+	br.ret.sptk.many b0
+	;;
+	}
+	.endp target
+	.align 16
+	.proc source
+source:
+	{ .mib
+	mov r8=2
+	nop.i 0
+	br.ret.sptk.many b0
+	;;
+	}
+	.endp source
+"""
+    r = run(tmp_path, body, extra=extra)
+    assert r.error is None, r.error
+    assert r.state.g[8] == 2
+    assert [e[0] for e in r.effects] == ["fc.i", "sync.i", "srlz.i"]
+
+
+def test_nat_bits_survive_spill_and_fill_through_nat_collections(tmp_path):
+    # r33 holds a NaT, r34 a value; a 300-deep call chain pushes both out to the
+    # backing store (through NaT collection slots) and back.
+    body = """
+	alloc r32=ar.pfs,0,4,1,0
+	mov r20=16
+	;;
+	ld8.s r33=[r20]
+	mov r34=77
+	mov out0=300
+	br.call.sptk.many b0=sum
+	;;
+	mov r8=r34
+	chk.s r33,.Lnatrec
+	;;
+	br.cond.sptk .Lnatdone
+	;;
+.Lnatrec:
+	adds r8=1000,r34
+	;;
+.Lnatdone:
+"""
+    r = run(tmp_path, body, extra=SUM)
+    assert r.error is None, r.error
+    assert r.state.g[8] == 1077
+    assert r.counters["rse spills"] > 64  # at least one NaT collection slot was crossed
+
+
+def test_unimplemented_form_is_named(tmp_path):
+    r = run(tmp_path, "\tfrcpa.s1 f6,p6=f7,f8\n\t;;\n")
+    assert r.error.msg.startswith("unimplemented instruction form 'frcpa'")
+    assert r.where.startswith("_start+0x")
+
+
+def test_cli_trace(tmp_path):
+    prog = program(tmp_path, "\tmov r8=3\n\t;;\n")
+    p = _cli("run", "--trace", str(prog))
+    assert p.returncode == 3
+    lines = p.stderr.splitlines()
+    assert lines[0].startswith("_start+0x0 (0x") and lines[0].endswith("mov r8=3")
+    assert any(ln.endswith("break.m 0x100000") for ln in lines)
+
+
+def test_cli_patch_native_refuses_a_program_without_sites(tmp_path):
+    prog = program(tmp_path, "\tmov r8=0\n")
+    p = _cli("run", "--patch", "native", str(prog))
+    assert p.returncode == 2
+    assert p.stderr.startswith("pvcc-sim: error: --patch native: ")
+    assert p.stderr.count("\n") == 1

@@ -44,6 +44,7 @@ MAX_ARGS = 8  # the output registers a C call may use for arguments
 
 GETREG_BASE = 0x10000000
 SETREG_BASE = 0x20000000
+SYMBOL_PREFIX = "paravirt_"  # <pvcc/paravirt.h> declares intrinsic NAME as paravirt_NAME
 
 PSR_I = 1 << 14  # IA64_PSR_I: interrupt enable (psr bit 14)
 
@@ -208,7 +209,7 @@ class Intrinsic:
     @property
     def symbol(self) -> str:
         """The C function the site calls until it is patched."""
-        return "paravirt_" + self.name
+        return SYMBOL_PREFIX + self.name
 
 
 def _params(*decls: str) -> tuple[Param, ...]:

@@ -55,11 +55,11 @@ PROG = "pvcc-check"
 GP = 1
 
 # Names under which <pvcc/paravirt.h> declares the implementations.
-IMPL_PREFIX = "paravirt_"
+IMPL_PREFIX = catalog.SYMBOL_PREFIX
 
 BUNDLE = 16             # bytes in a bundle
-RESULT_REG = 8          # r8: where an intrinsic's result comes back (docs/records.md)
-MAX_ARGS = 8            # out0..out7 (docs/records.md)
+RESULT_REG = catalog.CONV_BY_ID[catalog.CONV_C].result  # r8 (docs/records.md)
+MAX_ARGS = catalog.MAX_ARGS  # out0..out7 (docs/records.md)
 FIRST_STACKED = 32      # r32: the first register of a frame
 MAX_FRAME = 96          # stacked registers r32..r127
 ARG_OUT = 0x80          # argument byte: 0x80 | k is out k, 1..31 is a static register
@@ -395,7 +395,7 @@ class Checker:
         if b is None or self.obj.function_at(addr) is not None or len(b.insns) != 2:
             return None
         m, brl = b.insns
-        if m.op != "nop" or brl.op != "brl.cond" or brl.qp:
+        if effects(m).kind != NOP or effects(brl).kind != BRANCH or brl.qp:
             return None
         return self.call_target(b, brl)
 
@@ -449,7 +449,8 @@ class Checker:
             if rec.nargs != intr.nargs:
                 self.add(at, "record", f"site of {name} records {rec.nargs} arguments, "
                          f"{intr.name} takes {intr.nargs}")
-            want = RESULT_REG if intr.returns else 0
+            conv = catalog.CONV_BY_ID.get(rec.conv)
+            want = (conv.result if conv else RESULT_REG) if intr.returns else 0
             if rec.result != want:
                 self.add(at, "record", f"site of {name} records result register {rec.result}, "
                          f"expected {want}" + ("" if intr.returns else f" ({intr.name} is void)"))
@@ -625,7 +626,7 @@ class Checker:
         self.check_overlaps(recs)
         obj = self.obj
         targets: set[Value] = {r.target for r in recs}
-        impl_names = {IMPL_PREFIX + i.name: i for i in catalog.INTRINSICS}
+        impl_names = {i.symbol: i for i in catalog.INTRINSICS}
         for fn in obj.functions:
             if fn.name in impl_names:
                 targets.add(fn.addr)

@@ -40,7 +40,7 @@ def specs() -> list[tuple[catalog.Intrinsic, int | None]]:
     out: list[tuple[catalog.Intrinsic, int | None]] = []
     regs = sorted(catalog.REGISTERS)
     for intr in catalog.INTRINSICS:
-        if intr.type_id in (catalog.GETREG_BASE, catalog.SETREG_BASE):
+        if intr.access is not None:
             out += [(intr, r) for r in regs if catalog.reg_problem(intr.type_id, r) is None]
         else:
             out.append((intr, None))
@@ -65,7 +65,7 @@ def source() -> str:
         "\t.text",
     ]
     for intr, reg in specs():
-        entry = catalog.light_entry("paravirt_" + intr.name, intr.type_id + (reg or 0))
+        entry = catalog.light_entry(intr.symbol, intr.type_id + (reg or 0))
         lines += [f"\t.global {entry}#", f"\t.type {entry}#, @function", "\t.align 16",
                   f"{entry}:"]
         for b in body(intr, reg):

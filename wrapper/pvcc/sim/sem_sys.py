@@ -75,6 +75,11 @@ def effect(i, c):
     return [f"X.priv.log({args})"]
 
 
+def flush(i, c):
+    """fc/fc.i: logged, and code compiled from the flushed line is dropped."""
+    return [*effect(i, c), f"X.flush_code(g[{i.fields['r3']}] & M)"]
+
+
 def invala(i, c):
     return ["st.alat.clear()"]
 
@@ -159,7 +164,8 @@ HANDLERS = {
     "mov.from.pr": mov_from_pr, "mov.to.pr": mov_to_pr, "mov.from.ip": mov_from_ip,
     "flushrs": rse_op, "loadrs": rse_op, "cover": rse_op,
     "mf": nop, "mf.a": nop, "fwb": nop, "invala": invala,
-    **{op: effect for op in ("srlz.d", "srlz.i", "sync.i", "fc", "fc.i", "ptc.l", "ptc.g",
+    "fc": flush, "fc.i": flush,
+    **{op: effect for op in ("srlz.d", "srlz.i", "sync.i", "ptc.l", "ptc.g",
                              "ptc.ga", "ptc.e", "ptr.d", "ptr.i", "itc.d", "itc.i", "itr.d",
                              "itr.i")},
     "mov.from.psr": mov_psr, "mov.to.psr.l": mov_psr, "mov.from.psr.um": mov_psr,

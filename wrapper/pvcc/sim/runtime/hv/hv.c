@@ -137,7 +137,7 @@ static __attribute__((noinline)) void hv_enter(unsigned long what, unsigned long
 		scratch[i] = what * 0x100000001UL + a + (unsigned long)i * b;
 	for (i = 0; i < 96; i += 7)
 		sum += scratch[i];
-	vcpu.work += hv_mix(sum, what ^ a, 4);
+	vcpu.work += hv_mix(sum, what ^ a, 8);
 }
 
 static void hv_log(unsigned long effect, unsigned long a, unsigned long b)
