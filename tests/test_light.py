@@ -208,6 +208,10 @@ def test_callee_good(tmp_path):
     ("ld8 r8 = [r18], 8 ;;", "writes register outside the light clobber set r18"),
     ("st8 [r19] = r8, 8 ;;", "writes register outside the light clobber set r19"),
     ("ldfd f6 = [r8] ;;", "writes register outside the light clobber set f6"),
+    ("flushrs ;;", "writes register outside the light clobber set ar.bspstore"),
+    ("st8.spill [r8] = r9 ;;", "writes register outside the light clobber set ar.unat"),
+    ("cover ;;", "changes the register frame"),
+    ("mov r1 = r8 ;;", "writes register outside the light clobber set r1"),
     ("mov.i ar.pfs = r8 ;;", "writes register outside the light clobber set ar.pfs"),
 ])
 def test_callee_rejects(tmp_path, body, message):

@@ -465,3 +465,11 @@ def test_cli_trace(tmp_path):
     lines = p.stderr.splitlines()
     assert lines[0].startswith("_start+0x0 (0x") and lines[0].endswith("mov r8=3")
     assert any(ln.endswith("break.m 0x100000") for ln in lines)
+
+
+def test_cli_patch_native_refuses_a_program_without_sites(tmp_path):
+    prog = program(tmp_path, "\tmov r8=0\n")
+    p = _cli("run", "--patch", "native", str(prog))
+    assert p.returncode == 2
+    assert p.stderr.startswith("pvcc-sim: error: --patch native: ")
+    assert p.stderr.count("\n") == 1
