@@ -20,16 +20,17 @@ import sys
 from collections import Counter
 
 from .. import ia64
-from . import deps, sem_branch, sem_fp, sem_int, sem_mem, sem_sys, syscalls
+from . import deps, sem_branch, sem_fp, sem_int, sem_mem, sem_mm, sem_sys, syscalls
 from .errors import LimitError, ReturnToHost, SimError
 from .gen import M64, Ctx, Unimplemented
 from .memory import MemoryFault
 from .nat import NAT0, OUTSIDE, NaT, plain
 from .state import AR_BSP, AR_BSPSTORE, AR_ITC, AR_PFS
 
-_MODULES = (sem_int, sem_mem, sem_fp, sem_branch, sem_sys)
+_MODULES = (sem_int, sem_mem, sem_fp, sem_branch, sem_sys, sem_mm)
 _ALU_LIKE = {"add", "sub", "logic", "adds", "addp4", "shladd", "shift", "extr", "dep", "ext",
-             "popcnt", "parallel", "setf", "getf", "xmpy", "fnorm", "fmerge", "mov_from_ip"}
+             "popcnt", "parallel", "multimedia", "shrp", "mux", "movl", "fsxt", "fcvt_xf",
+             "fma", "setf", "getf", "xmpy", "fnorm", "fmerge", "mov_from_ip"}
 _NOPS = frozenset(("nop", "hint"))
 BATCH = 8  # bundles compiled together
 _FLOW_ENDS = frozenset(("br.ret", "br.cond", "br.cond.ind", "brl.cond", "br.ia", "rfi"))
@@ -37,7 +38,10 @@ _FLOW_ENDS = frozenset(("br.ret", "br.cond", "br.cond.ind", "brl.cond", "br.ia",
 
 def _ends_flow(b) -> bool:
     """Whether a bundle always leaves by a transfer (nothing falls through to the next)."""
-    return any(i.op in _FLOW_ENDS and not i.qp for i in b.insns)
+    for i in b.insns:
+        if i.op in _FLOW_ENDS and not i.qp:
+            return True
+    return False
 
 
 def handler_for(op: str):
@@ -95,7 +99,7 @@ class Executor:
         mem = state.mem
         self.ns = {"g": state.g, "pr": state.pr, "br": state.br, "ar": state.ar,
                    "fs": state.fs, "fe": state.fe, "st": state, "X": self, "NaT": NaT,
-                   "NAT0": NAT0, "M": M64,
+                   "NAT0": NAT0, "M": M64, **sem_mm.HELPERS,
                    **{f"L{n}": mem.loads[n] for n in (1, 2, 4, 8)},
                    **{f"S{n}": mem.stores[n] for n in (1, 2, 4, 8)}}
         self._args = ""  # the names are the globals of the compiled code
@@ -195,7 +199,12 @@ class Executor:
         the slow path and --trace need them)."""
         fn = bd.slots[k][6]
         if fn is None:
-            src = [f"def _s{k}({self._args}):", *bd.slot_src[k], "    return None"]
+            addr, k, slot, ins, lines, hname, r, w, par, stop, skipped = bd.slot_src[k]
+            alone = self._slot_code(addr, k, slot, ins, lines, hname, r, w, par, stop, 4,
+                                    skipped=skipped)
+            if self.groups:
+                alone = ["    _w = X.gw", *alone, "    X.gw = _w"]
+            src = [f"def _s{k}({self._args}):", *alone, "    return None"]
             exec(compile("\n".join(src), f"<bundle {bd.addr:#x} slot {k}>", "exec"),  # noqa: S102
                  bd.ns)
             fn = bd.ns[f"_s{k}"]
@@ -285,11 +294,8 @@ class Executor:
             first = len(src) + 1
             src += body
             linemap.append((first, len(src), k))
-            alone = self._slot_code(addr, k, slot, ins, lines, hname, r, w, par, last in stops,
-                                    4, skipped=skipped)
-            if self.groups:
-                alone = ["    _w = X.gw", *alone, "    X.gw = _w"]
-            slot_src.append(alone or ["    pass"])
+            slot_src.append((addr, k, slot, ins, lines, hname, r, w, par, last in stops,
+                             skipped))
         if static and entry:
             src.insert(1, f"    if X.gw & {entry:#x}: X.dv_entry({addr:#x})")
             linemap = [(a + 1, b + 1, k) for a, b, k in linemap]
