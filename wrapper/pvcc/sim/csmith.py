@@ -30,8 +30,8 @@ KERNEL_FLAGS = KERNEL_CFLAGS
 FLAG_SETS = {"plain": (), "kernel": KERNEL_FLAGS}
 HOST_CFLAGS = ("-w", "-O1")
 HOST_TIMEOUT = 2.0          # seconds the host gets (the model runs ~10,000x slower)
-MODEL_TIMEOUT = 600.0       # wall-clock bound of one model run
-MODEL_MAX_INSNS = 100_000_000
+MODEL_TIMEOUT = 600.0       # wall-clock bound of a run as a subprocess (in_process=False)
+MODEL_MAX_INSNS = 100_000_000  # the bound of every model run
 
 # Outcomes of one (program, level, flags, speculation mode) cell.
 AGREE = "agree"
@@ -200,8 +200,8 @@ class ProgramResult:
 def run_program(seed: int, workdir: str, levels=LEVELS, flag_sets=tuple(FLAG_SETS),
                 specs: tuple[str, ...] = ("succeed",), plugin: bool = True, model: bool = True,
                 reuse: bool = False, fail_everywhere: bool = False,
-                host_timeout: float = HOST_TIMEOUT, max_insns: int = MODEL_MAX_INSNS,
-                model_timeout: float = MODEL_TIMEOUT) -> ProgramResult:
+                host_timeout: float = HOST_TIMEOUT,
+                max_insns: int = MODEL_MAX_INSNS) -> ProgramResult:
     """Everything for one seed, in ``workdir`` (created if needed).  With
     ``model`` false (or no model installed) the builds are made but not run:
     their cells say "no model".  With ``reuse``, builds already in ``workdir``
@@ -235,7 +235,7 @@ def run_program(seed: int, workdir: str, levels=LEVELS, flag_sets=tuple(FLAG_SET
                     cells.append(Cell(level, flags, spec, NO_MODEL))
                     continue
                 t0 = time.monotonic()
-                status, out, stderr = run_model(prog, spec, max_insns, model_timeout)
+                status, out, stderr = run_model(prog, spec, max_insns)
                 secs = time.monotonic() - t0
                 line = checksum_line(out)
                 if status == 0 and line == ref.checksum:
