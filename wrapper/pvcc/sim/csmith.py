@@ -270,7 +270,7 @@ def table(results: list[ProgramResult]) -> str:
     order = {x: i for i, x in enumerate(LEVELS + tuple(FLAG_SETS))}
     for (level, flags, spec), counts in sorted(
             rows.items(), key=lambda kv: (order.get(kv[0][0], 99), order.get(kv[0][1], 99),
-                                          kv[0][2])):
+                                          kv[0][2] != "succeed", kv[0][2])):
         body.append([level, flags, spec, *(str(counts[o]) for o in shown)])
     total = [sum(counts[o] for counts in rows.values()) for o in shown]
     body.append(["total", "", "", *(str(t) for t in total)])
