@@ -17,8 +17,8 @@
 #             built for the host and, with `pvcc-sim cc`, for pvcc-sim; its text
 #             compared with vmlinux.native site by site; then retargeted to a
 #             hypervisor table and proven with pvcc-check --verify-retarget
-#   modules   allnoconfig + CONFIG_MODULES + PVCC_PARAVIRT with modules that have
-#             sites (-> CONFIG/paravirt-modules/): pvcc-check on every .ko, and
+#   modules   the paravirt configuration + CONFIG_MODULES with modules that have
+#             sites (-> CONFIG/paravirt[-c]-modules/): pvcc-check on every .ko, and
 #             the same patcher run over each .ko against pvcc-check --patch native
 #
 # The work directory ${PVCC_KERNEL_WORK:-$HOME/.cache/pvcc/kernel} is reused across
@@ -343,14 +343,16 @@ fi
 if want modules; then
     prepare_paravirt_tree
     # in-tree modules of arch/ia64 (MSPEC, PALINFO, MC_ERR_INJECT) and pvcc's own
-    build paravirt-modules "$PVSRC" pvcc paravirt "vmlinux modules" \
-        "--enable MODULES" "--module MSPEC" "--module IA64_PALINFO" "--module IA64_MC_ERR_INJECT"
-    PM=$BUILDS/paravirt-modules
+    build "$PVNAME-modules$SUFFIX" "$PVSRC" "$PVCC_CC" paravirt "vmlinux modules" \
+        "${PVOPTS[@]}" "--enable MODULES" "--module MSPEC" "--module IA64_PALINFO" \
+        "--module IA64_MC_ERR_INJECT"
+    PM=$BUILDS/$PVNAME-modules$SUFFIX
     MOD=$BUILDS/pvcc-testmod
     mkdir -p "$MOD"
     cp "$HERE/pvcc_testmod.c" "$MOD/pvcc_testmod.c"
     echo 'obj-m += pvcc_testmod.o' > "$MOD/Kbuild"
-    nice -n "$NICE" make -s -C "$PVSRC" "${MAKEVARS[@]}" CC=pvcc O="$PM" M="$MOD" modules \
+    env "${PVCC_ENV[@]}" nice -n "$NICE" make -s -C "$PVSRC" "${MAKEVARS[@]}" CC="$PVCC_CC" \
+        O="$PM" M="$MOD" modules \
         || die "the external module pvcc_testmod did not build"
     say "modules: pvcc-check on every .ko, and the patcher over each"
     mapfile -t kos < <(find "$PM" "$MOD" -name '*.ko' | sort)

@@ -18,12 +18,16 @@
         disassemble a few sites: the call in the paravirtualized vmlinux, the
         patched native code, and the same function in the plain kernel
     kbuild.py functions PLAIN_VMLINUX OTHER_VMLINUX [--json FILE]
+    kbuild.py functions PLAIN_DIR PARAVIRT_DIR [--json FILE]
         compare two kernels function by function from ia64-linux-gnu-objdump's
         reading (independent of pvcc's decoder): functions present in both,
         how many changed (their instruction text differs, addresses of other
         symbols and data normalised away), bundles before/after, and every
         function that gains an alloc or a copy of b0 (mov rX=b0); exit 1 if any
-        function gains one
+        function gains one.  Given two build directories, the comparison is
+        object by object (every *.o both have; one with .pvcc_sites is first
+        patched native with pvcc-check --patch native into a temporary copy),
+        which works on partial builds too
     kbuild.py impls ELF
         a hypervisor table for pvcc-check --verify-retarget and the patcher's
         retargeting run: the (type, convention) pairs of ELF's sites by count,
@@ -419,13 +423,47 @@ def _traits(insns: list[str]) -> tuple[int, bool, bool]:
     return bundles, alloc, b0
 
 
+def _functions_of_dirs(plain_dir: Path, pv_dir: Path) -> tuple[dict, dict]:
+    """(object, function) -> instructions, for every object both build dirs have;
+    paravirt objects with sites patched native first."""
+    import tempfile
+
+    from pvcc import patch
+    from pvcc.objects import ObjectError, open_object
+
+    plain: dict[str, list[str]] = {}
+    other: dict[str, list[str]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for obj in sorted(pv_dir.rglob("*.o")):
+            rel = obj.relative_to(pv_dir)
+            base = plain_dir / rel
+            if not base.is_file() or rel.name.endswith(".mod.o") or rel.parts[0] == "scripts":
+                continue
+            target = obj
+            try:
+                if open_object(str(obj)).records:
+                    target = Path(tmp) / "native.o"
+                    patch.patch_native(str(obj), str(target))
+            except (ObjectError, patch.PatchError) as e:
+                print(f"{rel}: not compared: {e}", file=sys.stderr)
+                continue
+            for name, insns in _functions(str(base)).items():
+                plain[f"{rel}:{name}"] = insns
+            for name, insns in _functions(str(target)).items():
+                other[f"{rel}:{name}"] = insns
+    return plain, other
+
+
 def cmd_functions(args: list[str]) -> int:
     json_out = None
     if "--json" in args:
         k = args.index("--json")
         json_out = args[k + 1]
         args = args[:k] + args[k + 2:]
-    plain, other = _functions(args[0]), _functions(args[1])
+    if Path(args[0]).is_dir():
+        plain, other = _functions_of_dirs(Path(args[0]), Path(args[1]))
+    else:
+        plain, other = _functions(args[0]), _functions(args[1])
     common = sorted(set(plain) & set(other))
     changed, gains = [], []
     before = after = 0

@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 
 ASM_DIR = Path(__file__).parent / "data" / "asm"
+# The one place the tests look for the IA-64 binutils (None when missing).
 AS = shutil.which("ia64-linux-gnu-as")
 LD = shutil.which("ia64-linux-gnu-ld")
 OBJDUMP = shutil.which("ia64-linux-gnu-objdump")
+READELF = shutil.which("ia64-linux-gnu-readelf")
+OBJCOPY = shutil.which("ia64-linux-gnu-objcopy")
 needs_binutils = pytest.mark.skipif(AS is None or LD is None,
                                     reason="needs ia64-linux-gnu binutils")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import sysconfig
 
 import pytest
@@ -20,12 +19,9 @@ def pvcc_exe(tmp_path_factory) -> str:
                 return script
     except OSError:
         pass
-    d = tmp_path_factory.mktemp("pvcc-bin")
-    gen = d / "pvcc"
-    gen.write_text(f"#!{sys.executable}\nimport sys\nfrom pvcc.driver import main\n"
-                   "sys.exit(main())\n")
-    gen.chmod(0o755)
-    return str(gen)
+    from helpers import write_pvcc_script
+
+    return str(write_pvcc_script(tmp_path_factory.mktemp("pvcc-bin") / "pvcc"))
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from asmtools import LD, assemble, link, needs_binutils
+from helpers import compile_c
 from pvcc import catalog, ia64, kimage, native, patch_table
 from pvcc.check import main as check_main
 from pvcc.objects import Record, open_object
@@ -247,12 +248,10 @@ def test_c_patcher_refuses_records_it_does_not_understand(runner):
 
 
 def _compile(gcc, plugin_so, include_dir, tmp_path: Path, case: str, *opts: str) -> Path:
-    out = tmp_path / f"{case}.o"
+    """A testcase's input.c, compiled -O2 (light cases with the light convention)."""
     conv = ["-fplugin-arg-pvcc-conv=light"] if case.startswith("light") else []
-    subprocess.run([gcc, f"-fplugin={plugin_so}", *conv, "-I", include_dir, "-O2", "-std=gnu11",
-                    *opts, "-c", str(TESTCASES / case / "input.c"), "-o", str(out)],
-                   check=True, capture_output=True, text=True)
-    return out
+    return compile_c(gcc, plugin_so, include_dir, tmp_path, case, TESTCASES / case / "input.c",
+                     *conv, "-O2", "-std=gnu11", *opts)
 
 
 @pytest.mark.parametrize("case", ["all_types", "set_rr0_to_rr4", "getreg_setreg", "several",
@@ -536,3 +535,26 @@ def test_sim_patcher_retargets_like_the_host_build(linked, runner, sim_prog, tmp
     from pvcc.retarget import read_impls
     impls = read_impls(str(tmp_path / "impls"), o)
     assert kimage.run_sim(sim_prog, o, impls) == kimage.run(runner, o, impls)
+
+
+def test_c_patcher_retarget_refusals(runner):
+    from pvcc.retarget import impl_key
+
+    ssm, fc = 9, 1
+    recs = [_record(0, CODE_BASE, 1, ssm, 0, [], 0, conv=catalog.CONV_LIGHT),
+            _record(1, CODE_BASE + 16, 1, fc, 1, [8], 0, conv=catalog.CONV_LIGHT),
+            _record(2, CODE_BASE + 32, 1, ssm, 0, [], 0),
+            _record(3, CODE_BASE + 48, 1, fc, 1, [0x80], 0, sof=1)]
+    impls = {impl_key(ssm, catalog.CONV_LIGHT): CODE_BASE + (1 << 30),     # beyond br.cond
+             impl_key(fc, catalog.CONV_LIGHT): CODE_BASE + 0x1008,         # not a bundle
+             impl_key(ssm, catalog.CONV_C): CODE_BASE + (1 << 30)}         # brl.call reaches
+    out, report = _run_records(runner, recs, impls)
+    lines = report.splitlines()
+    assert lines[0].endswith("implementation beyond the light transfer's reach "
+                             f"({CODE_BASE + (1 << 30):#x}), left unpatched")
+    assert lines[1].endswith(f"misaligned implementation address ({CODE_BASE + 0x1008:#x}), "
+                             "left unpatched")
+    assert lines[2] == "native 0 retargeted 1 kept 1 refused 2"
+    assert out[:32] == FILLER * 2 and out[48:] == FILLER
+    b = ia64.decode_bundle(out[32:48], CODE_BASE + 32)
+    assert b.insns[1].op == "brl.call" and b.insns[1].fields["target"] == CODE_BASE + (1 << 30)

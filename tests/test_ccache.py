@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from helpers import write_pvcc_script
 
 pytestmark = pytest.mark.skipif(shutil.which("ccache") is None,
                                 reason="ccache is not installed (apt-get install ccache)")
@@ -200,11 +201,8 @@ def pvcc_copy(tmp_path, env):
     root = tmp_path / "pkg"
     shutil.copytree(Path(pvcc.__file__).parent, root / "pvcc", symlinks=False,
                     ignore=shutil.ignore_patterns("__pycache__"))
-    script = tmp_path / "bin" / "pvcc"
-    script.parent.mkdir()
-    script.write_text(f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(root)!r})\n"
-                      "from pvcc.driver import main\nsys.exit(main())\n")
-    script.chmod(0o755)
+    (tmp_path / "bin").mkdir()
+    script = write_pvcc_script(tmp_path / "bin" / "pvcc", package_dir=root)
     return script, root / "pvcc" / "plugin" / "pvcc.cc", dict(env,
                                                               PVCC_CACHE_DIR=str(tmp_path / "pc"))
 

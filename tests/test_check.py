@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from asmtools import ASM_DIR, OBJDUMP, assemble, link, needs_binutils, rela_entries, section_headers
+from helpers import compile_c
 from pvcc import catalog, ia64
 from pvcc.check import check_file, main, violations_of
 from pvcc.objects import ObjectError, open_object
@@ -552,20 +553,10 @@ void twice(unsigned long x)
 """
 
 
-def compile_c(gcc: str, plugin_so: str, include_dir: str, tmp_path: Path, *opts: str,
-              name: str = "every", source: str = EVERY_C) -> Path:
-    src = tmp_path / f"{name}.c"
-    src.write_text(source)
-    out = tmp_path / f"{name}{''.join(opts).replace('=', '_')}.o"
-    subprocess.run([gcc, f"-fplugin={plugin_so}", "-I", include_dir, *opts, "-c", str(src),
-                    "-o", str(out)], check=True, capture_output=True, text=True)
-    return out
-
-
 @pytest.fixture(scope="module")
 def real(gcc, plugin_so, include_dir, tmp_path_factory) -> Path:
-    return compile_c(gcc, plugin_so, include_dir, tmp_path_factory.mktemp("real"), "-O2",
-                     "-mconstant-gp", "-fplugin-arg-pvcc-compat-bundles")
+    return compile_c(gcc, plugin_so, include_dir, tmp_path_factory.mktemp("real"), "every",
+                     EVERY_C, "-O2", "-mconstant-gp", "-fplugin-arg-pvcc-compat-bundles")
 
 
 @pytest.mark.parametrize("opts", [
@@ -573,7 +564,7 @@ def real(gcc, plugin_so, include_dir, tmp_path_factory) -> Path:
     ("-O3", "-fplugin-arg-pvcc-compat-bundles"),
 ])
 def test_real_objects_pass(gcc, plugin_so, include_dir, tmp_path, opts):
-    obj = compile_c(gcc, plugin_so, include_dir, tmp_path, *opts)
+    obj = compile_c(gcc, plugin_so, include_dir, tmp_path, "every", EVERY_C, *opts)
     rep = check_file(str(obj))
     assert [str(v) for v in rep.violations] == []
     assert len(rep.records) == 17

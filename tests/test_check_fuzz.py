@@ -9,9 +9,7 @@ missing bounds check, a wrong field) fails these tests.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -19,13 +17,11 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from asmtools import AS, ASM_DIR, LD, needs_binutils
 from pvcc.check import check_object
 from pvcc.objects import ObjectError, load_object
 
-ASM_DIR = Path(__file__).parent / "data" / "asm"
-AS = shutil.which("ia64-linux-gnu-as")
-LD = shutil.which("ia64-linux-gnu-ld")
-pytestmark = pytest.mark.skipif(AS is None or LD is None, reason="needs ia64-linux-gnu binutils")
+pytestmark = needs_binutils
 
 SETTINGS = settings(max_examples=300, deadline=None, derandomize=False,
                     suppress_health_check=[HealthCheck.too_slow,

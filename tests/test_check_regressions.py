@@ -22,19 +22,17 @@ wrapper/pvcc/check.py as it was before its fix:
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from asmtools import OBJDUMP, assemble, link, needs_binutils
+from asmtools import OBJDUMP, READELF, assemble, link, needs_binutils
+from helpers import compile_c
 from pvcc import ia64
 from pvcc.catalog import KERNEL_CFLAGS
 from pvcc.check import check_file, main, violations_of
 from pvcc.objects import open_object
-
-READELF = shutil.which("ia64-linux-gnu-readelf") or shutil.which("readelf")
 
 pytestmark = [
     needs_binutils,
@@ -44,16 +42,6 @@ pytestmark = [
 
 # The code-generation flags of arch/ia64/Makefile that shape the frame.
 KERNEL_FLAGS = KERNEL_CFLAGS
-
-
-def compile_c(gcc: str, plugin_so: str, include_dir: str, tmp_path: Path, name: str,
-              source: str, *opts: str) -> Path:
-    src = tmp_path / f"{name}.c"
-    src.write_text(source)
-    out = tmp_path / f"{name}.o"
-    subprocess.run([gcc, f"-fplugin={plugin_so}", "-I", include_dir, *opts, "-c", str(src),
-                    "-o", str(out)], check=True, capture_output=True, text=True)
-    return out
 
 
 def edit_slot(path: Path, out: Path, addr: int, slot: int, fn) -> Path:

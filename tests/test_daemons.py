@@ -40,6 +40,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import write_pvcc_script
 from pvcc.catalog import KERNEL_CFLAGS
 
 pytestmark = [
@@ -250,10 +251,7 @@ def make_node(root: Path, gcc: str, uid: int, gid: int) -> dict:
                       check=False).returncode != 0:
         pytest.skip(f"{python} is not Python 3.11+ (the node's pvcc needs it)")
     (root / "bin").mkdir()
-    script = root / "bin" / "pvcc"
-    script.write_text(f"#!{python}\nimport sys\nsys.path.insert(0, {str(py)!r})\n"
-                      "from pvcc.driver import main\nsys.exit(main())\n")
-    script.chmod(0o755)
+    write_pvcc_script(root / "bin" / "pvcc", python=python, package_dir=py)
     for d in ("cache", "log", "home"):
         (root / d).mkdir()
         give(root / d, uid, gid)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from asmtools import assemble, needs_binutils
 from pvcc.catalog import KERNEL_CFLAGS
 
 PLAIN = Path(__file__).parent / "data" / "plain"
@@ -890,13 +891,13 @@ def test_prefix_form_passes_over_a_masquerade_symlink(masquerade, gcc, pvcc_exe,
     ("-S -c x.c", True, [("x.s", "S")]),
 ])
 def test_scan(argv, inject, outputs):
-    from pvcc.driver import _outputs, _scan
+    # What _main does with the scan: exec the compiler untouched, or inject the
+    # plugin and check the outputs.
+    from pvcc.driver import _outputs, _scan, _wants_plugin
 
     s = _scan(argv.split())
-    would = (not s.identity and s.stage in ("c", "S", "E") and not s.syntax_only
-             and bool(s.c_inputs))
-    assert would == inject
-    assert (_outputs(s) if would else []) == outputs
+    assert _wants_plugin(s) is inject
+    assert (_outputs(s) if inject else []) == outputs
 
 
 @pytest.mark.parametrize("name,expected", [
@@ -916,10 +917,45 @@ def test_site_markers_follow_the_checker():
     from pvcc import catalog, check
     from pvcc.driver import _SITE_MARKERS
 
-    for name in (catalog.SECTION, catalog.COMPAT_SECTION, check.IMPL_PREFIX):
+    for name in (catalog.SECTION, catalog.COMPAT_SECTION, check.IMPL_PREFIX,
+                 catalog.LIGHT_PREFIX):
         assert any(m in name.encode() for m in _SITE_MARKERS), name
-    for intrinsic in catalog.INTRINSICS:
-        assert (check.IMPL_PREFIX + intrinsic.name).encode().startswith(b"paravirt_")
+
+
+# A call of an implementation, or a light branch, with no record: the checker
+# rejects each, so the driver's marker scan must not let such an object pass.
+_STRAY = """\
+	.text
+	.global f#
+	.proc f#
+f:
+	{ .mib
+	nop.m 0
+	mov r2 = ip
+	%s ;;
+	}
+	{ .mib
+	nop.m 0
+	nop.i 0
+	br.ret.sptk.many b0 ;;
+	}
+	.endp f#
+"""
+
+
+@needs_binutils
+@pytest.mark.parametrize("transfer", [
+    "br.call.sptk.many b0 = paravirt_get_cpuid#",
+    "br.cond.sptk.many __pvcc_light_paravirt_ssm_i#",
+    "br.cond.sptk.many __pvcc_light_my_cpuid#",      # an intrinsic named by its declaration
+])
+def test_site_markers_catch_what_the_checker_rejects(tmp_path, transfer):
+    from pvcc.check import violations_of
+    from pvcc.driver import _may_have_sites
+
+    obj = assemble(tmp_path, _STRAY % transfer, "stray")
+    assert violations_of(str(obj)), "the checker accepts it: not a stray transfer"
+    assert _may_have_sites(str(obj))
 
 
 def test_plain_object_skips_the_checker(pvcc_exe, env, tmp_path):

@@ -254,6 +254,9 @@ def test_cc_errors_are_one_line(cc, tmp_path):
     rc, err = cc(str(tmp_path), "-o", str(tmp_path / "p"))
     assert rc == 1
     _assert_one_error_line(err)
+    rc, err = cc(str(src), "-o", str(tmp_path / "no" / "p"))
+    assert rc == 1
+    _assert_one_error_line(err, "does not exist")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hello.c"]
 
 
@@ -286,3 +289,58 @@ def test_cc_rejects_a_plugin_error_with_the_located_diagnostic(cc, tmp_path):
     assert rc != 0
     assert "misuse.c:2:" in err
     assert not prog.exists()
+
+
+def test_cc_links_several_sources_assembly_and_objects(cc, gcc, tmp_path):
+    (tmp_path / "inc").mkdir()
+    (tmp_path / "inc" / "twice.h").write_text("long twice(long);\nlong add3(long);\n")
+    (tmp_path / "main.c").write_text(
+        '#include <stdio.h>\n#include "twice.h"\n'
+        "long from_object(void);\n"
+        'int main(void) { printf("%ld\\n", twice(SEED) + add3(1) + from_object()); return 0; }\n')
+    (tmp_path / "twice.c").write_text('#include "twice.h"\nlong twice(long x) { return 2 * x; }\n')
+    (tmp_path / "add3.s").write_text(
+        "\t.text\n\t.global add3\n\t.proc add3\nadd3:\n\tadds r8 = 3, r32\n"
+        "\tbr.ret.sptk.many b0\n\t.endp add3\n")
+    obj = tmp_path / "obj.o"
+    subprocess.run([gcc, "-O2", "-c", "-x", "c", "-", "-o", str(obj)],
+                   input="long from_object(void) { return 100; }\n", text=True, check=True)
+    prog = tmp_path / "out" / "prog"
+    prog.parent.mkdir()
+    rc, err = cc("-O1", f"-I{tmp_path / 'inc'}", "-DSEED=20", str(tmp_path / "main.c"),
+                 str(tmp_path / "twice.c"), str(tmp_path / "add3.s"), str(obj), "-o", str(prog))
+    assert rc == 0, err
+    syms = _symbols(prog)
+    for s in ("main", "twice", "add3", "from_object"):
+        assert s in syms, s
+    assert sorted(p.name for p in prog.parent.iterdir()) == ["prog"]
+    from pvcc.sim import run_program
+
+    r = run_program(str(prog))
+    assert (r.error, r.status, r.stdout) == (None, 0, b"144\n")
+
+
+def test_cc_program_runs_in_the_model_with_argv_and_exit_status(cc, tmp_path):
+    from pvcc.sim import run_program
+
+    src = tmp_path / "hello.c"
+    src.write_text(HELLO)
+    prog = tmp_path / "hello"
+    rc, err = cc("-O0", str(src), "-o", str(prog))
+    assert rc == 0, err
+    r = run_program(str(prog), ["one", "two"])
+    assert r.error is None, r.error
+    assert r.stdout == b"-142857 4 333334 x 131\n"
+    assert r.status == 0
+
+
+def test_cc_splits_compile_and_link_options(tmp_path):
+    (tmp_path / "a.c").write_text("")
+    (tmp_path / "b.o").write_text("")
+    a = build._parse(["-O2", "-undef", "-I", "inc", "-DX=1", "-u", "sym", "-lfoo", "-Wl,-M",
+                      "-Tscript.ld", "-e", "start", "--impl=hv", "--no-plugin",
+                      str(tmp_path / "a.c"), str(tmp_path / "b.o"), "-oprog"])
+    assert a.compile_opts == ["-O2", "-undef", "-I", "inc", "-DX=1"]
+    assert a.link_opts == ["-u", "sym", "-lfoo", "-Wl,-M", "-Tscript.ld", "-e", "start"]
+    assert (a.impl, a.plugin, a.output) == ("hv", False, "prog")
+    assert a.sources == [str(tmp_path / "a.c")] and a.objects == [str(tmp_path / "b.o")]

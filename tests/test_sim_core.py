@@ -93,7 +93,7 @@ def test_registers_outside_the_frame(tmp_path):
     r = run(tmp_path, "\talloc r32=ar.pfs,0,2,0,0\n\t;;\n\tadd r8=r34,r0\n\t;;\n")
     assert r.error.msg == "add r8=r34,r0: reads r34, outside the current frame (sof=2)"
     r = run(tmp_path, "\talloc r32=ar.pfs,0,2,0,0\n\t;;\n\tmov r35=1\n\t;;\n")
-    assert r.error.msg == "r35 was written outside the frame (sof=2)"
+    assert r.error.msg == "alloc r2=ar.pfs,1,0,0: r35 was written outside the frame (sof=2)"
 
 
 def test_flushrs_and_loadrs(tmp_path):
@@ -465,3 +465,11 @@ def test_cli_trace(tmp_path):
     lines = p.stderr.splitlines()
     assert lines[0].startswith("_start+0x0 (0x") and lines[0].endswith("mov r8=3")
     assert any(ln.endswith("break.m 0x100000") for ln in lines)
+
+
+def test_cli_patch_native_refuses_a_program_without_sites(tmp_path):
+    prog = program(tmp_path, "\tmov r8=0\n")
+    p = _cli("run", "--patch", "native", str(prog))
+    assert p.returncode == 2
+    assert p.stderr.startswith("pvcc-sim: error: --patch native: ")
+    assert p.stderr.count("\n") == 1

@@ -131,3 +131,77 @@ def test_clobber_hypercall_changes_scratch_registers_only(tmp_path):
     assert g[4] == 4  # preserved
     assert g[14] == 14  # kept by the mask in r8
     assert g[9] != 9
+
+
+def test_translation_and_performance_monitor_forms(tmp_path):
+    body = """
+	movl r9=0x2000000000004000
+	mov r10=5
+	mov r11=2
+	;;
+	mov cr.ifa=r9
+	mov cr.itir=r10
+	;;
+	srlz.d
+	;;
+	itc.d r10
+	;;
+	itr.i itr[r11]=r10
+	;;
+	ptc.e r9
+	;;
+	tpa r12=r9
+	ttag r13=r9
+	mov pmc[r11]=r10
+	;;
+	mov r14=pmd[r11]
+	mov pmd[r11]=r9
+	;;
+	mov r17=pmd[r11]
+	mov cr.itm=r10
+	mov cr.eoi=r0
+	;;
+	invala
+	mf.a
+	hint @pause
+	;;
+	mov r16=psr
+	;;
+	mov psr.l=r16
+	;;
+	srlz.i
+	;;
+"""
+    r = run(tmp_path, body)
+    assert r.error is None, r.error
+    g = r.state.g
+    assert g[12] == 0x2000000000004000  # tpa: identity translation
+    assert g[14] == 0 and g[17] == 0x2000000000004000
+    names = [e[0] for e in r.effects]
+    assert names == ["mov.to.cr.ifa", "mov.to.cr.itir", "srlz.d", "itc.d", "itr.i", "ptc.e",
+                     "mov.to.pmc", "mov.to.pmd", "mov.to.cr.itm", "mov.to.cr.eoi",
+                     "mov.to.psr.l", "srlz.i"]
+    assert r.effects[3][2] == 5  # itc.d's operand
+
+
+def test_ld_c_nc_keeps_the_alat_entry(tmp_path):
+    body = """
+	movl r20=buf
+	;;
+	ld4.a r15=[r20]
+	;;
+	ld4.c.nc r15=[r20]
+	;;
+	mov r8=1
+	chk.a.nc r15,.Lrec
+	;;
+	br.cond.sptk .Ldone
+	;;
+.Lrec:
+	mov r8=2
+	;;
+.Ldone:
+"""
+    r = run(tmp_path, body, data="buf: .quad 9")
+    assert r.error is None, r.error
+    assert r.state.g[8] == 1

@@ -62,6 +62,49 @@ PARAVIRT = textwrap.dedent("""\
     """)
 
 
+# Kernel-style code: atomics (cmpxchg/xchg with ar.ccv, mf), popcnt, fnorm +
+# getf.exp (clz), indirect calls through function descriptors, a switch table
+# through b6, flushrs and ar.bsp.  The expected line is what the same program
+# (without the asm line) prints on an x86-64 host.
+KERNEL_STYLE = textwrap.dedent("""\
+    #include <stdio.h>
+    static volatile long counter;
+    static long lock;
+    typedef long (*op_t)(long, long);
+    static long op_add(long a, long b) { return a + b; }
+    static long op_mul(long a, long b) { return a * b; }
+    static long op_div(long a, long b) { return b ? a / b : 0; }
+    static op_t ops[3] = { op_add, op_mul, op_div };
+    static int classify(int x)
+    {
+        switch (x & 15) {
+        case 0: return 11; case 1: return 23; case 2: return 5; case 3: return 91;
+        case 4: return 17; case 5: return 2; case 6: return 44; case 7: return 8;
+        case 8: return 13; default: return -1;
+        }
+    }
+    int main(void)
+    {
+        long acc = 0, old;
+        unsigned long bsp;
+        for (int i = 0; i < 40; i++) {
+            acc += ops[i % 3](acc + i, i + 1);
+            acc ^= classify(i) * (long)__builtin_popcountl(acc);
+            acc += __builtin_clzl((unsigned long)acc | 1);
+            __sync_fetch_and_add(&counter, i);
+            old = __sync_val_compare_and_swap(&lock, 0, i);
+            acc += old;
+            __sync_lock_test_and_set(&lock, 0);
+            __sync_synchronize();
+        }
+        asm volatile (";; flushrs ;; mov %0=ar.bsp ;;" : "=r"(bsp) :: "memory");
+        printf("acc=%lx counter=%ld lock=%ld bsp8=%lu\\n", acc, counter, lock, bsp & 7);
+        return 0;
+    }
+    """)
+KERNEL_FLAGS = ("-ffixed-r13", "-mfixed-range=f12-f15,f32-f127", "-mconstant-gp")
+
+
 @pytest.fixture(scope="module")
 def cc(gcc, tmp_path_factory):
     """cc(source, *args, name=...) -> path of the program built by pvcc-sim cc (built once)."""
@@ -135,3 +178,12 @@ def test_three_ways_agree(cc, tmp_path):
     native = int(next(ln.split()[-1] for ln in p.stderr.splitlines()
                       if ln.startswith("pvcc-sim: instructions:")))
     assert native < rb.counters["instructions"]
+
+
+@pytest.mark.parametrize("level", ["-O0", "-O2"])
+def test_kernel_style_code(cc, level):
+    prog = cc(KERNEL_STYLE, level, *KERNEL_FLAGS, name=f"kernel{level}")
+    for spec in ("succeed", "fail"):
+        r = run_program(str(prog), spec=spec)
+        assert r.error is None, f"{r.where}: {r.error.msg}"
+        assert r.stdout == b"acc=da6b688a6376ec41 counter=780 lock=0 bsp8=0\n"

@@ -9,7 +9,9 @@ are discarded and counted), build it with ``pvcc-sim cc`` at each level
 (-O0 -O1 -O2 -Os -O3) with and without the kernel flags, run every build in
 the model in each speculation mode and compare.  Prints the table (level x
 flags x mode: agree / disagree / model error / build error), then one line
-per cell that did not agree.  ``--json FILE`` also writes every cell.
+per cell that did not agree.  ``--json FILE`` also writes every program's
+result, one JSON object per line, as soon as it is known (an interrupted
+campaign keeps what it did); ``--table FILE`` prints the table of such a file.
 Exit status 0 when every compared cell agreed, 1 otherwise, 2 on bad usage.
 
 Programs run in parallel (-j, default 2: the machine's cores); each gets a
@@ -47,13 +49,23 @@ def main(argv: list[str] | None = None) -> int:
                     help="comma-separated flag sets: plain, kernel")
     ap.add_argument("--spec", default="succeed",
                     help="comma-separated speculation modes passed to pvcc-sim run --spec")
+    ap.add_argument("--fail-everywhere", action="store_true",
+                    help="run modes other than succeed at -O0/-O1 too (no speculation there)")
     ap.add_argument("--no-plugin", action="store_true", help="build with plain GCC")
     ap.add_argument("--host-timeout", type=float, default=csmith.HOST_TIMEOUT)
-    ap.add_argument("--model-timeout", type=float, default=csmith.MODEL_TIMEOUT)
     ap.add_argument("--max-insns", type=int, default=csmith.MODEL_MAX_INSNS)
     ap.add_argument("--keep", metavar="DIR", help="keep every program and build under DIR")
-    ap.add_argument("--json", metavar="FILE", help="write every result as JSON")
+    ap.add_argument("--json", metavar="FILE", help="append every result to FILE (JSON lines)")
+    ap.add_argument("--table", metavar="FILE", help="only print the table of a --json FILE")
     args = ap.parse_args(argv)
+    if args.table:
+        try:
+            with open(args.table, encoding="utf-8") as f:
+                results = [csmith.result_from_dict(json.loads(ln)) for ln in f if ln.strip()]
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            print(f"sim_campaign: error: {args.table}: {e}", file=sys.stderr)
+            return 2
+        return _report(sorted(results, key=lambda r: r.seed))
 
     levels = tuple(x for x in args.levels.split(",") if x)
     flag_sets = tuple(x for x in args.flags.split(",") if x)
@@ -72,8 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         print("sim_campaign: pvcc-sim's model is not installed: building only", file=sys.stderr)
     opts = {"levels": levels, "flag_sets": flag_sets,
             "specs": tuple(x for x in args.spec.split(",") if x),
-            "plugin": not args.no_plugin, "host_timeout": args.host_timeout,
-            "max_insns": args.max_insns, "model_timeout": args.model_timeout}
+            "plugin": not args.no_plugin, "fail_everywhere": args.fail_everywhere,
+            "host_timeout": args.host_timeout, "max_insns": args.max_insns}
 
     t0 = time.monotonic()
     tmp = None
@@ -84,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     os.makedirs(root, exist_ok=True)
     seeds = range(args.seed, args.seed + args.programs)
     results = []
+    log = open(args.json, "a", encoding="utf-8") if args.json else None  # noqa: SIM115
     try:
         with concurrent.futures.ProcessPoolExecutor(max_workers=args.jobs) as pool:
             futures = {pool.submit(_one, s, root, opts): s for s in seeds}
@@ -94,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
                 except csmith.HarnessError as e:
                     r = csmith.ProgramResult(seed, csmith.HOST_ERROR, None, [], str(e))
                 results.append(r)
+                if log:
+                    log.write(json.dumps(dataclasses.asdict(r)) + "\n")
+                    log.flush()
                 bad = sum(c.outcome not in (csmith.AGREE, csmith.NO_MODEL) for c in r.cells)
                 state = r.host or (f"{bad} not agreeing" if bad else "ok")
                 print(f"[{done}/{len(futures)}] seed {seed}: {state}", file=sys.stderr,
@@ -102,17 +118,20 @@ def main(argv: list[str] | None = None) -> int:
         print("sim_campaign: interrupted", file=sys.stderr)
         return 130
     finally:
+        if log:
+            log.close()
         if tmp is not None:
             tmp.cleanup()
-    results.sort(key=lambda r: r.seed)
+    status = _report(sorted(results, key=lambda r: r.seed))
+    print(f"({time.monotonic() - t0:.0f}s, -j {args.jobs})")
+    return status
+
+
+def _report(results: list[csmith.ProgramResult]) -> int:
     print(csmith.table(results))
     fails = csmith.failures(results)
     for line in fails:
         print(line)
-    print(f"({time.monotonic() - t0:.0f}s, -j {args.jobs})")
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump([dataclasses.asdict(r) for r in results], f, indent=1)
     return 1 if fails else 0
 
 

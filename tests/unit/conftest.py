@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-AS = "ia64-linux-gnu-as"
-OBJDUMP = "ia64-linux-gnu-objdump"
+from asmtools import AS, OBJDUMP
 
 # "   c:\t00 00 04 00       \t            nop.i 0x0;;"
 _LINE = re.compile(r"^\s*([0-9a-f]+):\t(?:[0-9a-f]{2} )+\s*\t(.*)$")
@@ -104,7 +102,8 @@ class Binutils:
 
 
 def _require_tools() -> None:
-    missing = [t for t in (AS, OBJDUMP) if shutil.which(t) is None]
+    missing = [name for name, path in (("ia64-linux-gnu-as", AS), ("ia64-linux-gnu-objdump", OBJDUMP))
+               if path is None]
     if missing:
         pytest.skip(f"!!! {' and '.join(missing)} not found: IA-64 encodings are NOT verified "
                     "against GNU binutils (install binutils-ia64-linux-gnu) !!!")

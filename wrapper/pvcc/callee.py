@@ -20,6 +20,11 @@ frame, so the checker proves, from the decoded bundles alone:
 - every instruction decodes (an instruction pvcc's decoder does not know
   cannot be proven and is rejected).
 
+What an instruction reads and writes comes from the decoder's semantic layer
+(``pvcc.ia64.semantics``): a write of CFM (alloc, cover, br.call, br.ret) is
+a frame change, the RSE registers (flushrs, loadrs), ar.unat (st8.spill),
+f registers and whole predicate files are outside the clobber set.
+
 The light entry points ``pvcc-thunks`` generates for C functions switch to a
 frame of their own on purpose; they are proven by the model, not here.
 """
@@ -30,15 +35,18 @@ import re
 from dataclasses import dataclass
 
 from . import catalog, ia64
-from .ia64 import forms
+from .ia64 import semantics
 from .objects import ElfObject, Function
 
-_FRAME_OPS = {
-    "alloc": "allocates a register frame",
-    "br.call": "calls", "br.call.ind": "calls", "brl.call": "calls",
-    "br.ret": "returns with br.ret (it restores CFM from ar.pfs)",
-    "br.ia": "switches instruction set",
-    "flushrs": "flushes the register stack", "loadrs": "reloads the register stack",
+_SYSTEM = re.compile(r"^(psr|cr\.\w+|cr\d+|rr|tlb|pkr|dbr|ibr|pmc|pmd|msr|cpuid)$")
+_CLOBBER = frozenset([f"r{r}" for r in catalog.LIGHT_CLOBBER_GRS]
+                     + [f"b{b}" for b in catalog.LIGHT_CLOBBER_BRS]
+                     + [f"p{p}" for p in catalog.LIGHT_CLOBBER_PRS]
+                     + [ia64.ar_name(a) for a in catalog.LIGHT_CLOBBER_ARS])
+_FRAME_KINDS = {
+    semantics.ALLOC: "allocates a register frame",
+    semantics.CALL: "calls", semantics.CALL_IND: "calls",
+    semantics.RETURN: "returns with br.ret (it restores CFM from ar.pfs)",
 }
 
 
@@ -56,61 +64,8 @@ def implementations(obj: ElfObject) -> list[Function]:
     return [f for f in obj.functions if f.name.startswith(catalog.LIGHT_PREFIX)]
 
 
-_REG = re.compile(r"([rfpb])\{(\w+)\}|\{(ar)\}")
-
-
-def operands(ins: ia64.Insn) -> tuple[list[str], list[str]]:
-    """(written, read) registers of ``ins`` as "r8", "f6", "p6", "b6", "ar.ccv".
-
-    Read from the operand template of the instruction's form (objdump's
-    order, ``dest=sources``): registers left of ``=`` are written, except an
-    address in brackets, which is read (and written back when a
-    post-increment follows the brackets); ``mov pr=`` writes the predicates
-    of its mask.
-    System state (psr, cr, rr, TLB, cache) and memory are not listed: they
-    are what an implementation is for.
-    """
-    f = ins.fields
-    template = forms.TEMPLATE.get(ins.form, "")
-    dst, eq, src = template.partition("=")
-    if not eq:
-        dst, src = "", template
-
-    def regs(text: str) -> list[str]:
-        out = []
-        for m in _REG.finditer(text):
-            if m.group(3):
-                out.append(ia64.ar_name(f["ar"]))
-            else:
-                out.append(f"{m.group(1)}{f[m.group(2)]}")
-        return out
-
-    written, read = [], regs(src)
-    for part in re.split(r"(\[[^\]]*\])", dst):
-        (read if part.startswith("[") else written).extend(regs(part))
-    if "]," in template or (template.startswith("[") and "," in src):
-        # a post-increment writes the base register back (conservatively also
-        # assumed of the atomics, "r=[r],r": never a missed write)
-        written += regs(template[template.index("["):template.index("]")])
-    if ins.op == "mov.to.pr":
-        written += [f"p{k}" for k in range(1, 64) if f["mask"] >> k & 1]
-    return written, read
-
-
-def writes(ins: ia64.Insn) -> list[str]:
-    return operands(ins)[0]
-
-
-def _allowed(reg: str) -> bool:
-    kind, num = reg[0], reg[1:]
-    if reg == "ar.ccv":
-        return True
-    if not num.isdigit():
-        return False
-    n = int(num)
-    return ((kind == "r" and n in catalog.LIGHT_CLOBBER_GRS)
-            or (kind == "b" and n in catalog.LIGHT_CLOBBER_BRS)
-            or (kind == "p" and (n == 0 or n in catalog.LIGHT_CLOBBER_PRS)))
+def _stacked(reg: str) -> bool:
+    return reg[0] == "r" and reg[1:].isdigit() and int(reg[1:]) >= 32
 
 
 def intended(name: str) -> str | None:
@@ -151,59 +106,58 @@ def check_function(obj: ElfObject, f: Function) -> list[CalleeViolation]:
     offset = {link: 0}          # general register -> its value minus the link
     b6_set = branched = returns = False
     for addr, ins in insns:
-        op = ins.op
-        if op in ("unknown", "reserved"):
+        if ins.op in ("unknown", "reserved"):
             bad(addr, f"slot {ins.slot}: an instruction pvcc cannot decode "
                       f"({ins.raw:#013x}): not provable")
             continue
-        if op == "nop":
+        e = semantics.effects(ins)
+        if e.kind == semantics.NOP:
             continue
-        if op in _FRAME_OPS:
-            bad(addr, f"{_FRAME_OPS[op]} ('{ins.text()}'): the light convention keeps "
-                      f"the caller's frame")
+        if e.kind in _FRAME_KINDS or "cfm" in e.writes or ins.op == "br.ia":
+            what = _FRAME_KINDS.get(e.kind, "changes the register frame or instruction set")
+            bad(addr, f"{what} ('{ins.text()}'): the light convention keeps the caller's "
+                      f"frame")
             continue
-        written, read = operands(ins)
-        for reg in read:
-            if reg[0] == "r" and reg[1:].isdigit() and int(reg[1:]) >= 32:
+        for reg in sorted(e.reads):
+            if _stacked(reg):
                 bad(addr, f"reads stacked register {reg} ('{ins.text()}'), which belongs "
                           f"to the caller's frame")
-        for reg in written:
-            if not _allowed(reg) and reg != purpose:
-                what = "stacked register" if reg[0] == "r" and int(reg[1:]) >= 32 else \
-                    "register outside the light clobber set"
-                bad(addr, f"writes {what} {reg} ('{ins.text()}')")
-        # the link: b6 = r2 + 16, set once before the first branch
-        r1 = ins.fields.get("r1")
-        if isinstance(r1, int) and op != "alloc":
+        for reg in sorted(e.writes):
+            if reg in _CLOBBER or reg == purpose or _SYSTEM.match(reg):
+                continue
+            what = "stacked register" if _stacked(reg) else \
+                "register outside the light clobber set"
+            bad(addr, f"writes {what} {reg} ('{ins.text()}')")
+        # the link: b6 = r2 + 16, set once, before the first branch
+        for reg in e.grs_written:
             src = ins.fields.get("r3")
-            if op == "adds" and not ins.qp and src in offset:
-                offset[r1] = offset[src] + ins.fields["imm"]
+            if ins.op == "adds" and not ins.qp and src in offset:
+                offset[reg] = offset[src] + ins.fields["imm"]
             else:
-                offset.pop(r1, None)
-        if op == "mov.to.br" and ins.fields["b1"] == 6:
-            if b6_set or branched or ins.qp or offset.get(ins.fields["r2"]) != 16:
+                offset.pop(reg, None)
+        if "b6" in e.writes:
+            if (ins.op != "mov.to.br" or b6_set or branched or ins.qp
+                    or offset.get(ins.fields.get("r2")) != 16):
                 bad(addr, f"b6 is not set once, unpredicated, before any branch, from the "
                           f"link r{link} + 16 ('{ins.text()}')")
             b6_set = True
-        if op.startswith(("br.", "brl.")):
+        if e.kind in semantics.TRANSFERS:
             branched = True
-            if op == "br.cond.ind":
-                if ins.fields.get("b2") != 6:
-                    bad(addr, f"returns through b{ins.fields.get('b2')}, not b6")
+            if e.kind == semantics.BRANCH_IND:
+                if ins.op != "br.cond.ind" or "b6" not in e.reads:
+                    bad(addr, f"leaves through '{ins.text()}', not br.cond b6")
                 elif not b6_set:
                     bad(addr, "returns through b6 before setting it from the link")
                 else:
                     returns = True
-            elif "target" in ins.fields:
-                t = ins.fields["target"]
-                if obj.code_reloc(addr + ins.slot) is not None or not f.addr <= t < end:
-                    bad(addr, f"branches out of the implementation ('{ins.text()}')")
-            else:
-                bad(addr, f"branch '{ins.text()}' cannot be followed")
+            elif e.target is None or obj.code_reloc(addr + ins.slot) is not None \
+                    or not f.addr <= e.target < end:
+                bad(addr, f"branches out of the implementation ('{ins.text()}')")
     if not returns:
         bad(f.addr, "never returns through b6")
     last = next(((a, i) for a, i in reversed(insns) if i.op != "nop"), None)
-    if last is not None and (last[1].qp or not last[1].op.startswith(("br.", "brl."))):
+    if last is not None and (last[1].qp or
+                             semantics.effects(last[1]).kind not in semantics.TRANSFERS):
         bad(last[0], "does not end with an unpredicated branch: execution would run into "
                      "what follows")
     return out

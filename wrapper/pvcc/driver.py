@@ -370,6 +370,12 @@ def _scan(args):
     return s
 
 
+def _wants_plugin(s):
+    """Whether the call compiles or preprocesses C: the plugin goes in (else pvcc execs)."""
+    return not s.identity and s.stage in ("c", "S", "E") and not s.syntax_only \
+        and bool(s.c_inputs)
+
+
 def _outputs(s):
     """(path, kind) of each file the compile will write that needs a check."""
     if s.stage not in ("c", "S"):
@@ -478,12 +484,13 @@ def _run_child(path, argv):
 
 
 # Byte strings without which pvcc.check cannot find anything in an object: a
-# record section (.pvcc_sites, .paravirt_bundles) or a symbol named paravirt_*
+# record section (.pvcc_sites, .paravirt_bundles), a symbol named paravirt_*
 # (check.IMPL_PREFIX: the implementations every call of which must lie in a
-# recorded site).  An object holding none of them -- most of a kernel -- is
+# recorded site) or __pvcc_light_* (catalog.LIGHT_PREFIX: the light entry
+# points, every branch to which must lie in a recorded site).  An object holding none of them -- most of a kernel -- is
 # clean without importing the checker.  tests/test_driver.py keeps this in
 # step with pvcc.check and pvcc.catalog.
-_SITE_MARKERS = (b"pvcc_sites", b"paravirt_")
+_SITE_MARKERS = (b"pvcc_sites", b"paravirt_", b"__pvcc_light_")
 
 
 def _may_have_sites(path):
@@ -601,7 +608,7 @@ def _main(argv):
         return _exec(path, [child0] + args)
 
     s = _scan(args)
-    if s.identity or s.stage not in ("c", "S", "E") or s.syntax_only or not s.c_inputs:
+    if not _wants_plugin(s):
         return _exec(path, [child0] + args)
 
     if s.own_plugin:

@@ -30,7 +30,6 @@ from . import catalog
 from .objects import ElfObject, ObjectError, Record, open_object
 
 MAGIC = b"PVCCIMG1"
-PT_LOAD = 1
 
 
 class ImageError(Exception):
@@ -47,18 +46,11 @@ class Segment:
 
 def _segments(obj: ElfObject) -> list[Segment]:
     if not obj.relocatable:
-        e_phoff, = struct.unpack_from("<Q", obj.data, 32)
-        e_phentsize, e_phnum = struct.unpack_from("<HH", obj.data, 54)
-        segs = []
-        for i in range(e_phnum):
-            p_type, _flags, off, vaddr, _pa, filesz, memsz, _al = struct.unpack_from(
-                "<IIQQQQQQ", obj.data, e_phoff + i * e_phentsize)
-            if p_type == PT_LOAD and memsz:
-                body = obj.data[off:off + filesz] + bytes(memsz - filesz)
-                segs.append(Segment(vaddr, body, off, filesz))
-        return segs
+        return [Segment(s.vaddr, obj.data[s.offset:s.offset + s.filesz]
+                        + bytes(s.memsz - s.filesz), s.offset, s.filesz)
+                for s in obj.segments if s.memsz]
     return [Segment(s.addr, obj.data[s.offset:s.offset + s.size], s.offset, s.size)
-            for s in obj.sections if s.flags & 0x2 and s.size and s.sh_type != 8]
+            for s in obj.sections if s.allocated and s.size and not s.nobits]
 
 
 def pack_record(rec: Record) -> bytes:

@@ -117,6 +117,15 @@ class Section:
     def executable(self) -> bool:
         return bool(self.flags & SHF_EXECINSTR)
 
+    @property
+    def allocated(self) -> bool:
+        return bool(self.flags & SHF_ALLOC)
+
+    @property
+    def nobits(self) -> bool:
+        """No contents in the file (.bss)."""
+        return self.sh_type == "SHT_NOBITS"
+
     def contains(self, addr: int) -> bool:
         return self.addr <= addr < self.addr + self.size
 
@@ -182,6 +191,14 @@ class CompatRecord:
     type: int
 
 
+class LoadSegment(NamedTuple):
+    """A PT_LOAD program header of a linked file."""
+    vaddr: int
+    memsz: int
+    offset: int        # file offset of its first filesz bytes
+    filesz: int        # bytes the file holds (the rest, up to memsz, is zero: .bss)
+
+
 class Symbol(NamedTuple):
     """One ELF symbol, with its address resolved the way this module numbers addresses."""
     name: str
@@ -215,7 +232,7 @@ class ElfObject:
         self.elf_type = ""             # "ET_REL", "ET_EXEC" or "ET_DYN"
         self.e_flags = 0
         self.sections: list[Section] = []
-        self.segments: list[tuple[int, int]] = []     # PT_LOAD (p_vaddr, p_memsz), linked only
+        self.segments: list[LoadSegment] = []         # linked files only
         self.functions: list[Function] = []
         self.records: list[Record] | None = None
         self.compat: list[CompatRecord] | None = None
@@ -322,9 +339,9 @@ class ElfObject:
 
     def segment_base(self, addr: int) -> int | None:
         """p_vaddr of the loadable segment that holds addr (linked files), else None."""
-        for vaddr, memsz in self.segments:
-            if vaddr <= addr < vaddr + memsz:
-                return vaddr
+        for seg in self.segments:
+            if seg.vaddr <= addr < seg.vaddr + seg.memsz:
+                return seg.vaddr
         return None
 
     def unwind_ranges(self) -> list[tuple[int, int]]:
@@ -483,8 +500,12 @@ class _Loader:
             raise self.fail("truncated ELF file (section name table past the end)")
         for h in headers:
             self._check_name(headers[names], h["sh_name"], "section name")
-            if (h["sh_type"] not in ("SHT_NULL", "SHT_NOBITS")
-                    and h["sh_offset"] + h["sh_size"] > size):
+            # A section's contents must be in the file; pyelftools reads the
+            # header of a compressed one (SHF_COMPRESSED) whatever its type.
+            contents = 0 if h["sh_type"] in ("SHT_NULL", "SHT_NOBITS") else h["sh_size"]
+            if h["sh_flags"] & SH_FLAGS.SHF_COMPRESSED:
+                contents = max(contents, elf.structs.Elf_Chdr.sizeof())
+            if h["sh_offset"] + contents > size:
                 name = self._cstr(headers[names], h["sh_name"])
                 raise self.fail(f"truncated ELF file (section {name} past the end)")
         self.shdrs = [elf.get_section(i) for i in range(count)]
@@ -546,7 +567,10 @@ class _Loader:
         for i in range(elf.num_segments()):
             p = self._parse(elf.structs.Elf_Phdr, elf["e_phoff"] + i * elf["e_phentsize"])
             if p["p_type"] == "PT_LOAD":
-                loads.append((p["p_vaddr"], p["p_memsz"]))
+                if p["p_offset"] + p["p_filesz"] > len(self.data):
+                    raise self.fail(f"truncated ELF file (segment {i} past the end)")
+                loads.append(LoadSegment(p["p_vaddr"], p["p_memsz"], p["p_offset"],
+                                         p["p_filesz"]))
         self.obj.segments = loads
 
     # -- symbols (struct: the fast path) -------------------------------------------

@@ -50,7 +50,7 @@ import sys
 __all__ = ["BuildError", "abi_flags", "cc_main", "runtime_dir", "runtime_include_dir"]
 
 USAGE = "usage: pvcc-sim cc [--no-plugin] [--impl native|hv] GCC-ARGS... -o PROG"
-RECIPE = "pvcc-sim-runtime-2"
+RECIPE = "pvcc-sim-runtime-3"
 # How the runtime's own sources are compiled (plus the program's ABI flags).
 RUNTIME_CFLAGS = ("-O2", "-ffreestanding", "-fno-tree-loop-distribute-patterns",
                   "-mfixed-range=f2-f5,f16-f31",
@@ -61,6 +61,9 @@ LIBC_SOURCES = ("syscall.S", "start.c", "stdlib.c", "stdio.c", "string.c", "divi
                 "math.c")
 NATIVE_SOURCE = os.path.join("native", "pvcc_native.c")
 HV_SOURCES = (os.path.join("hv", "hv.c"), os.path.join("hv", "hv_entry.S"))
+# The hypervisor layer's C also serves light sites through thunks, which
+# require C functions that leave f32-f127 alone (docs/light.md).
+HV_CFLAGS = ("-mfixed-range=f32-f127",)
 IMPLS = ("native", "hv")
 # Options whose value is the next argument (GCC-ARGS parsing).
 _TAKES_ARG = frozenset([
@@ -69,7 +72,7 @@ _TAKES_ARG = frozenset([
     "-L", "-l", "-Xlinker", "-Xassembler", "-Xpreprocessor", "-T", "-u", "-e", "--param",
     "-aux-info", "-x", "-z",
 ])
-_LINK_ONLY_PREFIXES = ("-l", "-L", "-Wl,", "-T", "-u", "-e", "-z")
+_LINK_ONLY_PREFIXES = ("-l", "-L", "-Wl,", "-T")
 _LINK_ONLY = frozenset(["-Xlinker", "-static", "-nostdlib", "-nostartfiles",
                         "-nodefaultlibs", "-s"])
 _STAGE_FLAGS = {"-c": "-c", "-S": "-S", "-E": "-E", "-shared": "-shared", "-r": "-r",
@@ -135,7 +138,19 @@ def _tool(name: str) -> str:
     return path
 
 
-def _key(compiler: str, flags: tuple[str, ...], files: list[str], ar: str) -> str:
+def _generated() -> dict[str, str]:
+    """Assembly generated from pvcc's own tables: the light convention's entry
+    points, native (``pvcc.light_table``) and as thunks into the C
+    implementations (``pvcc.thunks``), for the native table and the hypervisor
+    layer respectively.  Their text is part of the runtime's key."""
+    from pvcc import light_table, thunks
+
+    return {"light_native.s": light_table.source(),
+            "light_thunks.s": thunks.source(thunks.catalog_specs())}
+
+
+def _key(compiler: str, flags: tuple[str, ...], files: list[str], ar: str,
+         generated: dict[str, str]) -> str:
     import hashlib
 
     from pvcc.pluginbuild import _compiler_identity, _stat_line
@@ -154,6 +169,8 @@ def _key(compiler: str, flags: tuple[str, ...], files: list[str], ar: str) -> st
     for line in _compiler_identity(compiler):
         add("stat", line)
     add("ar", _stat_line(os.path.realpath(ar)))
+    for name, text in sorted(generated.items()):
+        add("generated:" + name, text)
     root = _runtime_sources_dir()
     for rel in files:
         try:
@@ -175,7 +192,8 @@ def _run(argv: list[str]) -> tuple[int, str]:
     return p.returncode, p.stdout.decode("utf-8", "replace")
 
 
-def _build_runtime(compiler: str, flags: tuple[str, ...], ar: str, tmp: str) -> None:
+def _build_runtime(compiler: str, flags: tuple[str, ...], ar: str, tmp: str,
+                   generated: dict[str, str]) -> None:
     from pvcc.pluginbuild import include_dir as pvcc_include_dir
 
     root = _runtime_sources_dir()
@@ -184,6 +202,10 @@ def _build_runtime(compiler: str, flags: tuple[str, ...], ar: str, tmp: str) -> 
     def compile_(rel: str, obj: str, extra: tuple[str, ...] = ()) -> str:
         out = os.path.join(tmp, obj)
         argv = [*base[:1], *extra, *base[1:], "-c", os.path.join(root, rel), "-o", out]
+        if rel in generated:
+            with open(os.path.join(tmp, rel), "w", encoding="utf-8") as f:
+                f.write(generated[rel])
+            argv = [compiler, *flags, "-c", os.path.join(tmp, rel), "-o", out]
         rc, text = _run(argv)
         if rc != 0:
             raise BuildError(f"building pvcc-sim's runtime failed: {rel} (exit {rc})", text)
@@ -200,9 +222,11 @@ def _build_runtime(compiler: str, flags: tuple[str, ...], ar: str, tmp: str) -> 
     native = os.path.join(root, NATIVE_SOURCE)
     if os.path.isfile(native):
         inc = ("-I" + os.path.join(root, "native", "include"), pvcc_inc)
-        archive("native.a", [compile_(NATIVE_SOURCE, "pvcc_native.o", inc)])
-    archive("hv.a", [compile_(src, os.path.basename(src).replace(".", "_") + ".o", (pvcc_inc,))
-                     for src in HV_SOURCES])
+        archive("native.a", [compile_(NATIVE_SOURCE, "pvcc_native.o", inc),
+                             compile_("light_native.s", "light_native.o")])
+    archive("hv.a", [*(compile_(src, os.path.basename(src).replace(".", "_") + ".o",
+                                (pvcc_inc, *HV_CFLAGS)) for src in HV_SOURCES),
+                     compile_("light_thunks.s", "light_thunks.o")])
     with open(os.path.join(tmp, "build.txt"), "w", encoding="utf-8") as f:
         f.write(f"compiler: {compiler}\nflags: {' '.join(flags)}\nrecipe: {RECIPE}\n")
 
@@ -222,7 +246,8 @@ def runtime_dir(compiler: str, flags: tuple[str, ...] = ()) -> str:
     except PluginBuildError as e:
         raise BuildError(str(e)) from None
     ar = _tool("ia64-linux-gnu-ar")
-    key = _key(compiler, flags, _source_files(), ar)
+    generated = _generated()
+    key = _key(compiler, flags, _source_files(), ar, generated)
     top = os.path.join(cache_dir(), "simrt")
     final = os.path.join(top, key)
     if os.path.isfile(os.path.join(final, "build.txt")):
@@ -240,7 +265,7 @@ def runtime_dir(compiler: str, flags: tuple[str, ...] = ()) -> str:
                 shutil.rmtree(final, ignore_errors=True)
             tmp = tempfile.mkdtemp(prefix=f".tmp-{key}-", dir=top)
             try:
-                _build_runtime(compiler, flags, ar, tmp)
+                _build_runtime(compiler, flags, ar, tmp, generated)
                 os.chmod(tmp, 0o755)
                 os.rename(tmp, final)
                 tmp = None
@@ -304,8 +329,8 @@ def _parse(argv: list[str]) -> _Args:
             i += 1
             if w == "-x":
                 raise BuildError("-x: name sources by their suffix (.c .i .s .S .o .a)")
-            (a.link_opts if w.startswith(_LINK_ONLY_PREFIXES) or w == "-Xlinker"
-             else a.compile_opts).extend(pair)
+            link = w.startswith(_LINK_ONLY_PREFIXES) or w in ("-Xlinker", "-u", "-e", "-z")
+            (a.link_opts if link else a.compile_opts).extend(pair)
         elif w.startswith("-") and w != "-":
             if w in _LINK_ONLY or w.startswith(_LINK_ONLY_PREFIXES):
                 a.link_opts.append(w)
@@ -319,6 +344,9 @@ def _parse(argv: list[str]) -> _Args:
             raise BuildError(f"{w}: not a source (.c .i .s .S) or object (.o .a) file")
     if a.output is None:
         raise BuildError("no output: pass -o PROG")
+    outdir = os.path.dirname(os.path.abspath(a.output))
+    if not os.path.isdir(outdir):
+        raise BuildError(f"{a.output}: directory {outdir} does not exist")
     if not a.sources and not a.objects:
         raise BuildError("no input files")
     for f in a.sources + a.objects:

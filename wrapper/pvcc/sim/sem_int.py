@@ -37,6 +37,8 @@ def logic(i, c):
 
 def adds(i, c):
     fl = i.fields
+    if fl["imm"] == 0:  # mov r1=r3
+        return [f"{gd(fl['r1'])} = g[{fl['r3']}] + 0"]
     return [f"{gd(fl['r1'])} = ({fl['imm'] & ((1 << 64) - 1):#x} + g[{fl['r3']}]) & M"]
 
 
@@ -89,7 +91,8 @@ def extr(i, c):
     src = f"(g[{fl['r3']}] >> {pos})" if pos else f"g[{fl['r3']}]"
     if i.op == "extr.u":
         return [f"{gd(fl['r1'])} = {src} & {(1 << ln) - 1:#x}"]
-    return [f"{gd(fl['r1'])} = {sext(src, ln) if ln < 64 else src}"]
+    bits = min(ln, 64 - pos)  # a field reaching past bit 63 takes its sign from bit 63
+    return [f"{gd(fl['r1'])} = {sext(src, bits) if bits < 64 else src}"]
 
 
 def dep(i, c):
