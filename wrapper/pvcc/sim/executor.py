@@ -48,6 +48,8 @@ class Executor(BundleCompiler):
         self.bundles: list[Bundle] = []  # every bundle compiled (their counts make --stats)
         self.taken = 0  # taken branches
         self.skip_insns = self.skip_nops = self.skip_stops = 0  # after taken branches
+        self.recoveries = 0  # chk.s / chk.a that branched to recovery code
+        self.reloads = 0  # ld.c that missed in the ALAT and loaded again
         self.syscalls = syscalls.Syscalls(self, seed)
         self.out = getattr(sys.stdout, "buffer", sys.stdout)
         self.err = getattr(sys.stderr, "buffer", sys.stderr)
@@ -135,7 +137,8 @@ class Executor(BundleCompiler):
         return {"instructions": ni - self.skip_insns, "bundles": nb,
                 "instruction groups": ns - self.skip_stops + self.taken,
                 "taken branches": self.taken, "rse spills": self.rse.spills,
-                "rse fills": self.rse.fills, "nops": nn - self.skip_nops}
+                "rse fills": self.rse.fills, "nops": nn - self.skip_nops,
+                "speculation recoveries": self.recoveries, "check-load reloads": self.reloads}
 
     @property
     def site_hits(self) -> Counter:
