@@ -60,6 +60,7 @@ EFFECTS = [
     ("st4.rel [r9]=r8,255", OTHER, {"r9", "r8"}, {"r9"}, "w", None),
     ("st8.spill [r12]=r8,-8", OTHER, {"r12", "r8"}, {"r12", "ar.unat{x}"}, "w", None),
     ("ldfd f6=[r9],r10", OTHER, {"r9", "r10"}, {"f6", "r9"}, "r", None),
+    ("ldfps f33,f34=[r12],8", OTHER, {"r12"}, {"f33", "f34", "r12"}, "r", None),
     ("stf.spill [r12]=f2,-16", OTHER, {"r12", "f2"}, {"r12"}, "w", None),
     ("lfetch [r9],16", OTHER, {"r9"}, {"r9"}, "", None),
     ("cmpxchg8.acq r8=[r9],r10,ar.ccv", OTHER, {"r9", "r10", "ar.ccv"}, {"r8"}, "rw", None),
