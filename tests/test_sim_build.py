@@ -254,6 +254,9 @@ def test_cc_errors_are_one_line(cc, tmp_path):
     rc, err = cc(str(tmp_path), "-o", str(tmp_path / "p"))
     assert rc == 1
     _assert_one_error_line(err)
+    rc, err = cc(str(src), "-o", str(tmp_path / "no" / "p"))
+    assert rc == 1
+    _assert_one_error_line(err, "does not exist")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hello.c"]
 
 
