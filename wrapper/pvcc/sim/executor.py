@@ -41,7 +41,7 @@ class Executor(BundleCompiler):
         self.groups = groups
         self.trace = trace
         self.symbolize = symbolize or (lambda a: f"{a:#x}")
-        self.sites = sites or {}  # bundle address -> site type name
+        self.sites = sites or {}  # bundle address -> (site type name, first bundle?)
         self.cache: dict[int, Bundle] = {}
         self.gw = 0  # registers written so far in the current instruction group
         self.return_addr = None  # Machine.call's return address
@@ -139,12 +139,22 @@ class Executor(BundleCompiler):
 
     @property
     def site_hits(self) -> Counter:
-        """Executions of each site type (of the bundle at a record's start)."""
+        """Executions of each site type (of the first bundle of its records)."""
         hits = Counter()
         for bd in self.bundles:
-            if bd.site is not None and bd.n:
-                hits[bd.site] += bd.n
+            if bd.site is not None and bd.site[1] and bd.n:
+                hits[bd.site[0]] += bd.n
         return hits
+
+    @property
+    def site_insns(self) -> Counter:
+        """Instructions executed inside the bundles of each site type's records (on a
+        natively patched program: the native path's cost)."""
+        out = Counter()
+        for bd in self.bundles:
+            if bd.site is not None and bd.n:
+                out[bd.site[0]] += bd.n * bd.ninsn
+        return out
 
     def _slot_of(self, bd, e) -> int:
         tb = e.__traceback__
