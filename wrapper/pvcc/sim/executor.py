@@ -41,13 +41,15 @@ class Executor(BundleCompiler):
         self.groups = groups
         self.trace = trace
         self.symbolize = symbolize or (lambda a: f"{a:#x}")
-        self.sites = sites or {}  # bundle address -> site type name
+        self.sites = sites or {}  # bundle address -> (site type name, first bundle?)
         self.cache: dict[int, Bundle] = {}
         self.gw = 0  # registers written so far in the current instruction group
         self.return_addr = None  # Machine.call's return address
         self.bundles: list[Bundle] = []  # every bundle compiled (their counts make --stats)
         self.taken = 0  # taken branches
         self.skip_insns = self.skip_nops = self.skip_stops = 0  # after taken branches
+        self.recoveries = 0  # chk.s / chk.a that branched to recovery code
+        self.reloads = 0  # ld.c that missed in the ALAT and loaded again
         self.syscalls = syscalls.Syscalls(self, seed)
         self.out = getattr(sys.stdout, "buffer", sys.stdout)
         self.err = getattr(sys.stderr, "buffer", sys.stderr)
@@ -135,16 +137,27 @@ class Executor(BundleCompiler):
         return {"instructions": ni - self.skip_insns, "bundles": nb,
                 "instruction groups": ns - self.skip_stops + self.taken,
                 "taken branches": self.taken, "rse spills": self.rse.spills,
-                "rse fills": self.rse.fills, "nops": nn - self.skip_nops}
+                "rse fills": self.rse.fills, "nops": nn - self.skip_nops,
+                "speculation recoveries": self.recoveries, "check-load reloads": self.reloads}
 
     @property
     def site_hits(self) -> Counter:
-        """Executions of each site type (of the bundle at a record's start)."""
+        """Executions of each site type (of the first bundle of its records)."""
         hits = Counter()
         for bd in self.bundles:
-            if bd.site is not None and bd.n:
-                hits[bd.site] += bd.n
+            if bd.site is not None and bd.site[1] and bd.n:
+                hits[bd.site[0]] += bd.n
         return hits
+
+    @property
+    def site_insns(self) -> Counter:
+        """Instructions executed inside the bundles of each site type's records (on a
+        natively patched program: the native path's cost)."""
+        out = Counter()
+        for bd in self.bundles:
+            if bd.site is not None and bd.n:
+                out[bd.site[0]] += bd.n * bd.ninsn
+        return out
 
     def _slot_of(self, bd, e) -> int:
         tb = e.__traceback__
