@@ -69,10 +69,21 @@ class Executor(BundleCompiler):
         ninsn = 0
         traced = self.trace is not None
         try:
+            if limit < 0 and not traced:  # the common case, kept short
+                while True:
+                    bd = cache.get(ip)
+                    if bd is None:
+                        bd = self.compile(ip)
+                    bd.n += 1
+                    try:
+                        ip = bd.fn()
+                    except (TypeError, struct.error) as e:
+                        ip = self._recover(bd, e)
             while True:
                 bd = cache.get(ip)
                 if bd is None:
                     bd = self.compile(ip)
+                bd.n += 1
                 if traced:
                     nip = self._run_traced(bd)
                 else:
@@ -80,7 +91,6 @@ class Executor(BundleCompiler):
                         nip = bd.fn()
                     except (TypeError, struct.error) as e:
                         nip = self._recover(bd, e)
-                bd.n += 1
                 ninsn += bd.ninsn
                 if ninsn > limit >= 0:
                     raise LimitError(f"more than {max_insns} instructions executed", nip)
