@@ -287,6 +287,16 @@ class Executor(BundleCompiler):
             if (2 if _ins.unit == "L" else slot) in bd.decoded.stops:
                 break
 
+    def jump(self, target, insns, nops, stops):
+        """A taken branch: count it and the slots it skips; the group ends."""
+        self.taken += 1
+        if insns:
+            self.skip_insns += insns
+            self.skip_nops += nops
+            self.skip_stops += stops
+        self.gw = 0
+        return target
+
     def unimplemented(self, addr):
         bd = self._fetch(addr & ~15)
         ins = bd.insn_at(addr & 3)
