@@ -16,6 +16,7 @@ PVCC_KERNEL_CONFIG (allnoconfig), ``make vmlinux`` in a fresh O= directory:
    (children's user+sys) ratio pvcc/plain, and the ratio of the sums.
 
     python benchmarks/bench_kernel_rounds.py --run [--rounds 2] [--warm 2] [--jobs 2] [--nice 19]
+        [--subset DIR...]   # time `make DIR...` (after an untimed `make prepare`)
 
 Long (a complete allnoconfig build takes minutes, much longer at nice 19 on a
 loaded machine), so without ``--run`` (as in ``tox -e bench``) it only says
@@ -38,28 +39,34 @@ CONFIG = os.environ.get("PVCC_KERNEL_CONFIG", "allnoconfig")
 IDENTITY_CHECK = "%compiler% --print-cache-identity"
 
 
-def make(src: Path, out: Path, cc: str, target: str, jobs: int, nice: int, env: dict,
+def make(src: Path, out: Path, cc: str, targets: list[str], jobs: int, nice: int, env: dict,
          log: Path) -> tuple[float, float]:
-    """-> (wall, cpu) seconds of ``make target`` (children's user+sys)."""
+    """-> (wall, cpu) seconds of ``make TARGETS`` (children's user+sys)."""
     cmd = ["nice", "-n", str(nice), "make", "-C", str(src), f"-j{jobs}", "ARCH=ia64",
-           "CROSS_COMPILE=ia64-linux-gnu-", f"CC={cc}", f"O={out}", target]
+           "CROSS_COMPILE=ia64-linux-gnu-", f"CC={cc}", f"O={out}", *targets]
     t0, c0 = time.monotonic(), os.times()
     with open(log, "ab") as fh:
         rc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env,
                             check=False).returncode
     t1, c1 = time.monotonic(), os.times()
     if rc != 0:
-        sys.exit(f"bench_kernel_rounds: make {target} with CC={cc} failed (log: {log})")
+        sys.exit(f"bench_kernel_rounds: make {' '.join(targets)} with CC={cc} failed "
+                 f"(log: {log})")
     return t1 - t0, (c1.children_user - c0.children_user) + (c1.children_system
                                                             - c0.children_system)
 
 
 def fresh_build(src: Path, out: Path, cc: str, jobs: int, nice: int, env: dict,
-                log: Path) -> tuple[float, float]:
+                log: Path, subset: list[str] | None = None) -> tuple[float, float]:
+    """Configure a fresh O= directory and time ``make vmlinux`` -- or, for a
+    ``subset`` of directories, ``make prepare`` untimed and then those."""
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    make(src, out, cc, CONFIG, jobs, nice, env, log)  # untimed
-    return make(src, out, cc, "vmlinux", jobs, nice, env, log)
+    make(src, out, cc, [CONFIG], jobs, nice, env, log)  # untimed
+    if not subset:
+        return make(src, out, cc, ["vmlinux"], jobs, nice, env, log)
+    make(src, out, cc, ["prepare"], jobs, nice, env, log)  # untimed
+    return make(src, out, cc, subset, jobs, nice, env, log)
 
 
 def ccache_stats(env: dict) -> dict[str, int]:
@@ -91,7 +98,8 @@ def warm_ccache(src: Path, gcc: str, base: Path, env: dict, ns) -> None:
     import concurrent.futures as cf
 
     with cf.ThreadPoolExecutor(2) as pool:
-        cold = {name: pool.submit(fresh_build, src, out, cc, ns.jobs, ns.nice, cenv, log)
+        cold = {name: pool.submit(fresh_build, src, out, cc, ns.jobs, ns.nice, cenv, log,
+                                  ns.subset)
                 for name, (cc, cenv, out, log) in setups.items()}
         for name, fut in cold.items():
             w, c = fut.result()
@@ -103,7 +111,7 @@ def warm_ccache(src: Path, gcc: str, base: Path, env: dict, ns) -> None:
         for name in (["plain", "pvcc"] if r % 2 == 0 else ["pvcc", "plain"]):
             cc, cenv, out, log = setups[name]
             before = ccache_stats(cenv)
-            got[name] = fresh_build(src, out, cc, ns.jobs, ns.nice, cenv, log)
+            got[name] = fresh_build(src, out, cc, ns.jobs, ns.nice, cenv, log, ns.subset)
             after = ccache_stats(cenv)
             sums[name][0] += got[name][0]
             sums[name][1] += got[name][1]
@@ -124,7 +132,7 @@ def rounds(src: Path, gcc: str, base: Path, env: dict, ns) -> None:
         got = {}
         for name in (["plain", "pvcc"] if r % 2 == 0 else ["pvcc", "plain"]):
             got[name] = fresh_build(src, base / name, ccs[name], ns.jobs, ns.nice, env,
-                                    base / f"{name}.log")
+                                    base / f"{name}.log", ns.subset)
             sums[name][0] += got[name][0]
             sums[name][1] += got[name][1]
             print(f"  round {r + 1} {name:<5}: wall {got[name][0]:7.1f} s, "
@@ -144,6 +152,9 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=int(os.environ.get("PVCC_KERNEL_JOBS", "2")))
     ap.add_argument("--nice", type=int, default=19)
     ap.add_argument("--no-ccache", action="store_true")
+    ap.add_argument("--subset", nargs="+", metavar="DIR",
+                    help="time `make DIR...` after an untimed `make prepare` instead of "
+                         "`make vmlinux` (when complete builds take too long)")
     ns = ap.parse_args()
     if not ns.run:
         print("complete kernel builds, long: python benchmarks/bench_kernel_rounds.py --run")
@@ -161,7 +172,8 @@ def main() -> int:
     env["PVCC_GCC"] = gcc
     base = WORK / CONFIG / "bench-rounds"
     base.mkdir(parents=True, exist_ok=True)
-    print(f"{CONFIG} vmlinux, make -j{ns.jobs} at nice {ns.nice}, GCC = {gcc}; "
+    what = "directories " + " ".join(ns.subset) if ns.subset else "vmlinux"
+    print(f"{CONFIG} {what}, make -j{ns.jobs} at nice {ns.nice}, GCC = {gcc}; "
           f"load average now {os.getloadavg()[0]:.1f}", flush=True)
     if not ns.no_ccache:
         warm_ccache(src, gcc, base, env, ns)

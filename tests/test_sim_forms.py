@@ -51,6 +51,8 @@ INT_CASES = {
     "shr imm": (_set(r14=A) + "\tshr r8=r14,12\n", ((A - (1 << 64)) >> 12) & M),
     "shr.u imm": (_set(r14=A) + "\tshr.u r8=r14,12\n", A >> 12),
     "extr": (_set(r14=0x00F0) + "\textr r8=r14,4,4\n", M),
+    "extr past bit 63": (_set(r14=A) + "\textr r8=r14,60,8\n", (-8) & M),
+    "extr.u past bit 63": (_set(r14=A) + "\textr.u r8=r14,60,8\n", 8),
     "extr.u": (_set(r14=0x12345678) + "\textr.u r8=r14,8,12\n", 0x456),
     "dep": (_set(r14=0xFF, r15=0x1111111111111111) + "\tdep r8=r14,r15,8,4\n",
             0x1111111111111F11),
@@ -223,7 +225,58 @@ incr:
 	.endp incr
 """
 
-CASES = {**INT_CASES, **CMP_CASES, **MEM_CASES, **FP_CASES, **BR_CASES}
+def _mm(insn: str, a: int, b: int = 0) -> str:
+    return _set(r14=a, r15=b) + f"\t{insn}\n"
+
+
+_BA = 0x1716151413121110
+_BB = 0x2726252423222120
+MM_CASES = {
+    "padd1": (_mm("padd1 r8=r14,r15", 0x7F80FF0102030405, 0x0101010101010101),
+              0x8081000203040506),
+    "padd1.sss": (_mm("padd1.sss r8=r14,r15", 0x7F80FF0102030405, 0x0101010101010101),
+                  0x7F81000203040506),
+    "padd1.uuu": (_mm("padd1.uuu r8=r14,r15", 0x7F80FF0102030405, 0x0101010101010101),
+                  0x8081FF0203040506),
+    "psub2.uuu": (_mm("psub2.uuu r8=r14,r15", 0x00010005FFFF0000, 0x0002000300010001),
+                  0x00000002FFFE0000),
+    "pcmp1.eq": (_mm("pcmp1.eq r8=r14,r15", 0x1122334455667788, 0x1100330055007700),
+                 0xFF00FF00FF00FF00),
+    "pcmp2.gt": (_mm("pcmp2.gt r8=r14,r15", 0x800000017FFF0000, 0x0000000000000001),
+                 0x0000FFFFFFFF0000),
+    "pmin1.u": (_mm("pmin1.u r8=r14,r15", 0x0102030405060708, 0x0807060504030201),
+                0x0102030404030201),
+    "pmax1.u": (_mm("pmax1.u r8=r14,r15", 0x0102030405060708, 0x0807060504030201),
+                0x0807060505060708),
+    "pmax2": (_mm("pmax2 r8=r14,r15", 0xFFFF000180007FFF, 0x0000000200000000),
+              0x0000000200007FFF),
+    "psad1": (_mm("psad1 r8=r14,r15", 0x0102030405060708, 0x0807060504030201), 32),
+    "pshl2": (_mm("pshl2 r8=r14,1", 0x800140000001FFFF), 0x000280000002FFFE),
+    "pshr2": (_mm("pshr2 r8=r14,4", 0x80007FFF0010FFFF), 0xF80007FF0001FFFF),
+    "pshr2.u": (_mm("pshr2.u r8=r14,4", 0x80007FFF0010FFFF), 0x080007FF00010FFF),
+    "mix1.l": (_mm("mix1.l r8=r14,r15", _BA, _BB), 0x1727152513231121),
+    "mix1.r": (_mm("mix1.r r8=r14,r15", _BA, _BB), 0x1626142412221020),
+    "mix2.l": (_mm("mix2.l r8=r14,r15", 0x0004000300020001, 0x0008000700060005),
+               0x0004000800020006),
+    "unpack1.l": (_mm("unpack1.l r8=r14,r15", _BA, _BB), 0x1323122211211020),
+    "unpack1.h": (_mm("unpack1.h r8=r14,r15", _BA, _BB), 0x1727162615251424),
+    "unpack2.h": (_mm("unpack2.h r8=r14,r15", 0x0004000300020001, 0x0008000700060005),
+                  0x0004000800030007),
+    "czx1.l": (_mm("czx1.l r8=r14", 0x1100223344556677), 1),
+    "czx1.r": (_mm("czx1.r r8=r14", 0x1100223344556677), 6),
+    "czx1.r none": (_mm("czx1.r r8=r14", 0x0101010101010101), 8),
+    "czx2.r": (_mm("czx2.r r8=r14", 0x0000111100002222), 1),
+    "czx2.l": (_mm("czx2.l r8=r14", 0x0000111100002222), 0),
+    "pmpyshr2": (_mm("pmpyshr2 r8=r14,r15,7", 0x0002FFFF01000003, 0x0003000201000004),
+                 0x0000FFFF02000000),
+    "pmpyshr2.u": (_mm("pmpyshr2.u r8=r14,r15,7", 0x0002FFFF01000003, 0x0003000201000004),
+                   0x000003FF02000000),
+    "pshladd2": (_mm("pshladd2 r8=r14,1,r15", 0x400000010000FFFF, 0x0000000100010001),
+                 0x7FFF00030001FFFF),
+}
+
+
+CASES = {**MM_CASES, **INT_CASES, **CMP_CASES, **MEM_CASES, **FP_CASES, **BR_CASES}
 DATA = "buf: .quad 0, 0x1111, 0x2222, 0\ndesc: data8 incr, 0\n"
 
 

@@ -395,7 +395,7 @@ class Checker:
         if b is None or self.obj.function_at(addr) is not None or len(b.insns) != 2:
             return None
         m, brl = b.insns
-        if m.op != "nop" or brl.op != "brl.cond" or brl.qp:
+        if effects(m).kind != NOP or effects(brl).kind != BRANCH or brl.qp:
             return None
         return self.call_target(b, brl)
 

@@ -207,7 +207,7 @@ def code_mismatch(type_id: int, args: list[int], result: int,
         code, operands = native.bound_code(type_id, args, result)
     except ValueError as e:
         return str(e)
-    work = [i for i in insns if i.op != "nop"]
+    work = [i for i in insns if ia64.effects(i).kind != ia64.semantics.NOP]
     want = [i for b in code for i in b.insns]
     region = "; ".join(i.text() for i in insns)
     if len(work) != len(want):

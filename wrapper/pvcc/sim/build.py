@@ -344,6 +344,9 @@ def _parse(argv: list[str]) -> _Args:
             raise BuildError(f"{w}: not a source (.c .i .s .S) or object (.o .a) file")
     if a.output is None:
         raise BuildError("no output: pass -o PROG")
+    outdir = os.path.dirname(os.path.abspath(a.output))
+    if not os.path.isdir(outdir):
+        raise BuildError(f"{a.output}: directory {outdir} does not exist")
     if not a.sources and not a.objects:
         raise BuildError("no input files")
     for f in a.sources + a.objects:

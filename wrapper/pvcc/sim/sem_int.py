@@ -91,7 +91,8 @@ def extr(i, c):
     src = f"(g[{fl['r3']}] >> {pos})" if pos else f"g[{fl['r3']}]"
     if i.op == "extr.u":
         return [f"{gd(fl['r1'])} = {src} & {(1 << ln) - 1:#x}"]
-    return [f"{gd(fl['r1'])} = {sext(src, ln) if ln < 64 else src}"]
+    bits = min(ln, 64 - pos)  # a field reaching past bit 63 takes its sign from bit 63
+    return [f"{gd(fl['r1'])} = {sext(src, bits) if bits < 64 else src}"]
 
 
 def dep(i, c):
