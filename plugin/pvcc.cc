@@ -21,7 +21,14 @@
  *     marker by a label asm directly before the call insn and emits the end
  *     label and the record right after it.
  *
- * The call stays a real CALL_INSN, so GCC itself keeps the C ABI around it:
+ * Light intrinsics (docs/light.md) are never calls: GIMPLE pass "pvcc_light"
+ * (after "cfg", before inlining) makes each a one-line placeholder asm that
+ * the inliner weighs like the native instruction's asm; "pvcc_sites" turns
+ * it, after inlining, into an asm whose operands are the convention's
+ * static registers and whose clobbers are its clobber set (so a leaf stays
+ * a leaf), and "pvcc_rtl" writes the site's bundle and record into it.
+ *
+ * A C-convention call stays a real CALL_INSN, so GCC itself keeps the C ABI around it:
  * the caller's alloc gets the output registers the arguments need, b0 and
  * ar.pfs are saved in locals (the function is no longer a leaf), gp is
  * reloaded after the call when it is not constant, and no value live across

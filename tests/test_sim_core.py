@@ -473,3 +473,22 @@ def test_cli_patch_native_refuses_a_program_without_sites(tmp_path):
     assert p.returncode == 2
     assert p.stderr.startswith("pvcc-sim: error: --patch native: ")
     assert p.stderr.count("\n") == 1
+
+
+def test_argc_and_argv_on_the_initial_stack(tmp_path):
+    body = """
+	adds r14=16,r12
+	;;
+	ld8 r15=[r14],16
+	;;
+	ld8 r16=[r14]
+	;;
+	ld1 r17=[r16]
+	;;
+	add r8=r15,r17
+"""
+    from pvcc.sim import run_program
+    r = run_program(str(program(tmp_path, body)), ["A", "bc"])
+    assert r.error is None, r.error
+    assert r.state.g[8] == 3 + ord("A")
+    assert r.state.g[12] % 16 == 0

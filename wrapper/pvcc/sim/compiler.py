@@ -174,9 +174,9 @@ class BundleCompiler:
         return fn
 
     def _slot_code(self, addr, k, slot, ins, lines, hname, r, w, par, stop_after, indent,
-                   track=True, skipped=()):
+                   track=True, skipped=(0, 0, 0)):
         """Lines of one slot: predicate guard, group check (``track``: on ``_w``), semantics;
-        ``skipped``: the counter updates for the slots a taken branch here skips."""
+        ``skipped``: instructions, nops and stops a taken branch here skips."""
         out = []
         pad = " " * indent
         body = []
@@ -188,10 +188,7 @@ class BundleCompiler:
         for ln in lines:
             if ln.lstrip().startswith("return "):
                 sp = ln[:len(ln) - len(ln.lstrip())]
-                body.append(f"{sp}X.taken += 1")
-                body += [f"{sp}{x}" for x in skipped]
-                if self.groups:
-                    body.append(f"{sp}X.gw = 0")
+                ln = f"{sp}return X.jump({ln.lstrip()[7:]}, {', '.join(map(str, skipped))})"
             body.append(ln)
         if ins.qp and not sem_int.owns_predicate(ins):
             out.append(f"{pad}if pr[{ins.qp}]:")
@@ -231,16 +228,11 @@ class BundleCompiler:
             last = 2 if ins.unit == "L" else slot
             prefix.append((reset, acc))
             rest = slots[k + 1:]
-            skipped = []
+            skipped = (0, 0, 0)
             if rest:
                 end = 2 if rest[-1][1].unit == "L" else rest[-1][0]
-                skipped.append(f"X.skip_insns += {len(rest)}")
-                nn = sum(1 for x in rest if x[3] == "nop")
-                ns_ = sum(1 for x in stops if last < x <= end)
-                if nn:
-                    skipped.append(f"X.skip_nops += {nn}")
-                if ns_:
-                    skipped.append(f"X.skip_stops += {ns_}")
+                skipped = (len(rest), sum(1 for x in rest if x[3] == "nop"),
+                           sum(1 for x in stops if last < x <= end))
             body = []
             if static and (r or w):
                 if (r | deps.waw_mask(w, par)) & acc:

@@ -48,6 +48,8 @@ class Executor(BundleCompiler):
         self.bundles: list[Bundle] = []  # every bundle compiled (their counts make --stats)
         self.taken = 0  # taken branches
         self.skip_insns = self.skip_nops = self.skip_stops = 0  # after taken branches
+        self.recoveries = 0  # chk.s / chk.a that branched to recovery code
+        self.reloads = 0  # ld.c that missed in the ALAT and loaded again
         self.syscalls = syscalls.Syscalls(self, seed)
         self.out = getattr(sys.stdout, "buffer", sys.stdout)
         self.err = getattr(sys.stderr, "buffer", sys.stderr)
@@ -67,10 +69,21 @@ class Executor(BundleCompiler):
         ninsn = 0
         traced = self.trace is not None
         try:
+            if limit < 0 and not traced:  # the common case, kept short
+                while True:
+                    bd = cache.get(ip)
+                    if bd is None:
+                        bd = self.compile(ip)
+                    bd.n += 1
+                    try:
+                        ip = bd.fn()
+                    except (TypeError, struct.error) as e:
+                        ip = self._recover(bd, e)
             while True:
                 bd = cache.get(ip)
                 if bd is None:
                     bd = self.compile(ip)
+                bd.n += 1
                 if traced:
                     nip = self._run_traced(bd)
                 else:
@@ -78,7 +91,6 @@ class Executor(BundleCompiler):
                         nip = bd.fn()
                     except (TypeError, struct.error) as e:
                         nip = self._recover(bd, e)
-                bd.n += 1
                 ninsn += bd.ninsn
                 if ninsn > limit >= 0:
                     raise LimitError(f"more than {max_insns} instructions executed", nip)
@@ -135,7 +147,8 @@ class Executor(BundleCompiler):
         return {"instructions": ni - self.skip_insns, "bundles": nb,
                 "instruction groups": ns - self.skip_stops + self.taken,
                 "taken branches": self.taken, "rse spills": self.rse.spills,
-                "rse fills": self.rse.fills, "nops": nn - self.skip_nops}
+                "rse fills": self.rse.fills, "nops": nn - self.skip_nops,
+                "speculation recoveries": self.recoveries, "check-load reloads": self.reloads}
 
     @property
     def site_hits(self) -> Counter:
@@ -273,6 +286,16 @@ class Executor(BundleCompiler):
             acc |= w
             if (2 if _ins.unit == "L" else slot) in bd.decoded.stops:
                 break
+
+    def jump(self, target, insns, nops, stops):
+        """A taken branch: count it and the slots it skips; the group ends."""
+        self.taken += 1
+        if insns:
+            self.skip_insns += insns
+            self.skip_nops += nops
+            self.skip_stops += stops
+        self.gw = 0
+        return target
 
     def unimplemented(self, addr):
         bd = self._fetch(addr & ~15)

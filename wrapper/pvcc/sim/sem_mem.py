@@ -56,7 +56,7 @@ def load(i, c):
             out.append(f"st.alat[{r1}] = (_a, {size})")
     elif comp in (".c.clr", ".c.nc", ".c.clr.acq"):
         keep = comp == ".c.nc"
-        out += [f"if st.alat.get({r1}) is None:", f"    {d} = {L}(_a)"]
+        out += [f"if st.alat.get({r1}) is None:", f"    {d} = {L}(_a)", "    X.reloads += 1"]
         if not keep:
             out.append(f"st.alat.pop({r1}, None)")
     else:
