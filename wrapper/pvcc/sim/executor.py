@@ -68,6 +68,7 @@ class Executor(BundleCompiler):
         limit = max_insns if max_insns is not None else -1
         ninsn = 0
         traced = self.trace is not None
+        self.gw = 0  # the first bundle starts a group, as a branch target does
         try:
             if limit < 0 and not traced:  # the common case, kept short
                 while True:
@@ -187,7 +188,7 @@ class Executor(BundleCompiler):
         k = self._slot_of(bd, e)
         if self.groups:  # the writes the fast function made before slot k
             reset, acc = bd.prefix[k]
-            self.gw = acc if reset else self.gw | acc
+            self.gw = acc if reset or bd.starts else self.gw | acc
         return self._continue(bd, k, e)
 
     def _continue(self, bd, k, e):
@@ -207,6 +208,8 @@ class Executor(BundleCompiler):
                 return bd.addr + 16
 
     def _run_traced(self, bd):
+        if bd.starts:
+            self.gw = 0
         for k, (slot, ins, hname, _r, _w, _par, _fn) in enumerate(bd.slots):
             fn = self.slot_fn(bd, k)
             if hname != "nop" and (not ins.qp or self.st.pr[ins.qp]
