@@ -31,8 +31,11 @@ def load(i, c):
     r1 = fl["r1"]
     d = gd(r1)
     L = f"L{size}"
+    post = _postinc(i)
+    if comp in ("", ".acq", ".bias") and not post:  # the common case in one line
+        return [f"{d} = {L}(g[{fl['r3']}])"]
     out = [f"_a = g[{fl['r3']}]"]
-    if comp in ("", ".acq", ".bias", ".nt1", ".nta"):
+    if comp in ("", ".acq", ".bias"):
         out.append(f"{d} = {L}(_a)")
     elif comp == ".fill":
         out += ["_v = L8(_a)",
@@ -61,7 +64,7 @@ def load(i, c):
             out.append(f"st.alat.pop({r1}, None)")
     else:
         raise Unimplemented(i.op)
-    return out + _postinc(i)
+    return out + post
 
 
 def store(i, c):
