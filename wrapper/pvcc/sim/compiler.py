@@ -66,7 +66,8 @@ class Bundle:
 
 class BundleCompiler:
     """The compiling half of the Executor (which provides ``st``, ``cache``, ``ns``,
-    ``spec``, ``groups``, ``sites``, ``bundles``, ``return_addr`` and ``_args``)."""
+    ``spec``, ``groups``, ``sites``, ``bundles``, ``namespaces``, ``return_addr``
+    and ``_args``)."""
 
     def _fetch(self, addr: int):
         if addr == self.return_addr:
@@ -111,6 +112,7 @@ class BundleCompiler:
                          prefix))
         ns = dict(self.ns)
         ns.update(consts)
+        self.namespaces.append(ns)
         code = compile("\n".join(src), f"<bundles {addr:#x}>", "exec")
         exec(code, ns)  # noqa: S102 - source generated here from decoded instructions
         for n, (b, slots, linemap, slot_src, prefix) in enumerate(made):

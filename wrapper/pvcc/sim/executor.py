@@ -48,6 +48,8 @@ class Executor(BundleCompiler):
         self.bundles: list[Bundle] = []  # every bundle compiled (their counts make --stats)
         self.taken = 0  # taken branches
         self.skip_insns = self.skip_nops = self.skip_stops = 0  # after taken branches
+        self.alat_stores: dict = {}  # store functions that check the ALAT, once in use
+        self.namespaces: list[dict] = []  # of the compiled bundles
         self.recoveries = 0  # chk.s / chk.a that branched to recovery code
         self.reloads = 0  # ld.c that missed in the ALAT and loaded again
         self.syscalls = syscalls.Syscalls(self, seed)
@@ -374,6 +376,27 @@ class Executor(BundleCompiler):
         if idx < len(CPUID):
             return CPUID[idx]
         raise SimError(f"mov r=cpuid[{idx}]: reserved register (cpuid[3].number = 4)")
+
+    def alat_put(self, key, a, size):
+        """An advanced load's ALAT entry; the first one makes every store check the ALAT."""
+        self.st.alat[key] = (a, size)
+        if not self.alat_stores:
+            self._watch_stores()
+
+    def _watch_stores(self):
+        alat = self.st.alat
+        check = self.alat_store
+
+        def watched(store, n):
+            def s(a, v):
+                store(a, v)
+                if alat:
+                    check(a, n)
+            return s
+
+        self.alat_stores = {f"S{n}": watched(self.st.mem.stores[n], n) for n in (1, 2, 4, 8)}
+        for ns in (self.ns, *self.namespaces):
+            ns.update(self.alat_stores)
 
     def alat_store(self, a, size):
         alat = self.st.alat
