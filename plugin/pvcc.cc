@@ -21,7 +21,14 @@
  *     marker by a label asm directly before the call insn and emits the end
  *     label and the record right after it.
  *
- * The call stays a real CALL_INSN, so GCC itself keeps the C ABI around it:
+ * Light intrinsics (docs/light.md) are never calls: GIMPLE pass "pvcc_light"
+ * (after "cfg", before inlining) makes each a one-line placeholder asm that
+ * the inliner weighs like the native instruction's asm; "pvcc_sites" turns
+ * it, after inlining, into an asm whose operands are the convention's
+ * static registers and whose clobbers are its clobber set (so a leaf stays
+ * a leaf), and "pvcc_rtl" writes the site's bundle and record into it.
+ *
+ * A C-convention call stays a real CALL_INSN, so GCC itself keeps the C ABI around it:
  * the caller's alloc gets the output registers the arguments need, b0 and
  * ar.pfs are saved in locals (the function is no longer a leaf), gp is
  * reloaded after the call when it is not constant, and no value live across
@@ -60,6 +67,8 @@ static int default_conv = PVCC_CONV_C;
 #define PVCC_LABEL_END "97532"
 /* The template a light site's asm carries from GIMPLE to the RTL pass. */
 #define PVCC_LIGHT_MARKER "// pvcc-light"
+/* The placeholder of a light site between pvcc_light and pvcc_sites. */
+#define PVCC_PLACEHOLDER "// pvcc-placeholder"
 /* A light site branches to PVCC_LIGHT_PREFIX + the intrinsic's name: the
  * implementation that follows the light convention (assembly, or the thunk
  * pvcc generates for a C function); the prefix is the catalog's. */
@@ -383,11 +392,13 @@ static tree converted(gimple_seq *seq, tree type, tree value)
  * ar.pfs save, no output registers), and knows the site's exact register
  * effects.  The RTL pass writes the site itself into the asm's template.
  */
-static void replace_by_light_site(gimple_stmt_iterator *gsi, gcall *call,
+static void remove_for(gimple_stmt_iterator *gsi, gimple *stmt, gimple_seq seq);
+static void contract_error(location_t loc, const char *what);
+
+static void replace_by_light_site(gimple_stmt_iterator *gsi, gimple *stmt,
 				  const pvcc_intrinsic *in, unsigned int type,
-				  bool inlined)
+				  const char *target, tree *args, tree lhs, bool inlined)
 {
-	location_t loc = gimple_location(call);
 	gimple_seq seq = NULL;
 	vec<tree, va_gc> *outputs = NULL, *inputs = NULL, *clobbers = NULL;
 	bool operand[128] = {};
@@ -398,8 +409,7 @@ static void replace_by_light_site(gimple_stmt_iterator *gsi, gcall *call,
 	for (int i = is_reg_intrinsic(in) ? 1 : 0; i < in->nargs; i++) {
 		int regno = pvcc_light_args[i];
 		tree var = hard_reg_var(regno);
-		tree value = converted(&seq, long_unsigned_type_node,
-				       gimple_call_arg(call, i));
+		tree value = converted(&seq, long_unsigned_type_node, args[i]);
 		gimple_seq_add_stmt(&seq, gimple_build_assign(var, value));
 		/* The implementation may write its argument registers. */
 		char match[4];
@@ -424,8 +434,6 @@ static void replace_by_light_site(gimple_stmt_iterator *gsi, gcall *call,
 	vec_safe_push(clobbers, build_tree_list(NULL_TREE,
 						build_string(7, "memory")));
 
-	const char *target = targetm.strip_name_encoding(
-		IDENTIFIER_POINTER(DECL_ASSEMBLER_NAME(gimple_call_fndecl(call))));
 	char *text = is_reg_intrinsic(in) ?
 		xasprintf(PVCC_LIGHT_MARKER " 0x%x %d %s_%u", type, inlined ? 1 : 0,
 			  target, type - in->type) :
@@ -435,28 +443,101 @@ static void replace_by_light_site(gimple_stmt_iterator *gsi, gcall *call,
 	gimple_seq_add_stmt(&seq, site);
 	free(text);
 
-	tree lhs = gimple_call_lhs(call);
 	if (lhs && result_var) {
 		tree raw = new_temp(long_unsigned_type_node);
 		gimple_seq_add_stmt(&seq, gimple_build_assign(raw, result_var));
 		tree value = converted(&seq, TREE_TYPE(lhs), raw);
 		gimple_seq_add_stmt(&seq, gimple_build_assign(lhs, value));
 	}
+	remove_for(gsi, stmt, seq);
+}
+
+/* Replace STMT at GSI by SEQ (whose last statement now defines what STMT
+ * defined); GSI ends on SEQ's last statement, for the caller's gsi_next. */
+static void remove_for(gimple_stmt_iterator *gsi, gimple *stmt, gimple_seq seq)
+{
 	for (gimple_stmt_iterator i = gsi_start(seq); !gsi_end_p(i); gsi_next(&i)) {
-		gimple_set_location(gsi_stmt(i), loc);
-		gimple_set_block(gsi_stmt(i), gimple_block(call));
+		gimple_set_location(gsi_stmt(i), gimple_location(stmt));
+		gimple_set_block(gsi_stmt(i), gimple_block(stmt));
 	}
 	gimple *last = gimple_seq_last_stmt(seq);
 	gsi_insert_seq_before(gsi, seq, GSI_SAME_STMT);
-	/* The result's SSA name now belongs to the last assignment. */
-	gimple_call_set_lhs(call, NULL_TREE);
-	if (gimple_in_ssa_p(cfun))
-		unlink_stmt_vdef(call);
+	tree vdef = gimple_in_ssa_p(cfun) ? gimple_vdef(stmt) : NULL_TREE;
+	if (vdef)
+		unlink_stmt_vdef(stmt);
 	gsi_remove(gsi, true);
-	if (gimple_in_ssa_p(cfun))
-		release_defs(call);
-	/* The caller's gsi_next continues after the call's replacement. */
+	if (vdef)
+		release_ssa_name(vdef);
 	*gsi = gsi_for_stmt(last);
+}
+
+/* The symbol of a light intrinsic, as its site names it. */
+static const char *symbol_of(tree fndecl)
+{
+	return targetm.strip_name_encoding(IDENTIFIER_POINTER(DECL_ASSEMBLER_NAME(fndecl)));
+}
+
+/*
+ * Before inlining a light call becomes a placeholder: a volatile asm of one
+ * line with its arguments as plain "r" inputs and its result as an "=r"
+ * output (and a memory clobber), which the inliner weighs exactly as the
+ * kernel's own `asm volatile ("fc %0" :: "r"(addr) : "memory")`.  After
+ * inlining, pvcc_sites turns it into the site proper (replace_by_light_site).
+ */
+static void replace_by_placeholder(gimple_stmt_iterator *gsi, gcall *call,
+				   const pvcc_intrinsic *in, unsigned int type)
+{
+	gimple_seq seq = NULL;
+	vec<tree, va_gc> *outputs = NULL, *inputs = NULL, *clobbers = NULL;
+
+	for (int i = is_reg_intrinsic(in) ? 1 : 0; i < in->nargs; i++)
+		vec_safe_push(inputs, asm_operand("r", gimple_call_arg(call, i)));
+	tree lhs = gimple_call_lhs(call), out = NULL_TREE;
+	if (lhs && in->returns) {
+		out = is_gimple_reg(lhs) ? lhs : new_temp(TREE_TYPE(lhs));
+		vec_safe_push(outputs, asm_operand("=r", out));
+	}
+	vec_safe_push(clobbers, build_tree_list(NULL_TREE, build_string(7, "memory")));
+	char *text = xasprintf(PVCC_PLACEHOLDER " 0x%x %s", type,
+			       symbol_of(gimple_call_fndecl(call)));
+	gasm *asm_ = gimple_build_asm_vec(text, inputs, outputs, clobbers, NULL);
+	free(text);
+	gimple_asm_set_volatile(asm_, true);
+	gimple_seq_add_stmt(&seq, asm_);
+	/* Temporaries are SSA names even before "ssa": the asm defines it now. */
+	if (out && TREE_CODE(out) == SSA_NAME)
+		SSA_NAME_DEF_STMT(out) = asm_;
+	if (out && out != lhs)
+		gimple_seq_add_stmt(&seq, gimple_build_assign(lhs, out));
+	gimple_call_set_lhs(call, NULL_TREE);
+	remove_for(gsi, call, seq);
+}
+
+/* The placeholder asm of a light site, or NULL. */
+static gasm *placeholder(gimple *stmt)
+{
+	gasm *a = dyn_cast<gasm *>(stmt);
+	return a && startswith(gimple_asm_string(a), PVCC_PLACEHOLDER) ? a : NULL;
+}
+
+/* Turn a placeholder into its light site. */
+static void light_site_from_placeholder(gimple_stmt_iterator *gsi, gasm *a)
+{
+	unsigned int type;
+	char target[256];
+	if (sscanf(gimple_asm_string(a), PVCC_PLACEHOLDER " %x %255s", &type, target) != 2) {
+		contract_error(gimple_location(a), "a light placeholder lost its marker");
+		return;
+	}
+	const pvcc_intrinsic *in = catalog_entry(type);
+	if (!in)
+		in = catalog_entry(type & 0xf0000000u);
+	tree args[8] = {};
+	unsigned int first = is_reg_intrinsic(in) ? 1 : 0;
+	for (unsigned int i = 0; i < gimple_asm_ninputs(a) && first + i < 8; i++)
+		args[first + i] = TREE_VALUE(gimple_asm_input_op(a, i));
+	tree lhs = gimple_asm_noutputs(a) ? TREE_VALUE(gimple_asm_output_op(a, 0)) : NULL_TREE;
+	replace_by_light_site(gsi, a, in, type, target, args, lhs, false);
 }
 
 /* The type id of a site: the catalog's, plus the register for getreg/setreg,
@@ -517,7 +598,7 @@ static unsigned int pvcc_light_execute(function *fun)
 			unsigned int type;
 			if (!site_type(call, in, &type))
 				continue;
-			replace_by_light_site(&gsi, call, in, type, false);
+			replace_by_placeholder(&gsi, call, in, type);
 			changed = true;
 		}
 	}
@@ -539,6 +620,11 @@ static unsigned int pvcc_sites_execute(function *fun)
 	FOR_EACH_BB_FN(bb, fun) {
 		for (gimple_stmt_iterator gsi = gsi_start_bb(bb); !gsi_end_p(gsi);
 		     gsi_next(&gsi)) {
+			if (gasm *a = placeholder(gsi_stmt(gsi))) {
+				light_site_from_placeholder(&gsi, a);
+				changed = true;
+				continue;
+			}
 			gcall *call = dyn_cast<gcall *>(gsi_stmt(gsi));
 			if (!call)
 				continue;
@@ -553,8 +639,13 @@ static unsigned int pvcc_sites_execute(function *fun)
 				continue;
 
 			if (conv_of(fndecl) == PVCC_CONV_LIGHT) {
-				replace_by_light_site(&gsi, call, in, type,
-						      stmt_was_inlined(call));
+				tree args[8] = {};
+				for (int i = 0; i < in->nargs; i++)
+					args[i] = gimple_call_arg(call, i);
+				tree lhs = gimple_call_lhs(call);
+				gimple_call_set_lhs(call, NULL_TREE);
+				replace_by_light_site(&gsi, call, in, type, symbol_of(fndecl),
+						      args, lhs, stmt_was_inlined(call));
 				changed = true;
 				continue;
 			}

@@ -411,3 +411,24 @@ def test_out_of_range_light_branch_through_the_linker_stub(gcc, plugin_so, inclu
     assert [i.op for i in stub.insns] == ["nop", "brl.cond"], "ld made no stub: shows nothing"
     assert violations_of(str(elf)) == []
     assert main(["--patch", "native", "-o", str(tmp_path / "native.elf"), str(elf)]) == 0
+
+
+def test_register_known_only_after_inlining(gcc, plugin_so, include_dir, tmp_path):
+    """getreg through an inline wrapper: the register is constant only after inlining,
+    so the site is made late, and is still a light site (and the function a leaf)."""
+    src = """\
+extern unsigned long getreg_l(int reg) __attribute__((paravirt_intrinsic(0x10000000, 1)));
+static inline unsigned long rd(int r) { return getreg_l(r); }
+unsigned long itc(void) { return rd(3116) + 1; }
+"""
+    for level in ("-O1", "-O2", "-Os"):
+        obj = compile_light(gcc, plugin_so, include_dir, tmp_path, level, source=src,
+                            name=f"late{level}")
+        o = open_object(str(obj))
+        (rec,) = o.records
+        assert (rec.conv, rec.flags, str(rec.target)) == (1, 1, "__pvcc_light_getreg_l_3116")
+        assert violations_of(str(obj)) == []
+        f = o.functions[0]
+        code = o.read(f.addr, f.end - f.addr + (-(f.end - f.addr)) % 16)
+        assert not {i.op for b in ia64.iter_bundles(code, f.addr) for i in b.insns} \
+            & {"alloc", "br.call", "mov.from.br"}

@@ -157,7 +157,10 @@ int main(void)
     n += (size_t)sprintf(want + n, "end\n!");
     if (calls == 0) { printf("nothing written before the buffer filled\n"); }
     rt___pvcc_flush_stdout();
-    if (nwritten != n || memcmp(written, want, n)) { printf("mismatch %zu %zu\n", nwritten, n); return 0; }
+    if (nwritten != n || memcmp(written, want, n)) {
+        printf("mismatch %zu %zu\n", nwritten, n);
+        return 0;
+    }
     printf("ok %d\n", calls);
     return 0;
 }
@@ -214,8 +217,8 @@ int main(void)
         if (rt___udivdi3(a, b) != a / b || rt___umoddi3(a, b) != a % b) bad++;
         if (!(sa == (long)0x8000000000000000ul && sb == -1))
             if (rt___divdi3(sa, sb) != sa / sb || rt___moddi3(sa, sb) != sa % sb) bad++;
-        if ((unsigned)b && (rt___udivsi3((unsigned)a, (unsigned)b) != (unsigned)a / (unsigned)b ||
-                            rt___umodsi3((unsigned)a, (unsigned)b) != (unsigned)a % (unsigned)b)) bad++;
+        unsigned ua = (unsigned)a, ub = (unsigned)b;
+        if (ub && (rt___udivsi3(ua, ub) != ua / ub || rt___umodsi3(ua, ub) != ua % ub)) bad++;
         if ((int)b && !((int)a == -2147483647 - 1 && (int)b == -1) &&
             (rt___divsi3((int)a, (int)b) != (int)a / (int)b ||
              rt___modsi3((int)a, (int)b) != (int)a % (int)b)) bad++;

@@ -53,7 +53,6 @@ def main(argv: list[str] | None = None) -> int:
                     help="run modes other than succeed at -O0/-O1 too (no speculation there)")
     ap.add_argument("--no-plugin", action="store_true", help="build with plain GCC")
     ap.add_argument("--host-timeout", type=float, default=csmith.HOST_TIMEOUT)
-    ap.add_argument("--model-timeout", type=float, default=csmith.MODEL_TIMEOUT)
     ap.add_argument("--max-insns", type=int, default=csmith.MODEL_MAX_INSNS)
     ap.add_argument("--keep", metavar="DIR", help="keep every program and build under DIR")
     ap.add_argument("--json", metavar="FILE", help="append every result to FILE (JSON lines)")
@@ -86,8 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     opts = {"levels": levels, "flag_sets": flag_sets,
             "specs": tuple(x for x in args.spec.split(",") if x),
             "plugin": not args.no_plugin, "fail_everywhere": args.fail_everywhere,
-            "host_timeout": args.host_timeout, "max_insns": args.max_insns,
-            "model_timeout": args.model_timeout}
+            "host_timeout": args.host_timeout, "max_insns": args.max_insns}
 
     t0 = time.monotonic()
     tmp = None

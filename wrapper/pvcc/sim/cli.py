@@ -86,7 +86,8 @@ def _print_stats(r) -> None:
     for k, v in r.counters.items():
         print(f"pvcc-sim: {k}: {v}", file=err)
     for k in sorted(r.site_hits):
-        print(f"pvcc-sim: sites executed: {k}: {r.site_hits[k]}", file=err)
+        print(f"pvcc-sim: sites executed: {k}: {r.site_hits[k]} "
+              f"({r.site_insns.get(k, 0)} instructions in site bundles)", file=err)
 
 
 def _main(argv: list[str]) -> int:

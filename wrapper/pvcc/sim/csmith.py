@@ -30,8 +30,8 @@ KERNEL_FLAGS = KERNEL_CFLAGS
 FLAG_SETS = {"plain": (), "kernel": KERNEL_FLAGS}
 HOST_CFLAGS = ("-w", "-O1")
 HOST_TIMEOUT = 2.0          # seconds the host gets (the model runs ~10,000x slower)
-MODEL_TIMEOUT = 600.0       # wall-clock bound of one model run
-MODEL_MAX_INSNS = 100_000_000
+MODEL_TIMEOUT = 600.0       # wall-clock bound of a run as a subprocess (in_process=False)
+MODEL_MAX_INSNS = 100_000_000  # the bound of every model run
 
 # Outcomes of one (program, level, flags, speculation mode) cell.
 AGREE = "agree"
@@ -126,7 +126,8 @@ class Cell:
     spec: str
     outcome: str
     detail: str = ""        # first line of the error, or the differing checksum
-    seconds: float = 0.0
+    seconds: float = 0.0    # the model's CPU time
+    insns: int = 0          # instructions the model executed
 
 
 def build_ia64(src: str, prog: str, level: str, flags: str, plugin: bool = True) -> str | None:
@@ -159,33 +160,47 @@ def model_available() -> bool:
         return False
 
 
+@dataclasses.dataclass
+class ModelRun:
+    status: int | None      # the program's exit status; None if it did not finish
+    stdout: str
+    error: str              # the model's error line (or the program's stderr)
+    insns: int = 0          # instructions executed (in-process runs)
+    seconds: float = 0.0    # CPU seconds (in-process) or wall seconds (subprocess)
+
+
 def run_model(prog: str, spec: str, max_insns: int = MODEL_MAX_INSNS,
-              timeout: float = MODEL_TIMEOUT, in_process: bool = True
-              ) -> tuple[int | None, str, str]:
-    """Run ``prog`` in the model -> (status, stdout, error line or stderr); status
-    None when it did not finish.  In-process through ``pvcc.sim.run_program``
-    (bounded by ``max_insns`` only), or as ``pvcc-sim run --spec SPEC
-    --max-insns N PROG`` with a wall-clock bound too."""
+              timeout: float = MODEL_TIMEOUT, in_process: bool = True) -> ModelRun:
+    """Run ``prog`` in the model: in-process through ``pvcc.sim.run_program``
+    (bounded by ``max_insns``), or as ``pvcc-sim run --spec SPEC --max-insns N
+    PROG`` with a wall-clock bound too."""
+    import time
+
     if in_process:
         from pvcc.sim import run_program
 
+        t0 = time.process_time()
         try:
             r = run_program(prog, [], spec=spec, max_insns=max_insns)
         except Exception as e:  # noqa: BLE001 - a loader error or a bug in the model: a cell
-            return None, "", f"pvcc-sim: error: {type(e).__name__}: {e}"
+            return ModelRun(None, "", f"pvcc-sim: error: {type(e).__name__}: {e}",
+                            seconds=time.process_time() - t0)
+        secs = time.process_time() - t0
         out = r.stdout.decode("utf-8", "replace")
+        insns = r.counters.get("instructions", 0)
         if r.error is not None:
             loc = f"{r.where}: " if r.where else ""
-            return None, out, f"pvcc-sim: error: {loc}{r.error.msg}"
-        return r.status, out, r.stderr.decode("utf-8", "replace")
+            return ModelRun(None, out, f"pvcc-sim: error: {loc}{r.error.msg}", insns, secs)
+        return ModelRun(r.status, out, r.stderr.decode("utf-8", "replace"), insns, secs)
     argv = [sys.executable, "-c", "import sys; from pvcc.sim.cli import main; sys.exit(main())",
             "run", "--spec", spec, "--max-insns", str(max_insns), prog]
+    t0 = time.monotonic()
     try:
         p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                            timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        return None, "", f"no result within {timeout:g}s"
-    return p.returncode, p.stdout, p.stderr
+        return ModelRun(None, "", f"no result within {timeout:g}s", seconds=timeout)
+    return ModelRun(p.returncode, p.stdout, p.stderr, seconds=time.monotonic() - t0)
 
 
 @dataclasses.dataclass
@@ -200,16 +215,14 @@ class ProgramResult:
 def run_program(seed: int, workdir: str, levels=LEVELS, flag_sets=tuple(FLAG_SETS),
                 specs: tuple[str, ...] = ("succeed",), plugin: bool = True, model: bool = True,
                 reuse: bool = False, fail_everywhere: bool = False,
-                host_timeout: float = HOST_TIMEOUT, max_insns: int = MODEL_MAX_INSNS,
-                model_timeout: float = MODEL_TIMEOUT) -> ProgramResult:
+                host_timeout: float = HOST_TIMEOUT,
+                max_insns: int = MODEL_MAX_INSNS) -> ProgramResult:
     """Everything for one seed, in ``workdir`` (created if needed).  With
     ``model`` false (or no model installed) the builds are made but not run:
     their cells say "no model".  With ``reuse``, builds already in ``workdir``
     are run as they are.  Speculation modes other than "succeed" run only at
     SPECULATING_LEVELS (elsewhere the code has no speculative load, so the
     run would repeat the "succeed" one) unless ``fail_everywhere``."""
-    import time
-
     os.makedirs(workdir, exist_ok=True)
     src = os.path.join(workdir, f"csmith-{seed}.c")
     generate(seed, src)
@@ -234,21 +247,18 @@ def run_program(seed: int, workdir: str, levels=LEVELS, flag_sets=tuple(FLAG_SET
                 if not have_model:
                     cells.append(Cell(level, flags, spec, NO_MODEL))
                     continue
-                t0 = time.monotonic()
-                status, out, stderr = run_model(prog, spec, max_insns, model_timeout)
-                secs = time.monotonic() - t0
-                line = checksum_line(out)
-                if status == 0 and line == ref.checksum:
-                    cells.append(Cell(level, flags, spec, AGREE, "", secs))
-                elif status == 0 and line is not None:
-                    cells.append(Cell(level, flags, spec, DISAGREE,
-                                      f"model {line!r}, host {ref.checksum!r}", secs))
+                m = run_model(prog, spec, max_insns)
+                line = checksum_line(m.stdout)
+                if m.status == 0 and line == ref.checksum:
+                    outcome, detail = AGREE, ""
+                elif m.status == 0 and line is not None:
+                    outcome, detail = DISAGREE, f"model {line!r}, host {ref.checksum!r}"
                 else:
-                    lines = stderr.strip().splitlines()
+                    lines = m.error.strip().splitlines()
                     errs = [ln for ln in lines if "error" in ln]
                     first = (errs or lines or ["no checksum line"])[0]
-                    cells.append(Cell(level, flags, spec, MODEL_ERROR,
-                                      f"exit {status}: {first}", secs))
+                    outcome, detail = MODEL_ERROR, f"exit {m.status}: {first}"
+                cells.append(Cell(level, flags, spec, outcome, detail, m.seconds, m.insns))
     return ProgramResult(seed, None, ref.checksum, cells)
 
 
@@ -270,7 +280,7 @@ def table(results: list[ProgramResult]) -> str:
     order = {x: i for i, x in enumerate(LEVELS + tuple(FLAG_SETS))}
     for (level, flags, spec), counts in sorted(
             rows.items(), key=lambda kv: (order.get(kv[0][0], 99), order.get(kv[0][1], 99),
-                                          kv[0][2])):
+                                          kv[0][2] != "succeed", kv[0][2])):
         body.append([level, flags, spec, *(str(counts[o]) for o in shown)])
     total = [sum(counts[o] for counts in rows.values()) for o in shown]
     body.append(["total", "", "", *(str(t) for t in total)])
@@ -278,6 +288,11 @@ def table(results: list[ProgramResult]) -> str:
     summary = (f"csmith: {len(results)} programs, {used} compared, {timeouts} discarded "
                f"(host timeout), {host_errors} host errors")
     lines = [summary]
+    insns = sum(c.insns for r in results for c in r.cells)
+    secs = sum(c.seconds for r in results for c in r.cells if c.insns)
+    if insns and secs:
+        lines.append(f"model: {insns:,} instructions in {secs:,.0f} CPU seconds "
+                     f"({insns / secs:,.0f} per second)")
     for row in [head, *body]:
         cells = [row[i].ljust(widths[i]) if i < 3 else row[i].rjust(widths[i])
                  for i in range(len(row))]

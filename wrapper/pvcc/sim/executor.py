@@ -1,11 +1,5 @@
-"""The executor: compiles each bundle once into a Python function and runs them.
-
-A bundle's function performs its instructions in slot order (for valid
-instruction groups sequential execution is what the architecture
-guarantees), checks the group's register dependencies, and returns the next
-bundle's address.  Semantics come from the ``sem_*`` modules (one handler
-per instruction form, keyed on the decoder's ``Insn.op``); the register
-read/write sets for the group check from ``deps``.
+"""The executor: runs compiled bundles (compiler.py), the slow path for NaT and
+out-of-frame values, and the services compiled code calls (X.call, X.ret, ...).
 
 A NaT or out-of-frame register consumed by the fast code raises TypeError;
 the executor then re-runs that one slot on the slow path (``_slow``), which
@@ -20,61 +14,22 @@ import sys
 from collections import Counter
 
 from .. import ia64
-from . import deps, sem_branch, sem_fp, sem_int, sem_mem, sem_mm, sem_sys, syscalls
-from .errors import LimitError, ReturnToHost, SimError
-from .gen import M64, Ctx, Unimplemented
+from . import deps, sem_int, sem_mm, syscalls
+from .compiler import Bundle, BundleCompiler, handler_for
+from .errors import LimitError, SimError
+from .gen import M64
 from .memory import MemoryFault
-from .nat import NAT0, OUTSIDE, NaT, plain
+from .nat import NAT0, OUTSIDE, NaT
 from .state import AR_BSP, AR_BSPSTORE, AR_ITC, AR_PFS
 
-_MODULES = (sem_int, sem_mem, sem_fp, sem_branch, sem_sys, sem_mm)
+__all__ = ["Bundle", "Executor", "handler_for"]
+
 _ALU_LIKE = {"add", "sub", "logic", "adds", "addp4", "shladd", "shift", "extr", "dep", "ext",
              "popcnt", "parallel", "multimedia", "shrp", "mux", "movl", "fsxt", "fcvt_xf",
              "fma", "setf", "getf", "xmpy", "fnorm", "fmerge", "mov_from_ip"}
-_NOPS = frozenset(("nop", "hint"))
-BATCH = 8  # bundles compiled together
-_FLOW_ENDS = frozenset(("br.ret", "br.cond", "br.cond.ind", "brl.cond", "br.ia", "rfi"))
 
 
-def _ends_flow(b) -> bool:
-    """Whether a bundle always leaves by a transfer (nothing falls through to the next)."""
-    for i in b.insns:
-        if i.op in _FLOW_ENDS and not i.qp:
-            return True
-    return False
-
-
-def handler_for(op: str):
-    for m in _MODULES:
-        h = m.HANDLERS.get(op)
-        if h is not None:
-            return h
-    for m in _MODULES:
-        h = m.family(op)
-        if h is not None:
-            return h
-    return None
-
-
-class Bundle:
-    __slots__ = (
-        "addr",
-        "decoded",
-        "fn",
-        "lines",
-        "n",
-        "ninsn",
-        "nnop",
-        "ns",
-        "nstop",
-        "prefix",
-        "site",
-        "slot_src",
-        "slots",
-    )
-
-
-class Executor:
+class Executor(BundleCompiler):
     def __init__(self, state, *, spec: str = "succeed", groups: bool = True,
                  trace=None, symbolize=None, sites: dict | None = None, seed: int = 1):
         if spec not in ("succeed", "fail"):
@@ -86,13 +41,17 @@ class Executor:
         self.groups = groups
         self.trace = trace
         self.symbolize = symbolize or (lambda a: f"{a:#x}")
-        self.sites = sites or {}  # bundle address -> site type name
+        self.sites = sites or {}  # bundle address -> (site type name, first bundle?)
         self.cache: dict[int, Bundle] = {}
         self.gw = 0  # registers written so far in the current instruction group
         self.return_addr = None  # Machine.call's return address
         self.bundles: list[Bundle] = []  # every bundle compiled (their counts make --stats)
         self.taken = 0  # taken branches
         self.skip_insns = self.skip_nops = self.skip_stops = 0  # after taken branches
+        self.alat_stores: dict = {}  # store functions that check the ALAT, once in use
+        self.namespaces: list[dict] = []  # of the compiled bundles
+        self.recoveries = 0  # chk.s / chk.a that branched to recovery code
+        self.reloads = 0  # ld.c that missed in the ALAT and loaded again
         self.syscalls = syscalls.Syscalls(self, seed)
         self.out = getattr(sys.stdout, "buffer", sys.stdout)
         self.err = getattr(sys.stderr, "buffer", sys.stderr)
@@ -105,222 +64,29 @@ class Executor:
         self._args = ""  # the names are the globals of the compiled code
 
     # -- compilation -----------------------------------------------------------
-    def _fetch(self, addr: int):
-        if addr == self.return_addr:
-            raise ReturnToHost(plain(self.st.g[8]))
-        if addr & 15:
-            raise SimError(f"branch to {addr:#x}, not a bundle address", addr)
-        try:
-            raw = self.st.mem.read_bytes(addr, 16)
-        except MemoryFault:
-            raise SimError(f"jump to unmapped address {addr:#x}", addr) from None
-        try:
-            return ia64.decode_bundle(raw, addr)
-        except ia64.DecodeError as e:
-            raise SimError(f"{e}", addr) from None
-
-    def compile(self, addr: int) -> Bundle:
-        """Compile the bundle at ``addr`` and the straight-line bundles after it (up to
-        BATCH, until an unconditional transfer), in one call of Python's compiler."""
-        batch = [self._fetch(addr)]
-        a = addr + 16
-        while len(batch) < BATCH and not _ends_flow(batch[-1]):
-            if a in self.cache or a == self.return_addr:
-                break
-            try:
-                batch.append(self._fetch(a))
-            except SimError:
-                break
-            a += 16
-        src: list[str] = []
-        consts: dict = {}
-        made = []
-        for n, b in enumerate(batch):
-            slots = self._slots(b, consts)
-            lines, linemap, slot_src, prefix = self._source(b.addr, slots, b.stops, f"_b{n}")
-            base = len(src)
-            src += lines
-            made.append((b, slots, [(x + base, y + base, k) for x, y, k in linemap], slot_src,
-                         prefix))
-        ns = dict(self.ns)
-        ns.update(consts)
-        code = compile("\n".join(src), f"<bundles {addr:#x}>", "exec")
-        exec(code, ns)  # noqa: S102 - source generated here from decoded instructions
-        for n, (b, slots, linemap, slot_src, prefix) in enumerate(made):
-            bd = Bundle()
-            bd.fn = ns[f"_b{n}"]
-            bd.slots = [(s[0], s[1], s[3], s[4], s[5], s[6], None) for s in slots]
-            bd.slot_src = slot_src
-            bd.prefix = prefix
-            bd.ns = ns
-            bd.ninsn = len(b.insns)
-            bd.nnop = sum(1 for s in slots if s[3] == "nop")
-            bd.nstop = len(b.stops)
-            bd.lines = linemap
-            bd.addr = b.addr
-            bd.decoded = b
-            bd.site = self.sites.get(b.addr)
-            bd.n = 0
-            self.cache[b.addr] = bd
-            self.bundles.append(bd)
-        return self.cache[addr]
-
-    def _slots(self, b, consts):
-        """(slot, insn, lines, handler name, rmask, wmask, parallel) of each instruction."""
-        slots = []
-        addr = b.addr
-        for ins in b.insns:
-            slot = ins.slot
-            if ins.op in _NOPS:
-                slots.append((slot, ins, [], "nop", 0, 0, False))
-                continue
-            h = handler_for(ins.op)
-            c = Ctx(addr, slot, self.spec, consts)
-            try:
-                if h is None:
-                    raise Unimplemented(ins.op)
-                lines = h(ins, c)
-            except (Unimplemented, KeyError):
-                lines = [f"X.unimplemented({addr | slot:#x})"]
-                h = None
-            r, w, par = deps.reads_writes(ins)
-            slots.append((slot, ins, lines, h.__name__ if h else "unimpl", r, w, par))
-        return slots
-
-    def flush_code(self, addr):
-        """fc/fc.i: compiled bundles of the 32-byte line at ``addr`` are dropped, so code
-        written there runs once the line is flushed."""
-        line = addr & ~31
-        self.cache.pop(line, None)
-        self.cache.pop(line + 16, None)
-
-    def slot_fn(self, bd, k):
-        """The function running slot index ``k`` of a bundle alone (compiled on first use:
-        the slow path and --trace need them)."""
-        fn = bd.slots[k][6]
-        if fn is None:
-            addr, k, slot, ins, lines, hname, r, w, par, stop, skipped = bd.slot_src[k]
-            alone = self._slot_code(addr, k, slot, ins, lines, hname, r, w, par, stop, 4,
-                                    skipped=skipped)
-            if self.groups:
-                alone = ["    _w = X.gw", *alone, "    X.gw = _w"]
-            src = [f"def _s{k}({self._args}):", *alone, "    return None"]
-            exec(compile("\n".join(src), f"<bundle {bd.addr:#x} slot {k}>", "exec"),  # noqa: S102
-                 bd.ns)
-            fn = bd.ns[f"_s{k}"]
-            bd.slots[k] = (*bd.slots[k][:6], fn)
-        return fn
-
-    def _slot_code(self, addr, k, slot, ins, lines, hname, r, w, par, stop_after, indent,
-                   track=True, skipped=()):
-        """Lines of one slot: predicate guard, group check (``track``: on ``_w``), semantics;
-        ``skipped``: the counter updates for the slots a taken branch here skips."""
-        out = []
-        pad = " " * indent
-        body = []
-        if track and self.groups and (r or w):
-            rw = r | deps.waw_mask(w, par)
-            body.append(f"if _w & {rw:#x}: X.dv({k}, _w, {addr:#x})")
-            if w:
-                body.append(f"_w |= {w:#x}")
-        for ln in lines:
-            if ln.lstrip().startswith("return "):
-                sp = ln[:len(ln) - len(ln.lstrip())]
-                body.append(f"{sp}X.taken += 1")
-                body += [f"{sp}{x}" for x in skipped]
-                if self.groups:
-                    body.append(f"{sp}X.gw = 0")
-            body.append(ln)
-        if ins.qp and not sem_int.owns_predicate(ins):
-            out.append(f"{pad}if pr[{ins.qp}]:")
-            out += [f"{pad}    {ln}" for ln in body] or [f"{pad}    pass"]
-        else:
-            out += [f"{pad}{ln}" for ln in body]
-        if stop_after and track and self.groups:
-            out.append(f"{pad}_w = 0")
-        return out
-
-    @staticmethod
-    def _conditional(ins, r, w) -> bool:
-        """Whether the instruction's group effect depends on its predicate at run time."""
-        return bool(ins.qp and (r or w) and not sem_int.owns_predicate(ins))
-
-    def _source(self, addr, slots, stops, name="_b"):
-        """(lines of the bundle's function, line ranges of its slots, each slot's own lines,
-        the group writes known to precede each slot).
-
-        The group check is static when no instruction's effect depends on a
-        predicate: conflicts inside the bundle are known when it is compiled
-        (a call to X.dv is placed where the later instruction runs), and only
-        the registers the previous bundles of the group wrote are checked at
-        entry.  Otherwise every instruction checks and updates ``_w`` as it runs.
-        """
-        nxt = addr + 16
-        src = [f"def {name}({self._args}):"]
-        dynamic = self.groups and any(self._conditional(s[1], s[4], s[5]) for s in slots)
-        static = self.groups and not dynamic
-        if dynamic:
-            src.append("    _w = X.gw")
-        linemap = []  # (first line, last line, slot index)
-        slot_src = []
-        prefix = []  # (a stop came before the slot in this bundle, writes before it)
-        acc, reset, entry = 0, False, 0
-        for k, (slot, ins, lines, hname, r, w, par) in enumerate(slots):
-            last = 2 if ins.unit == "L" else slot
-            prefix.append((reset, acc))
-            rest = slots[k + 1:]
-            skipped = []
-            if rest:
-                end = 2 if rest[-1][1].unit == "L" else rest[-1][0]
-                skipped.append(f"X.skip_insns += {len(rest)}")
-                nn = sum(1 for x in rest if x[3] == "nop")
-                ns_ = sum(1 for x in stops if last < x <= end)
-                if nn:
-                    skipped.append(f"X.skip_nops += {nn}")
-                if ns_:
-                    skipped.append(f"X.skip_stops += {ns_}")
-            body = []
-            if static and (r or w):
-                if (r | deps.waw_mask(w, par)) & acc:
-                    body.append(f"    X.dv({k}, {acc:#x}, {addr:#x})")
-                if not reset:
-                    entry |= r | deps.waw_mask(w, par)
-            if not self._conditional(ins, r, w):
-                acc |= w
-            body += self._slot_code(addr, k, slot, ins, lines, hname, r, w, par, last in stops,
-                                    4, track=dynamic, skipped=skipped)
-            if last in stops:
-                acc, reset = 0, True
-            first = len(src) + 1
-            src += body
-            linemap.append((first, len(src), k))
-            slot_src.append((addr, k, slot, ins, lines, hname, r, w, par, last in stops,
-                             skipped))
-        if static and entry:
-            src.insert(1, f"    if X.gw & {entry:#x}: X.dv_entry({addr:#x})")
-            linemap = [(a + 1, b + 1, k) for a, b, k in linemap]
-        if dynamic:
-            src.append("    X.gw = _w")
-        elif static:
-            if reset:
-                src.append(f"    X.gw = {acc:#x}")
-            elif acc:
-                src.append(f"    X.gw |= {acc:#x}")
-        src.append(f"    return {nxt:#x}")
-        return src, linemap, slot_src, prefix
-
-    # -- running -------------------------------------------------------------------
     def run(self, ip: int, max_insns: int | None = None) -> None:
         """Run from ``ip`` until the program exits (ProgramExit) or an error."""
         cache = self.cache
         limit = max_insns if max_insns is not None else -1
         ninsn = 0
         traced = self.trace is not None
+        self.gw = 0  # the first bundle starts a group, as a branch target does
         try:
+            if limit < 0 and not traced:  # the common case, kept short
+                while True:
+                    bd = cache.get(ip)
+                    if bd is None:
+                        bd = self.compile(ip)
+                    bd.n += 1
+                    try:
+                        ip = bd.fn()
+                    except (TypeError, struct.error) as e:
+                        ip = self._recover(bd, e)
             while True:
                 bd = cache.get(ip)
                 if bd is None:
                     bd = self.compile(ip)
+                bd.n += 1
                 if traced:
                     nip = self._run_traced(bd)
                 else:
@@ -328,7 +94,6 @@ class Executor:
                         nip = bd.fn()
                     except (TypeError, struct.error) as e:
                         nip = self._recover(bd, e)
-                bd.n += 1
                 ninsn += bd.ninsn
                 if ninsn > limit >= 0:
                     raise LimitError(f"more than {max_insns} instructions executed", nip)
@@ -385,16 +150,27 @@ class Executor:
         return {"instructions": ni - self.skip_insns, "bundles": nb,
                 "instruction groups": ns - self.skip_stops + self.taken,
                 "taken branches": self.taken, "rse spills": self.rse.spills,
-                "rse fills": self.rse.fills, "nops": nn - self.skip_nops}
+                "rse fills": self.rse.fills, "nops": nn - self.skip_nops,
+                "speculation recoveries": self.recoveries, "check-load reloads": self.reloads}
 
     @property
     def site_hits(self) -> Counter:
-        """Executions of each site type (of the bundle at a record's start)."""
+        """Executions of each site type (of the first bundle of its records)."""
         hits = Counter()
         for bd in self.bundles:
-            if bd.site is not None and bd.n:
-                hits[bd.site] += bd.n
+            if bd.site is not None and bd.site[1] and bd.n:
+                hits[bd.site[0]] += bd.n
         return hits
+
+    @property
+    def site_insns(self) -> Counter:
+        """Instructions executed inside the bundles of each site type's records (on a
+        natively patched program: the native path's cost)."""
+        out = Counter()
+        for bd in self.bundles:
+            if bd.site is not None and bd.n:
+                out[bd.site[0]] += bd.n * bd.ninsn
+        return out
 
     def _slot_of(self, bd, e) -> int:
         tb = e.__traceback__
@@ -414,7 +190,7 @@ class Executor:
         k = self._slot_of(bd, e)
         if self.groups:  # the writes the fast function made before slot k
             reset, acc = bd.prefix[k]
-            self.gw = acc if reset else self.gw | acc
+            self.gw = acc if reset or bd.starts else self.gw | acc
         return self._continue(bd, k, e)
 
     def _continue(self, bd, k, e):
@@ -434,6 +210,8 @@ class Executor:
                 return bd.addr + 16
 
     def _run_traced(self, bd):
+        if bd.starts:
+            self.gw = 0
         for k, (slot, ins, hname, _r, _w, _par, _fn) in enumerate(bd.slots):
             fn = self.slot_fn(bd, k)
             if hname != "nop" and (not ins.qp or self.st.pr[ins.qp]
@@ -514,6 +292,16 @@ class Executor:
             if (2 if _ins.unit == "L" else slot) in bd.decoded.stops:
                 break
 
+    def jump(self, target, insns, nops, stops):
+        """A taken branch: count it and the slots it skips; the group ends."""
+        self.taken += 1
+        if insns:
+            self.skip_insns += insns
+            self.skip_nops += nops
+            self.skip_stops += stops
+        self.gw = 0
+        return target
+
     def unimplemented(self, addr):
         bd = self._fetch(addr & ~15)
         ins = bd.insn_at(addr & 3)
@@ -588,6 +376,27 @@ class Executor:
         if idx < len(CPUID):
             return CPUID[idx]
         raise SimError(f"mov r=cpuid[{idx}]: reserved register (cpuid[3].number = 4)")
+
+    def alat_put(self, key, a, size):
+        """An advanced load's ALAT entry; the first one makes every store check the ALAT."""
+        self.st.alat[key] = (a, size)
+        if not self.alat_stores:
+            self._watch_stores()
+
+    def _watch_stores(self):
+        alat = self.st.alat
+        check = self.alat_store
+
+        def watched(store, n):
+            def s(a, v):
+                store(a, v)
+                if alat:
+                    check(a, n)
+            return s
+
+        self.alat_stores = {f"S{n}": watched(self.st.mem.stores[n], n) for n in (1, 2, 4, 8)}
+        for ns in (self.ns, *self.namespaces):
+            ns.update(self.alat_stores)
 
     def alat_store(self, a, size):
         alat = self.st.alat

@@ -1,0 +1,286 @@
+"""Compiles IA-64 bundles into Python functions (the executor's fast path).
+
+Each bundle becomes one function that performs its instructions in slot order
+(for valid instruction groups sequential execution is what the architecture
+guarantees), checks the group's register dependencies and returns the next
+bundle's address.  The semantics of each form come from the ``sem_*`` modules
+(one handler per form, keyed on the decoder's ``Insn.op``), the dependency
+masks from ``deps``.  A straight-line run of up to ``BATCH`` bundles goes
+through Python's compiler in one call; the functions that run one slot alone
+(for the NaT slow path and --trace) are made only when needed.
+"""
+
+from __future__ import annotations
+
+from .. import ia64
+from . import deps, sem_branch, sem_fp, sem_int, sem_mem, sem_mm, sem_sys
+from .errors import ReturnToHost, SimError
+from .gen import Ctx, Unimplemented
+from .memory import MemoryFault
+from .nat import plain
+
+_MODULES = (sem_int, sem_mem, sem_fp, sem_branch, sem_sys, sem_mm)
+_NOPS = frozenset(("nop", "hint"))
+BATCH = 8  # bundles compiled together
+_FLOW_ENDS = frozenset(("br.ret", "br.cond", "br.cond.ind", "brl.cond", "br.ia", "rfi"))
+
+
+def _ends_flow(b) -> bool:
+    """Whether a bundle always leaves by a transfer (nothing falls through to the next)."""
+    for i in b.insns:
+        if i.op in _FLOW_ENDS and not i.qp:
+            return True
+    return False
+
+
+def handler_for(op: str):
+    for m in _MODULES:
+        h = m.HANDLERS.get(op)
+        if h is not None:
+            return h
+    for m in _MODULES:
+        h = m.family(op)
+        if h is not None:
+            return h
+    return None
+
+
+class Bundle:
+    __slots__ = (
+        "addr",
+        "decoded",
+        "fn",
+        "lines",
+        "n",
+        "ninsn",
+        "nnop",
+        "ns",
+        "nstop",
+        "prefix",
+        "site",
+        "slot_src",
+        "slots",
+        "starts",
+    )
+
+
+class BundleCompiler:
+    """The compiling half of the Executor (which provides ``st``, ``cache``, ``ns``,
+    ``spec``, ``groups``, ``sites``, ``bundles``, ``namespaces``, ``return_addr``
+    and ``_args``)."""
+
+    def _fetch(self, addr: int):
+        if addr == self.return_addr:
+            raise ReturnToHost(plain(self.st.g[8]))
+        if addr & 15:
+            raise SimError(f"branch to {addr:#x}, not a bundle address", addr)
+        try:
+            raw = self.st.mem.read_bytes(addr, 16)
+        except MemoryFault:
+            raise SimError(f"jump to unmapped address {addr:#x}", addr) from None
+        try:
+            return ia64.decode_bundle(raw, addr)
+        except ia64.DecodeError as e:
+            raise SimError(f"{e}", addr) from None
+
+    def compile(self, addr: int) -> Bundle:
+        """Compile the bundle at ``addr`` and the straight-line bundles after it (up to
+        BATCH, until an unconditional transfer), in one call of Python's compiler."""
+        batch = [self._fetch(addr)]
+        a = addr + 16
+        while len(batch) < BATCH and not _ends_flow(batch[-1]):
+            if a in self.cache or a == self.return_addr:
+                break
+            try:
+                batch.append(self._fetch(a))
+            except SimError:
+                break
+            a += 16
+        src: list[str] = []
+        consts: dict = {}
+        made = []
+        made_starts = []
+        for n, b in enumerate(batch):
+            slots = self._slots(b, consts)
+            starts = batch[n - 1].ends_group if n else self._ends_group_before(b.addr)
+            lines, linemap, slot_src, prefix = self._source(b.addr, slots, b.stops, f"_b{n}",
+                                                            starts)
+            made_starts.append(starts)
+            base = len(src)
+            src += lines
+            made.append((b, slots, [(x + base, y + base, k) for x, y, k in linemap], slot_src,
+                         prefix))
+        ns = dict(self.ns)
+        ns.update(consts)
+        self.namespaces.append(ns)
+        code = compile("\n".join(src), f"<bundles {addr:#x}>", "exec")
+        exec(code, ns)  # noqa: S102 - source generated here from decoded instructions
+        for n, (b, slots, linemap, slot_src, prefix) in enumerate(made):
+            bd = Bundle()
+            bd.fn = ns[f"_b{n}"]
+            bd.slots = [(s[0], s[1], s[3], s[4], s[5], s[6], None) for s in slots]
+            bd.slot_src = slot_src
+            bd.prefix = prefix
+            bd.starts = made_starts[n]
+            bd.ns = ns
+            bd.ninsn = len(b.insns)
+            bd.nnop = sum(1 for s in slots if s[3] == "nop")
+            bd.nstop = len(b.stops)
+            bd.lines = linemap
+            bd.addr = b.addr
+            bd.decoded = b
+            bd.site = self.sites.get(b.addr)
+            bd.n = 0
+            self.cache[b.addr] = bd
+            self.bundles.append(bd)
+        return self.cache[addr]
+
+    def _slots(self, b, consts):
+        """(slot, insn, lines, handler name, rmask, wmask, parallel) of each instruction."""
+        slots = []
+        addr = b.addr
+        for ins in b.insns:
+            slot = ins.slot
+            if ins.op in _NOPS:
+                slots.append((slot, ins, [], "nop", 0, 0, False))
+                continue
+            h = handler_for(ins.op)
+            c = Ctx(addr, slot, self.spec, consts)
+            try:
+                if h is None:
+                    raise Unimplemented(ins.op)
+                lines = h(ins, c)
+            except (Unimplemented, KeyError):
+                lines = [f"X.unimplemented({addr | slot:#x})"]
+                h = None
+            r, w, par = deps.reads_writes(ins)
+            slots.append((slot, ins, lines, h.__name__ if h else "unimpl", r, w, par))
+        return slots
+
+    def flush_code(self, addr):
+        """fc/fc.i: compiled bundles of the 32-byte line at ``addr`` are dropped, so code
+        written there runs once the line is flushed."""
+        line = addr & ~31
+        self.cache.pop(line, None)
+        self.cache.pop(line + 16, None)
+
+    def slot_fn(self, bd, k):
+        """The function running slot index ``k`` of a bundle alone (compiled on first use:
+        the slow path and --trace need them)."""
+        fn = bd.slots[k][6]
+        if fn is None:
+            addr, k, slot, ins, lines, hname, r, w, par, stop, skipped = bd.slot_src[k]
+            alone = self._slot_code(addr, k, slot, ins, lines, hname, r, w, par, stop, 4,
+                                    skipped=skipped)
+            if self.groups:
+                alone = ["    _w = X.gw", *alone, "    X.gw = _w"]
+            src = [f"def _s{k}({self._args}):", *alone, "    return None"]
+            exec(compile("\n".join(src), f"<bundle {bd.addr:#x} slot {k}>", "exec"),  # noqa: S102
+                 bd.ns)
+            fn = bd.ns[f"_s{k}"]
+            bd.slots[k] = (*bd.slots[k][:6], fn)
+        return fn
+
+    def _slot_code(self, addr, k, slot, ins, lines, hname, r, w, par, stop_after, indent,
+                   track=True, skipped=(0, 0, 0)):
+        """Lines of one slot: predicate guard, group check (``track``: on ``_w``), semantics;
+        ``skipped``: instructions, nops and stops a taken branch here skips."""
+        out = []
+        pad = " " * indent
+        body = []
+        if track and self.groups and (r or w):
+            rw = r | deps.waw_mask(w, par)
+            body.append(f"if _w & {rw:#x}: X.dv({k}, _w, {addr:#x})")
+            if w:
+                body.append(f"_w |= {w:#x}")
+        for ln in lines:
+            if ln.lstrip().startswith("return "):
+                sp = ln[:len(ln) - len(ln.lstrip())]
+                ln = f"{sp}return X.jump({ln.lstrip()[7:]}, {', '.join(map(str, skipped))})"
+            body.append(ln)
+        if ins.qp and not sem_int.owns_predicate(ins):
+            out.append(f"{pad}if pr[{ins.qp}]:")
+            out += [f"{pad}    {ln}" for ln in body] or [f"{pad}    pass"]
+        else:
+            out += [f"{pad}{ln}" for ln in body]
+        if stop_after and track and self.groups:
+            out.append(f"{pad}_w = 0")
+        return out
+
+    @staticmethod
+    def _conditional(ins, r, w) -> bool:
+        """Whether the instruction's group effect depends on its predicate at run time."""
+        return bool(ins.qp and (r or w) and not sem_int.owns_predicate(ins))
+
+    def _ends_group_before(self, addr) -> bool:
+        """Whether the bundle before ``addr`` ends with a stop: then falling through
+        into ``addr`` starts a new group (and a taken branch always does)."""
+        try:
+            return ia64.decode_bundle(self.st.mem.read_bytes(addr - 16, 16), addr - 16).ends_group
+        except (SimError, ia64.DecodeError):
+            return False
+
+    def _source(self, addr, slots, stops, name="_b", starts=False):
+        """(lines of the bundle's function, line ranges of its slots, each slot's own lines,
+        the group writes known to precede each slot).
+
+        The group check is static when no instruction's effect depends on a
+        predicate: conflicts inside the bundle are known when it is compiled
+        (a call to X.dv is placed where the later instruction runs), and only
+        the registers the previous bundles of the group wrote are checked at
+        entry.  Otherwise every instruction checks and updates ``_w`` as it runs.
+        Groups continue only by falling through: a bundle that ``starts`` a group
+        (the one before ends with a stop) neither reads ``X.gw`` nor, if it ends
+        with a stop itself, writes it.
+        """
+        nxt = addr + 16
+        src = [f"def {name}({self._args}):"]
+        dynamic = self.groups and any(self._conditional(s[1], s[4], s[5]) for s in slots)
+        static = self.groups and not dynamic
+        if dynamic:
+            src.append("    _w = 0" if starts else "    _w = X.gw")
+        linemap = []  # (first line, last line, slot index)
+        slot_src = []
+        prefix = []  # (a stop came before the slot in this bundle, writes before it)
+        acc, reset, entry = 0, False, 0
+        for k, (slot, ins, lines, hname, r, w, par) in enumerate(slots):
+            last = 2 if ins.unit == "L" else slot
+            prefix.append((reset, acc))
+            rest = slots[k + 1:]
+            skipped = (0, 0, 0)
+            if rest:
+                end = 2 if rest[-1][1].unit == "L" else rest[-1][0]
+                skipped = (len(rest), sum(1 for x in rest if x[3] == "nop"),
+                           sum(1 for x in stops if last < x <= end))
+            body = []
+            if static and (r or w):
+                if (r | deps.waw_mask(w, par)) & acc:
+                    body.append(f"    X.dv({k}, {acc:#x}, {addr:#x})")
+                if not reset:
+                    entry |= r | deps.waw_mask(w, par)
+            if not self._conditional(ins, r, w):
+                acc |= w
+            body += self._slot_code(addr, k, slot, ins, lines, hname, r, w, par, last in stops,
+                                    4, track=dynamic, skipped=skipped)
+            if last in stops:
+                acc, reset = 0, True
+            first = len(src) + 1
+            src += body
+            linemap.append((first, len(src), k))
+            slot_src.append((addr, k, slot, ins, lines, hname, r, w, par, last in stops,
+                             skipped))
+        if static and entry and not starts:
+            src.insert(1, f"    if X.gw & {entry:#x}: X.dv_entry({addr:#x})")
+            linemap = [(a + 1, b + 1, k) for a, b, k in linemap]
+        ends = bool(stops) and stops[-1] == 2
+        if dynamic and not ends:
+            src.append("    X.gw = _w")
+        elif static and not ends:
+            if reset or starts:
+                src.append(f"    X.gw = {acc:#x}")
+            elif acc:
+                src.append(f"    X.gw |= {acc:#x}")
+        src.append(f"    return {nxt:#x}")
+        return src, linemap, slot_src, prefix
+
+    # -- running -------------------------------------------------------------------
