@@ -3,6 +3,8 @@
   pvcc-sim run [--patch native] [--spec succeed|fail] [--max-insns N] [--trace]
                [--stats] [--nphys N] [--seed N] PROG [ARGS...]
   pvcc-sim cc ...   (see pvcc.sim.build)
+  pvcc-sim prove [--conv c|light] [--seeds 1,2] [--spec succeed|fail] [--max-insns N]
+                 [--keep DIR] GCC-ARGS... SOURCES...   (see pvcc.sim.prove)
 
 ``run`` prints the program's output and exits with its status.  A model
 error prints one line ``pvcc-sim: error: FUNC+0xOFF (ADDR): MESSAGE`` and
@@ -81,6 +83,36 @@ def run_main(argv: list[str]) -> int:
             tmpdir.cleanup()
 
 
+def prove_main(argv: list[str]) -> int:
+    """Build SOURCES three ways (A plain GCC + native table, B pvcc + hypervisor
+    layer, C = B patched native), run them and print the verdict and each
+    intrinsic's native-path cost.  Exit 0 when A = B = C, 1 when they differ or
+    a way does not build, 125 on a model error."""
+    from . import prove
+
+    p = argparse.ArgumentParser(prog="pvcc-sim prove", description=prove_main.__doc__)
+    p.add_argument("--conv", choices=tuple(prove.CONVENTIONS), default="c")
+    p.add_argument("--seeds", default="1,2", help="seeds of B's hostile returns (1,2)")
+    p.add_argument("--spec", choices=("succeed", "fail"), default="succeed")
+    p.add_argument("--max-insns", type=int, default=None, metavar="N")
+    p.add_argument("--keep", metavar="DIR", help="keep the three programs in DIR")
+    opts, rest = p.parse_known_args(argv)
+    sources = [a for a in rest if a.endswith((".c", ".s", ".S", ".o", ".a"))]
+    if not sources:
+        return _die("prove: no source file among the arguments", EXIT_USAGE)
+    try:
+        seeds = tuple(int(s) for s in opts.seeds.split(","))
+    except ValueError:
+        return _die(f"prove: --seeds {opts.seeds!r} is not a list of numbers", EXIT_USAGE)
+    gcc_args = [a for a in rest if a not in sources]
+    proof = prove.prove(sources, gcc_args, opts.conv, seeds, opts.spec, opts.max_insns,
+                        workdir=opts.keep)
+    if proof.outcome == prove.BUILD_ERROR:
+        return _die(f"prove: {proof.detail}", 1)
+    print(prove.report(proof))
+    return {prove.AGREE: 0, prove.DISAGREE: 1}.get(proof.outcome, 125)
+
+
 def _print_stats(r) -> None:
     err = sys.stderr
     for k, v in r.counters.items():
@@ -100,7 +132,9 @@ def _main(argv: list[str]) -> int:
     if cmd == "cc":
         from .build import cc_main
         return cc_main(rest)
-    return _die(f"unknown command {cmd!r} (run or cc)", EXIT_USAGE)
+    if cmd == "prove":
+        return prove_main(rest)
+    return _die(f"unknown command {cmd!r} (run, cc or prove)", EXIT_USAGE)
 
 
 def main(argv: list[str] | None = None) -> int:
