@@ -188,3 +188,25 @@ def test_kernel_style_code(cc, level):
         r = run_program(str(prog), spec=spec)
         assert r.error is None, f"{r.where}: {r.error.msg}"
         assert r.stdout == b"acc=da6b688a6376ec41 counter=780 lock=0 bsp8=0\n"
+
+
+def test_a_patched_site_without_its_stop_is_caught(cc, tmp_path):
+    # pvcc's patcher ends every native site with a stop; drop them and the
+    # model reports the instruction that now reads a result in the same group.
+    from pvcc.objects import open_object
+    from pvcc.patch import patch_native
+
+    b = cc(PARAVIRT, "-O2", "--impl", "hv", name="b")
+    c = tmp_path / "c"
+    patch_native(str(b), str(c))
+    assert run_program(str(c)).stdout == run_program(str(b)).stdout
+    obj = open_object(str(c))
+    data = bytearray(c.read_bytes())
+    for rec in obj.records:
+        off = obj.file_offset(rec.end - 16)
+        data[off] &= ~1  # templates with a stop after slot 2 are odd: make it even
+    bad = tmp_path / "c-nostop"
+    bad.write_bytes(bytes(data))
+    r = run_program(str(bad))
+    assert r.error is not None and "missing stop" in r.error.msg, r.error
+    assert r.where.startswith("main+0x")

@@ -48,6 +48,8 @@ class Executor(BundleCompiler):
         self.bundles: list[Bundle] = []  # every bundle compiled (their counts make --stats)
         self.taken = 0  # taken branches
         self.skip_insns = self.skip_nops = self.skip_stops = 0  # after taken branches
+        self.alat_stores: dict = {}  # store functions that check the ALAT, once in use
+        self.namespaces: list[dict] = []  # of the compiled bundles
         self.recoveries = 0  # chk.s / chk.a that branched to recovery code
         self.reloads = 0  # ld.c that missed in the ALAT and loaded again
         self.syscalls = syscalls.Syscalls(self, seed)
@@ -68,6 +70,7 @@ class Executor(BundleCompiler):
         limit = max_insns if max_insns is not None else -1
         ninsn = 0
         traced = self.trace is not None
+        self.gw = 0  # the first bundle starts a group, as a branch target does
         try:
             if limit < 0 and not traced:  # the common case, kept short
                 while True:
@@ -187,7 +190,7 @@ class Executor(BundleCompiler):
         k = self._slot_of(bd, e)
         if self.groups:  # the writes the fast function made before slot k
             reset, acc = bd.prefix[k]
-            self.gw = acc if reset else self.gw | acc
+            self.gw = acc if reset or bd.starts else self.gw | acc
         return self._continue(bd, k, e)
 
     def _continue(self, bd, k, e):
@@ -207,6 +210,8 @@ class Executor(BundleCompiler):
                 return bd.addr + 16
 
     def _run_traced(self, bd):
+        if bd.starts:
+            self.gw = 0
         for k, (slot, ins, hname, _r, _w, _par, _fn) in enumerate(bd.slots):
             fn = self.slot_fn(bd, k)
             if hname != "nop" and (not ins.qp or self.st.pr[ins.qp]
@@ -371,6 +376,27 @@ class Executor(BundleCompiler):
         if idx < len(CPUID):
             return CPUID[idx]
         raise SimError(f"mov r=cpuid[{idx}]: reserved register (cpuid[3].number = 4)")
+
+    def alat_put(self, key, a, size):
+        """An advanced load's ALAT entry; the first one makes every store check the ALAT."""
+        self.st.alat[key] = (a, size)
+        if not self.alat_stores:
+            self._watch_stores()
+
+    def _watch_stores(self):
+        alat = self.st.alat
+        check = self.alat_store
+
+        def watched(store, n):
+            def s(a, v):
+                store(a, v)
+                if alat:
+                    check(a, n)
+            return s
+
+        self.alat_stores = {f"S{n}": watched(self.st.mem.stores[n], n) for n in (1, 2, 4, 8)}
+        for ns in (self.ns, *self.namespaces):
+            ns.update(self.alat_stores)
 
     def alat_store(self, a, size):
         alat = self.st.alat
