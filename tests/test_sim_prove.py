@@ -323,3 +323,17 @@ def test_patcher_dropping_a_stop_is_caught(mutant):
     p = mutant(mutate_c=lambda b, c: _rewrite_site(c, "get_psr_i", no_stop))
     assert p.outcome == "model error" and p.detail.startswith("C: ")
     assert "group" in p.detail or "dependency" in p.detail
+
+
+def test_stats_count_the_native_table_calls_of_a_plain_program(mutant_build, capsys):
+    """`pvcc-sim run --stats` of A (no sites) counts each intrinsic's calls of the
+    native table and the instructions inside it: A's side of the native-path cost."""
+    from pvcc.sim.cli import main
+
+    a, _ = mutant_build
+    main(["run", "--stats", str(a)])
+    err = capsys.readouterr().err
+    for name in ("get_cpuid", "set_rr0_to_rr4", "get_rr", "get_psr_i"):
+        assert re.search(rf"^pvcc-sim: native table calls: {name}: 6 \(\d+ instructions "
+                         r"inside the function\)$", err, re.MULTILINE), name
+    assert "sites executed" not in err

@@ -64,16 +64,23 @@ def run_main(argv: list[str]) -> int:
                 return _die(f"--patch native: {e}", EXIT_USAGE)
             prog = patched
         sys.stdout.flush()
+        sites = calls = None
+        if opts.stats:
+            from .program import site_types
+            from .prove import table_sites
+            if not site_types(prog):    # no sites: count the native table's functions
+                sites = calls = table_sites(prog)
         try:
             r = run_program(prog, opts.args, spec=opts.spec, max_insns=opts.max_insns,
                             trace=sys.stderr if opts.trace else None, nphys=opts.nphys,
                             stdout=sys.stdout.buffer, stderr=sys.stderr.buffer,
-                            seed=opts.seed)
+                            seed=opts.seed, sites=sites)
         except SimError as e:
             return _die(e.msg, e.status)
         sys.stdout.flush()
         if opts.stats:
-            _print_stats(r)
+            _print_stats(r, "native table calls" if calls else "sites executed",
+                         "inside the function" if calls else "in site bundles")
         if r.error is not None:
             loc = f"{r.where}: " if r.where else ""
             return _die(f"{loc}{r.error.msg}", r.error.status)
@@ -113,13 +120,13 @@ def prove_main(argv: list[str]) -> int:
     return {prove.AGREE: 0, prove.DISAGREE: 1}.get(proof.outcome, 125)
 
 
-def _print_stats(r) -> None:
+def _print_stats(r, what: str, where: str) -> None:
     err = sys.stderr
     for k, v in r.counters.items():
         print(f"pvcc-sim: {k}: {v}", file=err)
     for k in sorted(r.site_hits):
-        print(f"pvcc-sim: sites executed: {k}: {r.site_hits[k]} "
-              f"({r.site_insns.get(k, 0)} instructions in site bundles)", file=err)
+        print(f"pvcc-sim: {what}: {k}: {r.site_hits[k]} "
+              f"({r.site_insns.get(k, 0)} instructions {where})", file=err)
 
 
 def _main(argv: list[str]) -> int:
