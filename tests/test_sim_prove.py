@@ -194,12 +194,15 @@ def mutant_build(gcc, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("mutant")
     src = tmp / "mutant.c"
     src.write_text(MUTANT)
-    asm = tmp / "mutant.s"
+    asm = {}
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PVCC_GCC", gcc)
-        subprocess.run([str(Path(sys.executable).parent / "pvcc"), "-O2", "-isystem",
-                        runtime_include_dir(), f"-I{include_dir()}", "-S", str(src),
-                        "-o", str(asm)], check=True)
+        for conv in ("c", "light"):
+            asm[conv] = tmp / f"mutant-{conv}.s"
+            subprocess.run([str(Path(sys.executable).parent / "pvcc"), "-O2",
+                            f"-fplugin-arg-pvcc-conv={conv}", "-isystem",
+                            runtime_include_dir(), f"-I{include_dir()}", "-S", str(src),
+                            "-o", str(asm[conv])], check=True)
         a = tmp / "a"
         assert build(["--no-plugin", "--impl", "native", "-O2", str(src), "-o", str(a)]) == 0
     return a, asm
@@ -207,15 +210,16 @@ def mutant_build(gcc, tmp_path_factory):
 
 @pytest.fixture
 def mutant(gcc_env, mutant_build, tmp_path):
-    """B from the plugin's assembly of MUTANT, which a test may mutate, and C."""
+    """B from the plugin's assembly of MUTANT (C or light convention), which a
+    test may mutate, and C."""
     from pvcc.patch import patch_native
     from pvcc.sim import prove
     from pvcc.sim.build import build
 
     a, asm = mutant_build
 
-    def ways(mutate_asm=None, mutate_c=None) -> prove.Proof:
-        text = asm.read_text()
+    def ways(mutate_asm=None, mutate_c=None, conv="c") -> prove.Proof:
+        text = asm[conv].read_text()
         if mutate_asm is not None:
             start = text.index("\nwork:")
             end = text.index(".endp work#", start)
@@ -236,8 +240,9 @@ def mutant(gcc_env, mutant_build, tmp_path):
     return ways
 
 
-def test_unmutated_agrees(mutant):
-    p = mutant()
+@pytest.mark.parametrize("conv", ["c", "light"])
+def test_unmutated_agrees(mutant, conv):
+    p = mutant(conv=conv)
     assert p.outcome == "agree", p.detail
 
 
@@ -277,6 +282,20 @@ def test_live_value_in_a_clobbered_register_is_caught(mutant):
     assert p.outcome == "disagree", p.detail
     assert p.detail.startswith("B (seed 1): ")
     assert p.run("C").stdout == p.run("A").stdout  # the patched program hides the mistake
+
+
+def test_light_live_value_in_a_clobbered_register_is_caught(mutant):
+    """Light sites: cpuid's result, live across two more sites, kept in r17 (in
+    the light clobber set) instead of a preserved register."""
+    def keep_in_r17(body: str) -> str:
+        reg = re.search(r"mov (r\d+) = r8\n", body).group(1)
+        assert not re.search(r"\br17\b", body)
+        return re.sub(rf"\b{reg}\b", "r17", body)
+
+    p = mutant(keep_in_r17, conv="light")
+    assert p.outcome == "disagree", p.detail
+    assert p.detail.startswith("B (seed 1): ")
+    assert p.run("C").stdout == p.run("A").stdout
 
 
 def _rewrite_site(c: str, type_name: str, recode) -> None:
