@@ -39,7 +39,8 @@ def fnorm(i, c):
     d = fd(fl["f1"])
     f3 = fl["f3"]
     return [f"_s = fs[{f3}]", f"_e = fe[{f3}]",
-            "if _s == 0:", f"    fs[{d}] = 0", f"    fe[{d}] = _e & 0x20000",
+            "if _e & 0x1FFFF == 0x1FFFF:", f"    fs[{d}] = _s", f"    fe[{d}] = _e",
+            "elif _s == 0:", f"    fs[{d}] = 0", f"    fe[{d}] = _e & 0x20000",
             "else:", "    _n = 64 - _s.bit_length()",
             f"    fs[{d}] = (_s << _n) & M", f"    fe[{d}] = (_e & 0x20000) | ((_e & 0x1FFFF) - _n)"]
 
