@@ -462,7 +462,7 @@ def _functions_of_dirs(plain_dir: Path, pv_dir: Path) -> tuple[dict, dict]:
     return plain, other
 
 
-_PRIVILEGED = re.compile(r"\t(\(p\d+\) )?(ssm|rsm|thash|fc|ptc\.ga) |=psr\b|psr\.l=|=cr\.|"
+_PRIVILEGED = re.compile(r"\s(\(p\d+\) )?(ssm|rsm|thash|fc|ptc\.ga) |=psr\b|psr\.l=|=cr\.|"
                          r"\bcr\.\w+=|=ar\.(k\d|itc)\b|\bar\.(k\d|itc)=|rr\[|cpuid\[|pmd\[")
 
 
@@ -472,7 +472,8 @@ def cmd_siteobjs(args: list[str]) -> int:
         rel = o.relative_to(plain)
         if rel.parts[0] == "scripts" or o.name.endswith(".mod.o"):
             continue
-        text = subprocess.run([OBJDUMP, "-d", str(o)], capture_output=True, text=True,
+        text = subprocess.run([OBJDUMP, "-d", "--no-show-raw-insn", str(o)],
+                              capture_output=True, text=True,
                               check=True).stdout
         if _PRIVILEGED.search(text):
             print(rel)
