@@ -4,7 +4,8 @@ Linux 6.1 arch/ia64 (the tree kernel/build.sh unpacks), configuration
 PVCC_KERNEL_CONFIG (allnoconfig), ``make vmlinux`` in a fresh O= directory:
 
 1. unless ``--no-ccache``: CC="ccache <gcc>" and CC="ccache pvcc" (with
-   CCACHE_COMPILERCHECK='%compiler% --print-cache-identity'), each with a
+   CCACHE_COMPILERCHECK='%compiler% --print-cache-identity' and
+   CCACHE_COMPILERTYPE=gcc), each with a
    private, emptied CCACHE_DIR.  Both caches are filled by cold builds run
    side by side (their times are not compared); then ``--warm N`` rounds of
    the two warm builds, each from an emptied O= directory at the path of its
@@ -88,7 +89,8 @@ def warm_ccache(src: Path, gcc: str, base: Path, env: dict, ns) -> None:
     (base / "ccache.conf").write_text("max_size = 5G\n")
     setups = {}
     for name, cc, extra in (("plain", f"ccache {gcc}", {}),
-                            ("pvcc", "ccache pvcc", {"CCACHE_COMPILERCHECK": IDENTITY_CHECK})):
+                            ("pvcc", "ccache pvcc", {"CCACHE_COMPILERCHECK": IDENTITY_CHECK,
+                                                     "CCACHE_COMPILERTYPE": "gcc"})):
         cdir = base / f"ccache-{name}"
         shutil.rmtree(cdir, ignore_errors=True)
         cenv = dict(env, CCACHE_DIR=str(cdir), CCACHE_CONFIGPATH=str(base / "ccache.conf"),
@@ -102,9 +104,9 @@ def warm_ccache(src: Path, gcc: str, base: Path, env: dict, ns) -> None:
                                   ns.subset)
                 for name, (cc, cenv, out, log) in setups.items()}
         for name, fut in cold.items():
-            w, c = fut.result()
+            w, _ = fut.result()  # CPU times of concurrent builds cannot be told apart
             print(f"  cold (filling) CC=\"{setups[name][0].replace(gcc, 'GCC')}\": "
-                  f"wall {w:7.1f} s, cpu {c:7.1f} s (side by side)", flush=True)
+                  f"wall {w:7.1f} s (side by side)", flush=True)
     sums = {"plain": [0.0, 0.0], "pvcc": [0.0, 0.0]}
     for r in range(ns.warm):
         got = {}

@@ -41,7 +41,7 @@
 # compiler (docs/distributed.md), in build directories of their own (plain-ccache,
 # pvcc-ccache, ...):
 #   ccache   CC="ccache <gcc>" and CC="ccache pvcc" (CCACHE_COMPILERCHECK set to
-#            pvcc's identity for the pvcc builds only)
+#            pvcc's identity, CCACHE_COMPILERTYPE=gcc, for the pvcc builds only)
 #   distcc   CC="distcc <gcc>" and CC="distcc pvcc" (DISTCC_HOSTS: servers with pvcc)
 #   icecc    CC="icecc <gcc>" and CC=pvcc PVCC_LAUNCHER=icecc (ICECC_VERSION: an
 #            environment made with icecc-create-env --addfile <pvcc.so>)
@@ -136,7 +136,8 @@ PLAIN_CC=$GCC PVCC_CC=pvcc PVCC_ENV=() SUFFIX=
 case $LAUNCHER in
     "") ;;
     ccache) PLAIN_CC="ccache $GCC" PVCC_CC="ccache pvcc"
-            PVCC_ENV=("CCACHE_COMPILERCHECK=%compiler% --print-cache-identity") ;;
+            PVCC_ENV=("CCACHE_COMPILERCHECK=%compiler% --print-cache-identity"
+                      CCACHE_COMPILERTYPE=gcc) ;;
     distcc) PLAIN_CC="distcc $GCC" PVCC_CC="distcc pvcc" ;;
     icecc) PLAIN_CC="icecc $GCC" PVCC_ENV=(PVCC_LAUNCHER=icecc)
            [ -n "${ICECC_VERSION:-}" ] || die "PVCC_KERNEL_LAUNCHER=icecc needs ICECC_VERSION (docs/distributed.md)" ;;

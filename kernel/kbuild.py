@@ -410,10 +410,13 @@ def _functions(vmlinux: str) -> dict[str, list[str]]:
     return out
 
 
+_TARGET = re.compile(r"\b(?:0x)?[0-9a-f]+ (<[^>]+>)")
+
+
 def _normal(insn: str) -> str:
-    # addresses of other code and data move between two kernels; a branch keeps
-    # its <symbol+offset>
-    return _BIG_HEX.sub("ADDR", insn)
+    # addresses of other code and data move between two kernels: a branch keeps
+    # its <symbol+offset>, other large constants become ADDR
+    return _BIG_HEX.sub("ADDR", _TARGET.sub(r"\1", insn))
 
 
 def _traits(insns: list[str]) -> tuple[int, bool, bool]:

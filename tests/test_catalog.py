@@ -195,3 +195,15 @@ def test_a_new_catalog_entry_reaches_plugin_checker_and_patcher(gcc, plugin_so, 
     assert re.search(r"\bfc r(3[2-9]|[4-9]\d)\b", dis), dis
     assert re.search(r"\bthash r8=r(3[2-9]|[4-9]\d)\b", dis), dis
     assert "br.call" not in dis
+
+
+def test_the_record_format_documents_the_catalog_region_sizes():
+    """docs/records.md's region-size table is the catalog's, row by row."""
+    text = (ROOT / "docs" / "records.md").read_text()
+    rows = {(name, int(tid)): int(n) for name, tid, n in
+            re.findall(r"^\| (\w+) \((\d+)\) \| (\d+) \|$", text, re.MULTILINE)}
+    other = re.search(r"^\| every other type \| (\d+) \|$", text, re.MULTILINE)
+    assert rows and other
+    for intr in catalog.INTRINSICS:
+        size = rows.get((intr.name.upper(), intr.type_id), int(other.group(1)))
+        assert size == intr.bundles, intr.name

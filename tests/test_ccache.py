@@ -147,6 +147,26 @@ def test_ccache_pvcc_with_identity_check(work, pvcc_exe, where):
     assert (d / "t.o").read_bytes() == first
 
 
+@pytest.mark.parametrize("order", ["launcher", "ccache-pvcc"])
+def test_kernel_style_dependency_file_is_cached(work, pvcc_exe, order):
+    """Kbuild's -Wp,-MMD,dir/.x.o.d: cached (ccache must take pvcc for GCC),
+    and a hit writes the same dependency file."""
+    d, env, inc = work
+    if order == "launcher":
+        cc, env = [pvcc_exe], dict(env, PVCC_LAUNCHER="ccache")
+    else:
+        cc, env = ["ccache", pvcc_exe], dict(env, CCACHE_COMPILERCHECK=IDENTITY_CHECK,
+                                              CCACHE_COMPILERTYPE="gcc")
+    dep = d / ".t.o.d"
+    compile_([*cc, "-Wp,-MMD,.t.o.d"], d, env, inc)
+    first = dep.read_bytes()
+    assert b"paravirt.h" in first
+    dep.unlink()
+    compile_([*cc, "-Wp,-MMD,.t.o.d"], d, env, inc)
+    expect(env, 1, 1)
+    assert dep.read_bytes() == first
+
+
 def test_ccache_pvcc_prefix_form_is_never_cached(work, pvcc_exe, gcc):
     d, env, inc = work
     env = dict(env, CCACHE_COMPILERCHECK=IDENTITY_CHECK)

@@ -14,7 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from asmtools import ASM_DIR, assemble, link, needs_binutils, rela_entries, section_headers
+from asmtools import (
+    ASM_DIR,
+    READELF,
+    assemble,
+    link,
+    needs_binutils,
+    rela_entries,
+    section_headers,
+)
 from pvcc import catalog
 from pvcc.objects import (
     R_IA64_DIR64LSB,
@@ -156,6 +164,60 @@ def test_linked_executable(tmp_path):
         assert r.target == funcs[o.target.name].addr
     assert [(c.start, c.end) for c in exe.compat] == [(r.start, r.end) for r in exe.records]
     assert exe.code_relocs == {}
+
+
+def test_linked_executable_segments_and_unwind(tmp_path):
+    objs = [assemble(tmp_path, "sites.s"), assemble(tmp_path, "stubs.s")]
+    path = link(tmp_path, objs, "sites.elf", "-e", "bar")
+    exe = open_object(str(path))
+    phdrs = subprocess.run([READELF, "-l", "-W", str(path)], check=True, capture_output=True,
+                           text=True).stdout
+    loads = [ln.split() for ln in phdrs.splitlines() if ln.split()[:1] == ["LOAD"]]
+    assert [(s.offset, s.vaddr, s.filesz, s.memsz) for s in exe.segments] == [
+        (int(f[1], 16), int(f[2], 16), int(f[4], 16), int(f[5], 16)) for f in loads]
+    bar = next(f for f in exe.functions if f.name == "bar")
+    base = exe.segment_base(bar.addr)
+    assert base is not None and any(s.vaddr == base for s in exe.segments)
+    assert exe.unwind_range_at(bar.addr) is None      # no unwind directives in sites.s
+    assert open_object(str(objs[0])).segments == []
+
+
+UNWOUND = """\
+	.text
+	.global g#
+	.proc g#
+g:
+	.prologue
+	.save ar.pfs, r32
+	alloc r32 = ar.pfs, 0, 1, 0, 0
+	.body
+	;;
+	nop.m 0
+	mov ar.pfs = r32
+	br.ret.sptk.many b0 ;;
+	.endp g#
+"""
+
+
+def test_unwind_entry_covers_the_function(tmp_path):
+    exe = open_object(str(link(tmp_path, [assemble(tmp_path, UNWOUND, "g")], "g.elf", "-e", "g")))
+    (g,) = exe.functions
+    assert exe.unwind_ranges() == [(g.addr - exe.segment_base(g.addr),
+                                     g.end - exe.segment_base(g.addr))]
+    assert exe.unwind_range_at(g.addr + 16) == (g.addr, g.end)
+    assert exe.unwind_range_at(g.end) is None
+
+
+def test_one_identity_check_for_the_toolchain_too(tmp_path):
+    from pvcc import objects, toolchain
+
+    good = assemble(tmp_path, "good.s")
+    assert toolchain.is_ia64_object(good) == (True, "ELF64 LSB relocatable, IA-64")
+    assert objects.identity_problem(good.read_bytes()) is None
+    for data in (b"", b"\x7fELF\x01", Path("/bin/true").read_bytes()):
+        bad = tmp_path / "bad"
+        bad.write_bytes(data)
+        assert toolchain.is_ia64_object(bad) == (False, objects.identity_problem(data))
 
 
 def test_shared_object_dynamic_relocations(tmp_path):

@@ -344,3 +344,21 @@ def test_cc_splits_compile_and_link_options(tmp_path):
     assert a.link_opts == ["-u", "sym", "-lfoo", "-Wl,-M", "-Tscript.ld", "-e", "start"]
     assert (a.impl, a.plugin, a.output) == ("hv", False, "prog")
     assert a.sources == [str(tmp_path / "a.c")] and a.objects == [str(tmp_path / "b.o")]
+
+
+def test_a_failing_runtime_build_is_reported_and_publishes_nothing(gcc, tmp_path, monkeypatch):
+    monkeypatch.setenv("PVCC_GCC", gcc)
+    monkeypatch.setenv("PVCC_CACHE_DIR", str(tmp_path / "cache"))
+    src = tmp_path / "hello.c"
+    src.write_text(HELLO)
+    p = subprocess.run([sys.executable, "-m", "pvcc.sim.build", "--no-plugin",
+                        "-mfixed-range=f99-f2", str(src), "-o", str(tmp_path / "p")],
+                       capture_output=True, text=True, check=False)
+    assert p.returncode == 1
+    assert "Traceback" not in p.stderr
+    assert "empty range" in p.stderr  # the compiler's own diagnostic, then pvcc-sim's line
+    assert p.stderr.strip().splitlines()[-1].startswith(
+        "pvcc-sim: error: building pvcc-sim's runtime failed: ")
+    assert not (tmp_path / "p").exists()
+    top = tmp_path / "cache" / "simrt"
+    assert [q.name for q in top.iterdir() if not q.name.startswith(".lock-")] == []

@@ -453,8 +453,8 @@ def test_nat_bits_survive_spill_and_fill_through_nat_collections(tmp_path):
 
 
 def test_unimplemented_form_is_named(tmp_path):
-    r = run(tmp_path, "\tfrcpa.s1 f6,p6=f7,f8\n\t;;\n")
-    assert r.error.msg.startswith("unimplemented instruction form 'frcpa'")
+    r = run(tmp_path, "\tfmin f6=f7,f8\n\t;;\n")
+    assert r.error.msg.startswith("unimplemented instruction form 'fmin'")
     assert r.where.startswith("_start+0x")
 
 
@@ -473,3 +473,76 @@ def test_cli_patch_native_refuses_a_program_without_sites(tmp_path):
     assert p.returncode == 2
     assert p.stderr.startswith("pvcc-sim: error: --patch native: ")
     assert p.stderr.count("\n") == 1
+
+
+def test_argc_and_argv_on_the_initial_stack(tmp_path):
+    body = """
+	adds r14=16,r12
+	;;
+	ld8 r15=[r14],16
+	;;
+	ld8 r16=[r14]
+	;;
+	ld1 r17=[r16]
+	;;
+	add r8=r15,r17
+"""
+    from pvcc.sim import run_program
+    r = run_program(str(program(tmp_path, body)), ["A", "bc"])
+    assert r.error is None, r.error
+    assert r.state.g[8] == 3 + ord("A")
+    assert r.state.g[12] % 16 == 0
+
+
+def test_switching_backing_stores_like_a_context_switch(tmp_path):
+    # leaf: flushrs, copy the backing store to another place, change the copy of
+    # the caller's r33, point ar.bspstore at the copy and return: the caller's
+    # frame is filled from the new backing store.
+    body = """
+	alloc r32=ar.pfs,0,3,0,0
+	mov r33=0x111
+	mov r34=0x222
+	br.call.sptk.many b0=leaf
+	;;
+	add r8=r33,r34
+"""
+    leaf = """
+	.proc leaf
+leaf:
+	flushrs
+	;;
+	mov r14=ar.bsp
+	movl r15=0x60000FFF80000000
+	movl r17=0x60000FFF80010000
+	;;
+	sub r16=r14,r15
+	;;
+	shr.u r18=r16,3
+	;;
+	adds r18=-1,r18
+	;;
+	mov ar.lc=r18
+	;;
+1:	ld8 r19=[r15],8
+	;;
+	st8 [r17]=r19,8
+	br.cloop.sptk.few 1b
+	;;
+	movl r20=0x60000FFF80010008
+	mov r21=0x999
+	;;
+	st8 [r20]=r21
+	mov ar.rsc=0
+	;;
+	mov ar.bspstore=r17
+	;;
+	mov r22=ar.bsp
+	;;
+	br.ret.sptk.many b0
+	.endp leaf
+"""
+    r = run(tmp_path, body, extra=leaf)
+    assert r.error is None, r.error
+    assert r.state.g[8] == 0x999 + 0x222
+    assert r.state.rse.fills == 3  # r32-r34 of the caller came from the copy
+    assert r.state.g[22] == 0x60000FFF80010000 + 3 * 8  # ar.bsp moved with ar.bspstore

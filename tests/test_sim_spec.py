@@ -129,3 +129,12 @@ def test_an_overlapping_store_invalidates_the_alat_entry(tmp_path, spec):
 @pytest.mark.parametrize("spec, expect", [("succeed", 0x1235), ("fail", 2)])
 def test_ld_sa(tmp_path, spec, expect):
     assert _r8(tmp_path, _checked("ld8.sa r15=[r20]", "chk.a.nc r15,.Lrec"), spec) == expect
+
+
+@pytest.mark.parametrize("spec, recoveries", [("succeed", 0), ("fail", 1)])
+def test_recoveries_are_counted(tmp_path, spec, recoveries):
+    r = run(tmp_path, "\tmovl r20=buf\n\t;;\n" + _checked("ld8.s r15=[r20]"), data=DATA,
+            spec=spec)
+    if r.error is not None and "'unknown'" in r.error.msg:
+        pytest.skip(r.error.msg)
+    assert r.counters["speculation recoveries"] == recoveries

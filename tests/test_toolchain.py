@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from pvcc import aptsource, toolchain
+from pvcc import aptsource, compilers, toolchain
 
 TOOL = [sys.executable, "-m", "pvcc.toolchain"]
 OTHER_VERSIONS = (13, 14, 15, 16, 11)
@@ -247,38 +247,38 @@ def test_find_compiler_lookup_order(monkeypatch, tmp_path):
     monkeypatch.setenv("PVCC_CACHE_DIR", str(cache))
     monkeypatch.delenv("PVCC_GCC", raising=False)
     monkeypatch.setenv("PATH", str(bindir))
-    with pytest.raises(toolchain.ToolchainError, match="install --gcc 12"):
-        toolchain.find_compiler()
+    with pytest.raises(compilers.ToolchainError, match="install --gcc 12"):
+        compilers.find_compiler()
     on_path = bindir / toolchain.GCC_NAME
     on_path.write_text("#!/bin/sh\n")
     on_path.chmod(0o755)
-    assert toolchain.find_compiler() == str(on_path)            # PATH, last resort
+    assert compilers.find_compiler() == str(on_path)            # PATH, last resort
     g14 = _stand_in(cache, 14, "14.2.0")
     g13 = _stand_in(cache, 13, "13.3.0")
-    assert toolchain.find_compiler() == str(g14)                # newest, 12 missing
+    assert compilers.find_compiler() == str(g14)                # newest, 12 missing
     g12 = _stand_in(cache, 12, "12.2.0")
-    assert toolchain.find_compiler() == str(g12)                # default 12
+    assert compilers.find_compiler() == str(g12)                # default 12
     assert [t.version for t in toolchain.provisioned()] == [12, 13, 14]
     monkeypatch.setenv("PVCC_GCC", "13")
-    assert toolchain.find_compiler() == str(g13)                # env: a version
-    assert toolchain.find_compiler(14) == str(g14)              # argument beats env
+    assert compilers.find_compiler() == str(g13)                # env: a version
+    assert compilers.find_compiler(14) == str(g14)              # argument beats env
     monkeypatch.setenv("PVCC_GCC", str(on_path))
-    assert toolchain.find_compiler() == str(on_path)            # env: a path
+    assert compilers.find_compiler() == str(on_path)            # env: a path
     monkeypatch.setenv("PVCC_GCC", toolchain.GCC_NAME)
-    assert toolchain.find_compiler() == str(on_path)            # env: a name on PATH
+    assert compilers.find_compiler() == str(on_path)            # env: a name on PATH
     monkeypatch.setenv("PVCC_GCC", "15")
-    with pytest.raises(toolchain.ToolchainError, match="install --gcc 15"):
-        toolchain.find_compiler()
+    with pytest.raises(compilers.ToolchainError, match="install --gcc 15"):
+        compilers.find_compiler()
     monkeypatch.setenv("PVCC_GCC", str(tmp_path / "nope" / "gcc"))
-    with pytest.raises(toolchain.ToolchainError, match="not an executable"):
-        toolchain.find_compiler()
+    with pytest.raises(compilers.ToolchainError, match="not an executable"):
+        compilers.find_compiler()
     monkeypatch.delenv("PVCC_GCC")
     (cache / "gcc-12" / toolchain.STAMP_NAME).unlink()          # no stamp: not trusted
-    assert toolchain.find_compiler() == str(g14)
-    with pytest.raises(toolchain.ToolchainError):
-        toolchain.find_compiler(16)
-    with pytest.raises(toolchain.ToolchainError, match="unsupported"):
-        toolchain.find_compiler(9)
+    assert compilers.find_compiler() == str(g14)
+    with pytest.raises(compilers.ToolchainError):
+        compilers.find_compiler(16)
+    with pytest.raises(compilers.ToolchainError, match="unsupported"):
+        compilers.find_compiler(9)
 
 
 def test_find_compiler_imports_nothing_but_os(tmp_path):

@@ -98,6 +98,11 @@ class Tally:
                                              f"{ins.text()!r} ({ins.form}), objdump {text!r}")
 
 
+def _is_ia64(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return ELFFile(f)["e_machine"] == "EM_IA_64"
+
+
 def _run(cmd: list[str], quiet: str = "", **kw) -> bool:
     """Run a build step; False (and a line on stderr unless it says ``quiet``) if it fails."""
     res = subprocess.run(cmd, capture_output=True, text=True, check=False, **kw)
@@ -150,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--first", type=int, default=1, help="first csmith seed (default 1)")
     ap.add_argument("--gcc", default="12", help="GCC major version or path (default 12)")
     ap.add_argument("--no-testcases", action="store_true", help="csmith programs only")
+    ap.add_argument("--objects", metavar="DIR", action="append", default=[],
+                    help="also every IA-64 .o under DIR (e.g. a kernel build tree)")
     ap.add_argument("--list", action="store_true", help="print every form with its count")
     ap.add_argument("--keep", help="build in this directory and keep it")
     args = ap.parse_args(argv)
@@ -162,6 +169,10 @@ def main(argv: list[str] | None = None) -> int:
             csmith_objects(tally, gcc, range(args.first, args.first + args.seeds), work)
         if not args.no_testcases:
             testcase_objects(tally, gcc, work)
+        for d in args.objects:
+            for obj in sorted(Path(d).rglob("*.o")):
+                if obj.read_bytes()[:4] == b"\x7fELF" and _is_ia64(obj):
+                    tally.add_object(obj, str(obj.relative_to(d)))
     if args.list:
         for form, n in sorted(tally.forms.items(), key=lambda kv: (-kv[1], kv[0])):
             print(f"{n:9d}  {form}")

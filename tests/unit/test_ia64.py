@@ -10,7 +10,6 @@ the encoder must produce gas's bits.
 from __future__ import annotations
 
 import random
-import time
 from dataclasses import dataclass
 
 import pytest
@@ -450,6 +449,10 @@ CASES += [
     C("ldfd.c.nc.nta f6=[r9],r10", "ldfd.c.nc", r2=10, hint=3),
     C("ldf.fill f2=[r12],16", "ldf.fill", f1=2, imm=16),
     C("ldfs f6=[r9],-256", "ldfs", imm=-256),
+    C("ldfps f33,f34=[r12]", "ldfps", f1=33, f2=34, r3=12),
+    C("ldfpd f6,f7=[r8],16", "ldfpd", imm=16),
+    C("ldfp8.s f6,f7=[r8]", "ldfp8.s"),
+    C("ldfps.c.clr f6,f7=[r8],8", "ldfps.c.clr", imm=8),
     C("stfs [r9]=f6", "stfs", r3=9, f2=6),
     C("stfd [r9]=f6", "stfd"),
     C("stf8 [r9]=f6", "stf8"),
@@ -788,19 +791,21 @@ def test_mutated_operands_match_objdump(corpus, binutils):
 
 
 # --------------------------------------------------------------------------
-# Speed: a vmlinux .text is ~36 MB (2.3 M bundles)
+# Volume: a vmlinux .text is ~36 MB (2.3 M bundles).  How fast is measured by
+# benchmarks/bench_decode.py (a ratio against objdump), never by a timed test.
 
 
-def test_decode_speed():
+def test_decode_volume():
     rng = random.Random(5)
     pool = [encode_bundle(t, (ia64.nop_m(rng.getrandbits(8)), rng.getrandbits(41),
                               rng.getrandbits(41))) for t in (0x01, 0x08, 0x11) for _ in range(3000)]
-    data = b"".join(rng.choice(pool) for _ in range(65536))  # 1 MiB
-    t0 = time.perf_counter()
-    n = sum(1 for _ in iter_bundles(data))
-    elapsed = time.perf_counter() - t0
-    assert n == 65536
-    assert elapsed < 2.0, f"1 MiB took {elapsed:.2f}s"
+    picks = [rng.choice(pool) for _ in range(65536)]  # 1 MiB
+    bundles = list(iter_bundles(b"".join(picks), 0x4000))
+    assert len(bundles) == 65536
+    # Every 4,096th bundle decodes (through the caches) as it does on its own.
+    for n in range(0, 65536, 4096):
+        assert bundles[n].addr == 0x4000 + 16 * n
+        assert bundles[n].text() == decode_bundle(picks[n], 0x4000 + 16 * n).text()
 
 
 def test_cached_branch_bundle_gets_new_target():

@@ -60,6 +60,7 @@ EFFECTS = [
     ("st4.rel [r9]=r8,255", OTHER, {"r9", "r8"}, {"r9"}, "w", None),
     ("st8.spill [r12]=r8,-8", OTHER, {"r12", "r8"}, {"r12", "ar.unat{x}"}, "w", None),
     ("ldfd f6=[r9],r10", OTHER, {"r9", "r10"}, {"f6", "r9"}, "r", None),
+    ("ldfps f33,f34=[r12],8", OTHER, {"r12"}, {"f33", "f34", "r12"}, "r", None),
     ("stf.spill [r12]=f2,-16", OTHER, {"r12", "f2"}, {"r12"}, "w", None),
     ("lfetch [r9],16", OTHER, {"r9"}, {"r9"}, "", None),
     ("cmpxchg8.acq r8=[r9],r10,ar.ccv", OTHER, {"r9", "r10", "ar.ccv"}, {"r8"}, "rw", None),
@@ -92,8 +93,9 @@ EFFECTS = [
     ("fc r35", OTHER, {"r35"}, set(), "", None),
     ("ptc.ga r35,r40", OTHER, {"r35", "r40"}, {"tlb"}, "", None),
     ("itc.d r40", OTHER, {"r40", "cr.ifa", "cr.itir"}, {"tlb"}, "", None),
-    ("alloc r35=ar.pfs,2,3,4,0", ALLOC, {"ar.pfs", "ar.bsp", "ar.bspstore", "ar.rnat", "ar.rsc",
-                                         "cfm"}, {"r35", "ar.bspstore", "ar.rnat", "cfm"}, "", None),
+    ("alloc r35=ar.pfs,2,3,4,0", ALLOC,
+     {"ar.pfs", "ar.bsp", "ar.bspstore", "ar.rnat", "ar.rsc", "cfm"},
+     {"r35", "ar.bspstore", "ar.rnat", "cfm"}, "", None),
     ("flushrs", OTHER, {"ar.bsp", "ar.bspstore", "ar.rnat", "ar.rsc"}, {"ar.bspstore", "ar.rnat"},
      "w", None),
     ("mf", OTHER, set(), set(), "", None),
@@ -258,6 +260,10 @@ def test_unc_compares_write_unconditionally(module_binutils):
                                                                         ("p7", "and"))
 
 
+_NAME = re.compile(r"[rfpb]\d+|ar[.\w]+|ar\.unat\{x\}|cr[.\w]+|psr|cfm|rr|pkr|dbr|ibr|pmc|pmd|msr|"
+                   r"cpuid|tlb|ip")
+
+
 @settings(max_examples=2000, deadline=None)
 @given(st.binary(min_size=16, max_size=16), st.integers(0, (1 << 60) - 1))
 def test_every_decoded_instruction_has_effects(data, addr):
@@ -268,8 +274,7 @@ def test_every_decoded_instruction_has_effects(data, addr):
                           BREAK, OTHER)
         names = e.reads | e.writes
         assert not names & {"r0", "f0", "f1", "p0"}
-        assert all(re.fullmatch(r"[rfpb]\d+|ar[.\w]+|ar\.unat\{x\}|cr[.\w]+|psr|cfm|"
-                                r"rr|pkr|dbr|ibr|pmc|pmd|msr|cpuid|tlb|ip", n) for n in names), names
+        assert all(_NAME.fullmatch(n) for n in names), names
         assert (e.target is not None) == (e.kind in semantics.TRANSFERS and "target" in ins.fields)
 
 

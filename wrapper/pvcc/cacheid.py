@@ -9,6 +9,8 @@ option closes that gap: a command whose output ccache hashes into every key.
 ``pvcc --print-cache-identity`` is that command::
 
     CCACHE_COMPILERCHECK='%compiler% --print-cache-identity'
+    CCACHE_COMPILERTYPE=gcc     (else ccache takes pvcc for an unknown compiler
+                                 and caches no kernel compile: -Wp,-MMD,...)
 
 It prints the real compiler's identity (path and stat data of the driver and
 of its ``cc1``), and unless ``$PVCC_DISABLE`` is set the plugin built for it

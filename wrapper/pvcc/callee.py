@@ -75,9 +75,9 @@ def intended(name: str) -> str | None:
     if not name.startswith(prefix) or not name[len(prefix):].isdigit():
         return None
     reg = int(name[len(prefix):])
-    static = {catalog.REG_GP: "r1", catalog.REG_SP: "r12", catalog.REG_TP: "r13"}
-    if reg in static:
-        return static[reg]
+    found = catalog.REGISTERS.get(reg)
+    if found is not None and found.kind == "gr":    # gp, sp, tp: r1, r12, r13
+        return f"r{found.hw}"
     if 0 <= reg - catalog.AR_BASE < 128:
         return ia64.ar_name(reg - catalog.AR_BASE)
     return None

@@ -27,8 +27,9 @@ spells as text), or
 ``%scratch0``/``%scratch1`` (scratch registers the native encoder picks) or,
 for register code, ``%hw`` (the register's GR/AR/CR number).
 
-Adding an intrinsic is one ``Intrinsic(...)`` line here; then
-``python -m pvcc.catalog_c --write`` refreshes ``<pvcc/paravirt.h>``.
+Adding an intrinsic is one ``intrinsic(...)`` entry in ``INTRINSICS``; then
+``python -m pvcc.catalog_c --write`` refreshes ``<pvcc/paravirt.h>``
+(docs/contract.md, "The catalog").
 """
 
 from __future__ import annotations
@@ -80,9 +81,10 @@ LIGHT_CLOBBER_BRS = frozenset([6, 7])
 LIGHT_CLOBBER_PRS = frozenset(range(6, 16))
 LIGHT_CLOBBER_ARS = frozenset([32])  # ar.ccv
 
-CONVENTIONS = (Convention(0, "c-call", "C", 8), Convention(1, "light", "LIGHT", LIGHT_RESULT))
 CONV_C = 0
 CONV_LIGHT = 1
+CONVENTIONS = (Convention(CONV_C, "c-call", "C", 8),
+               Convention(CONV_LIGHT, "light", "LIGHT", LIGHT_RESULT))
 CONV_NAMES = {c.id: c.name for c in CONVENTIONS}
 CONV_BY_ID = {c.id: c for c in CONVENTIONS}
 
@@ -391,6 +393,19 @@ def type_name(type_id: int) -> str:
         return f"unknown({type_id:#x})"
     intr, reg = found
     return intr.name if reg is None else f"{intr.name}({reg})"
+
+
+def expanded() -> list[tuple[Intrinsic, int | None]]:
+    """Every (intrinsic, register) that has native code, in catalog order: each
+    intrinsic once, getreg and setreg once per register they may take."""
+    out: list[tuple[Intrinsic, int | None]] = []
+    for intr in INTRINSICS:
+        if intr.access is None:
+            out.append((intr, None))
+        else:
+            out += [(intr, r) for r, found in sorted(REGISTERS.items())
+                    if found.allows(intr.access)]
+    return out
 
 
 def native_code(intr: Intrinsic, reg: int | None = None) -> tuple[NativeBundle, ...]:

@@ -622,27 +622,21 @@ class Checker:
 
     # -- 4. completeness and compatibility records ----------------------------------------
     def check_completeness(self, recs: list[Record]) -> None:
-        """No two regions overlap, and every call of an implementation lies in a region."""
+        """No two regions overlap, and every transfer to an implementation lies in a region."""
         self.check_overlaps(recs)
+        regions = _Regions(recs)
+        self.check_calls_covered(recs, regions)
+        self.check_light_branches_covered(recs, regions)
+
+    def check_calls_covered(self, recs: list[Record], regions: _Regions) -> None:
+        """Every br.call/brl.call of a record's target or of a catalog implementation
+        lies in a region (or in a light entry point calling its C implementation)."""
         obj = self.obj
         targets: set[Value] = {r.target for r in recs}
         impl_names = {i.symbol: i for i in catalog.INTRINSICS}
         for fn in obj.functions:
             if fn.name in impl_names:
                 targets.add(fn.addr)
-        regions = sorted((r.start, r.end) for r in recs)
-        starts = [s for s, _ in regions]
-
-        def covered(addr: int) -> bool:
-            i = bisect.bisect_right(starts, addr) - 1
-            while i >= 0:
-                s, e = regions[i]
-                if s <= addr < e:
-                    return True
-                if addr - s > 64 * 16:
-                    break
-                i -= 1
-            return False
 
         def in_thunk(addr: int) -> bool:
             # a light entry point calling its C implementation (pvcc.thunks)
@@ -659,11 +653,13 @@ class Checker:
                 if effects(ins).kind != CALL:
                     continue
                 t = self.call_target(b, ins)
-                if is_target(t) and not covered(b.addr) and not in_thunk(b.addr):
+                if is_target(t) and not regions.cover(b.addr) and not in_thunk(b.addr):
                     self.add(b.addr, "completeness", f"call of {obj.describe(t)} is not inside "
                              f"any recorded site")
 
-        # Light sites branch (br.cond) to "__pvcc_light_<symbol>".
+    def check_light_branches_covered(self, recs: list[Record], regions: _Regions) -> None:
+        """Every branch to a light entry point (`__pvcc_light_<symbol>`) lies in a region."""
+        obj = self.obj
         light = {r.target for r in recs if r.conv == catalog.CONV_LIGHT}
         light |= {fn.addr for fn in obj.functions if fn.name.startswith(catalog.LIGHT_PREFIX)}
 
@@ -680,8 +676,9 @@ class Checker:
         else:
             hits = []
         for a, t in hits:
-            if is_light(t) and not covered(a & ~15) and self.trampoline(a & ~15) is None:
-                self.add(a & ~15, "completeness", f"branch to {obj.describe(t)} is not inside "
+            bundle = a & ~(BUNDLE - 1)
+            if is_light(t) and not regions.cover(bundle) and self.trampoline(bundle) is None:
+                self.add(bundle, "completeness", f"branch to {obj.describe(t)} is not inside "
                          f"any recorded site")
 
     def _transfers(self, kind: str):
@@ -710,6 +707,25 @@ class Checker:
                 at = c.start if isinstance(c.start, int) else f"{catalog.COMPAT_SECTION}+{c.section_offset:#x}"
                 self.add(at, "compat", f"{catalog.COMPAT_SECTION} record {c.index} "
                          f"({catalog.type_name(c.type)}) matches no {catalog.SECTION} record")
+
+
+class _Regions:
+    """The regions of an object's records, for "is this bundle inside a site"."""
+
+    def __init__(self, recs: list[Record]):
+        self.regions = sorted((r.start, r.end) for r in recs)
+        self.starts = [s for s, _ in self.regions]
+
+    def cover(self, addr: int) -> bool:
+        i = bisect.bisect_right(self.starts, addr) - 1
+        while i >= 0:
+            s, e = self.regions[i]
+            if s <= addr < e:
+                return True
+            if addr - s > 64 * BUNDLE:     # no region is that long: stop looking back
+                break
+            i -= 1
+        return False
 
 
 def _light_arg(intr: catalog.Intrinsic | None, i: int) -> int:

@@ -37,14 +37,7 @@ RETURN = ia64.encode_bundle(_MIB_S, (ia64.nop_m(), ia64.nop_i(), ia64.br_cond_in
 
 def specs() -> list[tuple[catalog.Intrinsic, int | None]]:
     """Every (intrinsic, register) that has native code: getreg/setreg per register."""
-    out: list[tuple[catalog.Intrinsic, int | None]] = []
-    regs = sorted(catalog.REGISTERS)
-    for intr in catalog.INTRINSICS:
-        if intr.access is not None:
-            out += [(intr, r) for r in regs if catalog.reg_problem(intr.type_id, r) is None]
-        else:
-            out.append((intr, None))
-    return out
+    return catalog.expanded()
 
 
 def body(intr: catalog.Intrinsic, reg: int | None) -> list[bytes]:

@@ -284,15 +284,7 @@ def _far(imm: int) -> bytes:
 def native_types() -> list[int]:
     """Every type id with native code: the catalog's types, and getreg/setreg
     of every register `catalog.reg_problem` accepts and `native` can encode."""
-    out = []
-    for intr in catalog.INTRINSICS:
-        if intr.access is None:
-            out.append(intr.type_id)
-            continue
-        for r in catalog.REGISTERS:
-            if catalog.reg_problem(intr.type_id, r) is None:
-                out.append(intr.type_id + r)
-    return sorted(out)
+    return sorted(intr.type_id + (reg or 0) for intr, reg in catalog.expanded())
 
 
 def generate(check_samples: int = 200) -> Table:

@@ -356,7 +356,9 @@ def plugin_path(compiler: str, sources: str | os.PathLike[str] | None = None) ->
         raise PluginBuildError(f"cannot read plugin sources in {sources}: {e.strerror}") from None
     if not any(f.endswith(".cc") and os.sep not in f for f in files):
         raise PluginBuildError(f"no plugin sources (*.cc) in {sources}")
-    plugins = os.path.join(cache_dir(), "plugins")
+    from pvcc.compilers import CacheLayout
+
+    plugins = CacheLayout().plugins
 
     # Hot path: stat data only.
     try:

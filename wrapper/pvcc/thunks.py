@@ -162,21 +162,10 @@ def source(specs: list[tuple[str, int | None]]) -> str:
     return "\n".join(head) + "\n" + "".join(thunk(sym, reg) for sym, reg in seen)
 
 
-def _registers(type_base: int) -> list[int]:
-    return [r for r in sorted(catalog.REGISTERS) if catalog.reg_problem(type_base, r) is None]
-
-
 def catalog_specs() -> list[tuple[str, int | None]]:
     """Every C implementation <pvcc/paravirt.h> declares (paravirt_<name>), getreg and
     setreg once per register they accept."""
-    out: list[tuple[str, int | None]] = []
-    for i in catalog.INTRINSICS:
-        sym = "paravirt_" + i.name
-        if i.type_id in (catalog.GETREG_BASE, catalog.SETREG_BASE):
-            out += [(sym, r) for r in _registers(i.type_id)]
-        else:
-            out.append((sym, None))
-    return out
+    return [(intr.symbol, reg) for intr, reg in catalog.expanded()]
 
 
 def _parser() -> argparse.ArgumentParser:

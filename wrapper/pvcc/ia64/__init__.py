@@ -89,10 +89,11 @@ mpy4, mpyshl4), popcnt, clz, chk.s.i, moves of ar/br/pr/pr.rot/ip; M unit:
 ld1-8 with every completer (.s .a .sa .bias .acq .c.clr .c.nc .c.clr.acq,
 ld8.fill) and post-increment by register or immediate, st1-8 (.rel,
 st8.spill, post-increment), cmpxchg/xchg/fetchadd, getf/setf (.sig .exp .s
-.d), ldfs/ldfd/ldf8/ldfe (same completers) and ldf.fill, stf (stf.spill),
-lfetch, chk.s.m, chk.s (f), chk.a.nc/.clr (r and f), invala(.e), mf(.a),
-srlz, sync.i, fwb, loadrs, flushrs, alloc, all system/management forms (mov
-to/from rr/dbr/ibr/pkr/pmc/pmd/msr/cpuid/psr/psr.l/psr.um/ar/cr, fc(.i),
+.d), ldfs/ldfd/ldf8/ldfe (same completers) and ldf.fill, the pairs
+ldfp8/ldfps/ldfpd, stf (stf.spill), lfetch, chk.s.m, chk.s (f), chk.a.nc/.clr
+(r and f), invala(.e), mf(.a), srlz, sync.i, fwb, loadrs, flushrs, alloc,
+all system/management forms (mov to/from rr/dbr/ibr/pkr/pmc/pmd/msr/cpuid/
+psr/psr.l/psr.um/ar/cr, fc(.i),
 thash, ttag, tpa, tak, ptc.*, ptr.*, itr.*, itc.*, probe.*, ssm/rsm/sum/rum);
 B unit: br.cond/wexit/wtop/cloop/cexit/ctop, br.call (IP-relative and
 indirect), br.cond/br.ia/br.ret indirect, cover, clrrrb, rfi, bsw, epc, vmsw;
@@ -100,7 +101,7 @@ F unit: fma/fms/fnma (.s .d) and fpma/fpms/fpnma, xma.l/.h/.hu, fselect,
 fcmp, frcpa, frsqrta, fmerge, fmin/fmax/famin/famax, fand/fandcm/for/fxor,
 fpack, fswap, fmix, fsxt, fcvt.fx/fxu(.trunc), fcvt.xf; MLX: movl, brl.call,
 brl.cond; nop/hint/break on every unit.  Anything else is 'unknown' (e.g.
-ldfp, ld16, fclass, fsetc, the parallel FP compares, brp).
+ld16, fclass, fsetc, the parallel FP compares, brp).
 """
 
 from .bits import MASK41, MASK64

@@ -88,7 +88,8 @@ def _decode_uncached(v: int, addr: int) -> tuple:
     s0, s1, s2 = (v >> 5) & MASK41, (v >> 46) & MASK41, v >> 87
     entry = TEMPLATES.get(t)
     if entry is None:
-        insns = tuple(Insn("?", i, s, s & 0x3F, "reserved", form="reserved") for i, s in enumerate((s0, s1, s2)))
+        insns = tuple(Insn("?", i, s, s & 0x3F, "reserved", form="reserved")
+                      for i, s in enumerate((s0, s1, s2)))
         return t, None, (), insns, ()
     units, stops = entry
     if units == "MLX":

@@ -1,5 +1,5 @@
 """M-unit slots: system and memory management (majors 0, 1), integer loads, stores and
-semaphores (4, 5), floating-point loads, stores, setf and lfetch (6, 7).
+semaphores (4, 5), floating-point loads (also pairs), stores, setf and lfetch (6, 7).
 
 Each decoder returns ``(op, fields, template)``; see the package docstring.
 """
@@ -204,6 +204,12 @@ for _base, _sfx in ((0x00, ""), (0x04, ".s"), (0x08, ".a"), (0x0C, ".sa"), (0x20
     for _k, _n in enumerate(("ldfe", "ldf8", "ldfs", "ldfd")):
         _LDF[_base + _k] = _n + _sfx
 _LDF[0x1B] = "ldf.fill"
+# FP load pairs (M11/M12: x 1): x6 -> op; M12 post-increments by the pair's size
+_LDFP: dict[int, str] = {}
+for _base, _sfx in ((0x00, ""), (0x04, ".s"), (0x08, ".a"), (0x0C, ".sa"), (0x20, ".c.clr"),
+                    (0x24, ".c.nc")):
+    for _k, _n in ((1, "ldfp8"), (2, "ldfps"), (3, "ldfpd")):
+        _LDFP[_base + _k] = _n + _sfx
 _STF = {0x30: "stfe", 0x31: "stf8", 0x32: "stfs", 0x33: "stfd", 0x3B: "stf.spill"}
 _LFETCH = {0x2C: "lfetch", 0x2D: "lfetch.excl", 0x2E: "lfetch.fault", 0x2F: "lfetch.fault.excl"}
 _SETF = {0x1C: "setf.sig", 0x1D: "setf.exp", 0x1E: "setf.s", 0x1F: "setf.d"}  # M18
@@ -215,7 +221,14 @@ def m_fp_ldst(r, addr):  # M-unit major 6: M6/M7 ldf, M9 stf, M13/M14 lfetch, M1
     if x:
         if not m and x6 in _SETF:
             return _SETF[x6], {"f1": r1_of(r), "r2": r2_of(r)}, "f{f1}=r{r2}"
-        return UNKNOWN
+        op = _LDFP.get(x6)
+        if op is None or hint == 2:
+            return UNKNOWN
+        f = {"f1": r1_of(r), "f2": r2_of(r), "r3": r3_of(r), "hint": hint}
+        if m:  # M12: post-increment by the size of the pair
+            f["imm"] = 8 if op.startswith("ldfps") else 16
+            return op, f, "f{f1},f{f2}=[r{r3}],{imm}"
+        return op, f, "f{f1},f{f2}=[r{r3}]"  # M11
     if x6 in _LFETCH:
         if r1_of(r):
             return UNKNOWN

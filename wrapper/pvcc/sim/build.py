@@ -16,7 +16,9 @@ ld's default IA-64 layout: text at 0x4000000000000000, data in region 3)::
 privileged instructions the model executes; ``hv`` is the C hypervisor layer
 (``runtime/hv``: virtual privileged state in memory, the model's hypercalls
 for what only the machine knows, and a hostile return that clobbers every
-scratch register).
+scratch register).  Light-convention sites branch to ``__pvcc_light_*``
+entries: ``pvcc.light_table``'s native bodies, or ``pvcc.thunks`` into the
+hypervisor layer.
 
 The runtime (``pvcc/sim/runtime``, shipped as package data) is C and
 assembly: crt0, the write/exit system calls, stdio, string.h, stdlib.h,
@@ -29,7 +31,8 @@ built once per compiler and *ABI flag set* and cached in::
 where ``<cache>`` is pvcc's cache root (``$PVCC_CACHE_DIR`` or
 ``~/.cache/pvcc``) and ``<key>`` hashes the recipe, the ABI flags, the
 compiler's identity (as the plugin cache does: real path and stat of the
-driver and its cc1) and the content of every runtime source.  The ABI flags
+driver and its cc1), the content of every runtime source, of pvcc's headers
+and of the generated light-convention entries.  The ABI flags
 are those of GCC-ARGS that must agree between the program and the runtime:
 ``-mconstant-gp`` and ``-mauto-pic`` (ld refuses to link constant-gp objects
 with others), ``-ffixed-*`` and ``-mfixed-range=``.  A build runs in a
@@ -154,6 +157,7 @@ def _key(compiler: str, flags: tuple[str, ...], files: list[str], ar: str,
     import hashlib
 
     from pvcc.pluginbuild import _compiler_identity, _stat_line
+    from pvcc.pluginbuild import include_dir as pvcc_include_dir
 
     h = hashlib.sha256()
 
@@ -171,6 +175,14 @@ def _key(compiler: str, flags: tuple[str, ...], files: list[str], ar: str,
     add("ar", _stat_line(os.path.realpath(ar)))
     for name, text in sorted(generated.items()):
         add("generated:" + name, text)
+    # <pvcc/paravirt.h> & co., which the native table and the hypervisor layer include
+    inc = os.path.join(pvcc_include_dir(), "pvcc")
+    try:
+        for name in sorted(os.listdir(inc)):
+            with open(os.path.join(inc, name), "rb") as f:
+                add("pvcc-include:" + name, f.read())
+    except OSError as e:
+        raise BuildError(f"pvcc's headers {inc}: {e.strerror}") from None
     root = _runtime_sources_dir()
     for rel in files:
         try:

@@ -60,12 +60,14 @@ class Bundle:
         "site",
         "slot_src",
         "slots",
+        "starts",
     )
 
 
 class BundleCompiler:
     """The compiling half of the Executor (which provides ``st``, ``cache``, ``ns``,
-    ``spec``, ``groups``, ``sites``, ``bundles``, ``return_addr`` and ``_args``)."""
+    ``spec``, ``groups``, ``sites``, ``bundles``, ``namespaces``, ``return_addr``
+    and ``_args``)."""
 
     def _fetch(self, addr: int):
         if addr == self.return_addr:
@@ -97,15 +99,20 @@ class BundleCompiler:
         src: list[str] = []
         consts: dict = {}
         made = []
+        made_starts = []
         for n, b in enumerate(batch):
             slots = self._slots(b, consts)
-            lines, linemap, slot_src, prefix = self._source(b.addr, slots, b.stops, f"_b{n}")
+            starts = batch[n - 1].ends_group if n else self._ends_group_before(b.addr)
+            lines, linemap, slot_src, prefix = self._source(b.addr, slots, b.stops, f"_b{n}",
+                                                            starts)
+            made_starts.append(starts)
             base = len(src)
             src += lines
             made.append((b, slots, [(x + base, y + base, k) for x, y, k in linemap], slot_src,
                          prefix))
         ns = dict(self.ns)
         ns.update(consts)
+        self.namespaces.append(ns)
         code = compile("\n".join(src), f"<bundles {addr:#x}>", "exec")
         exec(code, ns)  # noqa: S102 - source generated here from decoded instructions
         for n, (b, slots, linemap, slot_src, prefix) in enumerate(made):
@@ -114,6 +121,7 @@ class BundleCompiler:
             bd.slots = [(s[0], s[1], s[3], s[4], s[5], s[6], None) for s in slots]
             bd.slot_src = slot_src
             bd.prefix = prefix
+            bd.starts = made_starts[n]
             bd.ns = ns
             bd.ninsn = len(b.insns)
             bd.nnop = sum(1 for s in slots if s[3] == "nop")
@@ -174,9 +182,9 @@ class BundleCompiler:
         return fn
 
     def _slot_code(self, addr, k, slot, ins, lines, hname, r, w, par, stop_after, indent,
-                   track=True, skipped=()):
+                   track=True, skipped=(0, 0, 0)):
         """Lines of one slot: predicate guard, group check (``track``: on ``_w``), semantics;
-        ``skipped``: the counter updates for the slots a taken branch here skips."""
+        ``skipped``: instructions, nops and stops a taken branch here skips."""
         out = []
         pad = " " * indent
         body = []
@@ -188,10 +196,7 @@ class BundleCompiler:
         for ln in lines:
             if ln.lstrip().startswith("return "):
                 sp = ln[:len(ln) - len(ln.lstrip())]
-                body.append(f"{sp}X.taken += 1")
-                body += [f"{sp}{x}" for x in skipped]
-                if self.groups:
-                    body.append(f"{sp}X.gw = 0")
+                ln = f"{sp}return X.jump({ln.lstrip()[7:]}, {', '.join(map(str, skipped))})"
             body.append(ln)
         if ins.qp and not sem_int.owns_predicate(ins):
             out.append(f"{pad}if pr[{ins.qp}]:")
@@ -207,7 +212,15 @@ class BundleCompiler:
         """Whether the instruction's group effect depends on its predicate at run time."""
         return bool(ins.qp and (r or w) and not sem_int.owns_predicate(ins))
 
-    def _source(self, addr, slots, stops, name="_b"):
+    def _ends_group_before(self, addr) -> bool:
+        """Whether the bundle before ``addr`` ends with a stop: then falling through
+        into ``addr`` starts a new group (and a taken branch always does)."""
+        try:
+            return ia64.decode_bundle(self.st.mem.read_bytes(addr - 16, 16), addr - 16).ends_group
+        except (SimError, ia64.DecodeError):
+            return False
+
+    def _source(self, addr, slots, stops, name="_b", starts=False):
         """(lines of the bundle's function, line ranges of its slots, each slot's own lines,
         the group writes known to precede each slot).
 
@@ -216,13 +229,16 @@ class BundleCompiler:
         (a call to X.dv is placed where the later instruction runs), and only
         the registers the previous bundles of the group wrote are checked at
         entry.  Otherwise every instruction checks and updates ``_w`` as it runs.
+        Groups continue only by falling through: a bundle that ``starts`` a group
+        (the one before ends with a stop) neither reads ``X.gw`` nor, if it ends
+        with a stop itself, writes it.
         """
         nxt = addr + 16
         src = [f"def {name}({self._args}):"]
         dynamic = self.groups and any(self._conditional(s[1], s[4], s[5]) for s in slots)
         static = self.groups and not dynamic
         if dynamic:
-            src.append("    _w = X.gw")
+            src.append("    _w = 0" if starts else "    _w = X.gw")
         linemap = []  # (first line, last line, slot index)
         slot_src = []
         prefix = []  # (a stop came before the slot in this bundle, writes before it)
@@ -231,16 +247,11 @@ class BundleCompiler:
             last = 2 if ins.unit == "L" else slot
             prefix.append((reset, acc))
             rest = slots[k + 1:]
-            skipped = []
+            skipped = (0, 0, 0)
             if rest:
                 end = 2 if rest[-1][1].unit == "L" else rest[-1][0]
-                skipped.append(f"X.skip_insns += {len(rest)}")
-                nn = sum(1 for x in rest if x[3] == "nop")
-                ns_ = sum(1 for x in stops if last < x <= end)
-                if nn:
-                    skipped.append(f"X.skip_nops += {nn}")
-                if ns_:
-                    skipped.append(f"X.skip_stops += {ns_}")
+                skipped = (len(rest), sum(1 for x in rest if x[3] == "nop"),
+                           sum(1 for x in stops if last < x <= end))
             body = []
             if static and (r or w):
                 if (r | deps.waw_mask(w, par)) & acc:
@@ -258,13 +269,14 @@ class BundleCompiler:
             linemap.append((first, len(src), k))
             slot_src.append((addr, k, slot, ins, lines, hname, r, w, par, last in stops,
                              skipped))
-        if static and entry:
+        if static and entry and not starts:
             src.insert(1, f"    if X.gw & {entry:#x}: X.dv_entry({addr:#x})")
             linemap = [(a + 1, b + 1, k) for a, b, k in linemap]
-        if dynamic:
+        ends = bool(stops) and stops[-1] == 2
+        if dynamic and not ends:
             src.append("    X.gw = _w")
-        elif static:
-            if reset:
+        elif static and not ends:
+            if reset or starts:
                 src.append(f"    X.gw = {acc:#x}")
             elif acc:
                 src.append(f"    X.gw |= {acc:#x}")

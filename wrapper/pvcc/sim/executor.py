@@ -14,7 +14,7 @@ import sys
 from collections import Counter
 
 from .. import ia64
-from . import deps, sem_int, sem_mm, syscalls
+from . import deps, sem_fp, sem_int, sem_mm, syscalls
 from .compiler import Bundle, BundleCompiler, handler_for
 from .errors import LimitError, SimError
 from .gen import M64
@@ -26,7 +26,8 @@ __all__ = ["Bundle", "Executor", "handler_for"]
 
 _ALU_LIKE = {"add", "sub", "logic", "adds", "addp4", "shladd", "shift", "extr", "dep", "ext",
              "popcnt", "parallel", "multimedia", "shrp", "mux", "movl", "fsxt", "fcvt_xf",
-             "fma", "setf", "getf", "xmpy", "fnorm", "fmerge", "mov_from_ip"}
+             "fma", "setf", "getf", "xmpy", "fnorm", "fmerge", "mov_from_ip", "fcvt_fx",
+             "fbits", "fp_memory_format"}
 
 
 class Executor(BundleCompiler):
@@ -41,20 +42,24 @@ class Executor(BundleCompiler):
         self.groups = groups
         self.trace = trace
         self.symbolize = symbolize or (lambda a: f"{a:#x}")
-        self.sites = sites or {}  # bundle address -> site type name
+        self.sites = sites or {}  # bundle address -> (site type name, first bundle?)
         self.cache: dict[int, Bundle] = {}
         self.gw = 0  # registers written so far in the current instruction group
         self.return_addr = None  # Machine.call's return address
         self.bundles: list[Bundle] = []  # every bundle compiled (their counts make --stats)
         self.taken = 0  # taken branches
         self.skip_insns = self.skip_nops = self.skip_stops = 0  # after taken branches
+        self.alat_stores: dict = {}  # store functions that check the ALAT, once in use
+        self.namespaces: list[dict] = []  # of the compiled bundles
+        self.recoveries = 0  # chk.s / chk.a that branched to recovery code
+        self.reloads = 0  # ld.c that missed in the ALAT and loaded again
         self.syscalls = syscalls.Syscalls(self, seed)
         self.out = getattr(sys.stdout, "buffer", sys.stdout)
         self.err = getattr(sys.stderr, "buffer", sys.stderr)
         mem = state.mem
         self.ns = {"g": state.g, "pr": state.pr, "br": state.br, "ar": state.ar,
                    "fs": state.fs, "fe": state.fe, "st": state, "X": self, "NaT": NaT,
-                   "NAT0": NAT0, "M": M64, **sem_mm.HELPERS,
+                   "NAT0": NAT0, "M": M64, **sem_mm.HELPERS, **sem_fp.HELPERS,
                    **{f"L{n}": mem.loads[n] for n in (1, 2, 4, 8)},
                    **{f"S{n}": mem.stores[n] for n in (1, 2, 4, 8)}}
         self._args = ""  # the names are the globals of the compiled code
@@ -66,11 +71,23 @@ class Executor(BundleCompiler):
         limit = max_insns if max_insns is not None else -1
         ninsn = 0
         traced = self.trace is not None
+        self.gw = 0  # the first bundle starts a group, as a branch target does
         try:
+            if limit < 0 and not traced:  # the common case, kept short
+                while True:
+                    bd = cache.get(ip)
+                    if bd is None:
+                        bd = self.compile(ip)
+                    bd.n += 1
+                    try:
+                        ip = bd.fn()
+                    except (TypeError, struct.error) as e:
+                        ip = self._recover(bd, e)
             while True:
                 bd = cache.get(ip)
                 if bd is None:
                     bd = self.compile(ip)
+                bd.n += 1
                 if traced:
                     nip = self._run_traced(bd)
                 else:
@@ -78,7 +95,6 @@ class Executor(BundleCompiler):
                         nip = bd.fn()
                     except (TypeError, struct.error) as e:
                         nip = self._recover(bd, e)
-                bd.n += 1
                 ninsn += bd.ninsn
                 if ninsn > limit >= 0:
                     raise LimitError(f"more than {max_insns} instructions executed", nip)
@@ -135,16 +151,27 @@ class Executor(BundleCompiler):
         return {"instructions": ni - self.skip_insns, "bundles": nb,
                 "instruction groups": ns - self.skip_stops + self.taken,
                 "taken branches": self.taken, "rse spills": self.rse.spills,
-                "rse fills": self.rse.fills, "nops": nn - self.skip_nops}
+                "rse fills": self.rse.fills, "nops": nn - self.skip_nops,
+                "speculation recoveries": self.recoveries, "check-load reloads": self.reloads}
 
     @property
     def site_hits(self) -> Counter:
-        """Executions of each site type (of the bundle at a record's start)."""
+        """Executions of each site type (of the first bundle of its records)."""
         hits = Counter()
         for bd in self.bundles:
-            if bd.site is not None and bd.n:
-                hits[bd.site] += bd.n
+            if bd.site is not None and bd.site[1] and bd.n:
+                hits[bd.site[0]] += bd.n
         return hits
+
+    @property
+    def site_insns(self) -> Counter:
+        """Instructions executed inside the bundles of each site type's records (on a
+        natively patched program: the native path's cost)."""
+        out = Counter()
+        for bd in self.bundles:
+            if bd.site is not None and bd.n:
+                out[bd.site[0]] += bd.n * bd.ninsn
+        return out
 
     def _slot_of(self, bd, e) -> int:
         tb = e.__traceback__
@@ -164,7 +191,7 @@ class Executor(BundleCompiler):
         k = self._slot_of(bd, e)
         if self.groups:  # the writes the fast function made before slot k
             reset, acc = bd.prefix[k]
-            self.gw = acc if reset else self.gw | acc
+            self.gw = acc if reset or bd.starts else self.gw | acc
         return self._continue(bd, k, e)
 
     def _continue(self, bd, k, e):
@@ -184,6 +211,8 @@ class Executor(BundleCompiler):
                 return bd.addr + 16
 
     def _run_traced(self, bd):
+        if bd.starts:
+            self.gw = 0
         for k, (slot, ins, hname, _r, _w, _par, _fn) in enumerate(bd.slots):
             fn = self.slot_fn(bd, k)
             if hname != "nop" and (not ins.qp or self.st.pr[ins.qp]
@@ -264,6 +293,16 @@ class Executor(BundleCompiler):
             if (2 if _ins.unit == "L" else slot) in bd.decoded.stops:
                 break
 
+    def jump(self, target, insns, nops, stops):
+        """A taken branch: count it and the slots it skips; the group ends."""
+        self.taken += 1
+        if insns:
+            self.skip_insns += insns
+            self.skip_nops += nops
+            self.skip_stops += stops
+        self.gw = 0
+        return target
+
     def unimplemented(self, addr):
         bd = self._fetch(addr & ~15)
         ins = bd.insn_at(addr & 3)
@@ -338,6 +377,27 @@ class Executor(BundleCompiler):
         if idx < len(CPUID):
             return CPUID[idx]
         raise SimError(f"mov r=cpuid[{idx}]: reserved register (cpuid[3].number = 4)")
+
+    def alat_put(self, key, a, size):
+        """An advanced load's ALAT entry; the first one makes every store check the ALAT."""
+        self.st.alat[key] = (a, size)
+        if not self.alat_stores:
+            self._watch_stores()
+
+    def _watch_stores(self):
+        alat = self.st.alat
+        check = self.alat_store
+
+        def watched(store, n):
+            def s(a, v):
+                store(a, v)
+                if alat:
+                    check(a, n)
+            return s
+
+        self.alat_stores = {f"S{n}": watched(self.st.mem.stores[n], n) for n in (1, 2, 4, 8)}
+        for ns in (self.ns, *self.namespaces):
+            ns.update(self.alat_stores)
 
     def alat_store(self, a, size):
         alat = self.st.alat

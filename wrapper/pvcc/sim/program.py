@@ -21,30 +21,40 @@ class Run:
     error: SimError | None
     where: str | None  # FUNC+0xOFF (ADDR) of the error
     counters: dict = field(default_factory=dict)
-    site_hits: dict = field(default_factory=dict)
+    site_hits: dict = field(default_factory=dict)  # type -> executions of its sites
+    site_insns: dict = field(default_factory=dict)  # type -> instructions run in site bundles
     state: State | None = None
     effects: list = field(default_factory=list)
 
 
-def site_types(path: str) -> dict[int, str]:
-    """Bundle address of every `.pvcc_sites` record -> its type name (empty if none)."""
+def site_types(path: str) -> dict[int, tuple[str, bool]]:
+    """Every bundle of every `.pvcc_sites` record -> (its type name, whether it is the
+    record's first bundle); empty for a program without records."""
     from .. import catalog
     from ..objects import ObjectError, open_object
     try:
         obj = open_object(path)
     except ObjectError:
         return {}
-    return {r.start: catalog.type_name(r.type) for r in obj.records or []}
+    out = {}
+    for r in obj.records or []:
+        name = catalog.type_name(r.type)
+        for a in range(r.start, max(r.end, r.start + 16), 16):
+            out[a] = (name, a == r.start)
+    return out
 
 
 def run_program(path: str, args: list[str] | None = None, *, spec: str = "succeed",
                 max_insns: int | None = None, trace=None, nphys: int = 96,
-                groups: bool = True, stdout=None, stderr=None, seed: int = 1) -> Run:
-    """Run the static IA-64 executable ``path`` with ``args`` (argv[1:])."""
+                groups: bool = True, stdout=None, stderr=None, seed: int = 1,
+                sites: dict | None = None) -> Run:
+    """Run the static IA-64 executable ``path`` with ``args`` (argv[1:]).  ``sites``
+    (bundle address -> (type name, first bundle?)) replaces the map of the program's
+    `.pvcc_sites` records that the site counters use."""
     st = State(nphys)
     img = load(st, path, [path, *(args or [])])
     ex = Executor(st, spec=spec, groups=groups, trace=trace, symbolize=img.symbolize,
-                  sites=site_types(path), seed=seed)
+                  sites=site_types(path) if sites is None else sites, seed=seed)
     out = io.BytesIO() if stdout is None else stdout
     err = io.BytesIO() if stderr is None else stderr
     ex.out, ex.err = out, err
@@ -58,4 +68,4 @@ def run_program(path: str, args: list[str] | None = None, *, spec: str = "succee
         where = img.symbolize(e.addr) if e.addr is not None else None
     return Run(status, out.getvalue() if stdout is None else b"",
                err.getvalue() if stderr is None else b"", error, where, ex.counters(),
-               dict(ex.site_hits), st, list(st.priv.effects))
+               dict(ex.site_hits), dict(ex.site_insns), st, list(st.priv.effects))

@@ -36,7 +36,7 @@ def br_cloop(i, c):
 def chk_s(i, c):
     fl = i.fields
     reg = f"g[{fl['r2']}]" if "r2" in fl else f"fs[{fl['f2']}]"
-    return [f"if type({reg}) is NaT:", f"    return {fl['target']:#x}"]
+    return [f"if type({reg}) is NaT:", "    X.recoveries += 1", f"    return {fl['target']:#x}"]
 
 
 def chk_a(i, c):
@@ -45,7 +45,8 @@ def chk_a(i, c):
     if r is None:
         raise Unimplemented(i.op)
     key = r if "r1" in fl else ("f", r)
-    out = [f"if st.alat.get({key!r}) is None:", f"    return {fl['target']:#x}"]
+    out = [f"if st.alat.get({key!r}) is None:", "    X.recoveries += 1",
+           f"    return {fl['target']:#x}"]
     if i.op.endswith(".clr"):
         out.append(f"st.alat.pop({key!r}, None)")
     return out

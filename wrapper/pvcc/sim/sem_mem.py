@@ -1,4 +1,9 @@
-"""Loads, stores, atomics, speculation and ALAT, and moves between GRs and FRs (M unit)."""
+"""Loads, stores, atomics, speculation and ALAT, and moves between GRs and FRs (M unit).
+
+Stores do not mention the ALAT: once a program makes its first ALAT entry the
+executor replaces the store functions S1-S8 with ones that also remove the
+entries a store overlaps (``Executor.alat_put``).
+"""
 
 from __future__ import annotations
 
@@ -31,8 +36,11 @@ def load(i, c):
     r1 = fl["r1"]
     d = gd(r1)
     L = f"L{size}"
+    post = _postinc(i)
+    if comp in ("", ".acq", ".bias") and not post:  # the common case in one line
+        return [f"{d} = {L}(g[{fl['r3']}])"]
     out = [f"_a = g[{fl['r3']}]"]
-    if comp in ("", ".acq", ".bias", ".nt1", ".nta"):
+    if comp in ("", ".acq", ".bias"):
         out.append(f"{d} = {L}(_a)")
     elif comp == ".fill":
         out += ["_v = L8(_a)",
@@ -47,21 +55,21 @@ def load(i, c):
             mf = c.const(MemoryFault)
             out += ["try:", f"    {d} = {L}(_a)", f"except {mf}:", f"    {d} = NAT0"]
             if adv:
-                out += [f"    st.alat.pop({r1}, None)", "else:", f"    st.alat[{r1}] = (_a, {size})"]
+                out += [f"    st.alat.pop({r1}, None)", "else:", f"    X.alat_put({r1}, _a, {size})"]
     elif comp == ".a":
         out.append(f"{d} = {L}(_a)")
         if c.spec == "fail":
             out.append(f"st.alat.pop({r1}, None)")
         else:
-            out.append(f"st.alat[{r1}] = (_a, {size})")
+            out.append(f"X.alat_put({r1}, _a, {size})")
     elif comp in (".c.clr", ".c.nc", ".c.clr.acq"):
         keep = comp == ".c.nc"
-        out += [f"if st.alat.get({r1}) is None:", f"    {d} = {L}(_a)"]
+        out += [f"if st.alat.get({r1}) is None:", f"    {d} = {L}(_a)", "    X.reloads += 1"]
         if not keep:
             out.append(f"st.alat.pop({r1}, None)")
     else:
         raise Unimplemented(i.op)
-    return out + _postinc(i)
+    return out + post
 
 
 def store(i, c):
@@ -69,8 +77,11 @@ def store(i, c):
     size = int(m.group(1))
     comp = m.group(2)
     fl = i.fields
+    post = _postinc(i)
+    if comp in ("", ".rel") and not post:  # the common case in one line
+        return [f"S{size}(g[{fl['r3']}], g[{fl['r2']}])"]
     out = [f"_a = g[{fl['r3']}]"]
-    if comp in ("", ".rel", ".nta"):
+    if comp in ("", ".rel"):
         out.append(f"S{size}(_a, g[{fl['r2']}])")
     elif comp == ".spill":
         out += [f"_v = g[{fl['r2']}]", "_b = 1 << ((_a >> 3) & 63)",
@@ -79,8 +90,7 @@ def store(i, c):
                 "else:", "    S8(_a, 0)", "    ar[36] &= ~_b"]
     else:
         raise Unimplemented(i.op)
-    out.append(f"if st.alat: X.alat_store(_a, {size})")
-    return out + _postinc(i)
+    return out + post
 
 
 def atomic(i, c):
@@ -90,14 +100,12 @@ def atomic(i, c):
     L, S = f"L{size}", f"S{size}"
     out = [f"_a = g[{fl['r3']}]", f"_o = {L}(_a)"]
     if kind == "cmpxchg":
-        out += [f"if _o == ar[32] & {(1 << (8 * size)) - 1:#x}:", f"    {S}(_a, g[{fl['r2']}])",
-                f"    if st.alat: X.alat_store(_a, {size})"]
+        out += [f"if _o == ar[32] & {(1 << (8 * size)) - 1:#x}:", f"    {S}(_a, g[{fl['r2']}])"]
     elif kind == "xchg":
-        out += [f"{S}(_a, g[{fl['r2']}])", f"if st.alat: X.alat_store(_a, {size})"]
+        out.append(f"{S}(_a, g[{fl['r2']}])")
     else:
         inc = fl.get("imm", fl.get("inc"))
-        out += [f"{S}(_a, _o + {inc & ((1 << 64) - 1):#x})",
-                f"if st.alat: X.alat_store(_a, {size})"]
+        out.append(f"{S}(_a, _o + {inc & ((1 << 64) - 1):#x})")
     out.append(f"{gd(fl['r1'])} = _o")
     return out
 
@@ -138,7 +146,6 @@ def fstore(i, c):
         out += [f"S8(_a, fs[{f2}])", f"S2(_a + 8, X.reg_to_ext(fe[{f2}]))"]
     else:
         raise Unimplemented(i.op)
-    out.append("if st.alat: X.alat_store(_a, 16)")
     return out + _postinc(i)
 
 
