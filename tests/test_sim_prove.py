@@ -55,10 +55,14 @@ def test_demo_three_ways_with_native_path_cost(gcc_env, tmp_path, capsys):
     assert sum(c.calls.values()) == sum(a.calls.values())
     # The same through the command line, with the light convention.
     capsys.readouterr()
-    assert main(["prove", "--conv", "light", "--seeds", "4", "-O1", "-std=gnu11",
+    assert main(["prove", "--conv", "light", "--seeds", "4", "--sites", "-O1", "-std=gnu11",
                  str(src), str(drv)]) == 0
     out = capsys.readouterr().out
     assert "A = B = C" in out and "C - A" in out and "B (pvcc, hypervisor layer, seed 4)" in out
+    assert re.search(r"^  flush_icache_range_timed\+0x\w+ +fc +12 +", out, re.MULTILINE)
+    assert re.search(r"^  switch_mm_rr\+0x\w+ +setreg\(4162\) +1 +", out, re.MULTILINE)
+    # the per-site executions add up to the per-intrinsic ones
+    assert sum(n for n, _ in c.sites.values()) == sum(c.calls.values())
 
 
 def test_prove_command_line_errors(capsys):
