@@ -75,6 +75,18 @@ def test_prove_command_line_errors(capsys):
     assert "--seeds 'x'" in capsys.readouterr().err
 
 
+def test_prove_build_error_is_one_line(gcc_env, tmp_path, capsys):
+    from pvcc.sim.cli import main
+
+    bad = tmp_path / "bad.c"
+    bad.write_text("int main(void) { return x; }\n")
+    assert main(["prove", "-O2", str(bad)]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (f"pvcc-sim: error: prove: A: {bad}:1:25: error: 'x' undeclared "
+                   "(first use in this function)\n")
+
+
 def test_woven_csmith_program_three_ways_both_conventions(gcc_env, tmp_path):
     from pvcc.sim import csmith, prove, weave
 

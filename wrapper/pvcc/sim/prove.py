@@ -223,7 +223,7 @@ def _compile(args: list[str], log_to: str) -> str | None:
     out = args[args.index("-o") + 1]
     if rc == 0 and os.path.isfile(out):
         return None
-    lines = [ln for ln in text.splitlines() if "error" in ln] or text.splitlines()
+    lines = [ln for ln in text.splitlines() if ": error:" in ln] or text.splitlines()
     return (lines or [f"exit {rc}"])[0]
 
 
