@@ -55,10 +55,14 @@ def test_demo_three_ways_with_native_path_cost(gcc_env, tmp_path, capsys):
     assert sum(c.calls.values()) == sum(a.calls.values())
     # The same through the command line, with the light convention.
     capsys.readouterr()
-    assert main(["prove", "--conv", "light", "--seeds", "4", "-O1", "-std=gnu11",
+    assert main(["prove", "--conv", "light", "--seeds", "4", "--sites", "-O1", "-std=gnu11",
                  str(src), str(drv)]) == 0
     out = capsys.readouterr().out
     assert "A = B = C" in out and "C - A" in out and "B (pvcc, hypervisor layer, seed 4)" in out
+    assert re.search(r"^  flush_icache_range_timed\+0x\w+ +fc +12 +", out, re.MULTILINE)
+    assert re.search(r"^  switch_mm_rr\+0x\w+ +setreg\(4162\) +1 +", out, re.MULTILINE)
+    # the per-site executions add up to the per-intrinsic ones
+    assert sum(n for n, _ in c.sites.values()) == sum(c.calls.values())
 
 
 def test_prove_command_line_errors(capsys):
@@ -69,6 +73,18 @@ def test_prove_command_line_errors(capsys):
         "pvcc-sim: error: prove: no source file among the arguments\n")
     assert main(["prove", "--seeds", "x", "a.c"]) == 2
     assert "--seeds 'x'" in capsys.readouterr().err
+
+
+def test_prove_build_error_is_one_line(gcc_env, tmp_path, capsys):
+    from pvcc.sim.cli import main
+
+    bad = tmp_path / "bad.c"
+    bad.write_text("int main(void) { return x; }\n")
+    assert main(["prove", "-O2", str(bad)]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (f"pvcc-sim: error: prove: A: {bad}:1:25: error: 'x' undeclared "
+                   "(first use in this function)\n")
 
 
 def test_woven_csmith_program_three_ways_both_conventions(gcc_env, tmp_path):
@@ -356,3 +372,40 @@ def test_stats_count_the_native_table_calls_of_a_plain_program(mutant_build, cap
         assert re.search(rf"^pvcc-sim: native table calls: {name}: 6 \(\d+ instructions "
                          r"inside the function\)$", err, re.MULTILINE), name
     assert "sites executed" not in err
+
+
+def test_compare_names_the_first_difference():
+    """The verdict's detail for each kind of difference (runs as run_way returns them)."""
+    from pvcc.sim.prove import WayRun, compare
+
+    def way(w, seed=1, **kw):
+        base = {"status": 0, "stdout": b"x = 1\n", "error": None,
+                "effects": [("fc", 0x6000000000001000), ("srlz.d", None)],
+                "state": {"psr.i": 0, "kr3": 5}}
+        base.update(kw)
+        return WayRun(w, seed, **base)
+
+    def verdict(changes=None):
+        runs = [way("A"), way("B", 1), way("B", 2), way("C")]
+        for (w, seed), kw in (changes or {}).items():
+            i = next(i for i, r in enumerate(runs) if r.way == w and r.seed == seed)
+            runs[i] = way(w, seed, **kw)
+        p = compare(runs)
+        return p.outcome, p.detail
+
+    assert verdict() == ("agree", "")
+    # fc's address may differ between A and B/C (other links), not between B and C
+    moved = [("fc", 0x6000000000002000), ("srlz.d", None)]
+    assert verdict({("B", 1): {"effects": moved}, ("B", 2): {"effects": moved},
+                      ("C", 1): {"effects": moved}}) == ("agree", "")
+    assert verdict({("B", 2): {"effects": moved}})[1].startswith(
+        "C: effect log differs from B's (seed 2)")
+    assert verdict({("B", 2): {"stdout": b"x = 2\n"}}) == (
+        "disagree", "B (seed 2): stdout differs from A's: line 1: 'x = 2' vs 'x = 1'")
+    assert verdict({("C", 1): {"status": 3}}) == ("disagree", "C: exit status 3, A 0")
+    assert verdict({("B", 1): {"state": {"psr.i": 0x4000, "kr3": 5}}}) == (
+        "disagree", "B (seed 1): psr.i = 0x4000 at exit, A 0x0")
+    assert verdict({("B", 1): {"effects": [("fc", 1)]}})[1] == (
+        "B (seed 1): effect log differs from A's: 1 entries vs 2")
+    assert verdict({("C", 1): {"error": "f+0x10 (0x4000000000000010): boom"}}) == (
+        "model error", "C: f+0x10 (0x4000000000000010): boom")
