@@ -19,7 +19,8 @@
 #             hypervisor table and proven with pvcc-check --verify-retarget
 #   modules   the paravirt configuration + CONFIG_MODULES with modules that have
 #             sites (-> CONFIG/paravirt[-c]-modules/): pvcc-check on every .ko, and
-#             the same patcher run over each .ko against pvcc-check --patch native
+#             the same patcher run over each .ko against pvcc-check --patch native;
+#             then the boot step's runs over this configuration's vmlinux
 #
 # The work directory ${PVCC_KERNEL_WORK:-$HOME/.cache/pvcc/kernel} is reused across
 # runs: the source is unpacked once, and the O= build directories are built
@@ -323,22 +324,29 @@ if want boot || want modules; then
     fi
 fi
 
-if want boot; then
-    PV=$BUILDS/$PVNAME$SUFFIX
-    [ -f "$PV/vmlinux.native" ] || die "no $PV/vmlinux.native: run the check step first"
-    patcher_runs "$PV/vmlinux" "$PV/vmlinux.native" vmlinux
-    say "retargeting: a hypervisor table, the patcher, pvcc-check --verify-retarget"
-    "$PY" "$HERE/kbuild.py" impls "$PV/vmlinux" > "$BUILDS/impls.txt" || status=1
-    cat "$BUILDS/impls.txt"
-    "$PY" -m pvcc.kimage "$BUILDS/pvcc_patch_run" "$PV/vmlinux" --impls "$BUILDS/impls.txt" \
-        -o "$PV/vmlinux.retarget" || status=1
-    pvcc-check --verify-retarget "$BUILDS/impls.txt" "$PV/vmlinux.retarget" || status=1
+# boot_checks O_DIR: the patcher over O_DIR's vmlinux (native, then retargeted)
+boot_checks() {
+    local pv=$1
+    if [ ! -f "$pv/vmlinux.native" ] || [ "$pv/vmlinux.native" -ot "$pv/vmlinux" ]; then
+        pvcc-check -q --patch native -o "$pv/vmlinux.native" "$pv/vmlinux" || { status=1; return; }
+    fi
+    patcher_runs "$pv/vmlinux" "$pv/vmlinux.native" vmlinux
+    say "retargeting $pv/vmlinux: a hypervisor table, the patcher, pvcc-check --verify-retarget"
+    "$PY" "$HERE/kbuild.py" impls "$pv/vmlinux" > "$pv/impls.txt" || status=1
+    cat "$pv/impls.txt"
+    "$PY" -m pvcc.kimage "$BUILDS/pvcc_patch_run" "$pv/vmlinux" --impls "$pv/impls.txt" \
+        -o "$pv/vmlinux.retarget" || status=1
+    pvcc-check --verify-retarget "$pv/impls.txt" "$pv/vmlinux.retarget" || status=1
     if [ -n "$SIMPROG" ]; then
-        "$PY" -m pvcc.kimage --sim "$SIMPROG" "$PV/vmlinux" --impls "$BUILDS/impls.txt" \
-            -o "$PV/vmlinux.retarget.sim" || status=1
-        cmp "$PV/vmlinux.retarget" "$PV/vmlinux.retarget.sim" \
+        "$PY" -m pvcc.kimage --sim "$SIMPROG" "$pv/vmlinux" --impls "$pv/impls.txt" \
+            -o "$pv/vmlinux.retarget.sim" || status=1
+        cmp "$pv/vmlinux.retarget" "$pv/vmlinux.retarget.sim" \
             && echo "pvcc-sim's retargeted vmlinux is byte-identical to the host run's" || status=1
     fi
+}
+
+if want boot; then
+    boot_checks "$BUILDS/$PVNAME$SUFFIX"
 fi
 
 if want modules; then
@@ -367,6 +375,9 @@ if want modules; then
             echo "-- $(basename "$ko"): no sites"
         fi
     done
+    say "the modules configuration's vmlinux"
+    pvcc-check "$PM/vmlinux" || status=1
+    boot_checks "$PM"
 fi
 
 if [ -f "$TIMINGS" ]; then

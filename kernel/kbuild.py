@@ -28,6 +28,11 @@
         object by object (every *.o both have; one with .pvcc_sites is first
         patched native with pvcc-check --patch native into a temporary copy),
         which works on partial builds too
+    kbuild.py siteobjs PLAIN_DIR
+        the objects of a plain build whose code holds a privileged instruction
+        that the paravirt build routes through an intrinsic (ssm, rsm, psr,
+        cr, ar.k0-7/ar.itc, thash, fc, ptc.ga, rr, cpuid, pmd): the only
+        objects whose code a paravirt build can change
     kbuild.py impls ELF
         a hypervisor table for pvcc-check --verify-retarget and the patcher's
         retargeting run: the (type, convention) pairs of ELF's sites by count,
@@ -457,6 +462,24 @@ def _functions_of_dirs(plain_dir: Path, pv_dir: Path) -> tuple[dict, dict]:
     return plain, other
 
 
+_PRIVILEGED = re.compile(r"\s(\(p\d+\) )?(ssm|rsm|thash|fc|ptc\.ga) |=psr\b|psr\.l=|=cr\.|"
+                         r"\bcr\.\w+=|=ar\.(k\d|itc)\b|\bar\.(k\d|itc)=|rr\[|cpuid\[|pmd\[")
+
+
+def cmd_siteobjs(args: list[str]) -> int:
+    plain = Path(args[0])
+    for o in sorted(plain.rglob("*.o")):
+        rel = o.relative_to(plain)
+        if rel.parts[0] == "scripts" or o.name.endswith(".mod.o"):
+            continue
+        text = subprocess.run([OBJDUMP, "-d", "--no-show-raw-insn", str(o)],
+                              capture_output=True, text=True,
+                              check=True).stdout
+        if _PRIVILEGED.search(text):
+            print(rel)
+    return 0
+
+
 def cmd_functions(args: list[str]) -> int:
     json_out = None
     if "--json" in args:
@@ -511,7 +534,7 @@ def main() -> int:
     cmd, args = sys.argv[1], sys.argv[2:]
     table = {"timed": cmd_timed, "count": cmd_count, "compare": cmd_compare,
              "leaf": cmd_leaf, "samples": cmd_samples, "impls": cmd_impls,
-             "functions": cmd_functions}
+             "functions": cmd_functions, "siteobjs": cmd_siteobjs}
     if cmd not in table:
         print(__doc__)
         return 2

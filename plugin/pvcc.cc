@@ -478,6 +478,22 @@ static const char *symbol_of(tree fndecl)
 }
 
 /*
+ * GCC's inliner counts an asm as one insn per statement (';' or line).  The
+ * placeholder weighs what Linux's own native inline asm for the intrinsic
+ * weighs: intrin_local_irq_restore is one asm of 8 statements,
+ * set_rr0_to_rr4 five asms, every other intrinsic one instruction.  So a
+ * paravirtualized kernel keeps the plain kernel's inlining decisions.
+ */
+static int native_asm_weight(const pvcc_intrinsic *in)
+{
+	if (!strcmp(in->name, "intrin_local_irq_restore"))
+		return 8;
+	if (!strcmp(in->name, "set_rr0_to_rr4"))
+		return 5;
+	return 1;
+}
+
+/*
  * Before inlining a light call becomes a placeholder: a volatile asm of one
  * line with its arguments as plain "r" inputs and its result as an "=r"
  * output (and a memory clobber), which the inliner weighs exactly as the
@@ -498,8 +514,9 @@ static void replace_by_placeholder(gimple_stmt_iterator *gsi, gcall *call,
 		vec_safe_push(outputs, asm_operand("=r", out));
 	}
 	vec_safe_push(clobbers, build_tree_list(NULL_TREE, build_string(7, "memory")));
-	char *text = xasprintf(PVCC_PLACEHOLDER " 0x%x %s", type,
-			       symbol_of(gimple_call_fndecl(call)));
+	int weight = native_asm_weight(in);
+	char *text = xasprintf(PVCC_PLACEHOLDER " 0x%x %s %.*s", type,
+			       symbol_of(gimple_call_fndecl(call)), weight - 1, ";;;;;;;;;");
 	gasm *asm_ = gimple_build_asm_vec(text, inputs, outputs, clobbers, NULL);
 	free(text);
 	gimple_asm_set_volatile(asm_, true);

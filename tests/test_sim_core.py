@@ -453,8 +453,8 @@ def test_nat_bits_survive_spill_and_fill_through_nat_collections(tmp_path):
 
 
 def test_unimplemented_form_is_named(tmp_path):
-    r = run(tmp_path, "\tfrcpa.s1 f6,p6=f7,f8\n\t;;\n")
-    assert r.error.msg.startswith("unimplemented instruction form 'frcpa'")
+    r = run(tmp_path, "\tfmin f6=f7,f8\n\t;;\n")
+    assert r.error.msg.startswith("unimplemented instruction form 'fmin'")
     assert r.where.startswith("_start+0x")
 
 

@@ -7,6 +7,8 @@ A case whose form the decoder does not know yet skips, naming the form.
 
 from __future__ import annotations
 
+import struct
+
 import pytest
 
 from asmtools import needs_binutils
@@ -276,7 +278,46 @@ MM_CASES = {
 }
 
 
-CASES = {**MM_CASES, **INT_CASES, **CMP_CASES, **MEM_CASES, **FP_CASES, **BR_CASES}
+def _d(x: float) -> int:
+    return struct.unpack("<Q", struct.pack("<d", x))[0]
+
+
+def _fd(insn: str, a: float, b: float = 0.0, c: float = 0.0) -> str:
+    """f6, f7, f8 = a, b, c (setf.d); run ``insn``; r8 = getf.d f9."""
+    return (_set(r14=_d(a), r15=_d(b), r16=_d(c)) + "\tsetf.d f6=r14\n\tsetf.d f7=r15\n"
+            "\tsetf.d f8=r16\n\t;;\n" + f"\t{insn}\n\t;;\n\tgetf.d r8=f9\n\t;;\n")
+
+
+FP_ARITH_CASES = {
+    "setf.d getf.d": (_fd("mov f9=f6", 2.5), _d(2.5)),
+    "fma.d": (_fd("fma.d f9=f6,f7,f8", 1.5, 2.25, 0.1), _d(1.5 * 2.25 + 0.1)),
+    "fms.d": (_fd("fms.d f9=f6,f7,f8", 1.5, 2.25, 0.1), _d(1.5 * 2.25 - 0.1)),
+    "fnma.d": (_fd("fnma.d f9=f6,f7,f8", 1.5, 2.25, 0.1), _d(0.1 - 1.5 * 2.25)),
+    "fmpy.d": (_fd("fmpy.d f9=f6,f7", 0.1, 3.0), _d(0.1 * 3.0)),
+    "fadd.d": (_fd("fadd.d f9=f6,f7", 0.1, 0.2), _d(0.1 + 0.2)),
+    "fma.s": (_fd("fma.s f9=f6,f7,f8", 0.1, 3.0, 0.0),
+              _d(struct.unpack("<f", struct.pack("<f", 0.1 * 3.0))[0])),
+    "fcmp.lt": (_fd("fcmp.lt p6,p7=f6,f7", 1.0, 2.0) + "\tmov r8=0\n\t;;\n"
+                "(p6)\tadds r8=1,r8\n(p7)\tadds r8=2,r8\n", 1),
+    "fcmp.unord": (_set(r14=0x7FF8000000000000) + "\tsetf.d f6=r14\n\t;;\n"
+                   "\tfcmp.unord p6,p7=f6,f6\n\t;;\n\tmov r8=0\n\t;;\n"
+                   "(p6)\tadds r8=1,r8\n(p7)\tadds r8=2,r8\n", 1),
+    "fcvt.fx.trunc": (_fd("fcvt.fx.trunc f9=f6", -7.9) + "\tgetf.sig r8=f9\n", (-7) & M),
+    "fcvt.fxu.trunc": (_fd("fcvt.fxu.trunc f9=f6", 7.9) + "\tgetf.sig r8=f9\n", 7),
+    "frcpa": (_fd("frcpa.s0 f9,p6=f6,f7", 1.0, 4.0) + "\tmov r9=0\n\t;;\n(p6)\tmov r9=1\n"
+              "\t;;\n\tadd r8=r8,r9\n", _d(0.25) + 1),
+    "frcpa zero divisor": (_fd("frcpa.s0 f9,p6=f6,f7", 1.0, 0.0), _d(float("inf"))),
+    "stfd ldfd": (FP + _set(r14=_d(-3.75)) + "\tsetf.d f6=r14\n\t;;\n\tstfd [r20]=f6\n\t;;\n"
+                  "\tldfd f7=[r20]\n\t;;\n\tgetf.d r8=f7\n", _d(-3.75)),
+    "stfs ldfs": (FP + _set(r14=_d(0.1)) + "\tsetf.d f6=r14\n\t;;\n\tstfs [r20]=f6\n\t;;\n"
+                  "\tld4 r8=[r20]\n", struct.unpack("<I", struct.pack("<f", 0.1))[0]),
+    "fselect": (_set(r14=0xF0F0, r15=0x1234, r16=0xFFFF) + "\tsetf.sig f6=r14\n"
+                "\tsetf.sig f7=r15\n\tsetf.sig f8=r16\n\t;;\n\tfselect f9=f7,f8,f6\n"
+                "\t;;\n\tgetf.sig r8=f9\n", (0x1234 & 0xF0F0) | (0xFFFF & ~0xF0F0)),
+}
+
+
+CASES = {**FP_ARITH_CASES, **MM_CASES, **INT_CASES, **CMP_CASES, **MEM_CASES, **FP_CASES, **BR_CASES}
 DATA = "buf: .quad 0, 0x1111, 0x2222, 0\ndesc: data8 incr, 0\n"
 
 

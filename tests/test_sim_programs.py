@@ -210,3 +210,43 @@ def test_a_patched_site_without_its_stop_is_caught(cc, tmp_path):
     r = run_program(str(bad))
     assert r.error is not None and "missing stop" in r.error.msg, r.error
     assert r.where.startswith("main+0x")
+
+
+# IEEE arithmetic through the FP unit: fma/fms/fnma in single and double
+# precision, divisions through frcpa and its Newton-Raphson sequence, fcmp,
+# conversions.  The expected value is what an x86-64 host prints for it.
+FLOATS = textwrap.dedent("""\
+    #include <stdio.h>
+    #include <string.h>
+    static unsigned long bits(double d) { unsigned long u; memcpy(&u, &d, 8); return u; }
+    static unsigned int fbits(float f) { unsigned int u; memcpy(&u, &f, 4); return u; }
+    volatile double vd[6] = { 1.5, -2.25, 3.0e10, 1e-300, 7.0, 0.1 };
+    volatile float vf[4] = { 1.5f, -0.3f, 123456.7f, 3.0f };
+    int main(void)
+    {
+        unsigned long acc = 0;
+        for (int i = 0; i < 6; i++)
+            for (int j = 0; j < 6; j++) {
+                double a = vd[i], b = vd[j];
+                acc = acc * 31 + bits(a * b) + 3 * bits(a + b) + 5 * bits(a - b) + 7 * bits(a / b);
+                acc += (a < b) + 2 * (a == b) + 4 * (long)(a * 1000.0);
+            }
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++) {
+                float a = vf[i], b = vf[j];
+                acc = acc * 37 + fbits(a * b) + 3 * fbits(a / b) + fbits(a + b)
+                      + (unsigned)(int)(a * 10.0f);
+                acc += (unsigned long)(double)a;
+            }
+        printf("acc=%lx\\n", acc);
+        return 0;
+    }
+    """)
+
+
+@pytest.mark.parametrize("level", ["-O0", "-O2"])
+def test_floating_point(cc, level):
+    prog = cc(FLOATS, level, name=f"floats{level}")
+    r = run_program(str(prog))
+    assert r.error is None, f"{r.where}: {r.error.msg}"
+    assert r.stdout == b"acc=5151ab4b603a2a26\n"

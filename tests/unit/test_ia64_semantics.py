@@ -32,6 +32,8 @@ from pvcc.ia64.semantics import (
 )
 
 RSE_CALL_R = {"ar.bsp", "ar.ec", "cfm"}
+PSR_ALL = semantics.psr_fields((1 << 64) - 1)
+PSR_L = semantics.psr_fields((1 << 32) - 1)
 RSE_CALL_W = {"ar.pfs", "ar.bsp", "cfm"}
 
 # (source, kind, reads, writes, memory "r"/"w"/"rw"/"", target label or None)
@@ -83,16 +85,17 @@ EFFECTS = [
     ("mov.m ar.ccv=r9", OTHER, {"r9"}, {"ar.ccv"}, "", None),
     ("mov r8=cr.ivr", OTHER, {"cr.ivr"}, {"r8"}, "", None),
     ("mov cr.tpr=r35", OTHER, {"r35"}, {"cr.tpr"}, "", None),
-    ("mov r8=psr", OTHER, {"psr"}, {"r8"}, "", None),
-    ("mov psr.l=r35", OTHER, {"r35"}, {"psr"}, "", None),
-    ("rsm psr.i", OTHER, set(), {"psr"}, "", None),
+    ("mov r8=psr", OTHER, set(PSR_ALL), {"r8"}, "", None),
+    ("mov psr.l=r35", OTHER, {"r35"}, set(PSR_L), "", None),
+    ("rsm psr.i", OTHER, set(), {"psr.i"}, "", None),
+    ("ssm 0x6030", OTHER, set(), {"psr.i", "psr.ic", "psr.mfl", "psr.mfh"}, "", None),
     ("mov r8=cpuid[r35]", OTHER, {"r35", "cpuid"}, {"r8"}, "", None),
     ("mov rr[r35]=r40", OTHER, {"r35", "r40"}, {"rr"}, "", None),
     ("mov r8=rr[r35]", OTHER, {"r35", "rr"}, {"r8"}, "", None),
     ("thash r8=r35", OTHER, {"r35", "cr.pta", "rr"}, {"r8"}, "", None),
     ("fc r35", OTHER, {"r35"}, set(), "", None),
-    ("ptc.ga r35,r40", OTHER, {"r35", "r40"}, {"tlb"}, "", None),
-    ("itc.d r40", OTHER, {"r40", "cr.ifa", "cr.itir"}, {"tlb"}, "", None),
+    ("ptc.ga r35,r40", OTHER, {"r35", "r40"}, {"dtlb", "itlb"}, "", None),
+    ("itc.d r40", OTHER, {"r40", "cr.ifa", "cr.itir", "dtlb"}, {"dtlb"}, "", None),
     ("alloc r35=ar.pfs,2,3,4,0", ALLOC,
      {"ar.pfs", "ar.bsp", "ar.bspstore", "ar.rnat", "ar.rsc", "cfm"},
      {"r35", "ar.bspstore", "ar.rnat", "cfm"}, "", None),
@@ -106,7 +109,7 @@ EFFECTS = [
     ("(p6) br.call.dptk.few b6=T", CALL, RSE_CALL_R | {"p6"}, RSE_CALL_W | {"b6"}, "", "T"),
     ("br.call.sptk.many b0=b6", CALL_IND, RSE_CALL_R | {"b6"}, RSE_CALL_W | {"b0"}, "", None),
     ("br.ret.sptk.many b0", RETURN, {"b0", "ar.pfs", "ar.bsp", "cfm"},
-     {"ar.bsp", "ar.ec", "cfm", "psr"}, "", None),
+     {"ar.bsp", "ar.ec", "cfm", "psr.cpl"}, "", None),
     ("(p6) br.cond.spnt.few T", BRANCH, {"p6"}, set(), "", "T"),
     ("br.few T", BRANCH, set(), set(), "", "T"),
     ("br.cloop.sptk.few T", BRANCH, {"ar.lc"}, {"ar.lc"}, "", "T"),
@@ -161,6 +164,12 @@ GROUPS = [
     "cmp.eq.or p6,p7=r8,r9; cmp.ne.or p6,p7=r10,r11",     # or + or: allowed
     "cmp.eq.or p6,p7=r8,r9; cmp.ne.and p6,p7=r10,r11",    # or + and: not
     "cmp.ne.or.andcm p6,p7=r8,r9; cmp.eq.or.andcm p6,p7=r10,r11",
+    "cmp.ne.or p6,p0=4,r18; (p7) cmp.eq.or.andcm p6,p7=r17,r0",  # or + or.andcm: not
+    "fcvt.fxu.trunc.s1 f6=f6; (p15) ssm 0x4000",          # psr.i is not PSR.mfl
+    "mov psr.l=r9; rsm 0x10",                             # both write PSR.mfl
+    "(p6) ssm 0x4000; ssm 0x20000",                       # other PSR fields: allowed
+    "cmp.ne.or.andcm p14,p15=0,r35; cmp4.eq.or.andcm p15,p14=0,r0",  # roles swapped: not
+    "(p18) st8 [r22]=r34,16; lfetch.fault.excl.nt1 [r22]",  # lfetch: allowed
     "cmp.eq p6,p7=r8,r9; cmp.eq p6,p8=r10,r11",           # two normal compares: not
     "cmp.eq p0,p7=r8,r9; cmp.eq p0,p8=r10,r11",           # p0: allowed
     "mov b6=r8; br.cond.sptk.many b6",                    # mov b then indirect branch: allowed
@@ -188,6 +197,10 @@ GROUPS = [
     "mov r8=ip; add r9=r8,r1",                            # not
     "fetchadd4.acq r8=[r9],1; add r10=r8,r1",             # not
     "ld8.fill r8=[r9]; mov.m r10=ar.unat",                # r8: allowed; UNAT: see note
+    "ldf.fill f11=[r2]; setf.sig f12=r9",                 # FP writes may share a group
+    "ptc.l r16,r20; ptr.i r16,r18",                       # purges may share a group
+    "ptc.l r16,r20; itc.d r19",                           # a purge, then an insert: not
+    "ptr.d r16,r32; itr.i itr[r19]=r23",
 ]
 # Only the group rules ("implied"/"impliedf": a stop separates writer and reader); "data"
 # and "instr" dependencies need a serialization, which is not a property of one group.
@@ -260,8 +273,8 @@ def test_unc_compares_write_unconditionally(module_binutils):
                                                                         ("p7", "and"))
 
 
-_NAME = re.compile(r"[rfpb]\d+|ar[.\w]+|ar\.unat\{x\}|cr[.\w]+|psr|cfm|rr|pkr|dbr|ibr|pmc|pmd|msr|"
-                   r"cpuid|tlb|ip")
+_NAME = re.compile(r"[rfpb]\d+|ar[.\w]+|ar\.unat\{x\}|cr[.\w]+|psr\.\w+|cfm|rr|pkr|dbr|ibr|pmc|pmd|msr|"
+                   r"cpuid|[di]tlb|ip")
 
 
 @settings(max_examples=2000, deadline=None)

@@ -38,7 +38,7 @@ from . import catalog, ia64
 from .ia64 import semantics
 from .objects import ElfObject, Function
 
-_SYSTEM = re.compile(r"^(psr|cr\.\w+|cr\d+|rr|tlb|pkr|dbr|ibr|pmc|pmd|msr|cpuid)$")
+_SYSTEM = re.compile(r"^(psr\.\w+|cr\.\w+|cr\d+|rr|[di]tlb|pkr|dbr|ibr|pmc|pmd|msr|cpuid)$")
 _CLOBBER = frozenset([f"r{r}" for r in catalog.LIGHT_CLOBBER_GRS]
                      + [f"b{b}" for b in catalog.LIGHT_CLOBBER_BRS]
                      + [f"p{p}" for p in catalog.LIGHT_CLOBBER_PRS]

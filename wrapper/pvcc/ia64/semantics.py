@@ -7,11 +7,16 @@ patcher, the execution model) asks this module instead of testing opcodes.
 
 Register names (strings): ``r1``-``r127``, ``f2``-``f127``, ``p1``-``p63``,
 ``b0``-``b7``, application and control registers as objdump names them
-(``ar.pfs``, ``ar.lc``, ``ar60``, ``cr.ifa``, ``cr3``), ``psr`` (every PSR
-field; ``psr.um`` is part of it), ``cfm`` (the current frame marker), the
+(``ar.pfs``, ``ar.lc``, ``ar60``, ``cr.ifa``, ``cr3``), the PSR fields
+(``psr.i``, ``psr.ic``, ``psr.cpl``, ...; ``mov r=psr`` reads them all, ``ssm``
+and ``rsm`` write those of their mask), ``cfm`` (the current frame marker), the
 indirect register files ``rr``, ``pkr``, ``dbr``, ``ibr``, ``pmc``, ``pmd``,
-``msr``, ``cpuid``, the translation caches ``tlb`` and ``ip`` (read by
-``mov r=ip``).  ``r0``, ``f0``, ``f1``
+``msr``, ``cpuid``, the data and instruction translation caches and registers
+``dtlb`` and ``itlb``, and ``ip`` (read by ``mov r=ip``).  Not modelled: that
+a write of f2-f31 / f32-f127 also sets PSR.mfl / PSR.mfh (so ``mov r=psr``
+right after an FP write in the same group is not reported), and the PSR fields
+that memory accesses and privileged operations read (those dependencies need a
+serialization, not a stop).  ``r0``, ``f0``, ``f1``
 and ``p0`` never appear: they are constants, writing them has no effect a
 dependency can see.  ``ar.unat{x}`` is the UNAT bit that st8.spill writes and
 ld8.fill reads; which bit depends on the address, so ``group_violations``
@@ -27,14 +32,16 @@ compares still write both predicates (``Effects.unconditional``).
 tables of vol. 3): within a group, a register written by one instruction must
 not be read or written by a later one, except that
 
-* and-type compares may write the same predicate, and so may or-type ones
-  (``.or.andcm`` writes its first target or-type, its second and-type);
+* and-type compares may write the same predicate, and so may or-type ones,
+  and ``.or.andcm`` ones (in the same role: both first or both second target);
 * an integer compare, tbit, tnat or ``mov pr=`` may set the qualifying
   predicate of a branch in the same group (a floating-point compare may not);
 * ``mov b=r`` may set the branch register an indirect branch, call or return
   of the same group uses, and ``mov ar.pfs=r`` the ar.pfs a ``br.ret`` uses;
 * the registers an ``alloc`` renames may be used in its group (CFM);
-* a check load (``ld.c``, ``ldf.c``) may be followed by uses of its target;
+* a check load (``ld.c``, ``ldf.c``) may be followed by uses of its target, and
+  ``lfetch`` may use an address written in its group (it is only a hint);
+* translation-cache purges (ptc, ptr) may share a group;
 * a branch writes its registers only when it is taken, and a taken branch ends
   the group: its writes never conflict with later instructions (except the
   modulo-scheduled loop branches, which also write when they fall through);
@@ -74,7 +81,9 @@ class Effects:
     mem_read: bool = False
     mem_write: bool = False
     unconditional: bool = False  # .unc compare: writes its predicates even when qp is false
-    pr_types: tuple[tuple[str, str], ...] = ()  # (predicate, "and" | "or" | "norm") written
+    # (predicate written, its type: "norm", "and", "or", or for .or.andcm "or.andcm" (first
+    # target) and "andcm.or" (second target))
+    pr_types: tuple[tuple[str, str], ...] = ()
     int_pr_writer: bool = False  # integer compare / tbit / tnat / mov pr=: may set a branch's qp
     check_load: bool = False     # ld.c / ldf.c: its target may be used in the same group
 
@@ -101,8 +110,23 @@ class Effects:
 
 _TOKEN = re.compile(r"([rfpb])\{(\w+)\}|\{(ar|cr)\}|(rr|dbr|ibr|pkr|pmc|pmd|msr|cpuid|dtr|itr)\[|"
                     r"(ar\.\w+|psr(?:\.\w+)?|pr\.rot|pr|ip)|(\[|\]|=)")
-_FILES = {"dtr": "tlb", "itr": "tlb"}
-_LITERAL = {"psr": "psr", "psr.l": "psr", "psr.um": "psr", "pr": "pr", "pr.rot": "pr.rot"}
+_FILES = {"dtr": "dtlb", "itr": "itlb"}
+_LITERAL = {"psr": "psr", "psr.l": "psr.l", "psr.um": "psr.um", "pr": "pr", "pr.rot": "pr.rot"}
+# PSR fields by bit (Itanium SDM vol. 2, "Processor Status Register"): resources "psr.<field>"
+_PSR_FIELD = {1: "be", 2: "up", 3: "ac", 4: "mfl", 5: "mfh", 13: "ic", 14: "i", 15: "pk",
+              17: "dt", 18: "dfl", 19: "dfh", 20: "sp", 21: "pp", 22: "di", 23: "si", 24: "db",
+              25: "lp", 26: "tb", 27: "rt", 32: "cpl", 33: "cpl", 34: "is", 35: "mc", 36: "it",
+              37: "id", 38: "da", 39: "dd", 40: "ss", 41: "ri", 42: "ri", 43: "ed", 44: "bn",
+              45: "ia", 46: "vm"}
+
+
+def psr_fields(mask: int) -> tuple[str, ...]:
+    """The PSR field resources of the bits set in ``mask``."""
+    return tuple(sorted({f"psr.{n}" for b, n in _PSR_FIELD.items() if (mask >> b) & 1}))
+
+
+_PSR_SETS = {"psr": psr_fields((1 << 64) - 1), "psr.l": psr_fields((1 << 32) - 1),
+             "psr.um": psr_fields(0x3F)}
 _PLANS: dict[str, tuple] = {}
 
 
@@ -154,7 +178,7 @@ def _resource(kind: str, name: str, f: dict) -> tuple[str, ...]:
         return _ALL_PR
     if name == "pr.rot":
         return _ROT_PR
-    return (name,)
+    return _PSR_SETS.get(name, (name,))
 
 
 # --------------------------------------------------------------------------
@@ -179,41 +203,42 @@ _IMPLICIT: dict[str, tuple] = {
     "br.cond": (BRANCH, (), (), False, False),
     "brl.cond": (BRANCH, (), (), False, False),
     "br.cond.ind": (BRANCH_IND, (), (), False, False),
-    "br.ia": (BRANCH_IND, ("ar.bsp", "ar.bspstore", "ar.rnat", "ar.rsc"), ("psr",), False, False),
-    "br.ret": (RETURN, ("ar.pfs", "ar.bsp", "cfm"), ("ar.bsp", "ar.ec", "cfm", "psr"),
+    "br.ia": (BRANCH_IND, ("ar.bsp", "ar.bspstore", "ar.rnat", "ar.rsc"), ("psr.is",), False,
+              False),
+    "br.ret": (RETURN, ("ar.pfs", "ar.bsp", "cfm"), ("ar.bsp", "ar.ec", "cfm", "psr.cpl"),
                False, False),
     "cover": (OTHER, ("ar.bsp", "cfm"), ("ar.bsp", "cfm", "cr.ifs"), False, False),
     "clrrrb": (OTHER, (), ("cfm",), False, False),
     "clrrrb.pr": (OTHER, (), ("cfm",), False, False),
     "rfi": (BRANCH_IND, ("cr.ipsr", "cr.iip", "cr.ifs", "ar.bsp", "cfm"),
-            ("psr", "cfm", "ar.bsp"), False, False),
-    "epc": (OTHER, ("ar.pfs",), ("psr",), False, False),
-    "bsw.0": (OTHER, (), ("psr",), False, False),
-    "bsw.1": (OTHER, (), ("psr",), False, False),
-    "vmsw.0": (OTHER, (), ("psr",), False, False),
-    "vmsw.1": (OTHER, (), ("psr",), False, False),
+            (*psr_fields((1 << 64) - 1), "cfm", "ar.bsp"), False, False),
+    "epc": (OTHER, ("ar.pfs",), ("psr.cpl",), False, False),
+    "bsw.0": (OTHER, (), ("psr.bn",), False, False),
+    "bsw.1": (OTHER, (), ("psr.bn",), False, False),
+    "vmsw.0": (OTHER, (), ("psr.vm",), False, False),
+    "vmsw.1": (OTHER, (), ("psr.vm",), False, False),
     "flushrs": (OTHER, ("ar.bsp", "ar.bspstore", "ar.rnat", "ar.rsc"), ("ar.bspstore", "ar.rnat"),
                 False, True),
     "loadrs": (OTHER, ("ar.bsp", "ar.rnat", "ar.rsc", "cfm"), ("ar.bspstore", "ar.rnat"),
                True, False),
-    "ssm": (OTHER, (), ("psr",), False, False),
-    "rsm": (OTHER, (), ("psr",), False, False),
-    "sum": (OTHER, (), ("psr",), False, False),
-    "rum": (OTHER, (), ("psr",), False, False),
+    "ssm": (OTHER, (), (), False, False),  # the fields of the mask: see _effects
+    "rsm": (OTHER, (), (), False, False),
+    "sum": (OTHER, (), (), False, False),
+    "rum": (OTHER, (), (), False, False),
     "thash": (OTHER, ("cr.pta", "rr"), (), False, False),
     "ttag": (OTHER, ("rr",), (), False, False),
-    "tpa": (OTHER, ("tlb",), (), False, False),
-    "tak": (OTHER, ("tlb",), (), False, False),
-    "itc.d": (OTHER, ("cr.ifa", "cr.itir"), ("tlb",), False, False),
-    "itc.i": (OTHER, ("cr.ifa", "cr.itir"), ("tlb",), False, False),
-    "itr.d": (OTHER, ("cr.ifa", "cr.itir"), (), False, False),
-    "itr.i": (OTHER, ("cr.ifa", "cr.itir"), (), False, False),
-    "ptc.l": (OTHER, (), ("tlb",), False, False),
-    "ptc.g": (OTHER, (), ("tlb",), False, False),
-    "ptc.ga": (OTHER, (), ("tlb",), False, False),
-    "ptc.e": (OTHER, (), ("tlb",), False, False),
-    "ptr.d": (OTHER, (), ("tlb",), False, False),
-    "ptr.i": (OTHER, (), ("tlb",), False, False),
+    "tpa": (OTHER, ("dtlb",), (), False, False),
+    "tak": (OTHER, ("dtlb",), (), False, False),
+    "itc.d": (OTHER, ("cr.ifa", "cr.itir", "dtlb"), ("dtlb",), False, False),
+    "itc.i": (OTHER, ("cr.ifa", "cr.itir", "itlb"), ("itlb",), False, False),
+    "itr.d": (OTHER, ("cr.ifa", "cr.itir", "dtlb"), (), False, False),
+    "itr.i": (OTHER, ("cr.ifa", "cr.itir", "itlb"), (), False, False),
+    "ptc.l": (OTHER, (), ("dtlb", "itlb"), False, False),
+    "ptc.g": (OTHER, (), ("dtlb", "itlb"), False, False),
+    "ptc.ga": (OTHER, (), ("dtlb", "itlb"), False, False),
+    "ptc.e": (OTHER, (), ("dtlb", "itlb"), False, False),
+    "ptr.d": (OTHER, (), ("dtlb", "itlb"), False, False),  # as gas's checker sees purges
+    "ptr.i": (OTHER, (), ("dtlb", "itlb"), False, False),
     "ld8.fill": (OTHER, ("ar.unat{x}",), (), True, False),
     "st8.spill": (OTHER, (), ("ar.unat{x}",), False, True),
     "mov.from.ip": (OTHER, (), (), False, False),
@@ -223,9 +248,10 @@ for _op, (_r, _w) in _LOOP.items():
 for _n in ("chk.s.i", "chk.s.m", "chk.s", "chk.a.nc", "chk.a.clr"):
     _IMPLICIT[_n] = (CHECK, (), (), False, False)
 
+_PURGES = frozenset(("ptc.l", "ptc.g", "ptc.ga", "ptc.e", "ptr.d", "ptr.i"))
 _ATOMIC = re.compile(r"(cmpxchg|xchg|fetchadd)\d")
 _FP_ARITH = re.compile(r"f(p?n?m[as]|ma|ms|nma|min|max|amin|amax|cvt\.fx|rcpa|rsqrta|cmp)")
-_PARALLEL = {"and": ("and", "and"), "or": ("or", "or"), "or.andcm": ("or", "and")}
+_PARALLEL = {"and": ("and", "and"), "or": ("or", "or"), "or.andcm": ("or.andcm", "andcm.or")}
 
 
 def _classify(i: Insn) -> tuple:
@@ -279,6 +305,10 @@ def _effects(i: Insn) -> Effects:
         writes.add(f"r{f['r3']}")  # post-increment
     if op.startswith(("chk.a", "invala.e")):  # an ALAT lookup by register number, not a read
         reads.difference_update((f"r{f.get('r1')}", f"f{f.get('f1')}"))
+    if op in ("ssm", "rsm"):  # the PSR fields of the mask
+        writes.update(psr_fields(f["imm"]))
+    elif op in ("sum", "rum"):
+        writes.update(psr_fields(f["imm"] & 0x3F))
     if i.qp:
         reads.add(f"p{i.qp}")
     pr_types: tuple = ()
@@ -319,14 +349,16 @@ def _raw_allowed(a: Insn, ea: Effects, b: Insn, eb: Effects, reg: str) -> bool:
         return True
     if reg == "cfm" and a.op == "alloc":
         return True
+    if b.op.startswith("lfetch") and reg == f"r{b.fields.get('r3')}":
+        return True  # lfetch only hints at an address: GNU as's checker exempts it too
     return ea.check_load and reg in (f"r{a.fields.get('r1')}", f"f{a.fields.get('f1')}")
 
 
-def _waw_allowed(ea: Effects, eb: Effects, reg: str) -> bool:
+def _waw_allowed(a: Insn, ea: Effects, b: Insn, eb: Effects, reg: str) -> bool:
     if reg[0] == "p" and reg[1:].isdigit():
         ta, tb = dict(ea.pr_types).get(reg), dict(eb.pr_types).get(reg)
-        return ta == tb and ta in ("and", "or")
-    return False
+        return ta == tb and ta in ("and", "or", "or.andcm", "andcm.or")
+    return reg in ("dtlb", "itlb") and a.op in _PURGES and b.op in _PURGES
 
 
 _FALL_THROUGH_WRITERS = frozenset(("br.ctop", "br.cexit", "br.wtop", "br.wexit"))
@@ -347,6 +379,6 @@ def group_violations(insns: list[Insn]) -> list[Violation]:
                 if "{" not in reg and not _raw_allowed(a, ea, b, eb, reg):
                     out.append(Violation(k, j, reg, "RAW"))
             for reg in ea.writes & eb.writes:
-                if "{" not in reg and not _waw_allowed(ea, eb, reg):
+                if "{" not in reg and not _waw_allowed(a, ea, b, eb, reg):
                     out.append(Violation(k, j, reg, "WAW"))
     return out

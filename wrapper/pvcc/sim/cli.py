@@ -3,6 +3,8 @@
   pvcc-sim run [--patch native] [--spec succeed|fail] [--max-insns N] [--trace]
                [--stats] [--nphys N] [--seed N] PROG [ARGS...]
   pvcc-sim cc ...   (see pvcc.sim.build)
+  pvcc-sim prove [--conv c|light] [--seeds 1,2] [--spec succeed|fail] [--max-insns N]
+                 [--keep DIR] [--sites] GCC-ARGS... SOURCES...   (see pvcc.sim.prove)
 
 ``run`` prints the program's output and exits with its status.  A model
 error prints one line ``pvcc-sim: error: FUNC+0xOFF (ADDR): MESSAGE`` and
@@ -62,16 +64,23 @@ def run_main(argv: list[str]) -> int:
                 return _die(f"--patch native: {e}", EXIT_USAGE)
             prog = patched
         sys.stdout.flush()
+        sites = calls = None
+        if opts.stats:
+            from .program import site_types
+            from .prove import table_sites
+            if not site_types(prog):    # no sites: count the native table's functions
+                sites = calls = table_sites(prog)
         try:
             r = run_program(prog, opts.args, spec=opts.spec, max_insns=opts.max_insns,
                             trace=sys.stderr if opts.trace else None, nphys=opts.nphys,
                             stdout=sys.stdout.buffer, stderr=sys.stderr.buffer,
-                            seed=opts.seed)
+                            seed=opts.seed, sites=sites)
         except SimError as e:
             return _die(e.msg, e.status)
         sys.stdout.flush()
         if opts.stats:
-            _print_stats(r)
+            _print_stats(r, "native table calls" if calls else "sites executed",
+                         "inside the function" if calls else "in site bundles")
         if r.error is not None:
             loc = f"{r.where}: " if r.where else ""
             return _die(f"{loc}{r.error.msg}", r.error.status)
@@ -81,13 +90,44 @@ def run_main(argv: list[str]) -> int:
             tmpdir.cleanup()
 
 
-def _print_stats(r) -> None:
+def prove_main(argv: list[str]) -> int:
+    """Build SOURCES three ways (A plain GCC + native table, B pvcc + hypervisor
+    layer, C = B patched native), run them and print the verdict and each
+    intrinsic's native-path cost.  Exit 0 when A = B = C, 1 when they differ or
+    a way does not build, 125 on a model error."""
+    from . import prove
+
+    p = argparse.ArgumentParser(prog="pvcc-sim prove", description=prove_main.__doc__)
+    p.add_argument("--conv", choices=tuple(prove.CONVENTIONS), default="c")
+    p.add_argument("--seeds", default="1,2", help="seeds of B's hostile returns (1,2)")
+    p.add_argument("--spec", choices=("succeed", "fail"), default="succeed")
+    p.add_argument("--max-insns", type=int, default=None, metavar="N")
+    p.add_argument("--keep", metavar="DIR", help="keep the three programs in DIR")
+    p.add_argument("--sites", action="store_true", help="the native-path cost of every site")
+    opts, rest = p.parse_known_args(argv)
+    sources = [a for a in rest if a.endswith((".c", ".s", ".S", ".o", ".a"))]
+    if not sources:
+        return _die("prove: no source file among the arguments", EXIT_USAGE)
+    try:
+        seeds = tuple(int(s) for s in opts.seeds.split(","))
+    except ValueError:
+        return _die(f"prove: --seeds {opts.seeds!r} is not a list of numbers", EXIT_USAGE)
+    gcc_args = [a for a in rest if a not in sources]
+    proof = prove.prove(sources, gcc_args, opts.conv, seeds, opts.spec, opts.max_insns,
+                        workdir=opts.keep)
+    if proof.outcome == prove.BUILD_ERROR:
+        return _die(f"prove: {proof.detail}", 1)
+    print(prove.report(proof, sites=opts.sites))
+    return {prove.AGREE: 0, prove.DISAGREE: 1}.get(proof.outcome, 125)
+
+
+def _print_stats(r, what: str, where: str) -> None:
     err = sys.stderr
     for k, v in r.counters.items():
         print(f"pvcc-sim: {k}: {v}", file=err)
     for k in sorted(r.site_hits):
-        print(f"pvcc-sim: sites executed: {k}: {r.site_hits[k]} "
-              f"({r.site_insns.get(k, 0)} instructions in site bundles)", file=err)
+        print(f"pvcc-sim: {what}: {k}: {r.site_hits[k]} "
+              f"({r.site_insns.get(k, 0)} instructions {where})", file=err)
 
 
 def _main(argv: list[str]) -> int:
@@ -100,7 +140,9 @@ def _main(argv: list[str]) -> int:
     if cmd == "cc":
         from .build import cc_main
         return cc_main(rest)
-    return _die(f"unknown command {cmd!r} (run or cc)", EXIT_USAGE)
+    if cmd == "prove":
+        return prove_main(rest)
+    return _die(f"unknown command {cmd!r} (run, cc or prove)", EXIT_USAGE)
 
 
 def main(argv: list[str] | None = None) -> int:

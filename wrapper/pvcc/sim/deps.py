@@ -86,7 +86,7 @@ def _reads_writes(i) -> tuple[int, int, bool]:
     if e.check_load:
         writes.discard(f"r{i.fields.get('r1')}")
         writes.discard(f"f{i.fields.get('f1')}")
-    parallel = any(t in ("and", "or") for _, t in e.pr_types)
+    parallel = any(t != "norm" for _, t in e.pr_types)
     return _mask(reads), _mask(writes), parallel
 
 

@@ -14,7 +14,7 @@ import sys
 from collections import Counter
 
 from .. import ia64
-from . import deps, sem_int, sem_mm, syscalls
+from . import deps, sem_fp, sem_int, sem_mm, syscalls
 from .compiler import Bundle, BundleCompiler, handler_for
 from .errors import LimitError, SimError
 from .gen import M64
@@ -26,7 +26,8 @@ __all__ = ["Bundle", "Executor", "handler_for"]
 
 _ALU_LIKE = {"add", "sub", "logic", "adds", "addp4", "shladd", "shift", "extr", "dep", "ext",
              "popcnt", "parallel", "multimedia", "shrp", "mux", "movl", "fsxt", "fcvt_xf",
-             "fma", "setf", "getf", "xmpy", "fnorm", "fmerge", "mov_from_ip"}
+             "fma", "setf", "getf", "xmpy", "fnorm", "fmerge", "mov_from_ip", "fcvt_fx",
+             "fbits", "fp_memory_format"}
 
 
 class Executor(BundleCompiler):
@@ -58,7 +59,7 @@ class Executor(BundleCompiler):
         mem = state.mem
         self.ns = {"g": state.g, "pr": state.pr, "br": state.br, "ar": state.ar,
                    "fs": state.fs, "fe": state.fe, "st": state, "X": self, "NaT": NaT,
-                   "NAT0": NAT0, "M": M64, **sem_mm.HELPERS,
+                   "NAT0": NAT0, "M": M64, **sem_mm.HELPERS, **sem_fp.HELPERS,
                    **{f"L{n}": mem.loads[n] for n in (1, 2, 4, 8)},
                    **{f"S{n}": mem.stores[n] for n in (1, 2, 4, 8)}}
         self._args = ""  # the names are the globals of the compiled code

@@ -46,12 +46,15 @@ def site_types(path: str) -> dict[int, tuple[str, bool]]:
 
 def run_program(path: str, args: list[str] | None = None, *, spec: str = "succeed",
                 max_insns: int | None = None, trace=None, nphys: int = 96,
-                groups: bool = True, stdout=None, stderr=None, seed: int = 1) -> Run:
-    """Run the static IA-64 executable ``path`` with ``args`` (argv[1:])."""
+                groups: bool = True, stdout=None, stderr=None, seed: int = 1,
+                sites: dict | None = None) -> Run:
+    """Run the static IA-64 executable ``path`` with ``args`` (argv[1:]).  ``sites``
+    (bundle address -> (type name, first bundle?)) replaces the map of the program's
+    `.pvcc_sites` records that the site counters use."""
     st = State(nphys)
     img = load(st, path, [path, *(args or [])])
     ex = Executor(st, spec=spec, groups=groups, trace=trace, symbolize=img.symbolize,
-                  sites=site_types(path), seed=seed)
+                  sites=site_types(path) if sites is None else sites, seed=seed)
     out = io.BytesIO() if stdout is None else stdout
     err = io.BytesIO() if stderr is None else stderr
     ex.out, ex.err = out, err

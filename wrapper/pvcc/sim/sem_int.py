@@ -302,4 +302,6 @@ def family(op: str):
 def owns_predicate(i) -> bool:
     """True for the forms whose handler applies the qualifying predicate itself
     (.unc compares: they clear both targets when the predicate is false)."""
+    if i.op.startswith("fcmp."):
+        return bool(i.fields.get("unc"))
     return bool(_CMP_OP.match(i.op)) and _cmp_parts(i)[3] == "unc"
