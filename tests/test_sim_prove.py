@@ -409,3 +409,41 @@ def test_compare_names_the_first_difference():
         "B (seed 1): effect log differs from A's: 1 entries vs 2")
     assert verdict({("C", 1): {"error": "f+0x10 (0x4000000000000010): boom"}}) == (
         "model error", "C: f+0x10 (0x4000000000000010): boom")
+
+
+# A caller that keeps a live value in r8 across a call of an intrinsic without
+# a result (r8 is scratch in the C convention).
+KEEPS_R8 = """\
+	.text
+	.global keeps_r8
+	.proc keeps_r8
+keeps_r8:
+	alloc r34 = ar.pfs, 0, 3, 1, 0
+	mov r33 = b0
+	movl r8 = 0x1234567887654321
+	;;
+	br.call.sptk.many b0 = paravirt_ssm_i
+	;;
+	mov b0 = r33
+	mov ar.pfs = r34
+	;;
+	br.ret.sptk.many b0
+	.endp keeps_r8
+"""
+
+
+def test_hostile_return_overwrites_r8_of_an_intrinsic_without_result(gcc_env, tmp_path):
+    from pvcc.sim import run_program
+    from pvcc.sim.build import build
+
+    (tmp_path / "caller.s").write_text(KEEPS_R8)
+    (tmp_path / "main.c").write_text(
+        '#include <stdio.h>\nunsigned long keeps_r8(void);\n'
+        'int main(void) { printf("%lx\\n", keeps_r8()); return 0; }\n')
+    srcs = [str(tmp_path / "main.c"), str(tmp_path / "caller.s")]
+    native, hv = tmp_path / "native", tmp_path / "hv"
+    assert build(["--no-plugin", "--impl", "native", "-O2", *srcs, "-o", str(native)]) == 0
+    assert build(["--no-plugin", "--impl", "hv", "-O2", *srcs, "-o", str(hv)]) == 0
+    assert run_program(str(native)).stdout == b"1234567887654321\n"  # unseen natively
+    outs = {run_program(str(hv), seed=s).stdout for s in (1, 2)}
+    assert len(outs) == 2 and b"1234567887654321\n" not in outs
