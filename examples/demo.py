@@ -89,12 +89,12 @@ def prove_three_ways(kernel_cflags) -> None:
 
     driver = OUT / "paravirt_demo-driver.c"
     driver.write_text(drivers.driver((HERE / "paravirt_demo.c").read_text()).text)
-    print(f"   $ pvcc-sim prove -O2 -std=gnu11 {' '.join(kernel_cflags)} "
+    print(f"   $ pvcc-sim prove --sites -O2 -std=gnu11 {' '.join(kernel_cflags)} "
           f"examples/paravirt_demo.c {driver}", flush=True)
     p = prove.prove([str(HERE / "paravirt_demo.c"), str(driver)],
                     ["-O2", "-std=gnu11", *kernel_cflags], "c", seeds=(1, 2),
                     workdir=str(OUT / "prove"))
-    for line in prove.report(p).splitlines():
+    for line in prove.report(p, sites=True).splitlines():
         print("   " + line)
     if p.outcome != prove.AGREE:
         sys.exit(f"demo: the three ways do not agree: {p.detail}")

@@ -55,10 +55,14 @@ def test_demo_three_ways_with_native_path_cost(gcc_env, tmp_path, capsys):
     assert sum(c.calls.values()) == sum(a.calls.values())
     # The same through the command line, with the light convention.
     capsys.readouterr()
-    assert main(["prove", "--conv", "light", "--seeds", "4", "-O1", "-std=gnu11",
+    assert main(["prove", "--conv", "light", "--seeds", "4", "--sites", "-O1", "-std=gnu11",
                  str(src), str(drv)]) == 0
     out = capsys.readouterr().out
     assert "A = B = C" in out and "C - A" in out and "B (pvcc, hypervisor layer, seed 4)" in out
+    assert re.search(r"^  flush_icache_range_timed\+0x\w+ +fc +12 +", out, re.MULTILINE)
+    assert re.search(r"^  switch_mm_rr\+0x\w+ +setreg\(4162\) +1 +", out, re.MULTILINE)
+    # the per-site executions add up to the per-intrinsic ones
+    assert sum(n for n, _ in c.sites.values()) == sum(c.calls.values())
 
 
 def test_prove_command_line_errors(capsys):
@@ -69,6 +73,18 @@ def test_prove_command_line_errors(capsys):
         "pvcc-sim: error: prove: no source file among the arguments\n")
     assert main(["prove", "--seeds", "x", "a.c"]) == 2
     assert "--seeds 'x'" in capsys.readouterr().err
+
+
+def test_prove_build_error_is_one_line(gcc_env, tmp_path, capsys):
+    from pvcc.sim.cli import main
+
+    bad = tmp_path / "bad.c"
+    bad.write_text("int main(void) { return x; }\n")
+    assert main(["prove", "-O2", str(bad)]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (f"pvcc-sim: error: prove: A: {bad}:1:25: error: 'x' undeclared "
+                   "(first use in this function)\n")
 
 
 def test_woven_csmith_program_three_ways_both_conventions(gcc_env, tmp_path):
@@ -393,3 +409,41 @@ def test_compare_names_the_first_difference():
         "B (seed 1): effect log differs from A's: 1 entries vs 2")
     assert verdict({("C", 1): {"error": "f+0x10 (0x4000000000000010): boom"}}) == (
         "model error", "C: f+0x10 (0x4000000000000010): boom")
+
+
+# A caller that keeps a live value in r8 across a call of an intrinsic without
+# a result (r8 is scratch in the C convention).
+KEEPS_R8 = """\
+	.text
+	.global keeps_r8
+	.proc keeps_r8
+keeps_r8:
+	alloc r34 = ar.pfs, 0, 3, 1, 0
+	mov r33 = b0
+	movl r8 = 0x1234567887654321
+	;;
+	br.call.sptk.many b0 = paravirt_ssm_i
+	;;
+	mov b0 = r33
+	mov ar.pfs = r34
+	;;
+	br.ret.sptk.many b0
+	.endp keeps_r8
+"""
+
+
+def test_hostile_return_overwrites_r8_of_an_intrinsic_without_result(gcc_env, tmp_path):
+    from pvcc.sim import run_program
+    from pvcc.sim.build import build
+
+    (tmp_path / "caller.s").write_text(KEEPS_R8)
+    (tmp_path / "main.c").write_text(
+        '#include <stdio.h>\nunsigned long keeps_r8(void);\n'
+        'int main(void) { printf("%lx\\n", keeps_r8()); return 0; }\n')
+    srcs = [str(tmp_path / "main.c"), str(tmp_path / "caller.s")]
+    native, hv = tmp_path / "native", tmp_path / "hv"
+    assert build(["--no-plugin", "--impl", "native", "-O2", *srcs, "-o", str(native)]) == 0
+    assert build(["--no-plugin", "--impl", "hv", "-O2", *srcs, "-o", str(hv)]) == 0
+    assert run_program(str(native)).stdout == b"1234567887654321\n"  # unseen natively
+    outs = {run_program(str(hv), seed=s).stdout for s in (1, 2)}
+    assert len(outs) == 2 and b"1234567887654321\n" not in outs

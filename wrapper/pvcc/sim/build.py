@@ -374,15 +374,13 @@ def _elf_problem(path: str) -> str | None:
             head = f.read(64)
     except OSError as e:
         return e.strerror
-    if len(head) < 64 or head[:4] != b"\x7fELF":
-        return "not an ELF file"
-    if head[4] != 2 or head[5] != 1:
-        return "not a 64-bit little-endian ELF file"
+    from pvcc.objects import identity_problem
+
+    problem = identity_problem(head)
+    if problem:
+        return problem
     e_type = int.from_bytes(head[16:18], "little")
-    e_machine = int.from_bytes(head[18:20], "little")
     e_entry = int.from_bytes(head[24:32], "little")
-    if e_machine != 50:
-        return f"e_machine {e_machine}, not IA-64"
     if e_type != 2:
         return f"e_type {e_type}, not ET_EXEC"
     if e_entry == 0:

@@ -4,7 +4,7 @@
                [--stats] [--nphys N] [--seed N] PROG [ARGS...]
   pvcc-sim cc ...   (see pvcc.sim.build)
   pvcc-sim prove [--conv c|light] [--seeds 1,2] [--spec succeed|fail] [--max-insns N]
-                 [--keep DIR] GCC-ARGS... SOURCES...   (see pvcc.sim.prove)
+                 [--keep DIR] [--sites] GCC-ARGS... SOURCES...   (see pvcc.sim.prove)
 
 ``run`` prints the program's output and exits with its status.  A model
 error prints one line ``pvcc-sim: error: FUNC+0xOFF (ADDR): MESSAGE`` and
@@ -103,6 +103,7 @@ def prove_main(argv: list[str]) -> int:
     p.add_argument("--spec", choices=("succeed", "fail"), default="succeed")
     p.add_argument("--max-insns", type=int, default=None, metavar="N")
     p.add_argument("--keep", metavar="DIR", help="keep the three programs in DIR")
+    p.add_argument("--sites", action="store_true", help="the native-path cost of every site")
     opts, rest = p.parse_known_args(argv)
     sources = [a for a in rest if a.endswith((".c", ".s", ".S", ".o", ".a"))]
     if not sources:
@@ -116,7 +117,7 @@ def prove_main(argv: list[str]) -> int:
                         workdir=opts.keep)
     if proof.outcome == prove.BUILD_ERROR:
         return _die(f"prove: {proof.detail}", 1)
-    print(prove.report(proof))
+    print(prove.report(proof, sites=opts.sites))
     return {prove.AGREE: 0, prove.DISAGREE: 1}.get(proof.outcome, 125)
 
 

@@ -72,6 +72,8 @@ class WayRun:
     instructions: int = 0
     calls: dict[str, int] = dataclasses.field(default_factory=dict)   # intrinsic -> count
     insns: dict[str, int] = dataclasses.field(default_factory=dict)   # intrinsic -> insns
+    # C only: each site ("FUNC+0xOFF TYPE") -> (executions, instructions in its bundles)
+    sites: dict[str, tuple[int, int]] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -112,6 +114,20 @@ def table_sites(path: str) -> dict[int, tuple[str, bool]]:
         if name is not None:
             for a in range(f.addr, f.end, 16):
                 out[a] = (name, a == f.addr)
+    return out
+
+
+def each_site(path: str) -> dict[int, tuple[str, bool]]:
+    """Every bundle of every `.pvcc_sites` record of ``path`` -> ("FUNC+0xOFF TYPE"
+    of its record, whether it is the record's first bundle)."""
+    from ..objects import open_object
+
+    obj = open_object(path)
+    out = {}
+    for r in obj.records or []:
+        key = f"{obj.where(r.start)} {catalog.type_name(r.type)}"
+        for a in range(r.start, max(r.end, r.start + 16), 16):
+            out[a] = (key, a == r.start)
     return out
 
 
@@ -167,8 +183,17 @@ def run_way(way: str, path: str, seed: int = 1, spec: str = "succeed",
             max_insns: int | None = None) -> WayRun:
     from . import run_program
 
-    sites = table_sites(path) if way == "A" else None
+    sites = table_sites(path) if way == "A" else each_site(path) if way == "C" else None
     r = run_program(path, spec=spec, max_insns=max_insns, seed=seed, sites=sites)
+    if way == "C":      # per site, and per intrinsic below
+        per_site = {k: (r.site_hits.get(k, 0), r.site_insns.get(k, 0))
+                    for k in {key for key, _first in sites.values()}}
+        hits, insns_by = {}, {}
+        for k, (n, i) in per_site.items():
+            t = k.split(" ", 1)[1]
+            hits[t] = hits.get(t, 0) + n
+            insns_by[t] = insns_by.get(t, 0) + i
+        r.site_hits, r.site_insns = {k: v for k, v in hits.items() if v}, insns_by
     error = None
     if r.error is not None:
         error = f"{r.where}: {r.error.msg}" if r.where else r.error.msg
@@ -180,7 +205,8 @@ def run_way(way: str, path: str, seed: int = 1, spec: str = "succeed",
     for k, v in r.site_insns.items():
         insns[_intrinsic_of(k)] = insns.get(_intrinsic_of(k), 0) + v
     return WayRun(way, seed, r.status, r.stdout, error, _effects(r.effects), state,
-                  r.counters.get("instructions", 0), calls, insns)
+                  r.counters.get("instructions", 0), calls, insns,
+                  per_site if way == "C" else {})
 
 
 def _compile(args: list[str], log_to: str) -> str | None:
@@ -197,7 +223,7 @@ def _compile(args: list[str], log_to: str) -> str | None:
     out = args[args.index("-o") + 1]
     if rc == 0 and os.path.isfile(out):
         return None
-    lines = [ln for ln in text.splitlines() if "error" in ln] or text.splitlines()
+    lines = [ln for ln in text.splitlines() if ": error:" in ln] or text.splitlines()
     return (lines or [f"exit {rc}"])[0]
 
 
@@ -302,8 +328,9 @@ def prove(sources: list[str], args: list[str], conv: str = "c", seeds: tuple[int
     return compare(runs)
 
 
-def report(p: Proof) -> str:
-    """What the proof found, and each intrinsic's native-path cost."""
+def report(p: Proof, sites: bool = False) -> str:
+    """What the proof found, and each intrinsic's native-path cost (and each
+    site's, with ``sites``)."""
     lines = []
     if p.outcome == BUILD_ERROR:
         return f"prove: build error: {p.detail}"
@@ -318,6 +345,8 @@ def report(p: Proof) -> str:
     lines.append(verdict[p.outcome])
     if p.outcome == AGREE:
         lines.append(cost_table(p))
+        if sites:
+            lines.append(site_table(p))
     return "\n".join(lines)
 
 
@@ -336,4 +365,27 @@ def cost_table(p: Proof) -> str:
                                     for i, x in enumerate(r)))
     out.append(f"  whole program: A {a.instructions:,} instructions, C {c.instructions:,} "
                f"({c.instructions - a.instructions:+,})")
+    return "\n".join(out)
+
+
+def site_table(p: Proof) -> str:
+    """Each site of C: its executions and the instructions per execution on the
+    native path, against A's instructions per call of the native table."""
+    a, c = p.run("A"), p.run("C")
+    rows = [("site", "type", "runs", "C insns/run", "A insns/call", "C - A")]
+    for key in sorted(c.sites):
+        where, t = key.split(" ", 1)
+        n, i = c.sites[key]
+        name = _intrinsic_of(t)
+        na = a.calls.get(name, 0)
+        pa = a.insns.get(name, 0) / na if na else 0.0
+        pc = i / n if n else 0.0
+        rows.append((where, t, str(n), f"{pc:.1f}" if n else "-", f"{pa:.1f}" if na else "-",
+                     f"{pc - pa:+.1f}" if n and na else "-"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = [("native-path cost per site (C: instructions executed in the patched site's "
+           "bundles; A: inside the native table's function):")]
+    for r in rows:
+        out.append("  " + "  ".join(x.ljust(widths[i]) if i < 2 else x.rjust(widths[i])
+                                    for i, x in enumerate(r)))
     return "\n".join(out)

@@ -7,16 +7,17 @@
  * register (r2, r3, r9-r11, r14-r31, p6-p15, b6, b7, ar.ccv, f6-f15) with
  * values that change from call to call, and the entry overwrites its input
  * registers -- the caller's output registers -- with those values too.
- * Only r8 (the result), gp, sp, b0 and ar.pfs come back as the convention
- * requires.  A caller that kept a live value in any other of those
- * registers gets a wrong result instead of a lucky one.
+ * Only r8 (the result; hostile too for an intrinsic without one), gp, sp,
+ * b0 and ar.pfs come back as the convention requires.  A caller that kept
+ * a live value in any other of those registers gets a wrong result instead
+ * of a lucky one.
  *
  * Frame: 8 inputs (the caller's outputs, whatever their number), 4 locals
  * (ar.pfs, b0, gp, the result), 8 outputs.
  */
 #define HV_CLOBBER 0x1C0006
 
-	.macro hv_entry name, nargs
+	.macro hv_entry name, nargs, result=1
 	.text
 	.align 32
 	.global paravirt_\name
@@ -49,7 +50,11 @@ paravirt_\name:
 	;;
 	break.m HV_CLOBBER
 	;;
+	.if \result
 	mov r8 = loc3
+	.else
+	mov r8 = r22		/* no result: r8 is scratch, hostile too */
+	.endif
 	mov in0 = r14
 	mov in1 = r15
 	mov in2 = r16
@@ -66,17 +71,17 @@ paravirt_\name:
 	.size paravirt_\name, . - paravirt_\name
 	.endm
 
-	hv_entry fc, 1
+	hv_entry fc, 1, 0
 	hv_entry thash, 1
 	hv_entry get_cpuid, 1
 	hv_entry get_pmd, 1
-	hv_entry ptcga, 2
+	hv_entry ptcga, 2, 0
 	hv_entry get_rr, 1
-	hv_entry set_rr, 2
-	hv_entry set_rr0_to_rr4, 5
-	hv_entry ssm_i, 0
-	hv_entry rsm_i, 0
+	hv_entry set_rr, 2, 0
+	hv_entry set_rr0_to_rr4, 5, 0
+	hv_entry ssm_i, 0, 0
+	hv_entry rsm_i, 0, 0
 	hv_entry get_psr_i, 0
-	hv_entry intrin_local_irq_restore, 1
+	hv_entry intrin_local_irq_restore, 1, 0
 	hv_entry getreg, 1
-	hv_entry setreg, 2
+	hv_entry setreg, 2, 0
