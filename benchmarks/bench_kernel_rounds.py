@@ -132,7 +132,7 @@ def rounds(src: Path, gcc: str, base: Path, env: dict, ns) -> None:
     ccs = {"plain": gcc, "pvcc": "pvcc"}
     for r in range(ns.rounds):
         got = {}
-        for name in (["plain", "pvcc"] if r % 2 == 0 else ["pvcc", "plain"]):
+        for name in (["plain", "pvcc"] if (r + ns.pvcc_first) % 2 == 0 else ["pvcc", "plain"]):
             got[name] = fresh_build(src, base / name, ccs[name], ns.jobs, ns.nice, env,
                                     base / f"{name}.log", ns.subset)
             sums[name][0] += got[name][0]
@@ -154,6 +154,8 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=int(os.environ.get("PVCC_KERNEL_JOBS", "2")))
     ap.add_argument("--nice", type=int, default=19)
     ap.add_argument("--no-ccache", action="store_true")
+    ap.add_argument("--pvcc-first", action="store_true",
+                    help="start the rounds with CC=pvcc (to continue an earlier run)")
     ap.add_argument("--subset", nargs="+", metavar="DIR",
                     help="time `make DIR...` after an untimed `make prepare` instead of "
                          "`make vmlinux` (when complete builds take too long)")

@@ -136,4 +136,6 @@ def _report(results: list[csmith.ProgramResult]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from pvcc.cli import run
+
+    sys.exit(run("sim_campaign", main))

@@ -19,7 +19,7 @@ import argparse
 import os
 import sys
 
-from . import catalog, ia64
+from . import catalog, cli, ia64
 
 PARAVIRT_HEADER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plugin", "include",
                                "pvcc", "paravirt.h")
@@ -243,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     what.add_argument("--print", choices=("plugin", "paravirt"),
                       help="print one header on stdout")
     args = ap.parse_args(argv)
-    try:
+
+    def body() -> int:
         if args.write:
             with open(PARAVIRT_HEADER, "w", encoding="utf-8") as f:
                 f.write(paravirt_header())
@@ -252,10 +253,9 @@ def main(argv: list[str] | None = None) -> int:
             print(write_plugin_header(args.plugin_header))
         else:
             sys.stdout.write(plugin_header() if args.print == "plugin" else paravirt_header())
-    except OSError as e:
-        print(f"{ap.prog}: error: {e.filename}: {e.strerror}", file=sys.stderr)
-        return 1
-    return 0
+        return 0
+
+    return cli.run(ap.prog, body, errors=((OSError, 1),))
 
 
 if __name__ == "__main__":

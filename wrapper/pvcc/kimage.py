@@ -26,7 +26,8 @@ import sys
 import tempfile
 from dataclasses import dataclass
 
-from . import catalog
+from . import catalog, cli
+from .atomicfile import write_atomic
 from .objects import ElfObject, ObjectError, Record, open_object
 
 MAGIC = b"PVCCIMG1"
@@ -244,17 +245,7 @@ def write_patched(obj: ElfObject, patched: list[tuple[int, bytes]], out: str) ->
         if body[seg.file_size:] != seg.data[seg.file_size:]:
             raise ImageError(f"the patcher wrote into the .bss of segment {vaddr:#x}")
         buf[seg.file_offset:seg.file_offset + seg.file_size] = body[:seg.file_size]
-    d = os.path.dirname(os.path.abspath(out))
-    fd, tmp = tempfile.mkstemp(prefix=".pvcc-kimage-", dir=d)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(buf)
-        os.chmod(tmp, 0o755 if obj.data[16] == 2 else 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomic(out, buf, mode=0o755 if obj.data[16] == 2 else 0o644)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -270,31 +261,32 @@ def main(argv: list[str] | None = None) -> int:
                    help="retarget: lines 'TYPE ADDRESS' (see pvcc-check --verify-retarget)")
     p.add_argument("-o", "--output", help="write the patched ELF file here")
     a = p.parse_args(argv)
-    try:
-        obj = open_object(a.elf, require_records=True)
-        impls = None
-        if a.impls:
-            from .retarget import read_impls
-            impls = read_impls(a.impls, obj)
-        if a.sim:
-            segs, report = run_sim(a.runner, obj, impls)
-        else:
-            segs, report = run(a.runner.split(), obj, impls)
-        sys.stdout.write(report)
-        status = 0
-        if a.native:
-            r = compare_native(obj, segs, open_object(a.native, require_records=True))
-            for line in r["differ"][:20]:
-                print(f"differs: {line}")
-            print(f"{r['identical']} of {r['sites']} sites byte-identical to {a.native}; "
-                  f"{r['bytes_changed_outside_sites']} bytes changed outside the sites")
-            if r["differ"] or r["bytes_changed_outside_sites"]:
-                status = 1
-        if a.output:
-            write_patched(obj, segs, a.output)
-    except (ObjectError, ImageError, OSError, ValueError) as e:
-        print(f"pvcc.kimage: error: {e}", file=sys.stderr)
-        return 1
+    return cli.run("pvcc.kimage", lambda: _main(a),
+                   errors=((ObjectError, 1), (ImageError, 1), (OSError, 1), (ValueError, 1)))
+
+
+def _main(a: argparse.Namespace) -> int:
+    obj = open_object(a.elf, require_records=True)
+    impls = None
+    if a.impls:
+        from .retarget import read_impls
+        impls = read_impls(a.impls, obj)
+    if a.sim:
+        segs, report = run_sim(a.runner, obj, impls)
+    else:
+        segs, report = run(a.runner.split(), obj, impls)
+    sys.stdout.write(report)
+    status = 0
+    if a.native:
+        r = compare_native(obj, segs, open_object(a.native, require_records=True))
+        for line in r["differ"][:20]:
+            print(f"differs: {line}")
+        print(f"{r['identical']} of {r['sites']} sites byte-identical to {a.native}; "
+              f"{r['bytes_changed_outside_sites']} bytes changed outside the sites")
+        if r["differ"] or r["bytes_changed_outside_sites"]:
+            status = 1
+    if a.output:
+        write_patched(obj, segs, a.output)
     return status
 
 

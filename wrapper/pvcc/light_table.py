@@ -19,11 +19,10 @@ as ``data8`` pairs, so the assembler cannot reorder or re-bundle them.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 
-from . import catalog, ia64, native
+from . import catalog, cli, ia64, native
+from .atomicfile import write_atomic
 
 PROG = "pvcc.light_table"
 _M_MI_S = 0x0B   # M ; M I ;
@@ -73,19 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     if len(argv) != 1 or argv[0].startswith("-"):
         print(f"usage: python -m {PROG} OUT.S", file=sys.stderr)
         return 2
-    out = argv[0]
-    fd, tmp = tempfile.mkstemp(prefix=".pvcc-light-", dir=os.path.dirname(os.path.abspath(out)))
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(source())
-        os.replace(tmp, out)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return 0
+
+    def body() -> int:
+        write_atomic(argv[0], source())
+        return 0
+
+    return cli.run(PROG, body, errors=((OSError, 1),))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -34,13 +34,12 @@ applies the model the way the C patcher does; tests compare it with
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
-import tempfile
 from dataclasses import dataclass, field
 
-from . import catalog, ia64, native
+from . import catalog, cli, ia64, native
+from .atomicfile import write_atomic
 
 NOP_BUNDLE = native.NOP_BUNDLE
 RESULT = 8        # operand number of the result register (0..7 are the arguments)
@@ -421,17 +420,12 @@ def main(argv: list[str] | None = None) -> int:
         "\n\n")[0])
     p.add_argument("output", help="the C header to write (pvcc_patch_table.h)")
     a = p.parse_args(argv)
-    try:
-        text = render_c(generate())
-    except TableError as e:
-        print(f"pvcc.patch_table: error: {e}", file=sys.stderr)
-        return 1
-    directory = os.path.dirname(os.path.abspath(a.output))
-    fd, tmp = tempfile.mkstemp(prefix=".pvcc-table-", dir=directory)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, a.output)
-    return 0
+
+    def body() -> int:
+        write_atomic(a.output, render_c(generate()))
+        return 0
+
+    return cli.run("pvcc.patch_table", body, errors=((TableError, 1), (OSError, 1)))
 
 
 if __name__ == "__main__":

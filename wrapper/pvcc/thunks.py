@@ -36,12 +36,11 @@ the caller's sp; it must not be used for sites that run with PSR.ic = 0
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
-import tempfile
 
-from . import catalog
+from . import catalog, cli
+from .atomicfile import write_atomic
 
 PROG = "pvcc-thunks"
 
@@ -181,28 +180,16 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        specs = [parse_spec(s) for s in args.symbols] or catalog_specs()
-        text = source(specs)
-    except ValueError as e:
-        print(f"{PROG}: error: {e}", file=sys.stderr)
-        return 2
-    if not args.output:
-        sys.stdout.write(text)
+
+    def body() -> int:
+        text = source([parse_spec(s) for s in args.symbols] or catalog_specs())
+        if args.output:
+            write_atomic(args.output, text)
+        else:
+            sys.stdout.write(text)
         return 0
-    directory = os.path.dirname(os.path.abspath(args.output))
-    fd, tmp = tempfile.mkstemp(prefix=".pvcc-thunks-", dir=directory)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, args.output)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return 0
+
+    return cli.run(PROG, body, errors=((ValueError, 2), (OSError, 1)))
 
 
 if __name__ == "__main__":  # pragma: no cover

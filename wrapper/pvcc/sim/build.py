@@ -154,18 +154,10 @@ def _generated() -> dict[str, str]:
 
 def _key(compiler: str, flags: tuple[str, ...], files: list[str], ar: str,
          generated: dict[str, str]) -> str:
-    import hashlib
-
-    from pvcc.pluginbuild import _compiler_identity, _stat_line
+    from pvcc.pluginbuild import _compiler_identity, _stat_line, framed_hash
     from pvcc.pluginbuild import include_dir as pvcc_include_dir
 
-    h = hashlib.sha256()
-
-    def add(tag: str, data: bytes | str) -> None:
-        if isinstance(data, str):
-            data = data.encode("utf-8", "surrogateescape")
-        h.update(f"{tag}\0{len(data)}\0".encode())
-        h.update(data)
+    h, add = framed_hash()
 
     add("recipe", "\0".join((RECIPE, *RUNTIME_CFLAGS)))
     add("flags", "\0".join(flags))
@@ -374,15 +366,13 @@ def _elf_problem(path: str) -> str | None:
             head = f.read(64)
     except OSError as e:
         return e.strerror
-    if len(head) < 64 or head[:4] != b"\x7fELF":
-        return "not an ELF file"
-    if head[4] != 2 or head[5] != 1:
-        return "not a 64-bit little-endian ELF file"
+    from pvcc.objects import identity_problem
+
+    problem = identity_problem(head)
+    if problem:
+        return problem
     e_type = int.from_bytes(head[16:18], "little")
-    e_machine = int.from_bytes(head[18:20], "little")
     e_entry = int.from_bytes(head[24:32], "little")
-    if e_machine != 50:
-        return f"e_machine {e_machine}, not IA-64"
     if e_type != 2:
         return f"e_type {e_type}, not ET_EXEC"
     if e_entry == 0:

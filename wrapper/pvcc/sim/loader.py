@@ -15,9 +15,9 @@ import bisect
 import struct
 from dataclasses import dataclass, field
 
+from ..objects import identity_problem
 from .errors import LoadError
 
-EM_IA_64 = 50
 ET_EXEC = 2
 PT_LOAD = 1
 STT_FUNC = 2
@@ -57,14 +57,11 @@ def _read(data: bytes, fmt: str, off: int, what: str):
 def parse(path: str, data: bytes, require_exec: bool = True
           ) -> tuple[Image, list[tuple[int, bytes, int]]]:
     """The image and its loadable segments (vaddr, file bytes, memsz)."""
-    if len(data) < 64 or data[:4] != b"\x7fELF":
-        raise LoadError(f"{path}: not an ELF file")
-    if data[4] != 2 or data[5] != 1:
-        raise LoadError(f"{path}: not a 64-bit little-endian ELF file")
-    (e_type, e_machine, _ver, e_entry, e_phoff, e_shoff, _flags, _ehsize, e_phentsize,
+    problem = identity_problem(data[:64])
+    if problem:
+        raise LoadError(f"{path}: not an IA-64 program: {problem}")
+    (e_type, _machine, _ver, e_entry, e_phoff, e_shoff, _flags, _ehsize, e_phentsize,
      e_phnum, e_shentsize, e_shnum, _e_shstrndx) = _read(data, "<HHIQQQIHHHHHH", 16, "header")
-    if e_machine != EM_IA_64:
-        raise LoadError(f"{path}: not an IA-64 program (e_machine {e_machine})")
     if require_exec and e_type != ET_EXEC:
         raise LoadError(f"{path}: not a static executable (ELF type {e_type}, need ET_EXEC)")
     segs = []
