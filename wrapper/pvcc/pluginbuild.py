@@ -249,8 +249,9 @@ def _plugin_headers(compiler: str) -> str:
     return inc
 
 
-def _content_key(compiler: str, compiler_abs: str, sources: str, files: list[str],
-                 plugin_inc: str, generated: dict[str, str]) -> str:
+def framed_hash():
+    """A sha256 and its ``add(tag, data)``: each part goes in framed by its tag and
+    length, so two different lists of parts never hash alike (str as UTF-8)."""
     import hashlib
 
     h = hashlib.sha256()
@@ -260,6 +261,13 @@ def _content_key(compiler: str, compiler_abs: str, sources: str, files: list[str
             data = data.encode("utf-8", "surrogateescape")
         h.update(f"{tag}\0{len(data)}\0".encode())
         h.update(data)
+
+    return h, add
+
+
+def _content_key(compiler: str, compiler_abs: str, sources: str, files: list[str],
+                 plugin_inc: str, generated: dict[str, str]) -> str:
+    h, add = framed_hash()
 
     add("recipe", RECIPE + "\0" + "\0".join(CXXFLAGS))
     add("realpath", os.path.realpath(compiler_abs))

@@ -154,18 +154,10 @@ def _generated() -> dict[str, str]:
 
 def _key(compiler: str, flags: tuple[str, ...], files: list[str], ar: str,
          generated: dict[str, str]) -> str:
-    import hashlib
-
-    from pvcc.pluginbuild import _compiler_identity, _stat_line
+    from pvcc.pluginbuild import _compiler_identity, _stat_line, framed_hash
     from pvcc.pluginbuild import include_dir as pvcc_include_dir
 
-    h = hashlib.sha256()
-
-    def add(tag: str, data: bytes | str) -> None:
-        if isinstance(data, str):
-            data = data.encode("utf-8", "surrogateescape")
-        h.update(f"{tag}\0{len(data)}\0".encode())
-        h.update(data)
+    h, add = framed_hash()
 
     add("recipe", "\0".join((RECIPE, *RUNTIME_CFLAGS)))
     add("flags", "\0".join(flags))
