@@ -235,7 +235,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-j", "--jobs", type=int, default=2)
     ap.add_argument("--keep", metavar="DIR")
     ap.add_argument("--json", metavar="FILE")
-    ap.add_argument("--table", metavar="FILE")
+    ap.add_argument("--table", metavar="FILE", action="append",
+                    help="only print the table of --json FILEs (repeatable; a cell "
+                         "run again counts by its last run)")
     a = ap.parse_args(argv)
     if a.table:
         cells = []
