@@ -26,25 +26,12 @@ import resource
 import statistics
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import time
+from pathlib import Path
 
-
-def pvcc_script(tmp: str) -> str:
-    script = os.path.join(sysconfig.get_path("scripts"), "pvcc")
-    try:
-        with open(script, "rb") as f:
-            if b"python" in f.readline():
-                return script
-    except OSError:
-        pass
-    gen = os.path.join(tmp, "pvcc")
-    with open(gen, "w") as f:
-        f.write(f"#!{sys.executable}\nimport sys\nfrom pvcc.driver import main\n"
-                "sys.exit(main())\n")
-    os.chmod(gen, 0o755)
-    return gen
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from helpers import pvcc_console_script  # tests/helpers.py
 
 
 def mid_size_source(path: str, functions: int = 60) -> None:
@@ -128,7 +115,7 @@ def main() -> int:
     plugin = plugin_path(gcc)  # build once, outside the measurements
 
     with tempfile.TemporaryDirectory(prefix="pvcc-bench-") as tmp:
-        pvcc = pvcc_script(tmp)
+        pvcc = pvcc_console_script(tmp)
         src = os.path.join(tmp, "mid.c")
         mid_size_source(src)
         env = {k: v for k, v in os.environ.items() if not k.startswith("PVCC_")

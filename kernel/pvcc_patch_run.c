@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pvcc_patch.h"
+#include "pvcc_patch_harness.h"
 
 struct seg {
 	u64 vaddr, size;
@@ -45,23 +45,8 @@ static void *code_at(struct pvcc_patcher *p, u64 addr, u64 len)
 
 static u64 impl_of(struct pvcc_patcher *p, u32 type, u8 conv)
 {
-	u64 key = (u64)conv << 32 | type;
-	u64 i;
-
 	(void)p;
-	for (i = 0; i < nimpls; i++)
-		if (impls[i][0] == key)
-			return impls[i][1];
-	return 0;
-}
-
-static void refuse(struct pvcc_patcher *p, const struct pvcc_site *s,
-		   enum pvcc_refusal why, u64 detail)
-{
-	(void)p;
-	printf("site %#llx (function %#llx, type %#x): %s (%#llx), left unpatched\n",
-	       (unsigned long long)s->start, (unsigned long long)s->func, s->type,
-	       pvcc_patch_reason(why), (unsigned long long)detail);
+	return pvcc_harness_impl(impls, nimpls, type, conv);
 }
 
 static int die(const char *what)
@@ -118,11 +103,10 @@ int main(int argc, char **argv)
 		return die("the record table is outside the segments");
 	memset(&p, 0, sizeof(p));
 	p.code = code_at;
-	p.refuse = refuse;
+	p.refuse = pvcc_harness_refuse;
 	p.impl = hdr[1] ? impl_of : NULL;
 	pvcc_patch_sites(&p, sites, sites + hdr[5]);
-	printf("native %lu retargeted %lu kept %lu refused %lu\n",
-	       p.native, p.retargeted, p.kept, p.refused);
+	pvcc_harness_report(&p);
 
 	o = fopen(argv[2], "wb");
 	if (!o)

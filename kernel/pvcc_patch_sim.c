@@ -14,7 +14,7 @@
  */
 #include <stdio.h>
 
-#include "pvcc_patch.h"
+#include "pvcc_patch_harness.h"
 
 #define PVCC_SIM_MAX_SEGS 32
 #define PVCC_SIM_MAX_IMPLS 512
@@ -44,23 +44,9 @@ static void *code_at(struct pvcc_patcher *p, u64 addr, u64 len)
 
 static u64 impl_of(struct pvcc_patcher *p, u32 type, u8 conv)
 {
-	u64 key = (u64)conv << 32 | type;
-	const struct pvcc_sim_job *j = p->data;
-	u64 i;
+	struct pvcc_sim_job *j = p->data;
 
-	for (i = 0; i < j->nimpls; i++)
-		if (j->impls[i][0] == key)
-			return j->impls[i][1];
-	return 0;
-}
-
-static void refuse(struct pvcc_patcher *p, const struct pvcc_site *s,
-		   enum pvcc_refusal why, u64 detail)
-{
-	(void)p;
-	printf("site %#llx (function %#llx, type %#x): %s (%#llx), left unpatched\n",
-	       (unsigned long long)s->start, (unsigned long long)s->func, s->type,
-	       pvcc_patch_reason(why), (unsigned long long)detail);
+	return pvcc_harness_impl(j->impls, j->nimpls, type, conv);
 }
 
 int main(void)
@@ -78,7 +64,7 @@ int main(void)
 		return 2;
 	}
 	p.code = code_at;
-	p.refuse = refuse;
+	p.refuse = pvcc_harness_refuse;
 	p.impl = j->mode ? impl_of : 0;
 	p.data = j;
 	sites = code_at(&p, j->table, j->count * sizeof(struct pvcc_site));
@@ -87,7 +73,6 @@ int main(void)
 		return 2;
 	}
 	pvcc_patch_sites(&p, sites, sites + j->count);
-	printf("native %lu retargeted %lu kept %lu refused %lu\n",
-	       p.native, p.retargeted, p.kept, p.refused);
+	pvcc_harness_report(&p);
 	return 0;
 }

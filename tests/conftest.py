@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sysconfig
 
 import pytest
 
@@ -12,16 +11,9 @@ import pytest
 def pvcc_exe(tmp_path_factory) -> str:
     """The `pvcc` console script (a generated equivalent if it is not installed
     as a Python script, e.g. behind a pyenv shim)."""
-    script = os.path.join(sysconfig.get_path("scripts"), "pvcc")
-    try:
-        with open(script, "rb") as f:
-            if b"python" in f.readline():
-                return script
-    except OSError:
-        pass
-    from helpers import write_pvcc_script
+    from helpers import pvcc_console_script
 
-    return str(write_pvcc_script(tmp_path_factory.mktemp("pvcc-bin") / "pvcc"))
+    return pvcc_console_script(tmp_path_factory.mktemp("pvcc-bin"))
 
 
 @pytest.fixture(scope="session")

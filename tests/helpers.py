@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 
@@ -39,3 +41,16 @@ def write_pvcc_script(path: Path, python: str = sys.executable,
     path.write_text("\n".join(lines))
     path.chmod(0o755)
     return path
+
+
+def pvcc_console_script(directory: str | Path) -> str:
+    """The installed `pvcc` console script, or one written into directory when
+    it is not a Python script (e.g. behind a pyenv shim)."""
+    script = os.path.join(sysconfig.get_path("scripts"), "pvcc")
+    try:
+        with open(script, "rb") as f:
+            if b"python" in f.readline():
+                return script
+    except OSError:
+        pass
+    return str(write_pvcc_script(Path(directory) / "pvcc"))

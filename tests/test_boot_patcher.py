@@ -170,13 +170,16 @@ def _run_records(runner, recs: list[Record], impls=None):
     return out[0][1], report
 
 
-def test_c_patcher_is_the_encoder_for_every_type_and_register(runner):
+def _register_sweep(values) -> tuple[list, list]:
+    """Records at CODE_BASE on: every native type, each operand in turn (arguments from
+    r20 on, result r9) set to each register of VALUES; and per record the bytes
+    native_bundles gives, or None where it refuses."""
     recs, want = [], []
     pos = CODE_BASE
     for t in patch_table.native_types():
         intr, _ = catalog.intrinsic_for(t)
         for o in [*range(intr.nargs), *([patch_table.RESULT] if intr.returns else [])]:
-            for v in range(1, 128):
+            for v in values:
                 regs = [20 + i for i in range(intr.nargs)]
                 res = 9 if intr.returns else 0
                 if o == patch_table.RESULT:
@@ -192,6 +195,11 @@ def test_c_patcher_is_the_encoder_for_every_type_and_register(runner):
                                     sol, sof))
                 want.append(code)
                 pos += 16 * intr.bundles
+    return recs, want
+
+
+def test_c_patcher_is_the_encoder_for_every_type_and_register(runner):
+    recs, want = _register_sweep(range(1, 128))
     out, report = _run_records(runner, recs)
     refused = sum(1 for w in want if w is None)
     for r, w in zip(recs, want):
@@ -482,27 +490,7 @@ EDGE_REGS = (1, 2, 3, 8, 14, 31, 32, 33, 85, 126, 127)
 def test_sim_patcher_is_the_encoder_for_every_type(sim_prog, runner, regs):
     """In pvcc-sim, in place: every type and operand over REGS (the slow row: r1..r127,
     about 10 s of CPU), the same bytes as native_bundles and as the host build."""
-    recs, want = [], []
-    pos = CODE_BASE
-    for t in patch_table.native_types():
-        intr, _ = catalog.intrinsic_for(t)
-        for o in [*range(intr.nargs), *([patch_table.RESULT] if intr.returns else [])]:
-            for v in regs:
-                where = [20 + i for i in range(intr.nargs)]
-                res = 9 if intr.returns else 0
-                if o == patch_table.RESULT:
-                    res = v
-                else:
-                    where[o] = v
-                args, sol, sof = _arg_bytes(where)
-                try:
-                    code = b"".join(native.native_bundles(t, where, res, intr.bundles))
-                except ValueError:
-                    code = None
-                recs.append(_record(len(recs), pos, intr.bundles, t, intr.nargs, args, res,
-                                    sol, sof))
-                want.append(code)
-                pos += 16 * intr.bundles
+    recs, want = _register_sweep(regs)
     code = b"".join(FILLER * r.nbundles for r in recs)
     segs = [kimage.Segment(CODE_BASE, code, None),
             kimage.Segment(1 << 48, b"".join(kimage.pack_record(r) for r in recs), None)]

@@ -432,3 +432,29 @@ unsigned long itc(void) { return rd(3116) + 1; }
         code = o.read(f.addr, f.end - f.addr + (-(f.end - f.addr)) % 16)
         assert not {i.op for b in ia64.iter_bundles(code, f.addr) for i in b.insns} \
             & {"alloc", "br.call", "mov.from.br"}
+
+
+@needs_binutils
+def test_overridden_weak_leaf_without_unwind_entry(gcc, plugin_so, include_dir, tmp_path):
+    """A __weak leaf whose only intrinsic is a light site has no unwind entry; linked
+    against a strong definition, its body stays in .text without a symbol (Linux's
+    arch_cpu_idle).  Its bounds are its neighbours': the site is checked and patched."""
+    weak = compile_light(gcc, plugin_so, include_dir, tmp_path, "-O2", "-mconstant-gp",
+                         source="#include <pvcc/paravirt.h>\n__attribute__((weak)) void "
+                                "arch_idle(void) { paravirt_ssm_i(); }\nvoid do_idle(void) "
+                                "{ arch_idle(); }\n", name="weak")
+    strong = tmp_path / "strong.c"
+    strong.write_text("void arch_idle(void) { }\nvoid _start(void) { }\n")
+    strong_o = tmp_path / "strong.o"
+    subprocess.run([gcc, "-O2", "-mconstant-gp", "-c", str(strong), "-o", str(strong_o)],
+                   check=True, capture_output=True)
+    table = tmp_path / "table.S"
+    table.write_text(light_table.source())
+    table_o = tmp_path / "table.o"
+    subprocess.run([AS, "-x", "-mconstant-gp", str(table), "-o", str(table_o)], check=True,
+                   capture_output=True)
+    elf = link(tmp_path, [weak, strong_o, table_o], "weak.elf", "-e", "_start")
+    o = open_object(str(elf))
+    assert o.function_at(o.records[0].start) is None, "the weak body kept a symbol: no test"
+    assert violations_of(str(elf)) == []
+    assert main(["--patch", "native", "-q", "-o", str(tmp_path / "native.elf"), str(elf)]) == 0

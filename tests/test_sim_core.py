@@ -96,6 +96,17 @@ def test_registers_outside_the_frame(tmp_path):
     assert r.error.msg == "alloc r2=ar.pfs,1,0,0: r35 was written outside the frame (sof=2)"
 
 
+def test_a_register_alloc_created_reads_as_junk(tmp_path):
+    # Inside the frame but never written: undefined, and legal to read (GCC -O0
+    # copies a returned structure's padding this way).  Never zero, and the
+    # same in every run.
+    body = "\talloc r32=ar.pfs,0,4,0,0\n\t;;\n\tadd r8=r35,r0\n\t;;\n"
+    first, again = run(tmp_path, body), run(tmp_path, body)
+    assert first.error is None, first.error
+    assert first.state.g[8] != 0
+    assert first.state.g[8] == again.state.g[8]
+
+
 def test_flushrs_and_loadrs(tmp_path):
     body = """
 	alloc r32=ar.pfs,0,3,1,0

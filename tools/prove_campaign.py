@@ -227,21 +227,28 @@ def main(argv: list[str] | None = None) -> int:
                     help="cells per csmith program, drawn by its seed (0: all 20)")
     ap.add_argument("--testcase-cells", type=int, default=0, metavar="K",
                     help="cells per testcase, drawn by its name (0: all it names)")
+    ap.add_argument("--only", metavar="NAME", action="append",
+                    help="run only the testcases NAME (repeatable)")
     ap.add_argument("--seeds", default="1", help="seeds of B's hostile returns (1)")
     ap.add_argument("--max-insns", type=int, default=50_000_000)
     ap.add_argument("--host-timeout", type=float, default=2.0)
     ap.add_argument("-j", "--jobs", type=int, default=2)
     ap.add_argument("--keep", metavar="DIR")
     ap.add_argument("--json", metavar="FILE")
-    ap.add_argument("--table", metavar="FILE")
+    ap.add_argument("--table", metavar="FILE", action="append",
+                    help="only print the table of --json FILEs (repeatable; a cell "
+                         "run again counts by its last run)")
     a = ap.parse_args(argv)
     if a.table:
-        with open(a.table) as f:
-            cells = [json.loads(line) for line in f if line.strip()]
+        cells = []
+        for name in a.table:
+            with open(name) as f:
+                cells += [json.loads(line) for line in f if line.strip()]
         print(table(cells))
         return 0 if all(c.get("outcome", prove.AGREE) == prove.AGREE for c in cells) else 1
     # Interleaved, so that an interrupted campaign has results of every kind.
-    kinds = [testcase_items(a.testcase_cells) if a.testcases else [],
+    kinds = [[it for it in testcase_items(a.testcase_cells) if not a.only or it["name"] in a.only]
+             if a.testcases else [],
              [demo_item()] if a.demo else [], csmith_items(a.csmith, a.seed, a.cells)]
     items = [it for group in itertools.zip_longest(*kinds) for it in group if it]
     if not items:

@@ -211,11 +211,28 @@ class Checker:
         named = obj.function_at(rec.func)
         if obj.relocatable or named is None or named.addr != rec.func:
             return None
-        code = obj.unwind_range_at(rec.start)
+        code = obj.unwind_range_at(rec.start) or self.gap_at(rec.start)
         if code is None:
             return None
         lo, hi = code
         return Function(f"(overridden weak {named.name} at {lo:#x})", lo, hi - lo)
+
+    def gap_at(self, addr: int) -> tuple[int, int] | None:
+        """The symbol-less code around addr: from the end of the function before it
+        (or its section's start) to the start of the next one (or the section's end).
+        A leaf needs no unwind entry, so an overridden weak leaf (one whose only
+        intrinsics are light sites) has none; its bounds are its neighbours'."""
+        sec = self.obj.code_section_at(addr)
+        if sec is None:
+            return None
+        lo, hi = sec.addr, sec.end
+        for f in self.obj.functions:
+            if f.end <= addr and f.end > lo and sec.addr <= f.addr:
+                lo = f.end
+            elif addr < f.addr < hi:
+                hi = f.addr
+        lo = (lo + 15) & ~15
+        return (lo, hi) if lo <= addr < hi else None
 
     # -- helpers --------------------------------------------------------------
     def add(self, addr: Value | str, rule: str, message: str) -> None:

@@ -128,9 +128,9 @@ _DEVNULL = "/dev/null"
 
 
 def _err(msg):
-    sys.stderr.write(f"pvcc: error: {msg}\n")
-    sys.stderr.flush()
-    return 1
+    from pvcc import cli  # already loaded by main(); os and sys only
+
+    return cli.error("pvcc", msg)
 
 
 def _verbose(msg):

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import os
 import struct
-import tempfile
 from dataclasses import dataclass
 
 from . import catalog, ia64
+from .atomicfile import write_atomic
 from .objects import ElfObject, ObjectError, Record, load_object, open_object
 
 
@@ -112,25 +112,12 @@ def patch_native(src: str, out: str) -> list[PatchedSite]:
         done.append(PatchedSite(rec.index, where, name, rec.start, tuple(physical_args(rec)),
                                 rec.result, code, text))
 
-    directory = os.path.dirname(os.path.abspath(out))
-    fd, tmp = tempfile.mkstemp(prefix=".pvcc-patch-", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(buf)
-            f.flush()
-            os.fsync(f.fileno())
-        try:
-            os.chmod(tmp, os.stat(src).st_mode & 0o7777)
-        except OSError:
-            pass
-        verify(tmp, obj, done, label=out)
-        os.replace(tmp, out)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+        mode = os.stat(src).st_mode & 0o7777
+    except OSError:
+        mode = None
+    write_atomic(out, buf, mode=mode, fsync=True,
+                 check=lambda tmp: verify(tmp, obj, done, label=out))
     return done
 
 

@@ -29,6 +29,9 @@ _INTS = {"int", "long", "unsigned", "unsigned int", "unsigned long", "long int",
 # or counts); a parameter named start or end gets the bounds of a short range.
 INT_ARGS = ("3", "2", "4", "1")
 NAMED_ARGS = {"start": "0x40UL", "end": "0x1c0UL"}
+# Integer parameters of declared functions that hold a code address (a return
+# address, as `__builtin_return_address` gives): the stubs do not print them.
+CODE_ADDRESSES = frozenset({"ip", "pc", "caller", "ret_ip"})
 
 
 @dataclasses.dataclass
@@ -102,6 +105,8 @@ def driver(source: str) -> Driver:
         body = [f'\tprintf("{name} called");']
         for ctype, pname in params:
             k = _kind(ctype)
+            if pname in CODE_ADDRESSES:
+                continue
             if k in ("int", "long"):
                 body.append(f'\tprintf(" %lx", (unsigned long){pname});')
             elif k == "words":

@@ -40,6 +40,15 @@ def is_collection(addr: int) -> bool:
 _OUT_TAIL = [OUTSIDE] * 97
 
 
+def undefined_value(index: int) -> int:
+    """The value of a stacked register an alloc created and nothing wrote yet.
+
+    Architecturally undefined; the model picks junk that names the register's
+    backing-store slot (``index``), so two runs of a program agree.
+    """
+    return (0xBAD0_0000_0000_0000 | (index * 0x9E37_79B9) & 0xFFFF_FFFF_FFFF) & ((1 << 64) - 1)
+
+
 class RSE:
     def __init__(self, state, nphys: int = 96):
         if nphys < 96 or nphys > 4096:
@@ -134,11 +143,21 @@ class RSE:
         if sof > 96 or sol > sof:
             raise SimError(f"alloc with sof={sof} sol={sol}: illegal operation")
         self._save_frame()
+        grown = self.sof
         self.sof, self.sol, self.sor = sof, sol, sor
         dirty = self.bof - self.bsi
         if dirty + sof > self.nphys:
             self._spill_to(self.bof + sof - self.nphys)
         self._load_frame()
+        # Registers the alloc adds to the frame hold undefined values: reading
+        # one is legal (GCC -O0 copies a returned structure's padding from a
+        # register it never wrote).  They get a junk value, never zero, so a
+        # program that depends on one shows it; only registers outside the
+        # frame stay unreadable.
+        g = self.state.g
+        for n in range(32 + grown, 32 + sof):
+            if g[n] is OUTSIDE:
+                g[n] = undefined_value(self.bof + n - 32)
 
     def cover(self) -> None:
         self._save_frame()
