@@ -31,7 +31,7 @@ from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
 from objdump_text import instructions  # tests/objdump_text.py
-from pvcc import compilers, ia64
+from pvcc import compilers, ia64, objects
 from pvcc.catalog import KERNEL_CFLAGS
 
 OBJDUMP = "ia64-linux-gnu-objdump"
@@ -76,11 +76,6 @@ class Tally:
                     if ins.op in ("unknown", "reserved") or ins.text() != text:
                         self.problems.append(f"{label} {sec.name}+{addr - base:#x}: decoded "
                                              f"{ins.text()!r} ({ins.form}), objdump {text!r}")
-
-
-def _is_ia64(path: Path) -> bool:
-    with open(path, "rb") as f:
-        return ELFFile(f)["e_machine"] == "EM_IA_64"
 
 
 def _run(cmd: list[str], quiet: str = "", **kw) -> bool:
@@ -151,8 +146,10 @@ def main(argv: list[str] | None = None) -> int:
             testcase_objects(tally, gcc, work)
         for d in args.objects:
             for obj in sorted(Path(d).rglob("*.o")):
-                if obj.read_bytes()[:4] == b"\x7fELF" and _is_ia64(obj):
-                    tally.add_object(obj, str(obj.relative_to(d)))
+                with open(obj, "rb") as f:
+                    if objects.identity_problem(f.read(64)) is not None:
+                        continue
+                tally.add_object(obj, str(obj.relative_to(d)))
     if args.list:
         for form, n in sorted(tally.forms.items(), key=lambda kv: (-kv[1], kv[0])):
             print(f"{n:9d}  {form}")
