@@ -416,12 +416,14 @@ def _functions(vmlinux: str) -> dict[str, list[str]]:
 
 
 _TARGET = re.compile(r"\b(?:0x)?[0-9a-f]+ (<[^>]+>)")
+_GPREL = re.compile(r"^(addl r\d+=)-?\d+(,r1)$")
 
 
 def _normal(insn: str) -> str:
     # addresses of other code and data move between two kernels: a branch keeps
-    # its <symbol+offset>, other large constants become ADDR
-    return _BIG_HEX.sub("ADDR", _TARGET.sub(r"\1", insn))
+    # its <symbol+offset>, gp-relative offsets become GPREL, other large
+    # constants ADDR
+    return _BIG_HEX.sub("ADDR", _GPREL.sub(r"\1GPREL\2", _TARGET.sub(r"\1", insn)))
 
 
 def _traits(insns: list[str]) -> tuple[int, bool, bool]:

@@ -170,13 +170,16 @@ def _run_records(runner, recs: list[Record], impls=None):
     return out[0][1], report
 
 
-def test_c_patcher_is_the_encoder_for_every_type_and_register(runner):
+def _register_sweep(values) -> tuple[list, list]:
+    """Records at CODE_BASE on: every native type, each operand in turn (arguments from
+    r20 on, result r9) set to each register of VALUES; and per record the bytes
+    native_bundles gives, or None where it refuses."""
     recs, want = [], []
     pos = CODE_BASE
     for t in patch_table.native_types():
         intr, _ = catalog.intrinsic_for(t)
         for o in [*range(intr.nargs), *([patch_table.RESULT] if intr.returns else [])]:
-            for v in range(1, 128):
+            for v in values:
                 regs = [20 + i for i in range(intr.nargs)]
                 res = 9 if intr.returns else 0
                 if o == patch_table.RESULT:
@@ -192,6 +195,11 @@ def test_c_patcher_is_the_encoder_for_every_type_and_register(runner):
                                     sol, sof))
                 want.append(code)
                 pos += 16 * intr.bundles
+    return recs, want
+
+
+def test_c_patcher_is_the_encoder_for_every_type_and_register(runner):
+    recs, want = _register_sweep(range(1, 128))
     out, report = _run_records(runner, recs)
     refused = sum(1 for w in want if w is None)
     for r, w in zip(recs, want):
@@ -254,21 +262,28 @@ def _compile(gcc, plugin_so, include_dir, tmp_path: Path, case: str, *opts: str)
                      *conv, "-O2", "-std=gnu11", *opts)
 
 
+def _assert_patcher_equals_patch_native(obj: Path, run_patcher):
+    """run_patcher(object) -> (segments, report) patches OBJ byte for byte as
+    patch_native does, every site native, nothing else touched; returns the object."""
+    nat = obj.with_suffix(".native.o")
+    done = patch_native(str(obj), str(nat))
+    o = open_object(str(obj), require_records=True)
+    segs, report = run_patcher(o)
+    r = kimage.compare_native(o, segs, open_object(str(nat)))
+    assert r["differ"] == [] and r["bytes_changed_outside_sites"] == 0
+    assert r["identical"] == r["sites"] == len(done) > 0
+    assert report.splitlines()[-1] == f"native {len(done)} retargeted 0 kept 0 refused 0"
+    return o
+
+
 @pytest.mark.parametrize("case", ["all_types", "set_rr0_to_rr4", "getreg_setreg", "several",
                                   "light_leaf", "light_attribute"])
 def test_c_patcher_equals_patch_native_on_real_objects(gcc, plugin_so, include_dir, runner,
                                                        tmp_path, case):
     obj = _compile(gcc, plugin_so, include_dir, tmp_path, case)
-    nat = tmp_path / f"{case}.native.o"
-    done = patch_native(str(obj), str(nat))
-    o = open_object(str(obj), require_records=True)
-    segs, report = kimage.run(runner, o)
-    r = kimage.compare_native(o, segs, open_object(str(nat)))
-    assert r["differ"] == [] and r["bytes_changed_outside_sites"] == 0
-    assert r["identical"] == r["sites"] == len(done) > 0
+    o = _assert_patcher_equals_patch_native(obj, lambda o: kimage.run(runner, o))
     if case.startswith("light"):
         assert {rec.conv for rec in o.records} >= {catalog.CONV_LIGHT}
-    assert report.splitlines()[-1] == f"native {len(done)} retargeted 0 kept 0 refused 0"
 
 
 # -- retargeting, proven by pvcc-check --verify-retarget -------------------------
@@ -482,27 +497,7 @@ EDGE_REGS = (1, 2, 3, 8, 14, 31, 32, 33, 85, 126, 127)
 def test_sim_patcher_is_the_encoder_for_every_type(sim_prog, runner, regs):
     """In pvcc-sim, in place: every type and operand over REGS (the slow row: r1..r127,
     about 10 s of CPU), the same bytes as native_bundles and as the host build."""
-    recs, want = [], []
-    pos = CODE_BASE
-    for t in patch_table.native_types():
-        intr, _ = catalog.intrinsic_for(t)
-        for o in [*range(intr.nargs), *([patch_table.RESULT] if intr.returns else [])]:
-            for v in regs:
-                where = [20 + i for i in range(intr.nargs)]
-                res = 9 if intr.returns else 0
-                if o == patch_table.RESULT:
-                    res = v
-                else:
-                    where[o] = v
-                args, sol, sof = _arg_bytes(where)
-                try:
-                    code = b"".join(native.native_bundles(t, where, res, intr.bundles))
-                except ValueError:
-                    code = None
-                recs.append(_record(len(recs), pos, intr.bundles, t, intr.nargs, args, res,
-                                    sol, sof))
-                want.append(code)
-                pos += 16 * intr.bundles
+    recs, want = _register_sweep(regs)
     code = b"".join(FILLER * r.nbundles for r in recs)
     segs = [kimage.Segment(CODE_BASE, code, None),
             kimage.Segment(1 << 48, b"".join(kimage.pack_record(r) for r in recs), None)]
@@ -519,14 +514,7 @@ def test_sim_patcher_is_the_encoder_for_every_type(sim_prog, runner, regs):
 def test_sim_patcher_equals_patch_native_on_real_objects(gcc, plugin_so, include_dir, sim_prog,
                                                          tmp_path, case):
     obj = _compile(gcc, plugin_so, include_dir, tmp_path, case)
-    nat = tmp_path / f"{case}.native.o"
-    done = patch_native(str(obj), str(nat))
-    o = open_object(str(obj), require_records=True)
-    segs, report = kimage.run_sim(sim_prog, o)
-    r = kimage.compare_native(o, segs, open_object(str(nat)))
-    assert r["differ"] == [] and r["bytes_changed_outside_sites"] == 0
-    assert r["identical"] == r["sites"] == len(done) > 0
-    assert report.splitlines()[-1] == f"native {len(done)} retargeted 0 kept 0 refused 0"
+    _assert_patcher_equals_patch_native(obj, lambda o: kimage.run_sim(sim_prog, o))
 
 
 def test_sim_patcher_retargets_like_the_host_build(linked, runner, sim_prog, tmp_path):

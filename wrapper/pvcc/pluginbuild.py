@@ -304,50 +304,63 @@ def _hostcxx() -> list[str]:
     return words
 
 
-def _build(compiler: str, sources: str, files: list[str], plugin_inc: str, final: str,
-           generated: dict[str, str]) -> None:
+def build_cache_entry(final: str, marker: str, build) -> None:
+    """Build the cache directory ``final`` once, however many processes ask at once.
+
+    Under a lock (``.lock-KEY`` beside it): unless ``final/marker`` exists (someone
+    else built it while we waited), sweep the temporaries of builds that died and a
+    ``final`` without ``marker`` (debris), call ``build(tmp)`` in a fresh temporary
+    directory and rename that to ``final`` (mode 0755).  A failed build leaves nothing.
+    """
     import fcntl
     import shutil
     import tempfile
 
-    plugins = os.path.dirname(final)
+    top = os.path.dirname(final)
     key = os.path.basename(final)
-    lock_path = os.path.join(plugins, f".lock-{key}")
-    with open(lock_path, "a+") as lock:
+    with open(os.path.join(top, f".lock-{key}"), "a+") as lock:
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-        if os.path.isfile(os.path.join(final, PLUGIN_NAME)):
-            return  # someone else built it while we waited
+        if os.path.isfile(os.path.join(final, marker)):
+            return
         # Temp dirs of builds that died: nobody else holds the lock.
-        for name in os.listdir(plugins):
+        for name in os.listdir(top):
             if name.startswith(f".tmp-{key}-"):
-                shutil.rmtree(os.path.join(plugins, name), ignore_errors=True)
-        if os.path.isdir(final):  # a directory without pvcc.so: debris
+                shutil.rmtree(os.path.join(top, name), ignore_errors=True)
+        if os.path.isdir(final):
             shutil.rmtree(final, ignore_errors=True)
-        tmp = tempfile.mkdtemp(prefix=f".tmp-{key}-", dir=plugins)
+        tmp = tempfile.mkdtemp(prefix=f".tmp-{key}-", dir=top)
         try:
-            gen = os.path.join(tmp, "generated")
-            os.mkdir(gen)
-            for name, text in generated.items():
-                with open(os.path.join(gen, name), "w", encoding="utf-8") as f:
-                    f.write(text)
-            ccs = [os.path.join(sources, f) for f in files if f.endswith(".cc")
-                   and os.sep not in f]
-            argv = [*_hostcxx(), *CXXFLAGS, f"-I{plugin_inc}", f"-I{gen}", f"-I{sources}",
-                    "-o", os.path.join(tmp, PLUGIN_NAME), *ccs]
-            rc, out, err = _run(argv)
-            if rc != 0:
-                raise PluginBuildError(
-                    f"building the plugin for {compiler} failed ({argv[0]} exit {rc})",
-                    output=(out + err),
-                )
-            with open(os.path.join(tmp, "build.txt"), "w", encoding="utf-8") as f:
-                f.write(f"compiler: {compiler}\ncommand: {argv!r}\n{out}{err}")
+            build(tmp)
             os.chmod(tmp, 0o755)
             os.rename(tmp, final)
             tmp = None
         finally:
             if tmp is not None:
                 shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _build(compiler: str, sources: str, files: list[str], plugin_inc: str, final: str,
+           generated: dict[str, str]) -> None:
+    def build(tmp: str) -> None:
+        gen = os.path.join(tmp, "generated")
+        os.mkdir(gen)
+        for name, text in generated.items():
+            with open(os.path.join(gen, name), "w", encoding="utf-8") as f:
+                f.write(text)
+        ccs = [os.path.join(sources, f) for f in files if f.endswith(".cc")
+               and os.sep not in f]
+        argv = [*_hostcxx(), *CXXFLAGS, f"-I{plugin_inc}", f"-I{gen}", f"-I{sources}",
+                "-o", os.path.join(tmp, PLUGIN_NAME), *ccs]
+        rc, out, err = _run(argv)
+        if rc != 0:
+            raise PluginBuildError(
+                f"building the plugin for {compiler} failed ({argv[0]} exit {rc})",
+                output=(out + err),
+            )
+        with open(os.path.join(tmp, "build.txt"), "w", encoding="utf-8") as f:
+            f.write(f"compiler: {compiler}\ncommand: {argv!r}\n{out}{err}")
+
+    build_cache_entry(final, PLUGIN_NAME, build)
 
 
 def plugin_path(compiler: str, sources: str | os.PathLike[str] | None = None) -> str:

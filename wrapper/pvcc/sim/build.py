@@ -50,7 +50,7 @@ from __future__ import annotations
 import os
 import sys
 
-__all__ = ["BuildError", "abi_flags", "cc_main", "runtime_dir", "runtime_include_dir"]
+__all__ = ["BuildError", "abi_flags", "build_logged", "cc_main", "runtime_dir", "runtime_include_dir"]
 
 USAGE = "usage: pvcc-sim cc [--no-plugin] [--impl native|hv] GCC-ARGS... -o PROG"
 RECIPE = "pvcc-sim-runtime-3"
@@ -239,11 +239,7 @@ def runtime_dir(compiler: str, flags: tuple[str, ...] = ()) -> str:
     """The directory holding crt0.o, libc.a, native.a and hv.a built by ``compiler``
     with ABI ``flags``, building it first if the cache has none.  Raises
     :class:`BuildError`."""
-    import fcntl
-    import shutil
-    import tempfile
-
-    from pvcc.pluginbuild import PluginBuildError, _resolve_compiler, cache_dir
+    from pvcc.pluginbuild import PluginBuildError, _resolve_compiler, build_cache_entry, cache_dir
 
     try:
         compiler = _resolve_compiler(compiler)
@@ -258,24 +254,8 @@ def runtime_dir(compiler: str, flags: tuple[str, ...] = ()) -> str:
         return final
     try:
         os.makedirs(top, exist_ok=True)
-        with open(os.path.join(top, f".lock-{key}"), "a+") as lock:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-            if os.path.isfile(os.path.join(final, "build.txt")):
-                return final
-            for name in os.listdir(top):
-                if name.startswith(f".tmp-{key}-"):
-                    shutil.rmtree(os.path.join(top, name), ignore_errors=True)
-            if os.path.isdir(final):
-                shutil.rmtree(final, ignore_errors=True)
-            tmp = tempfile.mkdtemp(prefix=f".tmp-{key}-", dir=top)
-            try:
-                _build_runtime(compiler, flags, ar, tmp, generated)
-                os.chmod(tmp, 0o755)
-                os.rename(tmp, final)
-                tmp = None
-            finally:
-                if tmp is not None:
-                    shutil.rmtree(tmp, ignore_errors=True)
+        build_cache_entry(final, "build.txt",
+                          lambda tmp: _build_runtime(compiler, flags, ar, tmp, generated))
     except OSError as e:
         where = f" {e.filename}" if e.filename else ""
         raise BuildError(f"runtime cache{where}: {e.strerror}") from None
@@ -448,6 +428,22 @@ def build(argv: list[str], stderr=None) -> int:
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     return 0
+
+
+def build_logged(args: list[str], log) -> str | None:
+    """``pvcc-sim cc ARGS`` in this process, its diagnostics into LOG (a binary file
+    open for reading and writing): None when the program was written, else the
+    first error line (of the compiler, the linker or pvcc-sim cc)."""
+    try:
+        rc = build(args, stderr=log)
+    except BuildError as e:
+        return f"pvcc-sim: error: {e}"
+    log.seek(0)
+    text = log.read().decode("utf-8", "replace")
+    if rc == 0 and os.path.isfile(args[args.index("-o") + 1]):
+        return None
+    lines = [ln for ln in text.splitlines() if ": error:" in ln] or text.splitlines()
+    return (lines or [f"exit {rc}"])[0]
 
 
 def cc_main(argv: list[str]) -> int:
