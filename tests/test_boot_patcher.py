@@ -262,21 +262,28 @@ def _compile(gcc, plugin_so, include_dir, tmp_path: Path, case: str, *opts: str)
                      *conv, "-O2", "-std=gnu11", *opts)
 
 
+def _assert_patcher_equals_patch_native(obj: Path, run_patcher):
+    """run_patcher(object) -> (segments, report) patches OBJ byte for byte as
+    patch_native does, every site native, nothing else touched; returns the object."""
+    nat = obj.with_suffix(".native.o")
+    done = patch_native(str(obj), str(nat))
+    o = open_object(str(obj), require_records=True)
+    segs, report = run_patcher(o)
+    r = kimage.compare_native(o, segs, open_object(str(nat)))
+    assert r["differ"] == [] and r["bytes_changed_outside_sites"] == 0
+    assert r["identical"] == r["sites"] == len(done) > 0
+    assert report.splitlines()[-1] == f"native {len(done)} retargeted 0 kept 0 refused 0"
+    return o
+
+
 @pytest.mark.parametrize("case", ["all_types", "set_rr0_to_rr4", "getreg_setreg", "several",
                                   "light_leaf", "light_attribute"])
 def test_c_patcher_equals_patch_native_on_real_objects(gcc, plugin_so, include_dir, runner,
                                                        tmp_path, case):
     obj = _compile(gcc, plugin_so, include_dir, tmp_path, case)
-    nat = tmp_path / f"{case}.native.o"
-    done = patch_native(str(obj), str(nat))
-    o = open_object(str(obj), require_records=True)
-    segs, report = kimage.run(runner, o)
-    r = kimage.compare_native(o, segs, open_object(str(nat)))
-    assert r["differ"] == [] and r["bytes_changed_outside_sites"] == 0
-    assert r["identical"] == r["sites"] == len(done) > 0
+    o = _assert_patcher_equals_patch_native(obj, lambda o: kimage.run(runner, o))
     if case.startswith("light"):
         assert {rec.conv for rec in o.records} >= {catalog.CONV_LIGHT}
-    assert report.splitlines()[-1] == f"native {len(done)} retargeted 0 kept 0 refused 0"
 
 
 # -- retargeting, proven by pvcc-check --verify-retarget -------------------------
@@ -507,14 +514,7 @@ def test_sim_patcher_is_the_encoder_for_every_type(sim_prog, runner, regs):
 def test_sim_patcher_equals_patch_native_on_real_objects(gcc, plugin_so, include_dir, sim_prog,
                                                          tmp_path, case):
     obj = _compile(gcc, plugin_so, include_dir, tmp_path, case)
-    nat = tmp_path / f"{case}.native.o"
-    done = patch_native(str(obj), str(nat))
-    o = open_object(str(obj), require_records=True)
-    segs, report = kimage.run_sim(sim_prog, o)
-    r = kimage.compare_native(o, segs, open_object(str(nat)))
-    assert r["differ"] == [] and r["bytes_changed_outside_sites"] == 0
-    assert r["identical"] == r["sites"] == len(done) > 0
-    assert report.splitlines()[-1] == f"native {len(done)} retargeted 0 kept 0 refused 0"
+    _assert_patcher_equals_patch_native(obj, lambda o: kimage.run_sim(sim_prog, o))
 
 
 def test_sim_patcher_retargets_like_the_host_build(linked, runner, sim_prog, tmp_path):

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import collections
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -26,46 +25,27 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "wrapper"))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
-from pvcc import compilers, ia64
+from objdump_text import instructions  # tests/objdump_text.py
+from pvcc import compilers, ia64, objects
 from pvcc.catalog import KERNEL_CFLAGS
 
 OBJDUMP = "ia64-linux-gnu-objdump"
 LEVELS = ("-O0", "-O1", "-O2", "-Os", "-O3")
 FLAG_SETS = {"plain": (), "kernel": tuple(KERNEL_CFLAGS)}
 
-_SECTION = re.compile(r"^Disassembly of section (\S+):")
-_LINE = re.compile(r"^\s*([0-9a-f]+):\t(?:[0-9a-f]{2} )+\s*\t(.*)$")
-_TEMPLATE = re.compile(r"^\[(?:[A-Z]{3}|-.-)\]")
-_TARGET = re.compile(r"([=\s,])([0-9a-f]+) <[^>]*>")
-_PRED = re.compile(r"\(p0*(\d+)\)")
-
-
-def _normalize(text: str) -> str:
-    text = _TARGET.sub(lambda m: f"{m.group(1)}{int(m.group(2), 16):#x}", text)
-    text = _PRED.sub(lambda m: f"(p{m.group(1)})", text)
-    return " ".join(text.split()).removesuffix(";;")
-
-
 def objdump_texts(obj: Path) -> dict[str, list[tuple[int, str]]]:
     """Section name -> [(bundle address, text)] of every instruction, in order."""
     out = subprocess.run([OBJDUMP, "-d", "-z", str(obj)], capture_output=True, text=True,
                          check=True).stdout
     texts: dict[str, list[tuple[int, str]]] = {}
-    current = None
-    for line in out.splitlines():
-        m = _SECTION.match(line)
-        if m:
-            current = texts.setdefault(m.group(1), [])
-            continue
-        m = _LINE.match(line)
-        if m and current is not None:
-            text = _TEMPLATE.sub("", m.group(2)).strip()
-            if text:
-                current.append((int(m.group(1), 16) & ~15, _normalize(text)))
+    for section, addr, text in instructions(out):
+        if section is not None:
+            texts.setdefault(section, []).append((addr, text.removesuffix(";;")))
     return texts
 
 
@@ -96,11 +76,6 @@ class Tally:
                     if ins.op in ("unknown", "reserved") or ins.text() != text:
                         self.problems.append(f"{label} {sec.name}+{addr - base:#x}: decoded "
                                              f"{ins.text()!r} ({ins.form}), objdump {text!r}")
-
-
-def _is_ia64(path: Path) -> bool:
-    with open(path, "rb") as f:
-        return ELFFile(f)["e_machine"] == "EM_IA_64"
 
 
 def _run(cmd: list[str], quiet: str = "", **kw) -> bool:
@@ -171,8 +146,10 @@ def main(argv: list[str] | None = None) -> int:
             testcase_objects(tally, gcc, work)
         for d in args.objects:
             for obj in sorted(Path(d).rglob("*.o")):
-                if obj.read_bytes()[:4] == b"\x7fELF" and _is_ia64(obj):
-                    tally.add_object(obj, str(obj.relative_to(d)))
+                with open(obj, "rb") as f:
+                    if objects.identity_problem(f.read(64)) is not None:
+                        continue
+                tally.add_object(obj, str(obj.relative_to(d)))
     if args.list:
         for form, n in sorted(tally.forms.items(), key=lambda kv: (-kv[1], kv[0])):
             print(f"{n:9d}  {form}")

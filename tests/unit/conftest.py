@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import io
-import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from asmtools import AS, OBJDUMP
-
-# "   c:\t00 00 04 00       \t            nop.i 0x0;;"
-_LINE = re.compile(r"^\s*([0-9a-f]+):\t(?:[0-9a-f]{2} )+\s*\t(.*)$")
-_TEMPLATE = re.compile(r"^\[(?:[A-Z]{3}|-.-)\]")
-_TARGET = re.compile(r"([=\s,])([0-9a-f]+) <[^>]*>")
-_PRED = re.compile(r"\(p0*(\d+)\)")
-
-
-def normalize(text: str) -> str:
-    """objdump text -> the spelling Insn.text() uses: "(p6)", branch targets as 0x..."""
-    text = _TARGET.sub(lambda m: f"{m.group(1)}{int(m.group(2), 16):#x}", text)
-    text = _PRED.sub(lambda m: f"(p{m.group(1)})", text)
-    return " ".join(text.split())
+from objdump_text import instructions
 
 
 class Binutils:
@@ -76,15 +63,7 @@ class Binutils:
     @staticmethod
     def _parse(out: str) -> list[tuple[int, str]]:
         """(bundle address, normalized text) per instruction, in order."""
-        insns = []
-        for line in out.splitlines():
-            m = _LINE.match(line)
-            if not m:
-                continue
-            text = _TEMPLATE.sub("", m.group(2)).strip()
-            if text:  # the second line of an MLX long instruction has bytes only
-                insns.append((int(m.group(1), 16) & ~15, normalize(text)))
-        return insns
+        return [(addr, text) for _, addr, text in instructions(out)]
 
     def disassemble_object(self, obj: Path) -> list[tuple[int, str]]:
         out = subprocess.run([OBJDUMP, "-d", "-z", str(obj)], capture_output=True,

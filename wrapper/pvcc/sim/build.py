@@ -50,7 +50,7 @@ from __future__ import annotations
 import os
 import sys
 
-__all__ = ["BuildError", "abi_flags", "cc_main", "runtime_dir", "runtime_include_dir"]
+__all__ = ["BuildError", "abi_flags", "build_logged", "cc_main", "runtime_dir", "runtime_include_dir"]
 
 USAGE = "usage: pvcc-sim cc [--no-plugin] [--impl native|hv] GCC-ARGS... -o PROG"
 RECIPE = "pvcc-sim-runtime-3"
@@ -428,6 +428,22 @@ def build(argv: list[str], stderr=None) -> int:
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     return 0
+
+
+def build_logged(args: list[str], log) -> str | None:
+    """``pvcc-sim cc ARGS`` in this process, its diagnostics into LOG (a binary file
+    open for reading and writing): None when the program was written, else the
+    first error line (of the compiler, the linker or pvcc-sim cc)."""
+    try:
+        rc = build(args, stderr=log)
+    except BuildError as e:
+        return f"pvcc-sim: error: {e}"
+    log.seek(0)
+    text = log.read().decode("utf-8", "replace")
+    if rc == 0 and os.path.isfile(args[args.index("-o") + 1]):
+        return None
+    lines = [ln for ln in text.splitlines() if ": error:" in ln] or text.splitlines()
+    return (lines or [f"exit {rc}"])[0]
 
 
 def cc_main(argv: list[str]) -> int:

@@ -133,21 +133,12 @@ class Cell:
 def build_ia64(src: str, prog: str, level: str, flags: str, plugin: bool = True) -> str | None:
     """``pvcc-sim cc`` the program (in this process); None on success, else the
     first error line of the compiler or of pvcc-sim cc."""
-    from pvcc.sim.build import BuildError, build
+    from pvcc.sim.build import build_logged
 
     args = [] if plugin else ["--no-plugin"]
     args += [level, "-w", *FLAG_SETS[flags], f"-I{csmith_include()}", src, "-o", prog]
     with tempfile.TemporaryFile() as log:
-        try:
-            rc = build(args, stderr=log)
-        except BuildError as e:
-            return f"pvcc-sim: error: {e}"
-        log.seek(0)
-        text = log.read().decode("utf-8", "replace")
-    if rc == 0 and os.path.isfile(prog):
-        return None
-    lines = [ln for ln in text.splitlines() if "error" in ln] or text.splitlines()
-    return (lines or [f"exit {rc}"])[0]
+        return build_logged(args, log)
 
 
 def model_available() -> bool:

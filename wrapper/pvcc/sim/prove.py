@@ -211,20 +211,10 @@ def run_way(way: str, path: str, seed: int = 1, spec: str = "succeed",
 
 def _compile(args: list[str], log_to: str) -> str | None:
     """``pvcc-sim cc ARGS``: None, or the first error line."""
-    from .build import BuildError, build
+    from .build import build_logged
 
     with open(log_to, "w+b") as log:
-        try:
-            rc = build(args, stderr=log)
-        except BuildError as e:
-            return f"pvcc-sim: error: {e}"
-        log.seek(0)
-        text = log.read().decode("utf-8", "replace")
-    out = args[args.index("-o") + 1]
-    if rc == 0 and os.path.isfile(out):
-        return None
-    lines = [ln for ln in text.splitlines() if ": error:" in ln] or text.splitlines()
-    return (lines or [f"exit {rc}"])[0]
+        return build_logged(args, log)
 
 
 def build_ways(sources: list[str], args: list[str], conv: str, workdir: str,
