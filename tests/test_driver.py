@@ -776,8 +776,12 @@ def _gone(pid: int, timeout=10.0) -> bool:
 def test_signal_to_pvcc_reaches_the_compiler(sig, path, fake, pvcc_exe, tmp_path):
     pidfile = tmp_path / "pid"
     env = dict(fake, FAKE_MODE="sleep", FAKE_PIDFILE=str(pidfile), **PATHS[path])
+    # pvcc starts with the signal's default action, whatever this test runs
+    # under (`nohup` makes SIGHUP ignored, and the compiler would inherit that).
     proc = subprocess.Popen([pvcc_exe, *FAKE_ARGS], env=env, cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            # one async-signal-safe call in the child: no lock to deadlock on
+                            preexec_fn=lambda: signal.signal(sig, signal.SIG_DFL))  # noqa: PLW1509
     try:
         child = int(_wait_for(pidfile))
         proc.send_signal(sig)
