@@ -46,7 +46,7 @@ def undefined_value(index: int) -> int:
     Architecturally undefined; the model picks junk that names the register's
     backing-store slot (``index``), so two runs of a program agree.
     """
-    return (0xBAD0_0000_0000_0000 | (index * 0x9E37_79B9) & 0xFFFF_FFFF_FFFF) & ((1 << 64) - 1)
+    return 0xBAD0_0000_0000_0000 | (index * 0x9E37_79B9) & 0xFFFF_FFFF_FFFF
 
 
 class RSE:
@@ -143,7 +143,7 @@ class RSE:
         if sof > 96 or sol > sof:
             raise SimError(f"alloc with sof={sof} sol={sol}: illegal operation")
         self._save_frame()
-        grown = self.sof
+        old_sof = self.sof
         self.sof, self.sol, self.sor = sof, sol, sor
         dirty = self.bof - self.bsi
         if dirty + sof > self.nphys:
@@ -155,7 +155,7 @@ class RSE:
         # program that depends on one shows it; only registers outside the
         # frame stay unreadable.
         g = self.state.g
-        for n in range(32 + grown, 32 + sof):
+        for n in range(32 + old_sof, 32 + sof):
             if g[n] is OUTSIDE:
                 g[n] = undefined_value(self.bof + n - 32)
 
