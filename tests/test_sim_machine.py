@@ -133,6 +133,51 @@ def test_clobber_hypercall_changes_scratch_registers_only(tmp_path):
     assert g[9] != 9
 
 
+# Known values in registers of every kind, then one clobber hypercall.
+_CLOBBER_SETUP = """
+	mov r4=4
+	mov r8=8
+	mov r14=14
+	mov r16=16
+	mov r18=18
+	mov r20=20
+	;;
+	setf.sig f6=r14
+	setf.sig f16=r16
+	setf.sig f40=r20
+	mov b1=r16
+	mov b6=r16
+	mov b7=r18
+	;;
+"""
+
+
+@pytest.mark.parametrize("n, mask_reg, changed, kept", [
+    # The mask keeps r14 and b6 (bit 32 + 6).
+    # C: every scratch register, f6-f15 and f32-f127 too
+    (6, 8, ["r16", "r18", "r20", "b7", "f6", "f40"], ["r4", "r14", "b1", "b6", "f16"]),
+    # a C function behind a light thunk: the same but f32-f127
+    (10, 8, ["r16", "r18", "r20", "b7", "f6"], ["r4", "r14", "b1", "b6", "f16", "f40"]),
+    # light: r2, r3, r8-r11, r14-r17, b6, b7, p6-p15, ar.ccv; every FR is left as it was
+    (11, 9, ["r8", "r16", "b7"], ["r4", "r14", "r18", "r20", "b1", "b6", "f6", "f16", "f40"]),
+])
+def test_clobber_hypercalls_per_convention(tmp_path, n, mask_reg, changed, kept):
+    body = _CLOBBER_SETUP + (f"\tmovl r{mask_reg}={1 << 14 | 1 << 38:#x}\n\t;;\n"
+                             f"\tbreak {0x1C0000 + n:#x}\n\t;;\n")
+    r = run(tmp_path, body)
+    assert r.error is None, r.error
+    st = r.state
+    before = {"r4": 4, "r8": 8, "r14": 14, "r16": 16, "r18": 18, "r20": 20, "b1": 16, "b6": 16,
+              "b7": 18, "f6": 14, "f16": 16, "f40": 20}
+
+    def now(reg: str) -> int:
+        kind, num = reg[0], int(reg[1:])
+        return {"r": st.g, "b": st.br, "f": st.fs}[kind][num]
+
+    assert [x for x in kept if now(x) != before[x]] == []
+    assert [x for x in changed if now(x) == before[x]] == []
+
+
 def test_translation_and_performance_monitor_forms(tmp_path):
     body = """
 	movl r9=0x2000000000004000

@@ -315,6 +315,81 @@ def test_light_live_value_in_a_clobbered_register_is_caught(mutant):
     assert p.run("C").stdout == p.run("A").stdout
 
 
+def _bundle(insn: str, unit: str = "m") -> str:
+    """``insn`` alone in a bundle (in its M or I slot), followed by a stop."""
+    slots = [insn, "nop.i 0", "nop.i 0"] if unit == "m" else ["nop.m 0", insn, "nop.i 0"]
+    return "{ .mii\n\t" + "\n\t".join(slots) + " ;;\n}\n"
+
+
+def _around_site(intrinsic: str, before: str, after: str):
+    """Insert ``before`` just before the site of ``intrinsic`` (C or light) and
+    ``after`` just after its region and record."""
+    def mutate(body: str) -> str:
+        at = body.index(f"paravirt_{intrinsic}#")  # the br.call or the light br.cond
+        start = body.rindex("#APP\n", 0, at)
+        tail = "#NO_APP\n\t;;\n"
+        end = body.index(tail, body.index(".popsection", at)) + len(tail)
+        return body[:start] + before + body[start:end] + after + body[end:]
+    return mutate
+
+
+def _cpuid_result_across_set_rr(save: str, restore: str, unit: str = "m"):
+    """get_cpuid's result (live across the set_rr0_to_rr4 site) moved out of its
+    register by ``save`` before that site and back by ``restore`` after it
+    ({v}: the register)."""
+    def mutate(body: str) -> str:
+        v = re.search(r"mov (r\d+) = r8\n", body).group(1)
+        return _around_site("set_rr0_to_rr4", _bundle(save.format(v=v), unit),
+                            _bundle(restore.format(v=v), unit))(body)
+    return mutate
+
+
+@pytest.mark.parametrize("fr", ["f10", "f40"])
+def test_fp_value_live_across_a_c_site_is_caught(mutant, fr):
+    """C sites: a value kept in a scratch FR across the call (f6-f15 and f32-f127
+    are the callee's) comes back overwritten by the hostile return."""
+    p = mutant(_cpuid_result_across_set_rr(f"setf.sig {fr} = {{v}}", f"getf.sig {{v}} = {fr}"))
+    assert p.outcome == "disagree", p.detail
+    assert p.detail.startswith("B (seed 1): ")
+    assert p.run("C").stdout == p.run("A").stdout
+
+
+@pytest.mark.parametrize("fr", ["f10", "f40"])
+def test_fp_value_live_across_a_light_site_survives(mutant, fr):
+    """Light sites preserve every FR, also through the thunks into the C layer."""
+    p = mutant(_cpuid_result_across_set_rr(f"setf.sig {fr} = {{v}}", f"getf.sig {{v}} = {fr}"),
+               conv="light")
+    assert p.outcome == "agree", p.detail
+
+
+@pytest.mark.parametrize("save, restore, unit", [
+    ("mov r16 = {v}", "mov {v} = r16", "m"),
+    ("mov b7 = {v}", "mov {v} = b7", "i"),
+])
+def test_light_value_in_a_thunk_register_is_caught(mutant, save, restore, unit):
+    """Light sites: a value kept across the site in r16 or b7, light clobber
+    registers the thunk itself writes."""
+    p = mutant(_cpuid_result_across_set_rr(save, restore, unit), conv="light")
+    assert p.outcome == "disagree", p.detail
+    assert p.detail.startswith("B (seed 1): ")
+    assert p.run("C").stdout == p.run("A").stdout
+
+
+@pytest.mark.parametrize("save, restore", [
+    ("mov r16 = ar.pfs", "mov ar.pfs = r16"),
+    ("mov r17 = r12", "mov r12 = r17"),
+])
+def test_light_lucky_value_is_caught(mutant, save, restore):
+    """Light sites: a leaf keeping its ar.pfs in r16, or its sp in r17, across a
+    site.  The thunk happens to hand back exactly those values there (its copy
+    of the caller's ar.pfs, its spill pointer back at the caller's sp); the
+    hostile return does not."""
+    p = mutant(_around_site("set_rr0_to_rr4", _bundle(save, "i"), _bundle(restore, "i")),
+               conv="light")
+    assert p.outcome != "agree", p.detail
+    assert p.detail.startswith("B (seed 1)")
+
+
 def _rewrite_site(c: str, type_name: str, recode) -> None:
     """Replace the bytes of every ``type_name`` site of C with ``recode(rec, args)``."""
     from pvcc import catalog

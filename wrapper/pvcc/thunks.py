@@ -63,15 +63,25 @@ def entry_name(symbol: str, reg: int | None = None) -> str:
     return catalog.LIGHT_PREFIX + symbol + ("" if reg is None else f"_{reg}")
 
 
-def thunk(symbol: str, reg: int | None = None) -> str:
+def thunk(symbol: str, reg: int | None = None, *, callee: str | None = None,
+          before_return: tuple[str, ...] = ()) -> str:
     """The assembly (GNU as, ia64) of the light entry point for C function ``symbol``.
 
     With ``reg`` it is the entry of getreg/setreg of that register: the site
     passes no register number, the thunk gives ``symbol`` the number as its
     first argument and r9 (setreg's value) as its second.
+
+    For pvcc-sim's proof only (``pvcc.sim.hostile``; the thunks a kernel links
+    use neither): ``callee`` is the C function called instead of ``symbol``
+    (the entry keeps ``symbol``'s name), and ``before_return`` are assembly
+    lines the outer part runs after restoring ar.pfs and before branching back
+    through b6; they may write only light clobber registers other than b6 and
+    the result in r8.
     """
-    if not _SYMBOL.match(symbol):
-        raise ValueError(f"'{symbol}' is not a C identifier")
+    callee = symbol if callee is None else callee
+    for name in (symbol, callee):
+        if not _SYMBOL.match(name):
+            raise ValueError(f"'{name}' is not a C identifier")
     if reg is not None and not 0 <= reg < 1 << 21:
         raise ValueError(f"register number {reg} is out of range")
     entry = entry_name(symbol, reg)
@@ -89,6 +99,7 @@ def thunk(symbol: str, reg: int | None = None) -> str:
         f"\tbr.call.sptk.many b7 = {inner}",
         "\t;;",
         "\tmov.i ar.pfs = r16",
+        *before_return,
         "\tbr.cond.sptk.many b6",
         "\t;;",
         f"{inner}:",
@@ -111,7 +122,7 @@ def thunk(symbol: str, reg: int | None = None) -> str:
     lines += [f"\tmov r{OUT0 + i} = r{a}" if reg is None or i else f"\taddl r{OUT0} = {reg}, r0"
               for i, a in enumerate(catalog.LIGHT_ARGS)]
     lines += [
-        f"\tbr.call.sptk.many b0 = {symbol}#",
+        f"\tbr.call.sptk.many b0 = {callee}#",
         "\t;;",
         "\tadds r17 = 16, r12",
         "\t;;",

@@ -15,10 +15,11 @@ ld's default IA-64 layout: text at 0x4000000000000000, data in region 3)::
 (default) is kernel/pvcc_native.c, the kernel's own native table, whose
 privileged instructions the model executes; ``hv`` is the C hypervisor layer
 (``runtime/hv``: virtual privileged state in memory, the model's hypercalls
-for what only the machine knows, and a hostile return that clobbers every
-scratch register).  Light-convention sites branch to ``__pvcc_light_*``
-entries: ``pvcc.light_table``'s native bodies, or ``pvcc.thunks`` into the
-hypervisor layer.
+for what only the machine knows, and a hostile return that overwrites every
+register the site's convention lets a callee change: ``pvcc.sim.hostile``).
+Light-convention sites branch to ``__pvcc_light_*`` entries:
+``pvcc.light_table``'s native bodies, or ``pvcc.thunks``'s thunks into the
+hypervisor layer, which end with the light convention's hostile return.
 
 The runtime (``pvcc/sim/runtime``, shipped as package data) is C and
 assembly: crt0, the write/exit system calls, stdio, string.h, stdlib.h,
@@ -143,13 +144,15 @@ def _tool(name: str) -> str:
 
 def _generated() -> dict[str, str]:
     """Assembly generated from pvcc's own tables: the light convention's entry
-    points, native (``pvcc.light_table``) and as thunks into the C
-    implementations (``pvcc.thunks``), for the native table and the hypervisor
-    layer respectively.  Their text is part of the runtime's key."""
-    from pvcc import light_table, thunks
+    points, native (``pvcc.light_table``) for the native table, and for the
+    hypervisor layer ``pvcc.thunks``'s thunks into its C entries with hostile
+    returns (``pvcc.sim.hostile``).  Their text is part of the runtime's key."""
+    from pvcc import light_table
+
+    from . import hostile
 
     return {"light_native.s": light_table.source(),
-            "light_thunks.s": thunks.source(thunks.catalog_specs())}
+            "light_thunks.s": hostile.light_thunks()}
 
 
 def _key(compiler: str, flags: tuple[str, ...], files: list[str], ar: str,

@@ -20,13 +20,20 @@ static calling convention) can use them:
                  (r8: 0 fc, 1 fc.i, 2 ptc.ga, 3 ptc.e, 4 itc.d, 5 itc.i, 6 itr.d,
                  7 itr.i, 8 srlz.d, 9 srlz.i, 10 sync.i, 11 mov.to.eoi,
                  12 mov.to.itm)
-  N=6 clobber    overwrite every scratch register a callee may change
-                 (r2, r3, r9-r11, r14-r31, p6-p15, b6, b7, ar.ccv, f6-f15)
-                 except the GRs whose bit is set in r8, with values that
-                 change with every call and with the run's seed
+  N=6 clobber    the hostile return of a C-convention callee: overwrite
+                 r2, r3, r9-r11, r14-r31, b6, b7, p6-p15, ar.ccv, f6-f15 and
+                 f32-f127 with values that change with every call and with
+                 the run's seed, except the registers of the keep mask in r8
+                 (bit n: rn for n < 32, bit 32 + n: bn)
   N=7 psr        r8 = the machine PSR (as mov r8=psr)
   N=8 cr         r8 = cr[r8] (reads; no side effect)
   N=9 rr         r8 = rr[r8 >> 61]
+  N=10 clobber   as 6 without f32-f127 (a C function behind a light thunk)
+  N=11 clobber   the hostile return of a light-convention callee: r2, r3,
+                 r8-r11, r14-r17, b6, b7, p6-p15, ar.ccv, except the registers
+                 of the keep mask in r9; no FR
+
+The clobber sets are ``hostile.py``'s.
 
 Any other ``break`` stops the model with "break IMM (trap)".
 """
@@ -35,6 +42,7 @@ from __future__ import annotations
 
 import random
 
+from . import hostile
 from .errors import ProgramExit, SimError
 from .nat import plain
 
@@ -44,7 +52,6 @@ HYPERCALL_END = 0x1D0000
 SYS_EXIT, SYS_WRITE, SYS_GETPID, SYS_EXIT_GROUP = 1025, 1027, 1041, 1236
 EFFECTS = ("fc", "fc.i", "ptc.ga", "ptc.e", "itc.d", "itc.i", "itr.d", "itr.i", "srlz.d",
            "srlz.i", "sync.i", "mov.to.eoi", "mov.to.itm")
-SCRATCH_GR = (2, 3, 9, 10, 11, *range(14, 32))
 EBADF, ENOSYS, EFAULT = 9, 38, 14
 
 
@@ -111,8 +118,9 @@ class Syscalls:
             if a0 >= len(EFFECTS):
                 raise SimError(f"hypercall log: unknown effect {a0}", addr)
             p.log(EFFECTS[a0], addr, plain(g[9]), plain(g[10]))
-        elif n == 6:
-            self.clobber(a0)
+        elif n in hostile.CLOBBERS:
+            regs = hostile.CLOBBERS[n]
+            self.clobber(regs, plain(g[regs.mask_reg]))
         elif n == 7:
             g[8] = p.psr & 0xFFFFFFFFF
         elif n == 8:
@@ -122,17 +130,20 @@ class Syscalls:
         else:
             raise SimError(f"unknown hypercall {n}", addr)
 
-    def clobber(self, keep: int) -> None:
+    def clobber(self, regs: hostile.ClobberSet, keep: int) -> None:
+        """Overwrite the registers of ``regs`` but those of the keep mask."""
         st = self.ex.st
         rnd = self.rng.getrandbits
-        for r in SCRATCH_GR:
+        for r in regs.grs:
             if not (keep >> r) & 1:
                 st.g[r] = rnd(64)
-        for p in range(6, 16):
+        for b in regs.brs:
+            if not (keep >> (32 + b)) & 1:
+                st.br[b] = rnd(60) << 4
+        for p in regs.prs:
             st.pr[p] = bool(rnd(1))
-        st.br[6] = rnd(60) << 4
-        st.br[7] = rnd(60) << 4
-        st.ar[32] = rnd(64)
-        for f in range(6, 16):
+        for a in regs.ars:
+            st.ar[a] = rnd(64)
+        for f in regs.frs:
             st.fs[f] = rnd(64)
             st.fe[f] = 0x1003E

@@ -1,29 +1,39 @@
 /*
- * hv_entry.S - the entry points paravirt_* of pvcc-sim's C hypervisor layer.
+ * hv_entry.S - the entry points of pvcc-sim's C hypervisor layer.
  *
- * Each one calls its C implementation __pvcc_hv_* (hv.c) and then makes
- * itself the most hostile callee the calling convention allows: the
- * model's clobber hypercall (break 0x1C0006) overwrites every scratch
- * register (r2, r3, r9-r11, r14-r31, p6-p15, b6, b7, ar.ccv, f6-f15) with
- * values that change from call to call, and the entry overwrites its input
- * registers -- the caller's output registers -- with those values too.
- * Only r8 (the result; hostile too for an intrinsic without one), gp, sp,
- * b0 and ar.pfs come back as the convention requires.  A caller that kept
- * a live value in any other of those registers gets a wrong result instead
- * of a lucky one.
+ * Each intrinsic NAME has two, which call its C implementation __pvcc_hv_NAME
+ * (hv.c) and then make themselves the most hostile callee their caller's
+ * convention allows, with values that change from call to call and with the
+ * run's seed (the model's clobber hypercalls, sim/hostile.py):
+ *
+ * - paravirt_NAME serves C sites.  break 0x1C0006 overwrites every register
+ *   the C convention makes scratch: r2, r3, r9-r11, r14-r31, b6, b7, p6-p15,
+ *   ar.ccv, f6-f15 and f32-f127.  The entry overwrites its input registers --
+ *   the caller's output registers -- with those values too, and r8 when the
+ *   intrinsic has no result.  Only the result, gp, sp, b0 and ar.pfs come
+ *   back as the convention requires.
+ * - __pvcc_hv_thunked_NAME is what the light thunks of the B build call
+ *   (sim/hostile.py): the same, except that break 0x1C000A leaves f32-f127
+ *   alone, as a C function behind a light thunk must (docs/light.md).  The
+ *   thunk restores what the light convention preserves and then has the model
+ *   overwrite the light clobber set (break 0x1C000B).
+ *
+ * A caller that kept a live value in any of those registers gets a wrong
+ * result instead of a lucky one.
  *
  * Frame: 8 inputs (the caller's outputs, whatever their number), 4 locals
  * (ar.pfs, b0, gp, the result), 8 outputs.
  */
-#define HV_CLOBBER 0x1C0006
+#define HV_CLOBBER_C 0x1C0006
+#define HV_CLOBBER_THUNKED 0x1C000A
 
-	.macro hv_entry name, nargs, result=1
+	.macro hv_body entry, impl, clobber, nargs, result
 	.text
 	.align 32
-	.global paravirt_\name
-	.type paravirt_\name, @function
-	.proc paravirt_\name
-paravirt_\name:
+	.global \entry
+	.type \entry, @function
+	.proc \entry
+\entry:
 	alloc loc0 = ar.pfs, 8, 4, 8, 0
 	mov loc1 = b0
 	mov loc2 = gp
@@ -42,13 +52,13 @@ paravirt_\name:
 	.if \nargs > 4
 	mov out4 = in4
 	.endif
-	br.call.sptk.many b0 = __pvcc_hv_\name
+	br.call.sptk.many b0 = \impl
 	;;
 	mov gp = loc2
 	mov loc3 = r8
 	mov r8 = 0
 	;;
-	break.m HV_CLOBBER
+	break.m \clobber
 	;;
 	.if \result
 	mov r8 = loc3
@@ -67,8 +77,13 @@ paravirt_\name:
 	mov ar.pfs = loc0
 	;;
 	br.ret.sptk.many b0
-	.endp paravirt_\name
-	.size paravirt_\name, . - paravirt_\name
+	.endp \entry
+	.size \entry, . - \entry
+	.endm
+
+	.macro hv_entry name, nargs, result=1
+	hv_body paravirt_\name, __pvcc_hv_\name, HV_CLOBBER_C, \nargs, \result
+	hv_body __pvcc_hv_thunked_\name, __pvcc_hv_\name, HV_CLOBBER_THUNKED, \nargs, \result
 	.endm
 
 	hv_entry fc, 1, 0
