@@ -54,9 +54,6 @@ EXCLUDED = {
     "long_names": "declares an intrinsic under its own name: only the plugin resolves it, "
                   "plain GCC (A) has no such function",
     "light_attribute": "declares intrinsics under their own names (as long_names)",
-    "getreg_setreg": "getreg(_IA64_REG_SP) and setreg(_IA64_REG_AR_EFLAG) are in the catalog "
-                     "but neither the native table nor the hypervisor layer serves them "
-                     "(both trap)",
 }
 
 
