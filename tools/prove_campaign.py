@@ -284,4 +284,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from pvcc.cli import run
+
+    sys.exit(run("prove_campaign", main, errors=((OSError, 2), (json.JSONDecodeError, 2))))
