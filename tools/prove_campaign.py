@@ -57,6 +57,10 @@ EXCLUDED = {
 }
 
 
+class TableError(Exception):
+    """A --table file that is not what --json writes; one line."""
+
+
 def _cells(levels, flag_sets, convs):
     return [(lv, fl, cv) for lv in levels for fl in flag_sets for cv in convs]
 
@@ -240,7 +244,11 @@ def main(argv: list[str] | None = None) -> int:
         cells = []
         for name in a.table:
             with open(name) as f:
-                cells += [json.loads(line) for line in f if line.strip()]
+                for n, line in enumerate(f, 1):
+                    try:
+                        cells += [json.loads(line)] if line.strip() else []
+                    except json.JSONDecodeError as e:
+                        raise TableError(f"{name}:{n}: not a cell of --json: {e}") from None
         print(table(cells))
         return 0 if all(c.get("outcome", prove.AGREE) == prove.AGREE for c in cells) else 1
     # Interleaved, so that an interrupted campaign has results of every kind.
@@ -286,4 +294,4 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     from pvcc.cli import run
 
-    sys.exit(run("prove_campaign", main, errors=((OSError, 2), (json.JSONDecodeError, 2))))
+    sys.exit(run("prove_campaign", main, errors=((OSError, 2), (TableError, 2))))
