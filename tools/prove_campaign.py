@@ -266,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     tmp = None if a.keep else tempfile.TemporaryDirectory(prefix="pvcc-prove-campaign-")
     root = a.keep or tmp.name
     cells: list[dict] = []
+    if a.json:
+        os.makedirs(os.path.dirname(os.path.abspath(a.json)), exist_ok=True)
     log = open(a.json, "a") if a.json else None  # noqa: SIM115 - closed in finally
     try:
         with concurrent.futures.ProcessPoolExecutor(a.jobs) as pool:
