@@ -117,6 +117,9 @@ static const char *reg_problem(HOST_WIDE_INT reg, bool writing)
 {
 	if (reg == PVCC_REG_IP)
 		return PVCC_REG_PROBLEM_IP;
+	for (int n : pvcc_unprivileged_registers)
+		if (n == reg)
+			return PVCC_REG_PROBLEM_UNPRIVILEGED;
 	for (const pvcc_register &r : pvcc_registers)
 		if (r.number == reg)
 			return writing && !r.writable ? PVCC_REG_PROBLEM_READ_ONLY : NULL;

@@ -12,14 +12,14 @@ void write_ivr(unsigned long v)
 	paravirt_setreg(4161, v);
 }
 
-/* ar.bsp may be read, never written. */
-void write_bsp(unsigned long v)
+/* cr.irr0 may be read, never written. */
+void write_irr0(unsigned long v)
 {
-	paravirt_setreg(3089, v);
+	paravirt_setreg(4164, v);
 }
 
 /* Reading them is fine. */
 unsigned long read_both(void)
 {
-	return paravirt_getreg(4161) + paravirt_getreg(3089);
+	return paravirt_getreg(4161) + paravirt_getreg(4164);
 }

@@ -16,7 +16,7 @@ from pvcc.native import NOP_BUNDLE, native_bundles
 
 G, S = catalog.GETREG_BASE, catalog.SETREG_BASE
 AR, CR = catalog.AR_BASE, catalog.CR_BASE
-ITC, EFLAG, PFS, LC = AR + 44, AR + 24, AR + 64, AR + 65
+ITC = AR + 44
 ITM, IVR, TPR, EOI = CR + 1, CR + 65, CR + 66, CR + 67
 NOPS = ["nop.i 0x0", "nop.i 0x0;;"]
 
@@ -63,41 +63,22 @@ CASES = [
      [("mov.from.ar", {"r1": 35, "ar": 44})]),
     *[(f"getreg-kr{k}", G + AR + k, [0], 8, _one(f"mov.m r8=ar.k{k}"),
        [("mov.from.ar", {"r1": 8, "ar": k})]) for k in range(8)],
-    ("getreg-eflag", G + EFLAG, [0], 8, _one("mov.m r8=ar.eflag"),
-     [("mov.from.ar", {"ar": 24})]),
-    ("getreg-pfs", G + PFS, [0], 8, _one("mov.i r8=ar.pfs", "I"), [("mov.from.ar", {"ar": 64})]),
     ("getreg-tpr", G + TPR, [0], 8, _one("mov r8=cr.tpr"), [("mov.from.cr", {"r1": 8, "cr": 66})]),
     ("getreg-eoi", G + EOI, [0], 8, _one("mov r8=cr.eoi"), [("mov.from.cr", {"cr": 67})]),
     ("getreg-itm", G + ITM, [0], 40, _one("mov r40=cr.itm"), [("mov.from.cr", {"r1": 40, "cr": 1})]),
     ("getreg-ivr", G + IVR, [0], 8, _one("mov r8=cr.ivr"), [("mov.from.cr", {"cr": 65})]),
     ("getreg-psr", G + catalog.REG_PSR, [0], 8, _one("mov r8=psr"), [("mov.from.psr", {"r1": 8})]),
-    ("getreg-gp", G + catalog.REG_GP, [0], 8, _one("mov r8=r1"),
-     [("adds", {"r1": 8, "imm": 0, "r3": 1})]),
-    ("getreg-sp", G + catalog.REG_SP, [0], 35, _one("mov r35=r12"),
-     [("adds", {"r1": 35, "imm": 0, "r3": 12})]),
-    ("getreg-tp", G + catalog.REG_TP, [0], 8, _one("mov r8=r13"),
-     [("adds", {"r1": 8, "imm": 0, "r3": 13})]),
     # setreg: value in args[1]
     ("setreg-itc", S + ITC, [35, 40], 0, _one("mov.m ar.itc=r40"),
      [("mov.to.ar", {"ar": 44, "r2": 40})]),
     *[(f"setreg-kr{k}", S + AR + k, [35, 40], 0, _one(f"mov.m ar.k{k}=r40"),
        [("mov.to.ar", {"ar": k, "r2": 40})]) for k in range(8)],
-    ("setreg-eflag", S + EFLAG, [35, 9], 0, _one("mov.m ar.eflag=r9"),
-     [("mov.to.ar", {"ar": 24, "r2": 9})]),
-    ("setreg-lc", S + LC, [35, 40], 0, _one("mov.i ar.lc=r40", "I"),
-     [("mov.to.ar", {"ar": 65, "r2": 40})]),
     ("setreg-tpr", S + TPR, [35, 40], 0, _one("mov cr.tpr=r40"),
      [("mov.to.cr", {"cr": 66, "r2": 40})]),
     ("setreg-eoi", S + EOI, [35, 40], 0, _one("mov cr.eoi=r40"), [("mov.to.cr", {"cr": 67})]),
     ("setreg-itm", S + ITM, [35, 40], 0, _one("mov cr.itm=r40"), [("mov.to.cr", {"cr": 1})]),
     ("setreg-psr_l", S + catalog.REG_PSR, [35, 40], 0, ["mov psr.l=r40;;", "srlz.d", "nop.i 0x0;;"],
      [("mov.to.psr.l", {"r2": 40}), ("srlz.d", {})]),
-    ("setreg-gp", S + catalog.REG_GP, [35, 40], 0, _one("mov r1=r40"),
-     [("adds", {"r1": 1, "imm": 0, "r3": 40})]),
-    ("setreg-sp", S + catalog.REG_SP, [35, 40], 0, _one("mov r12=r40"),
-     [("adds", {"r1": 12, "r3": 40})]),
-    ("setreg-tp", S + catalog.REG_TP, [35, 40], 0, _one("mov r13=r40"),
-     [("adds", {"r1": 13, "r3": 40})]),
 ]
 
 
@@ -165,9 +146,9 @@ def _source(bundles: list[ia64.Bundle]) -> str:
 
 
 def _all_register_cases():
-    """getreg/setreg of every register the catalog accepts (psr, gp/sp/tp, every AR and CR)."""
+    """getreg/setreg of every register the catalog accepts (psr, ar.k0-k7, ar.itc, every CR)."""
     out = []
-    assert len(catalog.REGISTERS) == 4 + len(catalog.AR_NUMBERS) + len(catalog.CR_NUMBERS)
+    assert len(catalog.REGISTERS) == 1 + len(catalog.PARAVIRT_ARS) + len(catalog.CR_NUMBERS)
     for reg in sorted(catalog.REGISTERS):
         out.append((f"getreg-{reg}", G + reg, [0], 8))
         if catalog.REGISTERS[reg].writable:
@@ -217,6 +198,9 @@ def test_padding_to_a_larger_region():
     (S + IVR, [0, 40], 0, 1, "not a writable register"),
     (S + CR + 68, [0, 40], 0, 1, "not a writable register"),  # irr0
     (S + AR + 17, [0, 40], 0, 1, "not a writable register"),  # ar.bsp
+    # not privileged: the caller's own instruction, never a site
+    *[(G + reg, [0], 8, 1, "not a readable register") for reg in sorted(catalog.UNPRIVILEGED)],
+    *[(S + reg, [0, 40], 0, 1, "not a writable register") for reg in sorted(catalog.UNPRIVILEGED)],
     (S + catalog.REG_IP, [0, 40], 0, 1, "not a writable register"),
     (2, [35], 0, 1, "result register"),
     (3, [35], 128, 1, "result register"),

@@ -70,14 +70,11 @@ def _stacked(reg: str) -> bool:
 
 def intended(name: str) -> str | None:
     """The register an implementation of setreg writes on purpose, from its name
-    (``__pvcc_light_paravirt_setreg_<reg>``): "r1", "ar.k0", ...; None otherwise."""
+    (``__pvcc_light_paravirt_setreg_<reg>``): "ar.k0", "ar.itc", ...; None otherwise."""
     prefix = catalog.LIGHT_PREFIX + "paravirt_setreg_"
     if not name.startswith(prefix) or not name[len(prefix):].isdigit():
         return None
     reg = int(name[len(prefix):])
-    found = catalog.REGISTERS.get(reg)
-    if found is not None and found.kind == "gr":    # gp, sp, tp: r1, r12, r13
-        return f"r{found.hw}"
     if 0 <= reg - catalog.AR_BASE < 128:
         return ia64.ar_name(reg - catalog.AR_BASE)
     return None

@@ -301,9 +301,19 @@ CR_NUMBERS = frozenset([0, 1, 2, 8, 16, 17, 19, 20, 21, 22, 23, 24, 25,
 # Application registers named in ia64regs.h (_IA64_REG_AR_*).
 AR_NUMBERS = frozenset([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 21, 24, 25, 26, 27, 28, 29, 30,
                         32, 36, 40, 44, 64, 65, 66])
-# Registers getreg may read but setreg may not write: ar.bsp; cr.ivr and
-# cr.irr0-3 ("getreg only" in ia64regs.h; writes are Illegal Operation).
-READ_ONLY_ARS = frozenset([17])
+# The registers getreg/setreg take are the privileged ones, whose accesses a
+# hypervisor must see: the PSR, every control register, ar.k0-k7 (writing
+# them is privileged) and ar.itc (privileged under psr.si, and the guest's
+# clock).  The other registers ia64regs.h names -- gp, sp, tp and the other
+# application registers -- are not privileged, and most are the calling
+# convention's own state: a call would read or write the callee's gp, sp,
+# ar.bsp, ar.pfs, ar.lc ... instead of the caller's.  The caller's own
+# instruction is the only correct code for them.
+PARAVIRT_ARS = frozenset([0, 1, 2, 3, 4, 5, 6, 7, 44])
+UNPRIVILEGED = frozenset([REG_GP, REG_SP, REG_TP,
+                          *(AR_BASE + a for a in AR_NUMBERS - PARAVIRT_ARS)])
+# Registers getreg may read but setreg may not write: cr.ivr and cr.irr0-3
+# ("getreg only" in ia64regs.h; writes are Illegal Operation).
 READ_ONLY_CRS = frozenset([65, 68, 69, 70, 71])
 
 # Native code of getreg (%result = the register) and setreg (the register =
@@ -312,8 +322,6 @@ READ_ONLY_CRS = frozenset([65, 68, 69, 70, 71])
 REGISTER_CODE = {
     "psr": ((bundle("MII;", "mov.from.psr r1=%result"),),
             (bundle("M;MI;", "mov.to.psr.l r2=%val", "srlz.d"),)),
-    "gr": ((bundle("MII;", "adds r1=%result imm=0 r3=%hw"),),
-           (bundle("MII;", "adds r1=%hw imm=0 r3=%val"),)),
     "ar": ((bundle("MII;", "mov.from.ar r1=%result ar=%hw"),),
            (bundle("MII;", "mov.to.ar ar=%hw r2=%val"),)),
     "cr": ((bundle("MII;", "mov.from.cr r1=%result cr=%hw"),),
@@ -324,6 +332,8 @@ REGISTER_CODE = {
 REG_PROBLEMS = {
     "ip": "the instruction pointer is never paravirtualized",
     "read-only": "it is read-only",
+    "unprivileged": "it is not privileged, and a call would see the callee's own value: "
+                    "use the instruction itself",
     "unknown": "it is not a known _IA64_REG_* number",
 }
 
@@ -332,13 +342,13 @@ REG_PROBLEMS = {
 class Register:
     number: int  # _IA64_REG_*
     kind: str  # a key of REGISTER_CODE
-    hw: int  # GR, AR or CR number (0 for the PSR)
+    hw: int  # AR or CR number (0 for the PSR)
     writable: bool
 
     @property
     def label(self) -> str:
-        """e.g. "psr", "r12", "ar17", "cr65"."""
-        return {"psr": "psr", "gr": f"r{self.hw}"}.get(self.kind, f"{self.kind}{self.hw}")
+        """e.g. "psr", "ar44", "cr65"."""
+        return "psr" if self.kind == "psr" else f"{self.kind}{self.hw}"
 
     def allows(self, access: str) -> bool:
         return access == "read" or self.writable
@@ -350,8 +360,7 @@ class Register:
 
 def _registers() -> dict[int, Register]:
     regs = [Register(REG_PSR, "psr", 0, True)]
-    regs += [Register(n, "gr", gr, True) for n, gr in ((REG_GP, 1), (REG_SP, 12), (REG_TP, 13))]
-    regs += [Register(AR_BASE + a, "ar", a, a not in READ_ONLY_ARS) for a in sorted(AR_NUMBERS)]
+    regs += [Register(AR_BASE + a, "ar", a, True) for a in sorted(PARAVIRT_ARS)]
     regs += [Register(CR_BASE + c, "cr", c, c not in READ_ONLY_CRS) for c in sorted(CR_NUMBERS)]
     return {r.number: r for r in regs}
 
@@ -368,6 +377,8 @@ def reg_problem(type_base: int, reg: int) -> str | None:
     """
     if reg == REG_IP:
         return REG_PROBLEMS["ip"]
+    if reg in UNPRIVILEGED:
+        return REG_PROBLEMS["unprivileged"]
     found = REGISTERS.get(reg)
     if found is None:
         return REG_PROBLEMS["unknown"]

@@ -107,6 +107,11 @@ def plugin_header() -> str:
     for reg in catalog.REGISTERS.values():
         out.append(f"\t{{ {reg.number}, {'true' if reg.writable else 'false'} }},"
                    f"\t/* {reg.label} */")
+    out += ["};", "",
+            "/* Registers ia64regs.h names that getreg/setreg do not take: not",
+            " * privileged (the caller's own instruction is the correct code). */",
+            "static const int pvcc_unprivileged_registers[] = {"]
+    out += _wrapped([str(n) for n in sorted(catalog.UNPRIVILEGED)])
     out += ["};", "", "/* Why getreg/setreg cannot take a register. */"]
     for key, text in catalog.REG_PROBLEMS.items():
         macro = "PVCC_REG_PROBLEM_" + key.upper().replace("-", "_")
