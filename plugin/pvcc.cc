@@ -540,12 +540,31 @@ static gasm *placeholder(gimple *stmt)
 	return a && startswith(gimple_asm_string(a), PVCC_PLACEHOLDER) ? a : NULL;
 }
 
+/*
+ * The symbol that ends a marker's text, after its fixed fields (AT
+ * characters from its start, as sscanf's %n gives them): a copy without a
+ * length limit, symbol names can be as long as the user makes them.  NULL
+ * when there is none.
+ */
+static char *marker_symbol(const char *text, int at)
+{
+	if (at <= 0)
+		return NULL;
+	const char *s = text + at;
+	while (ISSPACE(*s))
+		s++;
+	size_t n = strcspn(s, " \t\n;");
+	return n ? xstrndup(s, n) : NULL;
+}
+
 /* Turn a placeholder into its light site. */
 static void light_site_from_placeholder(gimple_stmt_iterator *gsi, gasm *a)
 {
 	unsigned int type;
-	char target[256];
-	if (sscanf(gimple_asm_string(a), PVCC_PLACEHOLDER " %x %255s", &type, target) != 2) {
+	int at = 0;
+	char *target = NULL;
+	if (sscanf(gimple_asm_string(a), PVCC_PLACEHOLDER " %x%n", &type, &at) != 1
+	    || !(target = marker_symbol(gimple_asm_string(a), at))) {
 		contract_error(gimple_location(a), "a light placeholder lost its marker");
 		return;
 	}
@@ -558,6 +577,7 @@ static void light_site_from_placeholder(gimple_stmt_iterator *gsi, gasm *a)
 		args[first + i] = TREE_VALUE(gimple_asm_input_op(a, i));
 	tree lhs = gimple_asm_noutputs(a) ? TREE_VALUE(gimple_asm_output_op(a, 0)) : NULL_TREE;
 	replace_by_light_site(gsi, a, in, type, target, args, lhs, false);
+	free(target);
 }
 
 /* The type id of a site: the catalog's, plus the register for getreg/setreg,
@@ -866,11 +886,12 @@ static void set_asm_template(rtx pat, const char *text)
 static void write_light_site(rtx_insn *insn, rtx asmop, int sol, int sof)
 {
 	unsigned int type;
-	int flags;
-	char target[256];
+	int flags, at = 0;
+	char *target = NULL;
 
-	if (sscanf(ASM_OPERANDS_TEMPLATE(asmop), PVCC_LIGHT_MARKER " %x %d %255s",
-		   &type, &flags, target) != 3) {
+	if (sscanf(ASM_OPERANDS_TEMPLATE(asmop), PVCC_LIGHT_MARKER " %x %d%n",
+		   &type, &flags, &at) != 2
+	    || !(target = marker_symbol(ASM_OPERANDS_TEMPLATE(asmop), at))) {
 		contract_error(INSN_LOCATION(insn), "a light site lost its marker");
 		return;
 	}
@@ -884,6 +905,7 @@ static void write_light_site(rtx_insn *insn, rtx asmop, int sol, int sof)
 		in = catalog_entry(type & 0xf0000000u);	/* getreg/setreg + reg */
 	if (!in) {
 		contract_error(INSN_LOCATION(insn), "a light site has an unknown type");
+		free(target);
 		return;
 	}
 	pretty_printer pp;
@@ -897,6 +919,7 @@ static void write_light_site(rtx_insn *insn, rtx asmop, int sol, int sof)
 	char *entry = concat(PVCC_LIGHT_PREFIX, target, NULL);
 	print_records(&pp, in, type, PVCC_CONV_LIGHT, flags, entry, sol, sof);
 	free(entry);
+	free(target);
 	set_asm_template(PATTERN(insn), ggc_strdup(pp_formatted_text(&pp)));
 }
 

@@ -454,6 +454,29 @@ unsigned long itc(void) { return rd(3116) + 1; }
             & {"alloc", "br.call", "mov.from.br"}
 
 
+def test_light_site_of_an_intrinsic_with_a_long_name(gcc, plugin_so, include_dir, tmp_path):
+    """A light site names its implementation in full, however long the intrinsic's
+    name, on both routes: a placeholder made before inlining (get_cpuid) and a site
+    made late (getreg, its register constant only after inlining)."""
+    long = "cpuid_under_a_name_longer_than_any_fixed_buffer_" + "".join(
+        f"{i:03d}" for i in range(90))
+    src = f"""\
+extern unsigned long {long}(int i) __attribute__((paravirt_intrinsic(3)));
+extern unsigned long {long}_reg(int reg) __attribute__((paravirt_intrinsic(0x10000000)));
+static inline unsigned long rd(int r) {{ return {long}_reg(r); }}
+unsigned long f(int i) {{ return {long}(i) + rd(3116); }}
+"""
+    assert len(long) > 300
+    for level in ("-O1", "-O2"):    # at -O0 rd's register is not constant
+        obj = compile_light(gcc, plugin_so, include_dir, tmp_path, level, source=src,
+                            name=f"long{level}")
+        o = open_object(str(obj))
+        targets = {catalog.type_name(r.type): str(r.target) for r in o.records}
+        assert targets == {"get_cpuid": f"__pvcc_light_{long}",
+                           "getreg(3116)": f"__pvcc_light_{long}_reg_3116"}
+        assert violations_of(str(obj)) == []
+
+
 @needs_binutils
 def test_overridden_weak_leaf_without_unwind_entry(gcc, plugin_so, include_dir, tmp_path):
     """A __weak leaf whose only intrinsic is a light site has no unwind entry; linked

@@ -174,6 +174,57 @@ def test_driver_for_snippets():
     assert "helper" not in d.text
 
 
+def test_driver_defines_intrinsics_declared_under_own_names():
+    from pvcc.sim import drivers
+
+    src = textwrap.dedent("""\
+        #include <pvcc/paravirt.h>
+        #define LIGHT 1
+        #define MY_TYPE (PARAVIRT_PATCH_TYPE_GETREG | 3116)
+        extern void irq_on(void) __attribute__((paravirt_intrinsic(9, LIGHT)));
+        extern unsigned long cpuid_c(int i)
+            __attribute__((paravirt_intrinsic(PARAVIRT_PATCH_TYPE_GET_CPUID, PVCC_CONV_C)));
+        extern unsigned long rd(int reg) __paravirt_intrinsic(0x10000000);
+        extern unsigned long itc(int reg) __paravirt_intrinsic(MY_TYPE);
+        extern void paravirt_fc(unsigned long addr) __paravirt_intrinsic(1);
+        unsigned long f(int i) { irq_on(); return cpuid_c(i) + rd(3116) + itc(3116); }
+        """)
+    d = drivers.driver(src)
+    assert d.intrinsics == {"irq_on": "ssm_i", "cpuid_c": "get_cpuid", "rd": "getreg",
+                            "itc": "getreg(3116)"}
+    # a plain call or a C-convention site of the name runs the catalog's function
+    assert '"cpuid_c:\\n"\n\t"\tbr.sptk.many paravirt_get_cpuid#\\n"' in d.text
+    # pvcc's light sites: a thunk per name (per register for getreg) into it
+    pvcc_part = d.text.split("#ifdef __PVCC__", 1)[1]
+    assert "__pvcc_light_irq_on:" in pvcc_part and "__pvcc_light_itc_3116:" in pvcc_part
+    assert "__pvcc_light_rd_3116:" in pvcc_part and "__pvcc_light_rd_4162:" in pvcc_part
+    assert "__pvcc_light_itc_4162" not in pvcc_part
+    assert "paravirt_fc:" not in d.text  # the runtime defines the catalog's own names
+    assert "irq_on called" not in d.text  # not a stub
+    with pytest.raises(drivers.DriverError, match=r"^odd: paravirt_intrinsic type "
+                       r"'NOT_A_TYPE' is not a catalog type"):
+        drivers.driver("extern void odd(void) __attribute__((paravirt_intrinsic(NOT_A_TYPE)));")
+
+
+@pytest.mark.parametrize("case,level,conv", [("light_attribute", "-O2", "c"),
+                                             ("long_names", "-O1", "light")])
+def test_testcase_with_own_intrinsic_names_three_ways(gcc_env, tmp_path, case, level, conv):
+    """Intrinsics declared under the snippet's own names (the attribute's per-declaration
+    convention; a name longer than 300 characters) are programs A = B = C."""
+    from pvcc.sim import drivers, prove
+
+    src = ROOT / "testcases" / case / "input.c"
+    drv = tmp_path / "driver.c"
+    drv.write_text(drivers.driver(src.read_text()).text)
+    p = prove.prove([str(src), str(drv)], [level, "-std=gnu11", *KERNEL_CFLAGS], conv,
+                    seeds=(2,))
+    assert p.outcome == prove.AGREE, p.detail
+    costs = {name: (na, nc) for name, na, _, nc, _ in p.costs()}
+    want = {"light_attribute": {"get_cpuid": (2, 2), "rsm_i": (1, 1), "ssm_i": (2, 2)},
+            "long_names": {"get_cpuid": (2, 2)}}[case]
+    assert costs == want
+
+
 # -- mutations: the proof catches mistakes -----------------------------------
 
 MUTANT = textwrap.dedent("""\

@@ -49,12 +49,8 @@ LEVELS = ("-O0", "-O1", "-O2", "-Os", "-O3")
 FLAG_SETS = {"plain": (), "kernel": tuple(KERNEL_CFLAGS)}
 CONVS = tuple(prove.CONVENTIONS)
 OUTCOMES = prove.OUTCOMES
-# Testcases that cannot be a three-way program, and why.
-EXCLUDED = {
-    "long_names": "declares an intrinsic under its own name: only the plugin resolves it, "
-                  "plain GCC (A) has no such function",
-    "light_attribute": "declares intrinsics under their own names (as long_names)",
-}
+# Testcases that cannot be a three-way program, and why (none today).
+EXCLUDED: dict[str, str] = {}
 
 
 class TableError(Exception):
@@ -134,7 +130,12 @@ def run_item(item: dict, root: str, opts: dict) -> list[dict]:
         args.append(f"-I{csmith.csmith_include()}")
     else:
         with open(item["source"]) as f:
-            d = drivers.driver(f.read())
+            try:
+                d = drivers.driver(f.read())
+            except drivers.DriverError as e:
+                return [{**base, "level": level, "flags": flags, "conv": conv,
+                         "outcome": prove.BUILD_ERROR, "detail": f"driver: {e}"}
+                        for level, flags, conv in item["cells"]]
         drv = os.path.join(work, "driver.c")
         with open(drv, "w") as f:
             f.write(d.text)

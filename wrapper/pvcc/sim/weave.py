@@ -14,8 +14,9 @@ start of every function (csmith's ``{ /* block id: 0 */``) and of up to
 
 The woven statements never change the program's control flow: a correct
 build computes the csmith program's own values plus ``pv_acc``.  The
-privileged state they write (kernel registers, cr.tpr, rr5, psr.i) is the
-kind every build must leave the same.
+privileged state they write (kernel registers, region registers, psr.i and
+the whole psr.l, cr.tpr, cr.pta, cr.itm, cr.eoi, cr.dcr, cr.iva, cr.lid,
+cr.itv) is the kind every build must leave the same.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ PRELUDE = ("#include <pvcc/paravirt.h>\n"
            "static uint64_t pv_acc = 0x9e3779b97f4a7c15UL;\n")
 CHECKSUM = '    transparent_crc(pv_acc, "pv_acc", print_hash_value);\n'
 
-# One woven statement per entry: {g} a global, {t} its type, {i} 0-3, {k} 0-7.
+# One woven statement per entry: {g} a global, {t} its type, {i} 0-3, {k} 0-7,
+# {c} a control register of _PLAIN_CRS.
 STATEMENTS = (
     "pv_acc = pv_acc * 33 + paravirt_get_psr_i();",
     ("paravirt_setreg(3072 + {k}, (uint64_t){g} ^ pv_acc); "
@@ -53,7 +55,21 @@ STATEMENTS = (
     ("paravirt_set_rr0_to_rr4(0x100 << 8 | 14 << 2, 0x101 << 8 | 14 << 2, "
     "((uint64_t){g} & 0xff) << 8 | 14 << 2, 0x103 << 8 | 14 << 2, 0x104 << 8 | 14 << 2); "
     "pv_acc += paravirt_get_rr(2UL << 61);"),
+    # cr.pta moves the hash table thash computes from (short format)
+    ("paravirt_setreg(4104, 0x1000000000UL | ((uint64_t){g} & 0xff) << 20 | 15 << 2); "
+    "pv_acc = pv_acc * 5 + paravirt_thash((uint64_t){k} << 61 | (uint64_t)pv_acc << 3 >> 4);"),
+    # the whole psr.l written back with psr.i cleared, then restored
+    ("{{ uint64_t pv_p = paravirt_getreg(1019); paravirt_setreg(1019, pv_p & ~0x4000UL); "
+    "pv_acc += paravirt_get_psr_i() + ((uint64_t){g} & 3); paravirt_setreg(1019, pv_p); }}"),
+    # interrupt timer match and end of interrupt: effects in the log
+    ("paravirt_setreg(4097, (uint64_t){g} ^ pv_acc); paravirt_setreg(4163, 0); "
+    "pv_acc += paravirt_getreg(4097) + paravirt_getreg(4161);"),
+    # plain control registers (dcr, iva, lid, itv) written and read back
+    ("paravirt_setreg(4096 + {c}, ((uint64_t){g} ^ pv_acc) & 0xffff00UL); "
+    "pv_acc = pv_acc * 3 + paravirt_getreg(4096 + {c});"),
 )
+# Control registers the last statement writes: dcr, iva, lid, itv.
+_PLAIN_CRS = (0, 2, 64, 72)
 
 
 class WeaveError(Exception):
@@ -85,6 +101,6 @@ def weave(text: str, seed: int, sites: int = 6) -> str:
         if n in chosen:
             t, g = rng.choice(globals_)
             stmt = rng.choice(STATEMENTS).format(g=g, t=t, i=rng.randrange(4),
-                                                 k=rng.randrange(8))
+                                                 k=rng.randrange(8), c=rng.choice(_PLAIN_CRS))
             out.append(f"    {stmt} /* pvcc-woven */\n")
     return "".join(out)
