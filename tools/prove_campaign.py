@@ -11,7 +11,7 @@ returns, seeded), C = B patched native.  A cell is one program at one level
 its outcome is agree / disagree / model error / build error.
 
 * ``--testcases``: every compile testcase under testcases/ with a generated
-  driver ``main`` (``pvcc.sim.drivers``), at the levels and flag sets its
+  driver ``main`` (``pvcc.sim.drivers``), at every level and the flag sets its
   case.toml names (``--testcase-cells K``: K of them, drawn by the name); a
   case that fixes its convention runs only in it.
 * ``--demo``: examples/paravirt_demo.c with its driver.
@@ -81,8 +81,9 @@ def testcase_items(k: int = 0) -> list[dict]:
         convs = ("light",) if "conv=light" in pargs else CONVS
         args = [*case.get("options", []), *(f"-fplugin-arg-pvcc-{a}" for a in pargs
                                               if a != "conv=light")]
-        cells = _sample(_cells(case.get("levels", LEVELS), case.get("flag_sets", FLAG_SETS),
-                               convs), k, name)
+        # Every level: a case's `levels` only keeps its sites test short.  Its
+        # flag sets and convention stay (-fPIC is not for the kernel's flags).
+        cells = _sample(_cells(LEVELS, case.get("flag_sets", FLAG_SETS), convs), k, name)
         items.append({"kind": "testcase", "name": name, "args": args, "cells": cells,
                       "source": os.path.join(root, name, "input.c")})
     return items
