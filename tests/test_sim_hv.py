@@ -236,3 +236,73 @@ def test_hostile_return_exposes_a_caller_that_keeps_live_values_in_scratch_regis
         assert scratch != b"1234567887654321" and out0 != b"1111222233334444"
         outs.add(r.stdout)
     assert len(outs) == 2  # values change with the run's seed
+
+
+# A frame-less leaf with one light site (get_cpuid(2)) that stores what the site
+# left in the light clobber set, and values it kept in r18, f10 and f40 (which the
+# light convention preserves).
+LIGHT_REGS = """\
+	.text
+	.global light_regs
+	.proc light_regs
+light_regs:
+	movl r18 = 0x1818181818181818
+	mov r8 = 2
+	;;
+	setf.sig f10 = r18
+	setf.sig f40 = r18
+	;;
+{ .mib
+	nop.m 0
+	mov r2 = ip
+	br.cond.sptk.many __pvcc_light_paravirt_get_cpuid ;;
+}
+""" + "".join(f"\tst8 [r32] = r{r}, 8\n\t;;\n" for r in (2, 3, 8, 9, 10, 11, 14, 15, 16, 17, 18)) + \
+    "".join(f"\tmov r2 = {src}\n\t;;\n\tst8 [r32] = r2, 8\n\t;;\n"
+            for src in ("b6", "b7", "ar.ccv", "pr")) + \
+    "".join(f"\tgetf.sig r2 = {f}\n\t;;\n\tst8 [r32] = r2, 8\n\t;;\n" for f in ("f10", "f40")) + """\
+	br.ret.sptk.many b0
+	.endp light_regs
+"""
+LIGHT_REGS_NAMES = ("r2", "r3", "r8", "r9", "r10", "r11", "r14", "r15", "r16", "r17", "r18",
+                    "b6", "b7", "ar.ccv", "pr", "f10", "f40")
+
+
+def test_light_hostile_return_keeps_only_the_result_and_the_link(cc, tmp_path):
+    """Through the B build's thunk into the C layer, a light site hands back its
+    result in r8 and the link in b6; every other register of the light clobber set
+    comes back with values that change with the seed; r18, f10 and f40 as they were."""
+    from pvcc.sim.machine import CPUID
+
+    (tmp_path / "leaf.s").write_text(LIGHT_REGS)
+    (tmp_path / "main.c").write_text(textwrap.dedent(f"""\
+        #include <stdio.h>
+        void light_regs(unsigned long *out);
+        int main(void)
+        {{
+            unsigned long v[{len(LIGHT_REGS_NAMES)}];
+            light_regs(v);
+            for (int i = 0; i < {len(LIGHT_REGS_NAMES)}; i++)
+                printf("%lx\\n", v[i]);
+            return 0;
+        }}
+        """))
+    prog = tmp_path / "hv"
+    cc("--no-plugin", "--impl", "hv", "-O2", str(tmp_path / "main.c"), str(tmp_path / "leaf.s"),
+       "-o", str(prog))
+    runs = []
+    for seed in (1, 2):
+        r = run_program(str(prog), seed=seed)
+        assert r.error is None and r.status == 0, r.error
+        runs.append(dict(zip(LIGHT_REGS_NAMES, (int(x, 16) for x in r.stdout.split()))))
+    one, two = runs
+    assert one["r8"] == two["r8"] == CPUID[2]
+    assert one["b6"] == two["b6"] != 0
+    assert one["r18"] == one["f10"] == one["f40"] == 0x1818181818181818
+    assert {k: one[k] for k in ("r18", "f10", "f40")} == {k: two[k] for k in ("r18", "f10", "f40")}
+    same = [k for k in LIGHT_REGS_NAMES if k not in ("r8", "b6", "r18", "f10", "f40", "pr")
+            and one[k] == two[k]]
+    assert same == []
+    p6_15 = 0x3FF << 6
+    assert one["pr"] & p6_15 != two["pr"] & p6_15
+    assert one["pr"] & ~p6_15 == two["pr"] & ~p6_15
