@@ -204,7 +204,12 @@ def test_hv_layer_entries_call_c_and_clobber_on_return(gcc):
                             for ln in rest.splitlines() if ":\t" in ln]
     # paravirt_NAME serves C sites (hostile to the C convention, f32-f127 included),
     # __pvcc_hv_thunked_NAME the light thunks (f32-f127 left alone, as a thunk requires)
-    for prefix, clobber in (("paravirt_", "0x1c0006"), ("__pvcc_hv_thunked_", "0x1c000a")):
+    from pvcc.sim import hostile
+    from pvcc.sim.syscalls import HYPERCALL
+
+    for prefix, n in (("paravirt_", hostile.HC_CLOBBER_C),
+                      (hostile.THUNKED_PREFIX, hostile.HC_CLOBBER_THUNKED)):
+        clobber = f"{HYPERCALL + n:#x}"
         for intr in INTRINSICS:
             body = bodies[f"{prefix}{intr.name}"]
             assert any(t.startswith("br.call.sptk.many b0=") for t in body), body
@@ -217,7 +222,8 @@ def test_hv_layer_entries_call_c_and_clobber_on_return(gcc):
         name = LIGHT_PREFIX + intr.symbol + ("" if reg is None else f"_{reg}")
         assert f"PCREL21B\t__pvcc_hv_thunked_{intr.name}\n" in raw[name], name
         keep = 1 << 38 | (1 << 8 if intr.returns else 0)
-        assert f"movl r9={keep:#x};;" in bodies[name] and "break.m 0x1c000b;;" in bodies[name], name
+        light = f"break.m {HYPERCALL + hostile.HC_CLOBBER_LIGHT:#x};;"
+        assert f"movl r9={keep:#x};;" in bodies[name] and light in bodies[name], name
     # The C layer executes no privileged instruction.
     insns = [t for body in bodies.values() for t in body]
     for bad in ("cpuid[", "thash ", "ssm ", "rsm ", "mov rr[", "mov cr.", "=psr", "fc ",

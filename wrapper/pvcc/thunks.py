@@ -31,6 +31,9 @@ The C function must not use f32-f127 (they are not saved): the kernel's
 link unit).  Interrupts may arrive anywhere in the thunk, whose frame is below
 the caller's sp; it must not be used for sites that run with PSR.ic = 0
 (its ``alloc`` may spill stacked registers to the backing store).
+
+pvcc-sim's proof builds its own variant with ``thunk``'s ``callee`` and
+``before_return`` options (``pvcc.sim.hostile``); ``pvcc-thunks`` never uses them.
 """
 
 from __future__ import annotations

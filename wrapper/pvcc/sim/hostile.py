@@ -37,14 +37,11 @@ from dataclasses import dataclass
 
 from pvcc import catalog
 
-HYPERCALL = 0x1C0000
-
 
 @dataclass(frozen=True)
 class ClobberSet:
     """The registers a hostile return overwrites."""
 
-    name: str
     grs: tuple[int, ...]
     brs: tuple[int, ...]
     prs: tuple[int, ...]
@@ -55,17 +52,16 @@ class ClobberSet:
 
 _C_GRS = (2, 3, 9, 10, 11, *range(14, 32))
 _C_FRS_LOW = tuple(range(6, 16))
-C_SCRATCH = ClobberSet("C", _C_GRS, (6, 7), tuple(range(6, 16)),
-                       (*_C_FRS_LOW, *range(32, 128)), (32,), 8)
-C_THUNKED = ClobberSet("C behind a light thunk", _C_GRS, (6, 7), tuple(range(6, 16)),
-                       _C_FRS_LOW, (32,), 8)
-LIGHT = ClobberSet("light", tuple(sorted(catalog.LIGHT_CLOBBER_GRS)),
+C_SCRATCH = ClobberSet(_C_GRS, (6, 7), tuple(range(6, 16)), (*_C_FRS_LOW, *range(32, 128)),
+                       (32,), 8)
+C_THUNKED = ClobberSet(_C_GRS, (6, 7), tuple(range(6, 16)), _C_FRS_LOW, (32,), 8)
+LIGHT = ClobberSet(tuple(sorted(catalog.LIGHT_CLOBBER_GRS)),
                    tuple(sorted(catalog.LIGHT_CLOBBER_BRS)),
                    tuple(sorted(catalog.LIGHT_CLOBBER_PRS)), (),
                    tuple(sorted(catalog.LIGHT_CLOBBER_ARS)), 9)
-# hypercall number -> the set it overwrites
-CLOBBERS = {6: C_SCRATCH, 10: C_THUNKED, 11: LIGHT}
-HC_CLOBBER_LIGHT = 11
+# The clobber hypercalls (runtime/hv/hv_entry.S spells the first two as numbers).
+HC_CLOBBER_C, HC_CLOBBER_THUNKED, HC_CLOBBER_LIGHT = 6, 10, 11
+CLOBBERS = {HC_CLOBBER_C: C_SCRATCH, HC_CLOBBER_THUNKED: C_THUNKED, HC_CLOBBER_LIGHT: LIGHT}
 
 THUNKED_PREFIX = "__pvcc_hv_thunked_"
 
@@ -87,6 +83,8 @@ def light_return(result: bool) -> tuple[str, ...]:
     """The light thunk's hostile tail: what it runs after the C function returned
     and before it branches back through b6 (the link), sparing r8 when the
     intrinsic has a result."""
+    from .syscalls import HYPERCALL
+
     keep = keep_mask((catalog.LIGHT_RESULT,) if result else (), (6,))
     return (f"\tmovl r{LIGHT.mask_reg} = {keep:#x}", "\t;;",
             f"\tbreak.m {HYPERCALL + HC_CLOBBER_LIGHT:#x}", "\t;;")
