@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import os
+import signal
 
 import pytest
+
+
+def pytest_configure(config):
+    """A suite started in the background by a script (`cmd &`) inherits SIGINT
+    ignored, and so would every program a test starts: the tests of ^C need
+    it to have its normal action.  A Python handler (unlike SIG_IGN) is reset
+    to the default in the programs the tests exec."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
