@@ -368,3 +368,30 @@ def test_relaxed_brl_call_is_a_transfer(far_elf, tmp_path):
     patched = objdump(tmp_path / "native.elf")
     assert "brl.call" not in patched.split("<far_sites>:")[1].split(">:")[0]
     assert re.search(r"\sfc r\d+", patched) and re.search(r"\sthash r8=r\d+", patched)
+
+
+# Found by the proof campaign (a woven csmith program at -O2/-O3): after a site
+# that is followed only by an endless loop, GCC does not reload gp, since
+# nothing uses it again; the checker demanded a reload after every site and
+# pvcc refused this valid compile.
+SPIN_C = """\
+#include <pvcc/paravirt.h>
+
+volatile int flag;
+
+void spin(unsigned long addr)
+{
+	flag = 1;
+	paravirt_fc(addr);
+	for (;;)
+		(void)flag;
+}
+"""
+
+
+@pytest.mark.parametrize("level", ["-O1", "-O2", "-O3", "-Os"])
+def test_no_gp_reload_where_gp_is_dead(gcc, plugin_so, include_dir, tmp_path, level):
+    obj = compile_c(gcc, plugin_so, include_dir, tmp_path, "spin", SPIN_C, level)
+    assert not open_object(str(obj)).constant_gp
+    assert [r.type for r in open_object(str(obj)).records] == [1]
+    assert violations_of(str(obj)) == []

@@ -11,7 +11,8 @@ object file alone:
    intrinsic's number of outputs and the sol/sof the record states, ar.pfs is
    kept in a local of F and restored before every `br.ret`, b0 is saved in a
    local (or through a scratch register to memory) and restored before every
-   `br.ret`, and without -mconstant-gp gp is reloaded after the site;
+   `br.ret`, and without -mconstant-gp gp is reloaded after the site before
+   any use of it (a read of r1, a call, an unknown transfer);
 3. record fields: version, known type and convention, nargs, result, the
    argument bytes, reserved bytes zero, func = the function holding start;
 4. completeness: every direct call (`br.call`/`brl.call`) to a record target or
@@ -38,7 +39,18 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from . import catalog, cli, ia64
-from .ia64.semantics import ALLOC, BRANCH, CALL, CALLS, NOP, OTHER, RETURN, TRANSFERS, effects
+from .ia64.semantics import (
+    ALLOC,
+    BRANCH,
+    BRANCH_IND,
+    CALL,
+    CALLS,
+    CHECK,
+    NOP,
+    OTHER,
+    RETURN,
+    effects,
+)
 from .objects import (
     BRANCH_RELOCS,
     ElfObject,
@@ -130,6 +142,37 @@ class Report:
             "error": self.error,
             "ok": self.ok,
         }
+
+
+def _gp_use_before_reload(v: _FuncView, start: int) -> int | None:
+    """The address of an instruction that uses gp on a path from instruction ``start`` of
+    F that does not write gp first, or None.
+
+    A use reads r1, or is a call (a direct callee takes the caller's gp) or a transfer
+    whose target is not known or lies outside F.  A path ends at an unpredicated write
+    of r1 or an unpredicated br.ret (gp is not preserved for F's caller, which reloads
+    its own).  IP-relative branches and chk are followed; a predicated or loop branch
+    also falls through.
+    """
+    todo, seen = [start], set()
+    while todo:
+        n = todo.pop()
+        while n < len(v.insns) and n not in seen:
+            seen.add(n)
+            a, i = v.insns[n]
+            e = effects(i)
+            if e.reads_gr(GP) or e.kind in CALLS or e.kind == BRANCH_IND:
+                return a
+            if i.qp == 0 and (e.writes_gr(GP) or e.kind == RETURN):
+                break
+            if e.kind in (BRANCH, CHECK):
+                if e.target is None or not v.f.addr <= e.target < v.f.end:
+                    return a
+                todo.append(bisect.bisect_left(v.addrs, e.target))
+                if i.qp == 0 and i.op in ("br.cond", "brl.cond"):
+                    break
+            n += 1
+    return None
 
 
 class _FuncView:
@@ -615,16 +658,16 @@ class Checker:
                     self.add(a, "frame", f"{f.name} restores ar.pfs from {src} before this "
                              f"br.ret, but its alloc saved it in r{r_pfs}")
     def check_gp_reloaded(self, site: Site, v: _FuncView) -> None:
-        """Without -mconstant-gp, gp is written after the site before the next branch."""
+        """Without -mconstant-gp, no path from the site uses gp before reloading it: the
+        callee may leave its own gp in r1.  GCC reloads gp only where it is used again,
+        so a site followed only by code that never uses gp (an endless loop, a return)
+        has no reload, and needs none."""
         rec = site.rec
-        for _, i in v.insns[bisect.bisect_left(v.addrs, rec.end):]:
-            e = effects(i)
-            if e.kind in TRANSFERS or e.kind == ALLOC:
-                break
-            if e.writes_gr(GP):
-                return
-        self.add(rec.end, "frame", f"site of {site.name}: gp (r1) is not reloaded after the "
-                 f"site (object not compiled with -mconstant-gp)")
+        use = _gp_use_before_reload(v, bisect.bisect_left(v.addrs, rec.end))
+        if use is not None:
+            self.add(rec.end, "frame", f"site of {site.name}: gp (r1) is not reloaded after "
+                     f"the site before its use at {self.obj.where(use)} (object not "
+                     f"compiled with -mconstant-gp)")
 
     def check_overlaps(self, recs: list[Record]) -> None:
         order = sorted(recs, key=lambda r: (r.start, r.end, r.index))
