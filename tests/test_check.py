@@ -303,11 +303,39 @@ def test_ar_pfs_in_scratch_register(tmp_path, good):
     bad = Editor(good).slot(0x00, 0, lambda r: (r & ~(0x7F << 6)) | (16 << 6)).write(
         tmp_path / "x.o")
     assert violations_of(str(bad)) == [
-        (f"{bad}: foo+0x0: error: foo keeps ar.pfs in r16, not in a local (r32..r35); the callee "
-        f"may overwrite it"),
+        (f"{bad}: foo+0x0: error: foo keeps ar.pfs in r16, not in a local (r32..r35) nor in "
+        f"memory; the callee may overwrite it"),
         (f"{bad}: foo+0x40: error: foo restores ar.pfs from r34 before this br.ret, but its alloc "
         f"saved it in r16"),
     ]
+
+
+# More values live across the site than stacked locals hold: GCC saves ar.pfs through a
+# scratch register to the memory stack (found by the proof campaign, csmith seed 265 -O3).
+MANY_LIVE_C = "\n".join([
+    "#include <pvcc/paravirt.h>", "unsigned long many_live(unsigned long *p)", "{",
+    "\tunsigned long " + ", ".join(f"v{i} = p[{i}]" for i in range(110)) + ";",
+    "\tparavirt_fc((unsigned long)p);",
+    "\treturn " + " ^ ".join(f"v{i} * {2 * i + 1}" for i in range(110)) + ";", "}", ""])
+
+
+@pytest.mark.parametrize("level", ["-O1", "-O2", "-Os"])
+def test_ar_pfs_saved_in_memory(gcc, plugin_so, include_dir, tmp_path, level):
+    obj = compile_c(gcc, plugin_so, include_dir, tmp_path, "many", MANY_LIVE_C, level)
+    o = open_object(str(obj))
+    f = next(fn for fn in o.functions if fn.name == "many_live")
+    insns = [(b.addr, n, i) for b in ia64.iter_bundles(o.read(f.addr, f.end - f.addr), f.addr)
+             for n, i in enumerate(b.insns)]
+    alloc = next(i for _, _, i in insns if i.op == "alloc")
+    pfs = alloc.fields["r1"]
+    assert pfs < 32         # not a local: every stacked register is taken
+    assert violations_of(str(obj)) == []
+    # the store that saves it, removed: ar.pfs now only lives in a scratch register
+    addr, slot = next((a, n) for a, n, i in insns
+                      if i.op.startswith("st8") and i.fields.get("r2") == pfs)
+    bad = Editor(obj).slot(addr - f.addr, slot, lambda _: NOP_M).write(tmp_path / "x.o")
+    assert f"many_live keeps ar.pfs in r{pfs}, not in a local (r32..r119) nor in memory" in \
+        " ".join(violations_of(str(bad)))
 
 
 def test_no_alloc(tmp_path, good):

@@ -227,6 +227,18 @@ def _stores(e) -> bool:
     return e.mem_write and not e.mem_read
 
 
+def _spilled(v: _FuncView, start: int, end: int, reg: int) -> bool:
+    """Between instructions ``start`` and ``end`` of F, a plain store writes ``reg`` to
+    memory before anything overwrites it (a save through a scratch register)."""
+    for _, i in v.insns[start + 1:end]:
+        e = effects(i)
+        if _stores(e) and i.fields.get("r2") == reg:
+            return True
+        if e.writes_gr(reg) or e.kind in CALLS:
+            return False
+    return False
+
+
 def _is_link(e) -> bool:
     """`mov rX = ip`: the light convention's link (reads ip, writes one register)."""
     return e.reads == {"ip"} and len(e.grs_written) == 1
@@ -597,9 +609,14 @@ class Checker:
                      f"the alloc of {f.name} has sol {sol}, sof {sof}")
         locals_ = range(FIRST_STACKED, FIRST_STACKED + sol)
         if r_pfs not in locals_:
-            self.add(aaddr, "frame", f"{f.name} keeps ar.pfs in r{r_pfs}, not in a local "
-                     f"(r{FIRST_STACKED}..r{locals_[-1] if sol else FIRST_STACKED - 1}); "
-                     f"the callee may overwrite it")
+            if _spilled(v, alloc, n_before, r_pfs):
+                # every stacked register is taken: GCC stores ar.pfs through a scratch
+                # register to the memory stack and loads it back before br.ret
+                r_pfs = -1
+            else:
+                self.add(aaddr, "frame", f"{f.name} keeps ar.pfs in r{r_pfs}, not in a local "
+                         f"(r{FIRST_STACKED}..r{locals_[-1] if sol else FIRST_STACKED - 1}) "
+                         f"nor in memory; the callee may overwrite it")
         b0_locals, b0_reg = self.check_b0_saved(site, v, n_before, locals_)
         self.check_restores(site, v, b0_locals, b0_reg, r_pfs)
         if not self.obj.constant_gp:
@@ -625,8 +642,7 @@ class Checker:
         else:
             n, x = saves[-1]
             a = v.insns[n][0]
-            if any(_stores(effects(i)) and i.fields.get("r2") == x
-                   for _, i in v.insns[n + 1:n_before]):
+            if _spilled(v, n, n_before, x):
                 b0_reg = -1     # spilled to memory through a scratch register
             else:
                 self.add(a, "frame", f"{f.name} saves b0 in r{x}, which the callee of {name} "
@@ -653,10 +669,12 @@ class Checker:
                 if pfs_src is None:
                     self.add(a, "frame", f"{f.name} does not restore ar.pfs before this br.ret "
                              f"({site})")
-                elif pfs_src != r_pfs:
+                elif pfs_src != r_pfs and (r_pfs >= 0 or pfs_src < 0):
                     src = f"r{pfs_src}" if pfs_src >= 0 else "an immediate"
+                    saved = f"r{r_pfs}" if r_pfs >= 0 else "memory"
                     self.add(a, "frame", f"{f.name} restores ar.pfs from {src} before this "
-                             f"br.ret, but its alloc saved it in r{r_pfs}")
+                             f"br.ret, but its alloc saved it in {saved}")
+
     def check_gp_reloaded(self, site: Site, v: _FuncView) -> None:
         """Without -mconstant-gp, no path from the site uses gp before reloading it: the
         callee may leave its own gp in r1.  GCC reloads gp only where it is used again,
