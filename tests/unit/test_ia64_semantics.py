@@ -61,19 +61,19 @@ EFFECTS = [
     ("st8 [r35]=r40", OTHER, {"r35", "r40"}, set(), "w", None),
     ("st4.rel [r9]=r8,255", OTHER, {"r9", "r8"}, {"r9"}, "w", None),
     ("st8.spill [r12]=r8,-8", OTHER, {"r12", "r8"}, {"r12", "ar.unat{x}"}, "w", None),
-    ("ldfd f6=[r9],r10", OTHER, {"r9", "r10"}, {"f6", "r9"}, "r", None),
-    ("ldfps f33,f34=[r12],8", OTHER, {"r12"}, {"f33", "f34", "r12"}, "r", None),
+    ("ldfd f6=[r9],r10", OTHER, {"r9", "r10"}, {"f6", "r9", "psr.mfl"}, "r", None),
+    ("ldfps f33,f34=[r12],8", OTHER, {"r12"}, {"f33", "f34", "r12", "psr.mfh"}, "r", None),
     ("stf.spill [r12]=f2,-16", OTHER, {"r12", "f2"}, {"r12"}, "w", None),
     ("lfetch [r9],16", OTHER, {"r9"}, {"r9"}, "", None),
     ("cmpxchg8.acq r8=[r9],r10,ar.ccv", OTHER, {"r9", "r10", "ar.ccv"}, {"r8"}, "rw", None),
     ("xchg8 r8=[r9],r10", OTHER, {"r9", "r10"}, {"r8"}, "rw", None),
     ("fetchadd4.acq r8=[r9],-16", OTHER, {"r9"}, {"r8"}, "rw", None),
-    ("setf.sig f6=r8", OTHER, {"r8"}, {"f6"}, "", None),
+    ("setf.sig f6=r8", OTHER, {"r8"}, {"f6", "psr.mfl"}, "", None),
     ("getf.exp r8=f6", OTHER, {"f6"}, {"r8"}, "", None),
-    ("xmpy.l f6=f7,f8", OTHER, {"f7", "f8"}, {"f6"}, "", None),
-    ("fnorm.s1 f6=f7", OTHER, {"f7", "ar.fpsr"}, {"f6"}, "", None),
+    ("xmpy.l f6=f7,f8", OTHER, {"f7", "f8"}, {"f6", "psr.mfl"}, "", None),
+    ("fnorm.s1 f6=f7", OTHER, {"f7", "ar.fpsr"}, {"f6", "psr.mfl"}, "", None),
     ("fcmp.lt.unc p6,p7=f8,f9", OTHER, {"f8", "f9", "ar.fpsr"}, {"p6", "p7"}, "", None),
-    ("mov f6=f7", OTHER, {"f7"}, {"f6"}, "", None),
+    ("mov f6=f7", OTHER, {"f7"}, {"f6", "psr.mfl"}, "", None),
     ("mov r8=b0", OTHER, {"b0"}, {"r8"}, "", None),
     ("mov b6=r8", OTHER, {"r8"}, {"b6"}, "", None),
     ("mov r8=pr", OTHER, {f"p{n}" for n in range(1, 64)}, {"r8"}, "", None),
@@ -198,6 +198,10 @@ GROUPS = [
     "fetchadd4.acq r8=[r9],1; add r10=r8,r1",             # not
     "ld8.fill r8=[r9]; mov.m r10=ar.unat",                # r8: allowed; UNAT: see note
     "ldf.fill f11=[r2]; setf.sig f12=r9",                 # FP writes may share a group
+    "mov psr.l=r15; xmpy.l f10=f7,f8",                    # both write PSR.mfl: not
+    "mov psr.l=r15; setf.sig f40=r34",                    # PSR.mfh: not
+    "fma f6=f7,f8,f9; fma f33=f7,f8,f9",                  # FP writes, mfl and mfh: allowed
+    "setf.sig f8=r34; mov r9=psr",                        # PSR.mfl written, then read
     "ptc.l r16,r20; ptr.i r16,r18",                       # purges may share a group
     "ptc.l r16,r20; itc.d r19",                           # a purge, then an insert: not
     "ptr.d r16,r32; itr.i itr[r19]=r23",

@@ -309,6 +309,10 @@ def _effects(i: Insn) -> Effects:
         writes.update(psr_fields(f["imm"]))
     elif op in ("sum", "rum"):
         writes.update(psr_fields(f["imm"] & 0x3F))
+    # Writing f2-f31 (f32-f127) sets psr.mfl (psr.mfh): the SDM's implied writers.
+    for r in tuple(writes):
+        if r[0] == "f" and r[1:].isdigit() and int(r[1:]) >= 2:
+            writes.add("psr.mfl" if int(r[1:]) < 32 else "psr.mfh")
     if i.qp:
         reads.add(f"p{i.qp}")
     pr_types: tuple = ()
@@ -354,7 +358,13 @@ def _raw_allowed(a: Insn, ea: Effects, b: Insn, eb: Effects, reg: str) -> bool:
     return ea.check_load and reg in (f"r{a.fields.get('r1')}", f"f{a.fields.get('f1')}")
 
 
+def _writes_fr(e: Effects) -> bool:
+    return any(r[0] == "f" and r[1:].isdigit() for r in e.writes)
+
+
 def _waw_allowed(a: Insn, ea: Effects, b: Insn, eb: Effects, reg: str) -> bool:
+    if reg in ("psr.mfl", "psr.mfh") and _writes_fr(ea) and _writes_fr(eb):
+        return True  # two floating-point register writers in one group
     if reg[0] == "p" and reg[1:].isdigit():
         ta, tb = dict(ea.pr_types).get(reg), dict(eb.pr_types).get(reg)
         return ta == tb and ta in ("and", "or", "or.andcm", "andcm.or")
