@@ -32,11 +32,9 @@ from elftools.elf.elffile import ELFFile
 
 from objdump_text import instructions  # tests/objdump_text.py
 from pvcc import compilers, ia64, objects
-from pvcc.catalog import KERNEL_CFLAGS
+from pvcc.sim.csmith import FLAG_SETS, LEVELS
 
 OBJDUMP = "ia64-linux-gnu-objdump"
-LEVELS = ("-O0", "-O1", "-O2", "-Os", "-O3")
-FLAG_SETS = {"plain": (), "kernel": tuple(KERNEL_CFLAGS)}
 
 def objdump_texts(obj: Path) -> dict[str, list[tuple[int, str]]]:
     """Section name -> [(bundle address, text)] of every instruction, in order."""

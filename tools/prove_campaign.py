@@ -42,11 +42,9 @@ import tomllib
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, os.path.join(ROOT, "wrapper"))
 
-from pvcc.catalog import KERNEL_CFLAGS
 from pvcc.sim import prove
+from pvcc.sim.csmith import FLAG_SETS, LEVELS
 
-LEVELS = ("-O0", "-O1", "-O2", "-Os", "-O3")
-FLAG_SETS = {"plain": (), "kernel": tuple(KERNEL_CFLAGS)}
 CONVS = tuple(prove.CONVENTIONS)
 OUTCOMES = prove.OUTCOMES
 # Testcases that cannot be a three-way program, and why (none today).

@@ -358,12 +358,13 @@ def _raw_allowed(a: Insn, ea: Effects, b: Insn, eb: Effects, reg: str) -> bool:
     return ea.check_load and reg in (f"r{a.fields.get('r1')}", f"f{a.fields.get('f1')}")
 
 
-def _writes_fr(e: Effects) -> bool:
-    return any(r[0] == "f" and r[1:].isdigit() for r in e.writes)
+def writes_fr(writes) -> bool:
+    """Whether a set of written resources holds a floating-point register."""
+    return any(r[0] == "f" and r[1:].isdigit() for r in writes)
 
 
 def _waw_allowed(a: Insn, ea: Effects, b: Insn, eb: Effects, reg: str) -> bool:
-    if reg in ("psr.mfl", "psr.mfh") and _writes_fr(ea) and _writes_fr(eb):
+    if reg in ("psr.mfl", "psr.mfh") and writes_fr(ea.writes) and writes_fr(eb.writes):
         return True  # two floating-point register writers in one group
     if reg[0] == "p" and reg[1:].isdigit():
         ta, tb = dict(ea.pr_types).get(reg), dict(eb.pr_types).get(reg)

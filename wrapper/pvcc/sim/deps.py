@@ -86,7 +86,7 @@ def _reads_writes(i) -> tuple[int, int, bool]:
     if e.check_load:
         writes.discard(f"r{i.fields.get('r1')}")
         writes.discard(f"f{i.fields.get('f1')}")
-    if any(w[0] == "f" and w[1:].isdigit() for w in writes):
+    if semantics.writes_fr(writes):
         # psr.mfl/mfh, written implicitly by every FR write: FR writers may share a
         # group, which one bit per resource cannot say (group_violations does)
         writes.difference_update(("psr.mfl", "psr.mfh"))

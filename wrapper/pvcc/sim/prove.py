@@ -33,21 +33,20 @@ import struct
 import tempfile
 
 from .. import catalog
+from .csmith import AGREE, BUILD_ERROR, DISAGREE, MODEL_ERROR
 
 WAYS = ("A", "B", "C")
 CONVENTIONS = {"c": (), "light": ("-fplugin-arg-pvcc-conv=light",)}
 
 # Outcomes of one proof.
-AGREE = "agree"
-DISAGREE = "disagree"
-MODEL_ERROR = "model error"
-BUILD_ERROR = "build error"
 OUTCOMES = (AGREE, DISAGREE, MODEL_ERROR, BUILD_ERROR)
 
 # The privileged state compared at exit: the control registers pvcc's catalog
 # knows that a program can write (not cr.ivr, cr.irr0-3, cr.eoi: the machine
 # answers those, they hold no guest state).
-STATE_CRS = (0, 1, 2, 8, 16, 17, 19, 20, 21, 22, 23, 24, 25, 64, 66, 72, 73, 74, 80, 81)
+_CR_EOI = 67
+STATE_CRS = tuple(sorted(r.hw for r in catalog.REGISTERS.values()
+                         if r.kind == "cr" and r.writable and r.hw != _CR_EOI))
 PSR_I = 1 << 14
 # The hypervisor layer's `struct vcpu` (runtime/hv/hv.c): int ready; psr; cr[128];
 # rr[8]; kr[8].
