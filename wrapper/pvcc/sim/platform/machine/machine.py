@@ -87,6 +87,19 @@ class Machine:
         return self.firmware.call(entry, args, CallContext(mem, timer))
 
     # -- boot ----------------------------------------------------------------
+    def acpi_tables(self) -> list[tuple[str, int, bytes]]:
+        """(signature, physical address, bytes) of the machine's ACPI tables."""
+        return acpi.tables(self.config.lid_id, self.config.lid_eid, self.uart_resource,
+                           UART_BASE)
+
+    def install_firmware(self) -> int:
+        """Write the EFI and SAL tables and the ACPI tables into memory; the
+        EFI system table's address."""
+        systab = self.firmware.install(self.memory)
+        for _name, addr, data in self.acpi_tables():
+            self.memory.write(addr, data)
+        return systab
+
     def default_cmdline(self) -> str:
         """The console on ttyS0 (the DSDT's PNP0501) with the 8250 earlycon
         before it, no MCA set-up, and loops_per_jiffy for 100 Hz so the
@@ -125,10 +138,7 @@ class Machine:
         if MEMORY_MAP + len(mm) > BOOT_DATA_BASE + BOOT_DATA_SIZE:
             raise MachineError(f"memory map of {len(regions)} descriptors does not fit")
         mem = self.memory
-        systab = self.firmware.install(mem)
-        for _name, addr, data in acpi.tables(self.config.lid_id, self.config.lid_eid,
-                                             self.uart_resource, UART_BASE):
-            mem.write(addr, data)
+        systab = self.install_firmware()
         for seg in img.segments:
             mem.write(seg.paddr, seg.data)
             at, end = seg.paddr + len(seg.data), seg.paddr + seg.memsz
