@@ -9,9 +9,21 @@ import zlib
 
 import pytest
 
-from pvcc.sim.platform.machine import (EFI_CALL, PAL_STACKED, PAL_STATIC, RAM, SAL_CALL,
-                                       Machine, ProcessorConfig, Timer)
-from pvcc.sim.platform.machine import efi, firmware, layout, pal, sal
+from pvcc.sim.platform.machine import (
+    EFI_CALL,
+    PAL_STACKED,
+    PAL_STATIC,
+    RAM,
+    SAL_CALL,
+    Machine,
+    ProcessorConfig,
+    Timer,
+    efi,
+    firmware,
+    layout,
+    pal,
+    sal,
+)
 from pvcc.sim.platform.machine.physmem import PhysicalMemory
 
 MASK = (1 << 64) - 1

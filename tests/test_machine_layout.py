@@ -4,11 +4,18 @@ where the kernel puts its own descriptor array)."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from pvcc.sim.platform.machine import MachineError, layout
-from pvcc.sim.platform.machine.layout import (EFI_MEMORY_RUNTIME, EFI_MEMORY_UC,
-                                              EFI_MEMORY_WB, GRANULE, MIB)
+from pvcc.sim.platform.machine.layout import (
+    EFI_MEMORY_RUNTIME,
+    EFI_MEMORY_UC,
+    EFI_MEMORY_WB,
+    GRANULE,
+    MIB,
+)
 
 KERNEL = (0x4000000, 0x4000000 + 9 * MIB + 0x1234)
 
@@ -23,7 +30,7 @@ def test_ram_is_covered_exactly_and_all_of_it_is_usable(mem_mib):
     regions = layout.memory_map(mem, kernel=KERNEL, initrd=(mem - 3 * 0x10000, mem))
     ram = [r for r in regions if r.attribute & EFI_MEMORY_WB]
     assert ram[0].start == 0
-    for a, b in zip(ram, ram[1:]):
+    for a, b in itertools.pairwise(ram):
         assert a.end == b.start, (a, b)
     assert ram[-1].end == mem
     assert all(r.attribute == EFI_MEMORY_WB or r.attribute == EFI_MEMORY_WB | EFI_MEMORY_RUNTIME

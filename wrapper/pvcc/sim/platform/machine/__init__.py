@@ -42,8 +42,18 @@ lists the firmware calls by name (unimplemented ones marked) for ``--stats``.
 the same (stacked registers, VA/PA bits, RID bits, TRs, page sizes, ITC rate).
 """
 
-from .calls import (EFI_CALL, PAL_STACKED, PAL_STATIC, SAL_CALL, CallContext, CallResult,
-                    Convention, MachineStop, Timer, TimerState)
+from .calls import (
+                    EFI_CALL,
+                    PAL_STACKED,
+                    PAL_STATIC,
+                    SAL_CALL,
+                    CallContext,
+                    CallResult,
+                    Convention,
+                    MachineStop,
+                    Timer,
+                    TimerState,
+)
 from .config import ProcessorConfig
 from .errors import DeviceError, MachineError
 from .firmware import FirmwareEntry
@@ -52,7 +62,22 @@ from .machine import Machine
 from .physmem import RAM, PhysicalMemory
 
 __all__ = [
-    "CallContext", "CallResult", "Convention", "DeviceError", "EFI_CALL", "EntryState",
-    "FirmwareEntry", "Machine", "MachineError", "MachineStop", "PAL_STACKED", "PAL_STATIC",
-    "PhysicalMemory", "ProcessorConfig", "RAM", "SAL_CALL", "Timer", "TimerState",
+                    "EFI_CALL",
+                    "PAL_STACKED",
+                    "PAL_STATIC",
+                    "RAM",
+                    "SAL_CALL",
+                    "CallContext",
+                    "CallResult",
+                    "Convention",
+                    "DeviceError",
+                    "EntryState",
+                    "FirmwareEntry",
+                    "Machine",
+                    "MachineError",
+                    "MachineStop",
+                    "PhysicalMemory",
+                    "ProcessorConfig",
+                    "Timer",
+                    "TimerState",
 ]

@@ -24,8 +24,9 @@ Both return r8-r11 (r8 the status).  Nothing else is written.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
 from .physmem import PhysicalMemory
 

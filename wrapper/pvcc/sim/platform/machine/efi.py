@@ -145,7 +145,7 @@ def guid_bytes(g: uuid.UUID) -> bytes:
 
 # The machine's clock: a fixed moment plus the ITC's elapsed time, so a run
 # sees the same time every time (docs/machine.md).
-RTC_EPOCH = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+RTC_EPOCH = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 EFI_UNSPECIFIED_TIMEZONE = 0x07FF
 
 

@@ -21,8 +21,14 @@ from dataclasses import dataclass
 
 from ....objects import identity_problem
 from .errors import MachineError
-from .layout import (BOOT_DATA_BASE, EFI_MEMORY_DESCRIPTOR_VERSION, FW_END, KERNEL_ALIGN,
-                     MEMDESC_SIZE, MIB)
+from .layout import (
+    BOOT_DATA_BASE,
+    EFI_MEMORY_DESCRIPTOR_VERSION,
+    FW_END,
+    KERNEL_ALIGN,
+    MEMDESC_SIZE,
+    MIB,
+)
 
 REGION_MASK = ~(7 << 61) & ((1 << 64) - 1)
 COMMAND_LINE_SIZE = 2048          # arch/ia64/include/uapi/asm/setup.h, with the NUL

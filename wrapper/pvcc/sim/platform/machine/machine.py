@@ -9,10 +9,32 @@ from .calls import CallContext, CallResult, Convention, TimerState
 from .config import ProcessorConfig
 from .errors import DeviceError, MachineError
 from .firmware import Firmware, FirmwareEntry
-from .layout import (BOOT_DATA_BASE, BOOT_DATA_SIZE, DEFAULT_MEM_MIB, IO_BASE, IO_SIZE,
-                     UART_BASE, UART_SIZE, Region, check_mem_mib, encode_map, memory_map)
-from .loader import (BOOT_PARAM, COMMAND_LINE, MEMORY_MAP, PSR_BN, EntryState, KernelImage,
-                     boot_param, check_cmdline, check_placement, initrd_place, read_vmlinux)
+from .layout import (
+    BOOT_DATA_BASE,
+    BOOT_DATA_SIZE,
+    DEFAULT_MEM_MIB,
+    IO_BASE,
+    IO_SIZE,
+    UART_BASE,
+    UART_SIZE,
+    Region,
+    check_mem_mib,
+    encode_map,
+    memory_map,
+)
+from .loader import (
+    BOOT_PARAM,
+    COMMAND_LINE,
+    MEMORY_MAP,
+    PSR_BN,
+    EntryState,
+    KernelImage,
+    boot_param,
+    check_cmdline,
+    check_placement,
+    initrd_place,
+    read_vmlinux,
+)
 from .physmem import RAM, PhysicalMemory
 from .uart import IoPortSpace, Uart16550
 

@@ -24,9 +24,10 @@ Transmission is instantaneous: every THR byte goes to ``output`` (a binary
 stream, flushed at each newline and when asked) and THRE/TEMT stay set.  Input
 bytes given to ``feed`` (or ``input`` at construction) wait in a 16-byte
 receive FIFO, more in a backlog: LSR.DR, IIR receive-data-available when
-IER.ERBFI, RBR pops.  ``irq_pending`` is the interrupt line (gated by
-MCR.OUT2 as on a PC); the machine routes no interrupt from it today: the
-DSDT gives the port no IRQ and the driver polls.
+IER.ERBFI, RBR pops.  A FIFO reset puts the unread bytes back at the head of
+the backlog: the model never loses input.  ``irq_pending`` is the interrupt
+line (gated by MCR.OUT2 as on a PC); the machine routes no interrupt from it
+today: the DSDT gives the port no IRQ and the driver polls.
 
 Every register is one byte: an access of another size is a DeviceError.
 """
@@ -182,7 +183,10 @@ class Uart16550:
         elif offset == FCR:
             enable = value & FCR_ENABLE
             if enable != self.fcr & FCR_ENABLE or value & FCR_CLEAR_RCVR:
-                self.rx.clear()                # switching the FIFOs clears them
+                # Switching or clearing the FIFO empties it; bytes from the
+                # input stream are not lost but arrive again right after.
+                self.backlog.extendleft(reversed(self.rx))
+                self.rx.clear()
                 self.lsr_errors = 0
             self.fcr = value & 0xC9           # enable, DMA mode, trigger level
             self._fill()
