@@ -78,13 +78,14 @@ def test_fadt_is_hardware_reduced(tmp_path):
 
 
 @pytest.mark.parametrize("lid, sid, seid", [(0, "00", "00"), (0x12340000, "12", "34")])
-def test_madt_has_one_local_sapic_for_cr_lid(tmp_path, lid, sid, seid):
+def test_madt_has_one_local_sapic_for_cr_lid_and_an_io_sapic(tmp_path, lid, sid, seid):
     m = Machine(128, config=ProcessorConfig(lid=lid))
     dsl = disassemble(write_tables(tmp_path, m)["APIC"])
     assert has(dsl, "Signature", '"APIC"')
-    assert len(re.findall(r"Subtable Type : ", dsl)) == 1
-    assert has(dsl, "Subtable Type", "07")
-    assert "[Local SAPIC]" in dsl
+    assert re.findall(r"Subtable Type : (\w+) \[([^]]+)\]", dsl) == [
+        ("07", "Local SAPIC"), ("06", "I/O SAPIC")]
+    assert has(dsl, "Address", f"{layout.IOSAPIC_BASE:016X}")
+    assert has(dsl, "Interrupt Base", "00000000")
     assert has(dsl, "Local Sapic ID", sid) and has(dsl, "Local Sapic EID", seid)
     assert has(dsl, "Processor Enabled", "1")
     assert has(dsl, "PC-AT Compatibility", "0")

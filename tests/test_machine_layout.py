@@ -66,8 +66,10 @@ def test_mmio_descriptors():
     io = [r for r in regions if r.type == layout.EFI_MEMORY_MAPPED_IO_PORT_SPACE]
     assert len(io) == 1 and io[0].attribute == EFI_MEMORY_UC
     assert (io[0].start, io[0].size) == (layout.IO_BASE, 64 * MIB)
-    uart = [r for r in regions if r.type == layout.EFI_MEMORY_MAPPED_IO]
-    assert [(r.start, r.attribute) for r in uart] == [(layout.UART_BASE, EFI_MEMORY_UC)]
+    mmio = [r for r in regions if r.type == layout.EFI_MEMORY_MAPPED_IO]
+    assert [(r.start, r.attribute, r.name) for r in mmio] == [
+        (layout.IOSAPIC_BASE, EFI_MEMORY_UC, "I/O SAPIC"),
+        (layout.UART_BASE, EFI_MEMORY_UC, "16550 UART")]
     assert layout.UART_BASE >= 256 * MIB and layout.IO_BASE >= layout.MAX_MEM_MIB * MIB
 
 

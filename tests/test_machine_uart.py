@@ -251,3 +251,21 @@ def test_uart_through_port_0x3f8():
 def test_port_space_reads_all_ones_for_wide_empty_ports():
     s = IoPortSpace()
     assert s.read(port_offset(0x60), 2) == 0xFFFF
+
+
+def test_io_sapic_as_iosapic_init_reads_it():
+    """iosapic_version(): select register 1, read the window; the redirection
+    entries start masked and keep what the kernel writes."""
+    m = Machine(128)
+    base = layout.IOSAPIC_BASE
+    m.mmio_write(base + 0x00, 4, 0x01)
+    ver = m.mmio_read(base + 0x10, 4)
+    assert ((ver >> 16) & 0xFF) + 1 == 24 and ver & 0xFF == 0x21
+    m.mmio_write(base + 0x00, 4, 0x10 + 2 * 5)
+    assert m.mmio_read(base + 0x10, 4) == 1 << 16
+    m.mmio_write(base + 0x10, 4, 0xEF)
+    assert m.mmio_read(base + 0x10, 4) == 0xEF
+    m.mmio_write(base + 0x40, 4, 0xEF)
+    assert m.iosapic.eois == [0xEF]
+    with pytest.raises(DeviceError, match="32-bit"):
+        m.mmio_read(base + 0x10, 1)

@@ -1,8 +1,9 @@
 """ACPI tables of the machine: RSDP 2.0 -> XSDT -> {FADT -> DSDT, MADT}.
 
-- MADT: one enabled Local SAPIC (type 7) whose id/eid are cr.lid's, no
-  I/O SAPIC; the local interrupt controller address is only ioremapped by
-  the kernel (it serves IPIs, arch/ia64/kernel/acpi.c).
+- MADT: one enabled Local SAPIC (type 7) whose id/eid are cr.lid's and
+  one I/O SAPIC (type 6, GSI base 0; iosapic.py) with nothing wired to it;
+  the local interrupt controller address is only ioremapped by the kernel
+  (it serves IPIs, arch/ia64/kernel/acpi.c).
 - FADT revision 6 with HW_REDUCED_ACPI: no PM1/GPE/SCI hardware to model,
   and arch/ia64's own FADT parse (which only acts on revision 3) leaves it
   alone.
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import ctypes
 
-from .layout import ACPI_BASE, UART_BASE
+from .layout import ACPI_BASE, IOSAPIC_BASE, UART_BASE
 
 OEM_ID = b"PVCC  "
 OEM_TABLE_ID = b"PVCCSIM "
@@ -31,6 +32,7 @@ DSDT_ADDR = ACPI_BASE + 0x400
 
 LOCAL_SAPIC_ADDR = 0xFEE00000      # MADT local interrupt controller address
 FADT_HW_REDUCED_ACPI = 1 << 20
+MADT_TYPE_IO_SAPIC = 6
 MADT_TYPE_LOCAL_SAPIC = 7
 MADT_ENABLED = 1
 
@@ -130,8 +132,18 @@ class LocalSapic(ctypes.LittleEndianStructure):
     ]
 
 
+class IoSapicEntry(ctypes.LittleEndianStructure):
+    """MADT entry type 6, 16 bytes."""
+    _pack_ = 1
+    _fields_ = [
+        ("type", ctypes.c_uint8), ("length", ctypes.c_uint8), ("id", ctypes.c_uint8),
+        ("reserved", ctypes.c_uint8), ("gsi_base", ctypes.c_uint32),
+        ("address", ctypes.c_uint64),
+    ]
+
+
 for _s, _n in ((RSDP, 36), (TableHeader, 36), (GenericAddress, 12), (FADT, 276),
-               (MADT, 44), (LocalSapic, 17)):
+               (MADT, 44), (LocalSapic, 17), (IoSapicEntry, 16)):
     assert ctypes.sizeof(_s) == _n, (_s, ctypes.sizeof(_s))
 
 
@@ -172,10 +184,12 @@ def fadt(dsdt: int) -> bytes:
     return _finish(bytearray(f))
 
 
-def madt(lid_id: int, lid_eid: int) -> bytes:
+def madt(lid_id: int, lid_eid: int, iosapic: int = IOSAPIC_BASE) -> bytes:
     e = LocalSapic(type=MADT_TYPE_LOCAL_SAPIC, length=ctypes.sizeof(LocalSapic),
                    processor_id=0, id=lid_id, eid=lid_eid, flags=MADT_ENABLED, uid=0)
-    body = bytes(e)
+    io = IoSapicEntry(type=MADT_TYPE_IO_SAPIC, length=ctypes.sizeof(IoSapicEntry), id=0,
+                      gsi_base=0, address=iosapic)
+    body = bytes(e) + bytes(io)
     m = MADT(header=_header(b"APIC", ctypes.sizeof(MADT) + len(body), 3),
              address=LOCAL_SAPIC_ADDR, flags=0)
     return _finish(bytearray(bytes(m) + body))

@@ -19,6 +19,7 @@ with granule-sized pages and only uses memory whose whole granule is WB, see
                                     64 MiB-aligned: the kernel's LMA)
     ...         conventional
     top - n     loader data         the initrd, if any, at the top of RAM
+    IOSAPIC_BASE MMIO, UC   4 KiB   an I/O SAPIC with nothing wired to it
     UART_BASE   MMIO, UC    4 KiB   the 16550 (outside RAM)
     IO_BASE     I/O port space, UC  64 MiB: legacy ports, sparse (docs/machine.md)
 
@@ -50,6 +51,7 @@ BOOT_DATA_BASE, BOOT_DATA_SIZE = 0x130000, 0x10000
 FW_END = BOOT_DATA_BASE + BOOT_DATA_SIZE
 
 UART_BASE, UART_SIZE = 0xFF5E0000, 0x1000
+IOSAPIC_BASE, IOSAPIC_SIZE = 0xFEC00000, 0x1000
 IO_BASE, IO_SIZE = 0xFFFFC000000, 64 * MIB   # legacy I/O port space (sparse)
 
 MIN_MEM_MIB = 80
@@ -180,6 +182,8 @@ def memory_map(mem: int, kernel: tuple[int, int] | None = None,
         at = r.end
     if at < mem:
         out.append(Region(at, mem - at, EFI_CONVENTIONAL_MEMORY, wb, "free"))
+    out.append(Region(IOSAPIC_BASE, IOSAPIC_SIZE, EFI_MEMORY_MAPPED_IO, EFI_MEMORY_UC,
+                      "I/O SAPIC"))
     out.append(Region(uart_base, UART_SIZE, EFI_MEMORY_MAPPED_IO, EFI_MEMORY_UC, "16550 UART"))
     out.append(Region(io_base, IO_SIZE, EFI_MEMORY_MAPPED_IO_PORT_SPACE, EFI_MEMORY_UC,
                       "legacy I/O port space"))

@@ -9,12 +9,15 @@ from .calls import CallContext, CallResult, Convention, TimerState
 from .config import ProcessorConfig
 from .errors import DeviceError, MachineError
 from .firmware import Firmware, FirmwareEntry
+from .iosapic import IoSapic
 from .layout import (
     BOOT_DATA_BASE,
     BOOT_DATA_SIZE,
     DEFAULT_MEM_MIB,
     IO_BASE,
     IO_SIZE,
+    IOSAPIC_BASE,
+    IOSAPIC_SIZE,
     UART_BASE,
     UART_SIZE,
     Region,
@@ -67,7 +70,9 @@ class Machine:
         self.firmware = Firmware(self.config, rsdp=acpi.RSDP_ADDR, announce_pvcc=announce_pvcc)
         # (first physical address, size, device, name); a device answers
         # read(offset, size) and write(offset, size, value)
-        self.devices = [(UART_BASE, UART_SIZE, self.uart, "16550 UART"),
+        self.iosapic = IoSapic()
+        self.devices = [(IOSAPIC_BASE, IOSAPIC_SIZE, self.iosapic, "I/O SAPIC"),
+                        (UART_BASE, UART_SIZE, self.uart, "16550 UART"),
                         (IO_BASE, IO_SIZE, self.ioports, "legacy I/O port space")]
         self.memory_map: list[Region] = []
         self.kernel: KernelImage | None = None
