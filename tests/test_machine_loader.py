@@ -259,3 +259,42 @@ def test_command_line_limits(vmlinux):
 
 def test_toolchain_is_the_cross_one():
     assert AS and LD and "ia64" in Path(AS).name
+
+
+def run_module(*args: str) -> subprocess.CompletedProcess:
+    import os
+    import sys
+
+    import pvcc
+    env = dict(os.environ, PYTHONPATH=str(Path(pvcc.__file__).parent.parent))
+    return subprocess.run([sys.executable, "-m", "pvcc.sim.platform.machine", *args],
+                          capture_output=True, text=True, env=env, timeout=120, check=False)
+
+
+def test_module_command_shows_the_machine(vmlinux, tmp_path):
+    r = run_module(str(vmlinux), "--mem", "128", "--append", "loglevel=8",
+                   "--dump-acpi", str(tmp_path / "acpi"))
+    assert r.returncode == 0, r.stderr
+    assert "entry: ip=0x4000000 psr=0x100000000000 r28=0x130000 ar.k0=0xffffc000000" in r.stdout
+    assert "command line: console=ttyS0 earlycon=uart8250,mmio,0xff5e0000 nomca lpj=100000 " \
+           "loglevel=8" in r.stdout
+    assert sorted(p.name for p in (tmp_path / "acpi").iterdir()) == [
+        "apic.dat", "dsdt.dat", "facp.dat", "rsdp.dat", "xsdt.dat"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["/bin/true"], "not an IA-64 kernel: ELF for machine"),
+    (["{vmlinux}", "--mem", "100"], "--mem 100: RAM must be a multiple"),
+    (["{vmlinux}", "--mem", "80", "--initrd", "{big}"], "does not fit in RAM above the kernel"),
+    (["{short}"], "truncated ELF file"),
+])
+def test_module_command_bad_input_is_one_line(vmlinux, tmp_path, args, message):
+    big = tmp_path / "big"
+    with open(big, "wb") as f:
+        f.truncate(20 << 20)
+    short = tmp_path / "short"
+    short.write_bytes(vmlinux.read_bytes()[:100])
+    r = run_module(*(a.format(vmlinux=vmlinux, big=big, short=short) for a in args))
+    assert r.returncode == 2 and r.stdout == ""
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pvcc-machine: error: ") and message in lines[0]
