@@ -4,11 +4,12 @@ One entry point (``pal_proc`` of the SAL entry-point descriptor) serves every
 procedure; the index decides the convention (0-255 static, 256-511
 stacked).  ``call(args, ctx)`` takes the four argument registers of that
 convention, index first.  Word layouts are built from named bit fields
-(``_bits``), as pal.h declares them.
+(ctypes bit-field words), as pal.h declares them.
 """
 
 from __future__ import annotations
 
+import ctypes
 from dataclasses import dataclass
 
 from .calls import PAL_STACKED, PAL_STATIC, CallContext, CallResult, Convention, MachineStop
@@ -50,13 +51,66 @@ def convention(index: int) -> Convention:
     return PAL_STACKED if 256 <= index < 512 else PAL_STATIC
 
 
-def _bits(*fields: tuple[int, int, int]) -> int:
-    """A word from (value, lsb, width) fields; a value that does not fit is a bug."""
-    w = 0
-    for value, lsb, width in fields:
-        assert 0 <= value < (1 << width), (value, lsb, width)
-        w |= value << lsb
-    return w
+_U64 = ctypes.c_uint64
+
+
+class _Word(ctypes.LittleEndianStructure):
+    """A 64-bit result word of bit fields, as pal.h declares it."""
+
+    @property
+    def value(self) -> int:
+        return int.from_bytes(bytes(self), "little")
+
+
+class CacheConfigInfo1(_Word):
+    """pal_cache_config_info_1_s"""
+    _fields_ = [("u", _U64, 1), ("at", _U64, 2), ("reserved", _U64, 5),
+                ("associativity", _U64, 8), ("line_size", _U64, 8), ("stride", _U64, 8),
+                ("store_latency", _U64, 8), ("load_latency", _U64, 8),
+                ("store_hints", _U64, 8), ("load_hints", _U64, 8)]
+
+
+class CacheConfigInfo2(_Word):
+    """pal_cache_config_info_2_s"""
+    _fields_ = [("cache_size", _U64, 32), ("alias_boundary", _U64, 8),
+                ("tag_ls_bit", _U64, 8), ("tag_ms_bit", _U64, 8), ("reserved", _U64, 8)]
+
+
+class VmInfo1(_Word):
+    """pal_vm_info_1_s"""
+    _fields_ = [("vw", _U64, 1), ("phys_add_size", _U64, 7), ("key_size", _U64, 8),
+                ("max_pkr", _U64, 8), ("hash_tag_id", _U64, 8), ("max_dtr_entry", _U64, 8),
+                ("max_itr_entry", _U64, 8), ("max_unique_tcs", _U64, 8),
+                ("num_tc_levels", _U64, 8)]
+
+
+class VmInfo2(_Word):
+    """pal_vm_info_2_s"""
+    _fields_ = [("impl_va_msb", _U64, 8), ("rid_size", _U64, 8), ("max_purges", _U64, 16),
+                ("reserved", _U64, 32)]
+
+
+class FreqRatio(_Word):
+    """struct pal_freq_ratio {u32 den, num}: read by the kernel as one word."""
+    _fields_ = [("den", _U64, 32), ("num", _U64, 32)]
+
+
+class PtceCounts(_Word):
+    """PAL_PTCE_INFO's count (or stride) word: ia64_get_ptce takes [0] from
+    the high half and [1] from the low half."""
+    _fields_ = [("second", _U64, 32), ("first", _U64, 32)]
+
+
+class PowerMgmtInfo(_Word):
+    """pal_power_mgmt_info_s"""
+    _fields_ = [("exit_latency", _U64, 16), ("entry_latency", _U64, 16),
+                ("power_consumption", _U64, 28), ("im", _U64, 1), ("co", _U64, 1),
+                ("reserved", _U64, 2)]
+
+
+for _w in (CacheConfigInfo1, CacheConfigInfo2, VmInfo1, VmInfo2, FreqRatio, PtceCounts,
+           PowerMgmtInfo):
+    assert ctypes.sizeof(_w) == 8, _w
 
 
 def _signed(v: int) -> int:
@@ -80,18 +134,15 @@ class Cache:
     latency: int
 
     def info1(self) -> int:
-        # pal_cache_config_info_1_s: u:1 at:2 reserved:5 associativity:8
-        # line_size:8 stride:8 store_latency:8 load_latency:8 store_hints:8 load_hints:8
-        return _bits((int(self.unified), 0, 1), (self.attr, 1, 2), (self.assoc, 8, 8),
-                     (self.line_shift, 16, 8), (self.stride_shift, 24, 8),
-                     (self.latency, 32, 8), (self.latency, 40, 8),
-                     (0x1, 48, 8), (0x1, 56, 8))
+        return CacheConfigInfo1(u=int(self.unified), at=self.attr, associativity=self.assoc,
+                                line_size=self.line_shift, stride=self.stride_shift,
+                                store_latency=self.latency, load_latency=self.latency,
+                                store_hints=0x1, load_hints=0x1).value
 
     def info2(self, phys_bits: int) -> int:
-        # pal_cache_config_info_2_s: cache_size:32 alias_boundary:8 tag_ls_bit:8 tag_ms_bit:8
         set_shift = (self.size // self.assoc).bit_length() - 1
-        return _bits((self.size, 0, 32), (12, 32, 8), (set_shift, 40, 8),
-                     (phys_bits - 1, 48, 8))
+        return CacheConfigInfo2(cache_size=self.size, alias_boundary=12,
+                                tag_ls_bit=set_shift, tag_ms_bit=phys_bits - 1).value
 
 
 # An Itanium 2-like hierarchy.  Every (level, type) pair answered with success
@@ -148,32 +199,27 @@ class Pal:
         return CallResult(_signed(PAL_STATUS_EINVAL))
 
     def ptce_info(self, a1, a2, a3, ctx):
-        # One ptc.e purges the whole TC: base 0, count {1, 1}, stride {0, 0}
-        # (ia64_get_ptce: count[0] = v1 >> 32, count[1] = v1 & 0xffffffff).
-        return CallResult(PAL_STATUS_SUCCESS, 0, (1 << 32) | 1, 0)
+        # One ptc.e purges the whole TC: base 0, count {1, 1}, stride {0, 0}.
+        return CallResult(PAL_STATUS_SUCCESS, 0, PtceCounts(first=1, second=1).value,
+                          PtceCounts(first=0, second=0).value)
 
     def vm_summary(self, a1, a2, a3, ctx):
         c = self.config
-        # pal_vm_info_1_s: vw:1 phys_add_size:7 key_size:8 max_pkr:8 hash_tag_id:8
-        # max_dtr_entry:8 max_itr_entry:8 max_unique_tcs:8 num_tc_levels:8
-        v0 = _bits((int(c.vhpt_walker), 0, 1), (c.phys_addr_bits, 1, 7), (c.key_bits, 8, 8),
-                   (c.n_pkr - 1, 16, 8), (0, 24, 8), (c.n_dtr - 1, 32, 8),
-                   (c.n_itr - 1, 40, 8), (2, 48, 8), (1, 56, 8))
-        # pal_vm_info_2_s: impl_va_msb:8 rid_size:8 max_purges:16
-        v1 = _bits((c.impl_va_msb, 0, 8), (c.rid_bits, 8, 8), (1, 16, 16))
-        return CallResult(PAL_STATUS_SUCCESS, v0, v1)
+        v0 = VmInfo1(vw=int(c.vhpt_walker), phys_add_size=c.phys_addr_bits,
+                     key_size=c.key_bits, max_pkr=c.n_pkr - 1, hash_tag_id=0,
+                     max_dtr_entry=c.n_dtr - 1, max_itr_entry=c.n_itr - 1,
+                     max_unique_tcs=2, num_tc_levels=1)
+        v1 = VmInfo2(impl_va_msb=c.impl_va_msb, rid_size=c.rid_bits, max_purges=1)
+        return CallResult(PAL_STATUS_SUCCESS, v0.value, v1.value)
 
     def vm_page_size(self, a1, a2, a3, ctx):
         # v0: sizes a TR/TC insert takes; v1: sizes ptc purges (purge.mask).
         return CallResult(PAL_STATUS_SUCCESS, self.config.page_sizes, self.config.page_sizes)
 
     def freq_ratios(self, a1, a2, a3, ctx):
-        # struct pal_freq_ratio {u32 den, num}: den in the low word.
         c = self.config
-        words = []
-        for hz in (c.cpu_hz, c.bus_hz, c.itc_hz):
-            r = c.ratio(hz)
-            words.append((r.numerator << 32) | r.denominator)
+        words = [FreqRatio(den=r.denominator, num=r.numerator).value
+                 for r in (c.ratio(c.cpu_hz), c.ratio(c.bus_hz), c.ratio(c.itc_hz))]
         return CallResult(PAL_STATUS_SUCCESS, *words)
 
     def rse_info(self, a1, a2, a3, ctx):
@@ -203,11 +249,10 @@ class Pal:
         return CallResult(PAL_STATUS_SUCCESS, stop=MachineStop("halt"))
 
     def halt_info(self, buf, a2, a3, ctx):
-        # 8 pal_power_mgmt_info_u_t words; only state 0 (HALT) is implemented:
-        # exit_latency:16 entry_latency:16 power_consumption:28 im:1 co:1
-        words = [_bits((1, 0, 16), (1, 16, 16), (0, 32, 28), (1, 60, 1), (1, 61, 1))]
-        words += [0] * 7
-        ctx.mem.write(buf, b"".join(w.to_bytes(8, "little") for w in words))
+        # 8 pal_power_mgmt_info_u_t words; only state 0 (HALT) is implemented.
+        words = [PowerMgmtInfo(exit_latency=1, entry_latency=1, power_consumption=0,
+                               im=1, co=1)] + [PowerMgmtInfo() for _ in range(7)]
+        ctx.mem.write(buf, b"".join(bytes(w) for w in words))
         return CallResult(PAL_STATUS_SUCCESS)
 
     def brand_info(self, request, buf, a3, ctx):
