@@ -298,3 +298,18 @@ def test_module_command_bad_input_is_one_line(vmlinux, tmp_path, args, message):
     assert r.returncode == 2 and r.stdout == ""
     lines = r.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("pvcc-machine: error: ") and message in lines[0]
+
+
+def test_boot_into_the_cpus_memory(vmlinux):
+    """The CPU's own memory (pvcc.sim.cpu.memory.Memory, written with
+    write_bytes) as the machine's physical memory."""
+    from pvcc.sim.cpu.memory import Memory
+    cpu_mem = Memory()
+    cpu_mem.map(0, 128 << 20, "RAM")
+    m = Machine(128, memory=cpu_mem)
+    st = m.boot(str(vmlinux))
+    assert cpu_mem.read_bytes(0x4020000, 8) == (0xDEADBEEFCAFEF00D).to_bytes(8, "little")
+    assert cpu_mem.read_bytes(st.r28, 8) == COMMAND_LINE.to_bytes(8, "little")
+    assert cpu_mem.read_bytes(firmware.SYSTAB, 8) == b"IBI SYST"
+    names = [r[2] for r in m.device_ranges()]
+    assert names == ["I/O SAPIC", "16550 UART", "legacy I/O port space"]

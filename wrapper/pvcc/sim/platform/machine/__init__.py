@@ -11,7 +11,8 @@ Building and booting::
 
 ``boot`` writes everything through ``m.memory`` (``write(paddr, bytes)``,
 ``read(paddr, n)``): a ``RAM`` of the machine's own unless the CPU passed its
-memory as ``Machine(memory=...)``.  Bad input raises ``MachineError`` (one
+memory as ``Machine(memory=...)`` (one with ``write_bytes``/``read_bytes``,
+as pvcc.sim.cpu.memory.Memory, is wrapped; the CPU maps [0, mem) first).  Bad input raises ``MachineError`` (one
 line in ``.msg``, exit status ``.status`` = 2).
 
 Devices, for every load or store to a physical address outside RAM (and
@@ -20,6 +21,8 @@ region 6, uncached, accesses)::
     m.device_at(paddr) -> (device, offset, name) | None
     m.mmio_read(paddr, size) -> int
     m.mmio_write(paddr, size, value)
+    m.device_ranges() -> [(start, size, name, read, write)]   # for a memory
+        # that dispatches ranges itself: read(offset, size), write(offset, size, value)
 
 A misuse (a wide access to a byte register, an address with no device)
 raises ``DeviceError``; the CPU reports it as a model error there.

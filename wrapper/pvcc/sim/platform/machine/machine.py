@@ -38,7 +38,7 @@ from .loader import (
     initrd_place,
     read_vmlinux,
 )
-from .physmem import RAM, PhysicalMemory
+from .physmem import RAM, PhysicalMemory, accessor
 from .uart import IoPortSpace, Uart16550
 
 COM1_PORT = 0x3F8
@@ -51,7 +51,8 @@ class Machine:
     UART's line; ``announce_pvcc``: publish the pvcc hypervisor table;
     ``uart_resource``: how the DSDT describes the UART ("mmio" or "io", the
     port 0x3F8 in the legacy port space); ``memory``: the physical memory to
-    build in (default: a RAM of its own)."""
+    build in (default: a RAM of its own; an object with ``write_bytes`` and
+    ``read_bytes``, such as the CPU's memory, is wrapped)."""
 
     def __init__(self, mem_mib: int = DEFAULT_MEM_MIB, *,
                  config: ProcessorConfig | None = None,
@@ -62,7 +63,7 @@ class Machine:
         if uart_resource not in ("mmio", "io"):
             raise MachineError(f"UART resource {uart_resource!r}: mmio or io")
         self.config = config or ProcessorConfig()
-        self.memory = memory if memory is not None else RAM(self.mem_size)
+        self.memory = accessor(memory) if memory is not None else RAM(self.mem_size)
         self.uart = Uart16550(console, console_input)
         self.ioports = IoPortSpace()
         self.ioports.attach(COM1_PORT, 8, self.uart)
@@ -81,6 +82,12 @@ class Machine:
         self.entry_state: EntryState | None = None
 
     # -- devices -------------------------------------------------------------
+    def device_ranges(self) -> list[tuple[int, int, str, object, object]]:
+        """(start, size, name, read, write) of every device range, for a CPU
+        memory that dispatches device accesses itself: ``read(offset, size)
+        -> int``, ``write(offset, size, value)``, offsets from ``start``."""
+        return [(base, size, name, dev.read, dev.write) for base, size, dev, name in self.devices]
+
     def device_at(self, paddr: int):
         """(device, offset, name) for a physical address, or None (RAM or nothing)."""
         for base, size, dev, name in self.devices:

@@ -5,10 +5,10 @@ parameter block, the kernel's segments, the initrd) goes through
 ``write(paddr, data)``; firmware calls that return data through memory use
 ``read`` and ``write`` too.  Addresses are physical.
 
-The CPU side may hand the machine any object with these two methods (its own
-memory behind a two-line adapter); ``RAM`` is the machine's own
-implementation, used by the tests and by anything that builds the firmware
-without a CPU.
+The CPU side may hand the machine any object with these two methods, or one
+with ``write_bytes``/``read_bytes`` (pvcc.sim.cpu.memory.Memory: ``accessor``
+wraps it); ``RAM`` is the machine's own implementation, used by the tests and
+by anything that builds the firmware without a CPU.
 """
 
 from __future__ import annotations
@@ -64,3 +64,24 @@ class RAM:
             size -= n
             paddr += n
         return bytes(out)
+
+
+class BytesMemory:
+    """``write``/``read`` over a memory whose methods are ``write_bytes`` and
+    ``read_bytes`` (the CPU's memory)."""
+
+    def __init__(self, mem):
+        self.mem = mem
+
+    def write(self, paddr: int, data: bytes) -> None:
+        self.mem.write_bytes(paddr, data)
+
+    def read(self, paddr: int, size: int) -> bytes:
+        return self.mem.read_bytes(paddr, size)
+
+
+def accessor(mem) -> PhysicalMemory:
+    """``mem`` as the machine's PhysicalMemory."""
+    if hasattr(mem, "write_bytes") and hasattr(mem, "read_bytes"):
+        return BytesMemory(mem)
+    return mem
