@@ -153,6 +153,10 @@ def test_pal_conventions_by_index():
     assert PAL_STATIC.args == ("r28", "r29", "r30", "r31") and PAL_STATIC.static
     assert m.firmware_convention(e, 274) is PAL_STACKED
     assert PAL_STACKED.args == ("in0", "in1", "in2", "in3") and not PAL_STACKED.static
+    # Only registers inside the frame the caller's br.call creates: SAL_CALL
+    # passes 8 arguments, efi_call_phys allocates 7 outputs.
+    assert SAL_CALL.args == tuple(f"in{k}" for k in range(8)) and not SAL_CALL.static
+    assert EFI_CALL.args == ("in0", "in1", "in2", "in3", "in4") and not EFI_CALL.static
     for conv in (PAL_STATIC, PAL_STACKED, SAL_CALL, EFI_CALL):
         assert conv.results == ("r8", "r9", "r10", "r11")
 

@@ -15,9 +15,10 @@ writes r8-r11 and returns the way the convention says:
   with ip = b0, no frame change, the caller's stacked registers untouched.
 - ``stacked`` (PAL procedures 256-511, SAL, EFI: an ordinary ``br.call``;
   pal.S ``ia64_pal_call_stacked``, include/asm/sal.h ``SAL_CALL``,
-  efi_stub.S ``efi_call_phys``): arguments in0-in7 (r32 up of the frame the
-  call created); return as ``br.ret`` does: ip = b0, CFM from ar.pfs.pfm,
-  ar.ec from ar.pfs.pec.
+  efi_stub.S ``efi_call_phys``): arguments in0-in3 (PAL), in0-in7 (SAL),
+  in0-in4 (EFI), i.e. r32 up of the frame the call created, which always
+  holds them (the callers allocate 4, 8 and 7 outputs); return as ``br.ret``
+  does: ip = b0, CFM from ar.pfs.pfm, ar.ec from ar.pfs.pec.
 
 Both return r8-r11 (r8 the status).  Nothing else is written.
 """
@@ -48,7 +49,8 @@ class Convention:
 PAL_STATIC = Convention("PAL static", ("r28", "r29", "r30", "r31"), frame="keep")
 PAL_STACKED = Convention("PAL stacked", ("in0", "in1", "in2", "in3"), frame="br.ret")
 SAL_CALL = Convention("SAL", tuple(f"in{k}" for k in range(8)), frame="br.ret")
-EFI_CALL = Convention("EFI", tuple(f"in{k}" for k in range(8)), frame="br.ret")
+# efi_call_phys makes a 7-output frame; no runtime service takes more than 5.
+EFI_CALL = Convention("EFI", tuple(f"in{k}" for k in range(5)), frame="br.ret")
 
 
 class TimerState(Protocol):
