@@ -40,7 +40,8 @@ bits of a virtual ip stripped)::
 ``mem`` reads and writes the caller's data addresses (translated by the CPU
 for calls made in virtual mode); ``timer`` has ``itc``, ``itm``, ``itv``
 attributes (PAL_HALT_LIGHT moves ``itc`` to ``itm``).  ``m.stats_lines()``
-lists the firmware calls by name (unimplemented ones marked) for ``--stats``.
+lists the firmware calls by name (unimplemented ones marked) for ``--stats``;
+``m.uart.flush()`` at the end of a run flushes the console's last line.
 ``m.config`` (ProcessorConfig) is what PAL reported: the CPU must implement
 the same (stacked registers, VA/PA bits, RID bits, TRs, page sizes, ITC rate).
 """
