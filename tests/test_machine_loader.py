@@ -313,3 +313,32 @@ def test_boot_into_the_cpus_memory(vmlinux):
     assert cpu_mem.read_bytes(firmware.SYSTAB, 8) == b"IBI SYST"
     names = [r[2] for r in m.device_ranges()]
     assert names == ["I/O SAPIC", "16550 UART", "legacy I/O port space"]
+
+
+def built_sim_kernels() -> list[Path]:
+    import os
+    work = Path(os.environ.get("PVCC_KERNEL_WORK", Path.home() / ".cache/pvcc/kernel"))
+    return sorted(work.glob("sim/*/vmlinux"))
+
+
+@pytest.mark.skipif(not built_sim_kernels(),
+                    reason="no sim kernel built yet (PVCC_KERNEL_CONFIG=sim bash kernel/build.sh)")
+@pytest.mark.parametrize("path", built_sim_kernels(), ids=lambda p: p.parent.name)
+def test_a_built_sim_kernel(path):
+    """A real vmlinux of kernel/build.sh's sim configuration: every PT_LOAD at
+    its p_paddr (first and last 4 KiB compared), .bss zeroed, the entry at the
+    physical address of _start."""
+    from pvcc.objects import open_object
+    start = next(f.addr for f in open_object(str(path)).functions if f.name == "_start")
+    m = Machine(128)
+    st = m.boot(str(path))
+    data = path.read_bytes()
+    for s in phdrs(path):
+        for off in {0, max(0, s["filesz"] - 4096)}:
+            n = min(4096, s["filesz"] - off)
+            assert m.memory.read(s["paddr"] + off, n) == \
+                data[s["offset"] + off:s["offset"] + off + n]
+        tail = min(s["memsz"] - s["filesz"], 4096)
+        assert m.memory.read(s["paddr"] + s["filesz"], tail) == bytes(tail)
+    assert st.ip == start - (0xA000000100000000 - 0x4000000)
+    assert m.kernel.start == 0x4000000
