@@ -40,8 +40,8 @@ the set comes back random.  None of this is in the thunks a kernel links
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from pvcc import catalog
 

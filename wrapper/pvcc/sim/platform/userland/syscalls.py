@@ -19,7 +19,7 @@ Any other ``break`` stops the model with "break IMM (trap)".
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ... import hypercalls as hc
 from ...cpu.nat import plain
