@@ -13,8 +13,9 @@ from hypothesis import settings
 # developer's machine with CI=1 -- and uses no example database.  Elsewhere the
 # examples are new on every run; a failure prints its falsifying example and
 # the @reproduce_failure(...) line that replays it.
-settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
-settings.register_profile("dev", print_blob=True)
+settings.register_profile("ci", settings.get_profile("default"), derandomize=True,
+                          database=None, print_blob=True)
+settings.register_profile("dev", settings.get_profile("default"), print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
