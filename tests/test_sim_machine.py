@@ -190,22 +190,6 @@ def test_clobber_hypercalls_are_served_only_when_the_lab_registers_them(tmp_path
     assert r.error is not None and r.error.msg == f"unknown hypercall {n}"
 
 
-def test_register_hypercall_takes_only_free_numbers_of_the_table():
-    from pvcc.sim.cpu.executor import Executor
-    from pvcc.sim.cpu.state import State
-    from pvcc.sim.platform.userland import syscalls
-
-    platform = syscalls.attach(Executor(State(96)))
-    handlers = hostile.hypercalls()
-    platform.register_hypercall(hc.CLOBBER_C, handlers[hc.CLOBBER_C])
-    with pytest.raises(ValueError, match="hypercall 6 \\(clobber_c\\) is already served"):
-        platform.register_hypercall(hc.CLOBBER_C, handlers[hc.CLOBBER_C])
-    with pytest.raises(ValueError, match="hypercall 0 \\(cpuid\\) is already served"):
-        platform.register_hypercall(hc.CPUID, handlers[hc.CLOBBER_C])
-    with pytest.raises(ValueError, match="hypercall 99 is not in pvcc.sim.hypercalls' table"):
-        platform.register_hypercall(99, handlers[hc.CLOBBER_C])
-
-
 def test_translation_and_performance_monitor_forms(tmp_path):
     body = """
 	movl r9=0x2000000000004000
