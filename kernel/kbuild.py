@@ -579,7 +579,8 @@ def cmd_config(args: list[str]) -> int:
         got = have.get(name)
         ok = got is None or got == "n"
         bad += not ok
-        print(f"  {'ok ' if ok else 'BAD'} {name} off" + ("" if ok else f" (the .config has {name}={got})"))
+        print(f"  {'ok ' if ok else 'BAD'} {name} off"
+              + ("" if ok else f" (the .config has {name}={got})"))
     if bad:
         print(f"{dotconfig}: {bad} option(s) of {frag} do not hold", file=sys.stderr)
     return 1 if bad else 0
@@ -606,7 +607,8 @@ def _newc(data: bytes):
 def cmd_initramfs(args: list[str]) -> int:
     cpio, init = Path(args[0]), Path(args[1])
     try:
-        entries = {n.lstrip("/"): (mode, ma, mi, body) for n, mode, ma, mi, body in _newc(cpio.read_bytes())}
+        entries = {n.lstrip("/"): (mode, ma, mi, body)
+                   for n, mode, ma, mi, body in _newc(cpio.read_bytes())}
     except (OSError, ValueError) as e:
         print(f"{cpio}: {e}", file=sys.stderr)
         return 1
