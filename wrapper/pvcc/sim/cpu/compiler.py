@@ -15,7 +15,7 @@ from __future__ import annotations
 from ... import ia64
 from ..errors import ReturnToHost, SimError
 from . import deps, sem_branch, sem_fp, sem_int, sem_mem, sem_mm, sem_sys
-from .gen import Ctx, Unimplemented
+from .gen import Ctx, SlotRecord, Unimplemented
 from .memory import MemoryFault
 from .nat import plain
 
@@ -58,7 +58,6 @@ class Bundle:
         "nstop",
         "prefix",
         "site",
-        "slot_src",
         "slots",
         "starts",
     )
@@ -103,28 +102,25 @@ class BundleCompiler:
         for n, b in enumerate(batch):
             slots = self._slots(b, consts)
             starts = batch[n - 1].ends_group if n else self._ends_group_before(b.addr)
-            lines, linemap, slot_src, prefix = self._source(b.addr, slots, b.stops, f"_b{n}",
-                                                            starts)
+            lines, linemap, prefix = self._source(b.addr, slots, b.stops, f"_b{n}", starts)
             made_starts.append(starts)
             base = len(src)
             src += lines
-            made.append((b, slots, [(x + base, y + base, k) for x, y, k in linemap], slot_src,
-                         prefix))
+            made.append((b, slots, [(x + base, y + base, k) for x, y, k in linemap], prefix))
         ns = dict(self.ns)
         ns.update(consts)
         self.namespaces.append(ns)
         code = compile("\n".join(src), f"<bundles {addr:#x}>", "exec")
         exec(code, ns)  # noqa: S102 - source generated here from decoded instructions
-        for n, (b, slots, linemap, slot_src, prefix) in enumerate(made):
+        for n, (b, slots, linemap, prefix) in enumerate(made):
             bd = Bundle()
             bd.fn = ns[f"_b{n}"]
-            bd.slots = [(s[0], s[1], s[3], s[4], s[5], s[6], None) for s in slots]
-            bd.slot_src = slot_src
+            bd.slots = slots
             bd.prefix = prefix
             bd.starts = made_starts[n]
             bd.ns = ns
             bd.ninsn = len(b.insns)
-            bd.nnop = sum(1 for s in slots if s[3] == "nop")
+            bd.nnop = sum(1 for s in slots if s.name == "nop")
             bd.nstop = len(b.stops)
             bd.lines = linemap
             bd.addr = b.addr
@@ -135,17 +131,18 @@ class BundleCompiler:
             self.bundles.append(bd)
         return self.cache[addr]
 
-    def _slots(self, b, consts):
-        """(slot, insn, lines, handler name, rmask, wmask, parallel) of each instruction."""
+    def _slots(self, b, consts) -> list[SlotRecord]:
+        """The slot records of a decoded bundle (``stop`` and ``skipped`` are filled in
+        by ``_source``)."""
         slots = []
         addr = b.addr
-        for ins in b.insns:
+        for k, ins in enumerate(b.insns):
             slot = ins.slot
             if ins.op in _NOPS:
-                slots.append((slot, ins, [], "nop", 0, 0, False))
+                slots.append(SlotRecord(slot, ins, [], None, "nop", 0, 0, False, k))
                 continue
             h = handler_for(ins.op)
-            c = Ctx(addr, slot, self.spec, consts)
+            c = Ctx(addr, slot, self.spec, consts, self.system)
             try:
                 if h is None:
                     raise Unimplemented(ins.op)
@@ -154,7 +151,8 @@ class BundleCompiler:
                 lines = [f"X.unimplemented({addr | slot:#x})"]
                 h = None
             r, w, par = deps.reads_writes(ins)
-            slots.append((slot, ins, lines, h.__name__ if h else "unimpl", r, w, par))
+            slots.append(SlotRecord(slot, ins, lines, h, h.__name__ if h else "unimpl", r, w,
+                                    par, k))
         return slots
 
     def flush_code(self, addr):
@@ -167,33 +165,31 @@ class BundleCompiler:
     def slot_fn(self, bd, k):
         """The function running slot index ``k`` of a bundle alone (compiled on first use:
         the slow path and --trace need them)."""
-        fn = bd.slots[k][6]
+        rec = bd.slots[k]
+        fn = rec.fn
         if fn is None:
-            addr, k, slot, ins, lines, hname, r, w, par, stop, skipped = bd.slot_src[k]
-            alone = self._slot_code(addr, k, slot, ins, lines, hname, r, w, par, stop, 4,
-                                    skipped=skipped)
+            alone = self._slot_code(bd.addr, rec, 4, skipped=rec.skipped)
             if self.groups:
                 alone = ["    _w = X.gw", *alone, "    X.gw = _w"]
             src = [f"def _s{k}({self._args}):", *alone, "    return None"]
             exec(compile("\n".join(src), f"<bundle {bd.addr:#x} slot {k}>", "exec"),  # noqa: S102
                  bd.ns)
-            fn = bd.ns[f"_s{k}"]
-            bd.slots[k] = (*bd.slots[k][:6], fn)
+            fn = rec.fn = bd.ns[f"_s{k}"]
         return fn
 
-    def _slot_code(self, addr, k, slot, ins, lines, hname, r, w, par, stop_after, indent,
-                   track=True, skipped=(0, 0, 0)):
+    def _slot_code(self, addr, rec, indent, track=True, skipped=(0, 0, 0)):
         """Lines of one slot: predicate guard, group check (``track``: on ``_w``), semantics;
         ``skipped``: instructions, nops and stops a taken branch here skips."""
         out = []
         pad = " " * indent
         body = []
+        ins, r, w, k = rec.ins, rec.reads, rec.writes, rec.index
         if track and self.groups and (r or w):
-            rw = r | deps.waw_mask(w, par)
+            rw = r | deps.waw_mask(w, rec.parallel)
             body.append(f"if _w & {rw:#x}: X.dv({k}, _w, {addr:#x})")
             if w:
                 body.append(f"_w |= {w:#x}")
-        for ln in lines:
+        for ln in rec.lines:
             if ln.lstrip().startswith("return "):
                 sp = ln[:len(ln) - len(ln.lstrip())]
                 ln = f"{sp}return X.jump({ln.lstrip()[7:]}, {', '.join(map(str, skipped))})"
@@ -203,7 +199,7 @@ class BundleCompiler:
             out += [f"{pad}    {ln}" for ln in body] or [f"{pad}    pass"]
         else:
             out += [f"{pad}{ln}" for ln in body]
-        if stop_after and track and self.groups:
+        if rec.stop and track and self.groups:
             out.append(f"{pad}_w = 0")
         return out
 
@@ -221,8 +217,8 @@ class BundleCompiler:
             return False
 
     def _source(self, addr, slots, stops, name="_b", starts=False):
-        """(lines of the bundle's function, line ranges of its slots, each slot's own lines,
-        the group writes known to precede each slot).
+        """(lines of the bundle's function, line ranges of its slots, the group writes
+        known to precede each slot); fills in each record's ``stop`` and ``skipped``.
 
         The group check is static when no instruction's effect depends on a
         predicate: conflicts inside the bundle are known when it is compiled
@@ -235,23 +231,26 @@ class BundleCompiler:
         """
         nxt = addr + 16
         src = [f"def {name}({self._args}):"]
-        dynamic = self.groups and any(self._conditional(s[1], s[4], s[5]) for s in slots)
+        dynamic = self.groups and any(self._conditional(s.ins, s.reads, s.writes)
+                                      for s in slots)
         static = self.groups and not dynamic
         if dynamic:
             src.append("    _w = 0" if starts else "    _w = X.gw")
         linemap = []  # (first line, last line, slot index)
-        slot_src = []
         prefix = []  # (a stop came before the slot in this bundle, writes before it)
         acc, reset, entry = 0, False, 0
-        for k, (slot, ins, lines, hname, r, w, par) in enumerate(slots):
-            last = 2 if ins.unit == "L" else slot
+        for k, rec in enumerate(slots):
+            ins, r, w, par = rec.ins, rec.reads, rec.writes, rec.parallel
+            last = 2 if ins.unit == "L" else rec.slot
             prefix.append((reset, acc))
             rest = slots[k + 1:]
             skipped = (0, 0, 0)
             if rest:
-                end = 2 if rest[-1][1].unit == "L" else rest[-1][0]
-                skipped = (len(rest), sum(1 for x in rest if x[3] == "nop"),
+                end = 2 if rest[-1].ins.unit == "L" else rest[-1].slot
+                skipped = (len(rest), sum(1 for x in rest if x.name == "nop"),
                            sum(1 for x in stops if last < x <= end))
+            rec.stop = last in stops
+            rec.skipped = skipped
             body = []
             if static and (r or w):
                 if (r | deps.waw_mask(w, par)) & acc:
@@ -260,15 +259,12 @@ class BundleCompiler:
                     entry |= r | deps.waw_mask(w, par)
             if not self._conditional(ins, r, w):
                 acc |= w
-            body += self._slot_code(addr, k, slot, ins, lines, hname, r, w, par, last in stops,
-                                    4, track=dynamic, skipped=skipped)
-            if last in stops:
+            body += self._slot_code(addr, rec, 4, track=dynamic, skipped=skipped)
+            if rec.stop:
                 acc, reset = 0, True
             first = len(src) + 1
             src += body
             linemap.append((first, len(src), k))
-            slot_src.append((addr, k, slot, ins, lines, hname, r, w, par, last in stops,
-                             skipped))
         if static and entry and not starts:
             src.insert(1, f"    if X.gw & {entry:#x}: X.dv_entry({addr:#x})")
             linemap = [(a + 1, b + 1, k) for a, b, k in linemap]
@@ -281,6 +277,4 @@ class BundleCompiler:
             elif acc:
                 src.append(f"    X.gw |= {acc:#x}")
         src.append(f"    return {nxt:#x}")
-        return src, linemap, slot_src, prefix
-
-    # -- running -------------------------------------------------------------------
+        return src, linemap, prefix

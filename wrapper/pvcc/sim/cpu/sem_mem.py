@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 
-from .gen import Unimplemented, fd, gd
+from .gen import Unimplemented, fd, gd, on_nat, propagate_nat
 from .memory import MemoryFault
+from .nat import NAT0
 
 _LD = re.compile(r"^ld([1248])((?:\.[a-z]+)*)$")
 _ST = re.compile(r"^st([1248])((?:\.[a-z]+)*)$")
@@ -28,6 +29,19 @@ def _postinc(i) -> list[str]:
     return []
 
 
+def _load_nat(ins, st, nat_regs) -> bool:
+    """A NaT address: a speculative load defers (its target becomes NaT, a
+    post-increment leaves the base NaT); any other load consumes it."""
+    if _LD.match(ins.op).group(2) not in (".s", ".sa"):
+        return False
+    fl = ins.fields
+    st.g[fl["r1"] or 128] = NAT0
+    if ("imm" in fl or "r2" in fl) and fl["r3"] in nat_regs:
+        st.g[fl["r3"]] = NAT0
+    return True
+
+
+@on_nat(_load_nat)
 def load(i, c):
     m = _LD.match(i.op)
     size = int(m.group(1))
@@ -149,6 +163,7 @@ def fstore(i, c):
     return out + _postinc(i)
 
 
+@on_nat(propagate_nat)
 def setf(i, c):
     fl = i.fields
     d = fd(fl["f1"])
@@ -159,6 +174,7 @@ def setf(i, c):
     raise Unimplemented(i.op)
 
 
+@on_nat(propagate_nat)
 def getf(i, c):
     fl = i.fields
     d = gd(fl["r1"])

@@ -3,7 +3,7 @@ privileged instructions, break (system calls, hypercalls), nop and hint."""
 
 from __future__ import annotations
 
-from .gen import Unimplemented, gd
+from .gen import Unimplemented, gd, on_nat, propagate_nat
 
 # application registers the executor computes or must see written
 _AR_READ = {17: "X.rse.bsp", 18: "X.rse.bspstore", 44: "X.priv.read_itc()"}
@@ -58,6 +58,7 @@ def mov_to_pr(i, c):
     return [f"st.set_pr(g[{fl['r2']}] & M, {fl['mask']:#x})"]
 
 
+@on_nat(propagate_nat)
 def mov_from_ip(i, c):
     return [f"{gd(i.fields['r1'])} = {c.addr:#x}"]
 
