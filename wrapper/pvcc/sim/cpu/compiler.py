@@ -22,6 +22,18 @@ from .nat import plain
 _MODULES = (sem_int, sem_mem, sem_fp, sem_branch, sem_sys, sem_mm)
 _NOPS = frozenset(("nop", "hint"))
 BATCH = 8  # bundles compiled together
+# The privileged instructions (SDM vol. 2, 3.3.2; vol. 3: "instruction is
+# privileged"): at cpl != 0 they take a Privileged Operation fault.
+PRIVILEGED = frozenset((
+    "rfi", "bsw.0", "bsw.1", "mov.from.cr", "mov.to.cr", "mov.from.psr", "mov.to.psr.l",
+    "ssm", "rsm", "itc.i", "itc.d", "itr.i", "itr.d", "ptc.l", "ptc.e", "ptc.g", "ptc.ga",
+    "ptr.i", "ptr.d", "tpa", "tak",
+    *(f"mov.{d}.{k}" for d in ("to", "from") for k in ("rr", "pkr", "dbr", "ibr", "msr")),
+    "mov.to.pmc", "mov.from.pmc", "mov.to.pmd"))
+PSR_CPL = 3 << 32
+PSR_DFL, PSR_DFH = 1 << 18, 1 << 19
+_FR_LOW = sum(1 << (deps.FR + n) for n in range(2, 32))
+_FR_HIGH = sum(1 << (deps.FR + n) for n in range(32, 128))
 _FLOW_ENDS = frozenset(("br.ret", "br.cond", "br.cond.ind", "brl.cond", "br.ia", "rfi"))
 
 
@@ -53,6 +65,7 @@ class Bundle:
         "lines",
         "n",
         "ninsn",
+        "pa",
         "nnop",
         "ns",
         "nstop",
@@ -69,31 +82,40 @@ class BundleCompiler:
     and ``_args``)."""
 
     def _fetch(self, addr: int):
+        return self._fetch_pa(addr)[0]
+
+    def _fetch_pa(self, addr: int):
+        """(the decoded bundle at ``addr``, its physical address).  In system mode
+        ``translate_fetch`` translates (and may raise an Interruption)."""
         if addr == self.return_addr:
             raise ReturnToHost(plain(self.st.g[8]))
         if addr & 15:
             raise SimError(f"branch to {addr:#x}, not a bundle address", addr)
+        pa = addr if self.translate_fetch is None else self.translate_fetch(addr)
         try:
-            raw = self.st.mem.read_bytes(addr, 16)
+            raw = self.st.mem.read_bytes(pa, 16)
         except MemoryFault:
             raise SimError(f"jump to unmapped address {addr:#x}", addr) from None
         try:
-            return ia64.decode_bundle(raw, addr)
+            return ia64.decode_bundle(raw, addr), pa
         except ia64.DecodeError as e:
             raise SimError(f"{e}", addr) from None
 
     def compile(self, addr: int) -> Bundle:
         """Compile the bundle at ``addr`` and the straight-line bundles after it (up to
         BATCH, until an unconditional transfer), in one call of Python's compiler."""
-        batch = [self._fetch(addr)]
+        first, pa = self._fetch_pa(addr)
+        batch, pas = [first], [pa]
         a = addr + 16
         while len(batch) < BATCH and not _ends_flow(batch[-1]):
-            if a in self.cache or a == self.return_addr:
-                break
+            if a in self.cache or a == self.return_addr or (self.system and not a & 0xFFF):
+                break  # (system mode: a new 4 KiB page may translate elsewhere)
             try:
-                batch.append(self._fetch(a))
+                b, pa = self._fetch_pa(a)
             except SimError:
                 break
+            batch.append(b)
+            pas.append(pa)
             a += 16
         src: list[str] = []
         consts: dict = {}
@@ -124,11 +146,14 @@ class BundleCompiler:
             bd.nstop = len(b.stops)
             bd.lines = linemap
             bd.addr = b.addr
+            bd.pa = pas[n]
             bd.decoded = b
             bd.site = self.sites.get(b.addr)
             bd.n = 0
             self.cache[b.addr] = bd
             self.bundles.append(bd)
+            if self.on_compiled is not None:
+                self.on_compiled(bd)
         return self.cache[addr]
 
     def _slots(self, b, consts) -> list[SlotRecord]:
@@ -184,6 +209,8 @@ class BundleCompiler:
         pad = " " * indent
         body = []
         ins, r, w, k = rec.ins, rec.reads, rec.writes, rec.index
+        if self.system:
+            body += self._system_checks(addr | rec.slot, ins.op, r | w)
         if track and self.groups and (r or w):
             rw = r | deps.waw_mask(w, rec.parallel)
             body.append(f"if _w & {rw:#x}: X.dv({k}, _w, {addr:#x})")
@@ -204,6 +231,19 @@ class BundleCompiler:
         return out
 
     @staticmethod
+    def _system_checks(addr, op, regs) -> list[str]:
+        """System mode: a privileged instruction at cpl != 0 and a reference to a
+        disabled floating-point register partition fault before anything happens
+        (SDM vol. 2, 3.3.2 and 5.8; a false predicate suppresses both)."""
+        out = []
+        if op in PRIVILEGED:
+            out.append(f"if X.priv.psr & {PSR_CPL:#x}: X.privileged({addr:#x})")
+        df = (PSR_DFL if regs & _FR_LOW else 0) | (PSR_DFH if regs & _FR_HIGH else 0)
+        if df:
+            out.append(f"if X.priv.psr & {df:#x}: X.disabled_fp({addr:#x}, {df:#x})")
+        return out
+
+    @staticmethod
     def _conditional(ins, r, w) -> bool:
         """Whether the instruction's group effect depends on its predicate at run time."""
         return bool(ins.qp and (r or w) and not sem_int.owns_predicate(ins))
@@ -212,8 +252,8 @@ class BundleCompiler:
         """Whether the bundle before ``addr`` ends with a stop: then falling through
         into ``addr`` starts a new group (and a taken branch always does)."""
         try:
-            return ia64.decode_bundle(self.st.mem.read_bytes(addr - 16, 16), addr - 16).ends_group
-        except (SimError, ia64.DecodeError):
+            return self._fetch_pa(addr - 16)[0].ends_group
+        except (SimError, ReturnToHost):
             return False
 
     def _source(self, addr, slots, stops, name="_b", starts=False):

@@ -35,7 +35,13 @@ class Executor(BundleCompiler):
         self.priv = state.priv
         self.spec = spec
         self.groups = groups
-        self.system = False  # compiled code carries the system-mode checks (system/)
+        # System mode (system.core.System sets these): compiled code carries the
+        # privilege and FP-disable checks, fetches translate, the semantics
+        # reach the system through services it installs on this executor.
+        self.system = False
+        self.translate_fetch = None  # ip -> physical address of the bundle
+        self.on_compiled = None  # called with each newly compiled Bundle
+        self.stores_src = state.mem.stores  # the stores the ALAT watch wraps
         self.trace = trace
         self.symbolize = symbolize or (lambda a: f"{a:#x}")
         self.sites = sites or {}  # bundle address -> (site type name, first bundle?)
@@ -386,7 +392,7 @@ class Executor(BundleCompiler):
                     check(a, n)
             return s
 
-        self.alat_stores = {f"S{n}": watched(self.st.mem.stores[n], n) for n in (1, 2, 4, 8)}
+        self.alat_stores = {f"S{n}": watched(self.stores_src[n], n) for n in (1, 2, 4, 8)}
         for ns in (self.ns, *self.namespaces):
             ns.update(self.alat_stores)
 

@@ -59,6 +59,11 @@ def load(i, c):
     elif comp == ".fill":
         out += ["_v = L8(_a)",
                 f"{d} = NaT(_v) if (ar[36] >> ((_a >> 3) & 63)) & 1 else _v"]
+    elif comp in (".s", ".sa") and c.system:  # the MMU decides deferral (psr.ed, TLB.ed)
+        out += [f"_v = LS{size}(_a, {c.addr:#x})", f"{d} = NAT0 if _v is None else _v"]
+        if comp == ".sa":
+            out += ["if _v is None:", f"    st.alat.pop({r1}, None)", "else:",
+                    f"    X.alat_put({r1}, _a, {size})"]
     elif comp in (".s", ".sa"):
         adv = comp == ".sa"
         if c.spec == "fail":  # always defer (and always miss in the ALAT)
@@ -111,7 +116,7 @@ def atomic(i, c):
     m = _ATOMIC.match(i.op)
     kind, size = m.group(1), int(m.group(2))
     fl = i.fields
-    L, S = f"L{size}", f"S{size}"
+    L, S = f"LM{size}" if c.system else f"L{size}", f"S{size}"  # LM: the semaphore read
     out = [f"_a = g[{fl['r3']}]", f"_o = {L}(_a)"]
     if kind == "cmpxchg":
         out += [f"if _o == ar[32] & {(1 << (8 * size)) - 1:#x}:", f"    {S}(_a, g[{fl['r2']}])"]
