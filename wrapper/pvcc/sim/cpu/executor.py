@@ -330,9 +330,11 @@ class Executor(BundleCompiler):
         self.rse.alloc(sof, sol, sor)
 
     def cover(self):
+        """cover: with psr.ic = 0, cr.ifs = v | the CFM being covered."""
+        cfm = self.rse.cfm()
         self.rse.cover()
         if not (self.priv.psr >> 13) & 1:
-            self.priv.cr[23] = (1 << 63) | self.rse.cfm()
+            self.priv.cr[23] = (1 << 63) | cfm
 
     def write_ar(self, n, v):
         if n == AR_BSP:

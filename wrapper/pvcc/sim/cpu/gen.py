@@ -23,8 +23,8 @@ unmarked handler's instruction consumes the NaT (NaT Consumption).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from .nat import NAT0

@@ -37,8 +37,8 @@ def _privileged_ar(c, write: bool, n: int) -> list[str]:
     if write and (n < 8 or n == 44):
         return [f"if X.priv.psr & {_CPL:#x}: X.privileged({at}, register=True)"]
     if not write and n == 44:
-        return [f"if X.priv.psr & {_CPL:#x} and X.priv.psr & {_PSR_SI:#x}: "
-                f"X.privileged({at}, register=True)"]
+        return [(f"if X.priv.psr & {_CPL:#x} and X.priv.psr & {_PSR_SI:#x}: "
+                f"X.privileged({at}, register=True)")]
     return []
 
 
