@@ -88,7 +88,7 @@ class Timer:
         self.base_itc = itc
         self.base_count = 0
         self.next_event = NEVER  # icount at which the cr.itm match fires
-        self.fired = 0  # timer matches (counter)
+        self.fired = 0  # timer interrupts posted (counter)
 
     def read_itc(self) -> int:
         return (self.base_itc + (self.icount - self.base_count) * ITC_PER_INSN) & M64
@@ -110,9 +110,9 @@ class Timer:
     def tick(self) -> None:
         """Called when icount reached next_event: the match posts cr.itv's vector."""
         self.next_event = NEVER
-        self.fired += 1
         itv = self.priv.cr[CR_ITV]
         if not itv & MASK_BIT:
+            self.fired += 1
             self.intc.post(itv & 0xFF)
 
     def fast_forward(self) -> bool:
