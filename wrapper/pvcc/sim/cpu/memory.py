@@ -3,6 +3,12 @@
 Memory is a set of mapped regions (name, start, size, writable); pages of
 64 KiB are allocated on first touch.  Every access must be naturally aligned
 (ld8 at a multiple of 8, ...) and inside a mapped region, else ``MemoryFault``.
+
+In system mode this is the physical memory behind the MMU (``system.mmu``),
+which also reaches the device ranges a platform maps with ``map_device``:
+each has a ``read(offset, size) -> int`` and a ``write(offset, size, value)``
+callback (offset from the range's start).  ``loads``/``stores`` and the byte
+accessors never reach a device (an access there is unmapped).
 """
 
 from __future__ import annotations
@@ -22,21 +28,65 @@ class MemoryFault(SimError):
     pass
 
 
+class Device:
+    """A device range of physical memory and its callbacks."""
+
+    __slots__ = ("end", "name", "read", "start", "write")
+
+    def __init__(self, start, end, name, read, write):
+        self.start, self.end, self.name, self.read, self.write = start, end, name, read, write
+
+    def __repr__(self):
+        return f"<device {self.name} [{self.start:#x}, {self.end:#x})>"
+
+
 class Memory:
     def __init__(self):
         self.pages: dict[int, bytearray] = {}
         self.regions: list[tuple[int, int, str, bool]] = []  # start, end, name, writable
+        self.devices: list[Device] = []
         self.loads = self._make_loads()
         self.stores = self._make_stores()
 
     # -- mapping ---------------------------------------------------------
     def map(self, start: int, size: int, name: str, writable: bool = True) -> None:
-        end = start + size
+        self._check_free(start, start + size, name)
+        self.regions.append((start, start + size, name, writable))
+        self.regions.sort()
+
+    def _check_free(self, start: int, end: int, name: str) -> None:
         for s, e, n, _ in self.regions:
             if start < e and s < end:
                 raise MemoryFault(f"region {name} [{start:#x}, {end:#x}) overlaps {n}")
-        self.regions.append((start, end, name, writable))
-        self.regions.sort()
+        for d in self.devices:
+            if start < d.end and d.start < end:
+                raise MemoryFault(f"region {name} [{start:#x}, {end:#x}) overlaps device "
+                                  f"{d.name}")
+
+    def map_device(self, start: int, size: int, name: str, read, write) -> Device:
+        """A device (MMIO) range: accesses there (system mode, through the MMU) call
+        ``read(offset, size) -> int`` and ``write(offset, size, value)``."""
+        self._check_free(start, start + size, name)
+        d = Device(start, start + size, name, read, write)
+        self.devices.append(d)
+        return d
+
+    def device_at(self, addr: int):
+        """The Device whose range holds ``addr``, or None."""
+        for d in self.devices:
+            if d.start <= addr < d.end:
+                return d
+        return None
+
+    def frame_in_ram(self, addr: int, size: int) -> bool:
+        """Whether [addr, addr+size) lies inside one mapped (RAM) region."""
+        r = self.region_at(addr)
+        return r is not None and addr + size <= r[1]
+
+    def page(self, addr: int, size: int, write: bool) -> bytearray:
+        """The 64 KiB page holding [addr, addr+size) (allocated on first touch;
+        MemoryFault outside the mapped regions)."""
+        return self._page(addr, size, write)
 
     def region_at(self, addr: int):
         for s, e, n, w in self.regions:

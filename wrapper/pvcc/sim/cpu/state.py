@@ -43,6 +43,9 @@ class State:
         self.rse = RSE(self, nphys)
         self.priv = Privileged()
         self.alat: dict = {}  # register key -> (address, size)
+        # r16-r31 of the bank that is not current (system mode: bsw, interruptions);
+        # banks[psr.bn] is stale while that bank is current
+        self.banks: list = [[0] * 16, [0] * 16]
         self.ip = 0
 
     def pfs_on_call(self, cfm: int) -> int:
