@@ -11,8 +11,8 @@
         compare the executable sections (.text, .init.text, ...) of every
         *.o under the two build directories; print each difference with the
         file and the reason; exit 1 if any
-    kbuild.py leaf OBJ
-        prove that every paravirt_* function of the native table is a leaf
+    kbuild.py leaf OBJ [PREFIX]
+        prove that every PREFIX* function (default paravirt_: the native table) is a leaf
         without alloc and without a memory stack frame
     kbuild.py samples PATCH_JSON PARAVIRT_VMLINUX NATIVE_VMLINUX PLAIN_VMLINUX
         disassemble a few sites: the call in the paravirtualized vmlinux, the
@@ -268,6 +268,7 @@ def cmd_compare(args: list[str]) -> int:
 
 def cmd_leaf(args: list[str]) -> int:
     obj = args[0]
+    prefix = args[1] if len(args) > 1 else "paravirt_"
     out = subprocess.run([OBJDUMP, "-d", obj], check=True, capture_output=True,
                          text=True).stdout
     funcs: dict[str, list[str]] = {}
@@ -281,18 +282,21 @@ def cmd_leaf(args: list[str]) -> int:
             funcs[cur].append(line.split("\t")[-1].strip())
     bad = []
     for name, insns in sorted(funcs.items()):
-        if not name.startswith("paravirt_"):
+        if not name.startswith(prefix):
             continue
         for i in insns:
             if re.search(r"\balloc\b|\br12\b|\bbr\.call\b|\bsp\b", i):
                 bad.append(f"{name}: {i}")
-    n = sum(1 for f in funcs if f.startswith("paravirt_"))
+    n = sum(1 for f in funcs if f.startswith(prefix))
     if bad:
         print(f"{obj}: {len(bad)} instruction(s) break the leaf rule:")
         for b in bad:
             print("  " + b)
         return 1
-    print(f"{obj}: {n} paravirt_* functions, none has alloc, a memory stack frame "
+    if not n:
+        print(f"{obj}: no {prefix}* function")
+        return 1
+    print(f"{obj}: {n} {prefix}* functions, none has alloc, a memory stack frame "
           "or a call (safe with psr.ic off)")
     return 0
 
