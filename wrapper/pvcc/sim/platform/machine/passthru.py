@@ -53,9 +53,10 @@ NAMES = {n: name for name, n in hc.PASSTHRU.items()}
 
 class PassThrough:
     """Serves the pass-through hypercalls on the executor ``ex`` (a system-mode
-    executor when ``ex.system``, else the user-mode harness's)."""
+    executor when ``ex.system``, else the user-mode harness's; ``handlers()``
+    take it from the harness at each call)."""
 
-    def __init__(self, ex):
+    def __init__(self, ex=None):
         self.ex = ex
         self.counts: Counter = Counter()     # paravirt type name -> hypercalls
 
@@ -75,6 +76,7 @@ class PassThrough:
 
     def _handler(self, n: int):
         def handler(ex, addr: int) -> None:
+            self.ex = ex
             self.call(n, addr)
         return handler
 
