@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from asmtools import needs_binutils
 from pvcc import catalog, kimage, passthru_impls, patch_table
 from pvcc.check import main as check_main
 from pvcc.objects import open_object
@@ -30,7 +31,6 @@ from pvcc.sim import run_program
 from pvcc.sim.platform.machine import Machine, efi, firmware
 from pvcc.sim.platform.machine.passthru import PassThrough
 from pvcc.sim.platform.userland import syscalls
-
 from test_sim_hv import EVERYTHING, KERNEL_FLAGS
 
 KERNEL = Path(__file__).resolve().parent.parent / "kernel"
@@ -209,3 +209,128 @@ def test_a_hypercall_the_table_does_not_serve_stops_the_model(cc, tmp_path):
     assert dict(hv.counts) == {"ssm_i": 1}
     assert r.state.priv.psr & catalog.PSR_I
     assert [e[0] for e in r.effects] == ["ssm"]
+
+
+# -- system mode: the hypercalls on the system-level CPU ----------------------------
+
+def _pt(name: str) -> str:
+    return f"break.m {hc.BASE + hc.PASSTHRU[name]:#x}"
+
+
+class _BareWithPassThrough:
+    """The bare machine's platform plus the pass-through hypervisor, composed the
+    way a boot platform does: the hypercalls are served before any Break
+    Instruction interruption."""
+
+    def __init__(self, board):
+        from pvcc.sim.platform.bare import Bare
+        self.bare = Bare(board)
+        self.passthru = PassThrough(board.ex)
+
+    def serves(self, imm: int) -> bool:
+        return self.passthru.serves(imm) or self.bare.serves(imm)
+
+    def brk(self, imm: int, addr: int) -> None:
+        (self.passthru if self.passthru.serves(imm) else self.bare).brk(imm, addr)
+
+
+def _run_system(tmp_path, body: str, **kw):
+    from pvcc.sim.platform.bare import load_bare
+    from systemasm import program
+
+    board = load_bare(str(program(tmp_path, body, **kw)))
+    platform = board.plug(_BareWithPassThrough(board))
+    status, error = board.run(board.state.ip, 200_000)
+    assert error is None, error
+    return status, board, platform.passthru
+
+
+@needs_binutils
+def test_system_mode_psr_ic_off_physical_and_an_interrupt_on_ssm(tmp_path):
+    """Physical mode throughout.  With psr.ic = 0 a setreg/getreg of cr.ifa (an
+    interruption register, accessible only then) is served; then the timer is
+    programmed through hypercalls, and the pass-through ssm psr.i lets the
+    pending timer interrupt in, as the native ssm does."""
+    ifa, itv = 4096 + 20, 4096 + 72
+    status, board, pt = _run_system(tmp_path, f"""
+	rsm psr.ic
+	;;
+	srlz.d
+	movl r9 = 0x123456789abc
+	mov r8 = {ifa}
+	;;
+	{_pt("setreg")}
+	;;
+	mov r8 = {ifa}
+	;;
+	{_pt("getreg")}
+	;;
+	mov r4 = r8
+	ssm psr.ic
+	;;
+	srlz.d
+	mov r8 = {catalog.AR_BASE + 44}
+	mov r9 = r0
+	;;
+	{_pt("setreg")}
+	;;
+	mov r8 = {itv}
+	mov r9 = 0xef
+	;;
+	{_pt("setreg")}
+	;;
+	mov r8 = {4096 + 66}
+	mov r9 = r0
+	;;
+	{_pt("setreg")}
+	;;
+	mov r8 = {4096 + 1}
+	mov r9 = 1000
+	;;
+	{_pt("setreg")}
+	;;
+	{_pt("get_psr_i")}
+	;;
+	mov r5 = r8
+	;;
+	{_pt("ssm_i")}
+	;;
+spin:
+	br.cond.sptk spin
+	;;
+""", handlers={"External Interrupt": """
+	mov r6 = cr.ivr
+	mov r7 = cr.ipsr
+	mov r8 = 0x55
+	;;
+	break 0x1f0000
+	;;
+"""})
+    g = board.state.g
+    assert status == 0x55
+    assert g[4] == 0x123456789ABC and board.state.priv.cr[20] == 0x123456789ABC
+    assert g[5] == 0 and g[6] == 0xEF and g[7] & catalog.PSR_I
+    assert board.system.counts["External Interrupt"] == 1
+    assert dict(pt.counts) == {"setreg(4116)": 1, "getreg(4116)": 1, "setreg(3116)": 1,
+                               "setreg(4168)": 1, "setreg(4162)": 1, "setreg(4097)": 1,
+                               "get_psr_i": 1, "ssm_i": 1}
+
+
+@needs_binutils
+def test_system_mode_hypercall_faults_as_the_native_instruction(tmp_path):
+    """getreg of cr.ifa with psr.ic = 1: the Illegal Operation fault of
+    `mov r = cr.ifa`, taken at the hypercall's break."""
+    from systemasm import RECORDED
+
+    status, board, pt = _run_system(tmp_path, f"""
+	mov r8 = {4096 + 20}
+	;;
+fault_here:
+	{_pt("getreg")}
+	;;
+""")
+    g = board.state.g
+    assert status == RECORDED
+    assert g[24] == 0x5400 and g[17] & 0xFF == 0        # General Exception, Illegal Operation
+    assert g[18] == board.images[0].symbols["fault_here"]
+    assert not pt.counts
