@@ -63,8 +63,12 @@ def test_the_machine_announces_the_table_the_kernel_checks():
     assert t.length == 32 and t.flags & passthru_impls.FLAG_PASSTHRU
     assert (t.hypercall_imm, t.nr_hypercalls) == (hc.BASE, hc.COUNT)
     header = passthru_impls.header()
-    g = efi.PVCC_HYPERVISOR_GUID
-    assert f"EFI_GUID({g.fields[0]:#010x}, {g.fields[1]:#06x}, {g.fields[2]:#06x}" in header
+    # Linux's EFI_GUID(a, b, c, d0..d7): a, b, c little-endian, then the bytes
+    args = [int(v, 0) for v in re.search(r"PVCC_HV_TABLE_GUID EFI_GUID\(([^)]*)\)",
+                                         header).group(1).split(",")]
+    guid = (args[0].to_bytes(4, "little") + args[1].to_bytes(2, "little")
+            + args[2].to_bytes(2, "little") + bytes(args[3:]))
+    assert guid == efi.PVCC_HYPERVISOR_GUID.bytes_le
     defines = dict(re.findall(r"^#define (\w+)[ \t]+(\S+)", header, re.MULTILINE))
     assert int(defines["HYPERCALL_BASE"], 0) == hc.BASE
     assert int(defines["PVCC_PASSTHRU_NIMPLS"]) == len(catalog.expanded())
