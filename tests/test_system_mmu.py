@@ -361,6 +361,9 @@ def test_speculative_load_deferral():
     m.mmu.itc("d", pte(0x100000), itir(14), 0x4000)
     m.mem.write_bytes(0x100000, (6).to_bytes(8, "little"))
     assert ld(0x4000, code) == 6
+    m.set_psr(dt=0)  # physical mode: always deferred, cached or not
+    assert m.L(8, 0x100000) == 6 and ld(0x100000, code) is None
+    m.set_psr()
     m.mmu.itc("d", pte(0x100000, ma=4), itir(14), 0x4000)  # UC: never speculatively
     assert ld(0x4000, code) is None
 
@@ -404,7 +407,11 @@ def test_rse_references_use_rt_and_rsc_pl():
     assert e.vector == "Data Access Rights" and e.isr == ISR_W | ISR_RS
     m.st.ar[16] = 0
     m.mmu.rse_stores[8](0x4000, 0x55)
-    assert m.mmu.rse_loads[8](0x4000) == 0x55
+    assert m.mmu.rse_loads[8](0x4000) == 0x55  # now cached at pl 0
+    m.st.ar[16] = 3 << 2  # a cached translation is not used at another level
+    e = fault(m.mmu.rse_loads[8], 0x4000)
+    assert e.vector == "Data Access Rights" and e.isr == ISR_R | ISR_RS
+    m.st.ar[16] = 0
     m.set_psr(rt=0)  # physical backing store
     assert m.mmu.rse_loads[8](0x100000) == 0x55
 

@@ -148,9 +148,11 @@ class MMU:
         cpl = (psr >> 32) & 3
         if (psr >> PSR_PK) & 1:
             self.flush()  # protection keys are not modelled: every reference stops
-        dmode = (1 + cpl) << 52 if (psr >> PSR_DT) & 1 else PHYS
+        dt = (psr >> PSR_DT) & 1
+        dmode = (1 + cpl) << 52 if dt else PHYS
         xmode = (1 + cpl) << 52 if (psr >> PSR_IT) & 1 else PHYS
-        self._set_modes(dmode, xmode, not (psr >> PSR_ED) & 1)
+        # ld.s defers whenever psr.ed = 1 or in physical mode: no fast path then
+        self._set_modes(dmode, xmode, bool(dt) and not (psr >> PSR_ED) & 1)
 
     def set_rr(self, n: int, value: int) -> None:
         """``mov rr[r3] = r2`` for region ``n``."""
@@ -244,11 +246,24 @@ class MMU:
             self.loads[size], self.stores[size] = load, store
             self.spec_loads[size], self.sem_loads[size] = spec_load, sem_load
 
+        priv, ar = self.priv, self.ar
+        u8, p8 = _FMT[8].unpack_from, _FMT[8].pack_into
+
         def rse_load8(a):
-            return access(a, 8, READ, rse=True)
+            mode = (1 + ((ar[AR_RSC] >> 2) & 3)) << 52 if (priv.psr >> PSR_RT) & 1 else PHYS
+            m = rc.get((a >> FRAME) | mode)
+            if m is None or a & 7:
+                return access(a, 8, READ, rse=True)
+            return u8(m, a & 0xFFF)[0]
 
         def rse_store8(a, v):
-            access(a, 8, WRITE, v & M64, rse=True)
+            v &= M64
+            mode = (1 + ((ar[AR_RSC] >> 2) & 3)) << 52 if (priv.psr >> PSR_RT) & 1 else PHYS
+            m = wc.get((a >> FRAME) | mode)
+            if m is None or a & 7:
+                access(a, 8, WRITE, v, rse=True)
+            else:
+                p8(m, a & 0xFFF, v)
 
         self.rse_loads[8], self.rse_stores[8] = rse_load8, rse_store8
 
