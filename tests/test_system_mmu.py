@@ -460,3 +460,23 @@ def test_store_into_a_code_frame_calls_the_hook():
 
 def test_kinds_exported():
     assert mmu_mod.SEM == SEM == ISR_R | ISR_W
+
+
+def test_platform_view_without_faults():
+    m = Machine()
+    m.mmu.itc("d", pte(0x100000), itir(14), 0xE000000000004000)
+    assert m.mmu.virt_to_phys(0xE000000000004010) == 0x100010
+    assert m.mmu.virt_to_phys(0xE000000000008000) is None  # a miss: no fault
+    with pytest.raises(SimError, match="not mapped"):  # crosses into an unmapped page
+        m.mmu.write_virtual(0xE000000000007FFC, b"abcdefgh")
+    assert m.mem.read_bytes(0x103FFC, 4) == b"abcd"  # the mapped part was written
+    assert m.mmu.read_virtual(0xE000000000007FFC, 4) == b"abcd"
+
+
+def test_platform_view_reports_unmapped():
+    m = Machine()
+    with pytest.raises(SimError, match="not mapped"):
+        m.mmu.read_virtual(0x4000, 8)
+    m.set_psr(dt=0)
+    m.mem.write_bytes(0x2000, b"xyz")
+    assert m.mmu.read_virtual(0x8000000000002000, 3) == b"xyz"

@@ -44,6 +44,10 @@ and ttag give NaT when False), ``tpa(va)``, ``tak(va)``, ``probe(va, pl,
 kind, fault=False)``, ``epc_pl(ip)``.  The executor checks privilege
 (cpl 0), psr.ic = 0 for itc/itr and NaT operands; the MMU checks the rest.
 
+For platforms (firmware emulation, diagnostics): ``virt_to_phys(va, side)``,
+``read_virtual(va, n)``, ``write_virtual(va, data)``: the current translation
+without faults or side effects.
+
 Faults are ``system.faults.Interruption`` with the registers the SDM has the
 vector write: ``ifa`` (the data address, or the bundle address of a fetch),
 ``itir`` (rr.ps and rr.rid as the key), ``iha`` = ``thash(ifa)`` on TLB
@@ -477,6 +481,49 @@ class MMU:
         if code == NA_LFETCH and not (psr >> PSR_DA) & 1 and not e.a:
             raise self._fault("Data Access-Bit", a, isr, "access bit 0")
         return e.pa | (a & (e.size - 1))
+
+    # -- the platform's view (no faults, no side effects) ---------------------------
+    def virt_to_phys(self, va: int, side: str = "d") -> int | None:
+        """The physical address ``va`` reaches now (data side per psr.dt, or the
+        instruction side per psr.it with ``side="i"``), or None when no
+        present translation maps it.  No fault, no access check, no caching:
+        for a platform's firmware emulation reading arguments, and for
+        diagnostics."""
+        psr = self.priv.psr
+        if not (psr >> (PSR_IT if side == "i" else PSR_DT)) & 1:
+            pa = va & ~_UC_BIT
+            return None if pa & _UNIMPL_PA else pa
+        if not self.impl_va(va):
+            return None
+        e = self.tlb.lookup(side, (self.priv.rr[va >> 61] >> 8) & 0xFFFFFF, va)
+        if e is None or not e.p or e.ma == MA_NATPAGE:
+            return None
+        return e.pa | (va & (e.size - 1))
+
+    def read_virtual(self, va: int, n: int) -> bytes:
+        """``n`` bytes at ``va`` through ``virt_to_phys`` (RAM only); SimError where
+        nothing is mapped."""
+        out = bytearray()
+        while n > 0:
+            k = min(n, 0x1000 - (va & 0xFFF))
+            pa = self.virt_to_phys(va)
+            if pa is None:
+                raise SimError(f"read of {va:#x}: not mapped")
+            out += self.mem.read_bytes(pa, k)
+            va, n = va + k, n - k
+        return bytes(out)
+
+    def write_virtual(self, va: int, data: bytes) -> None:
+        """Write ``data`` at ``va`` through ``virt_to_phys`` (RAM only).  Like
+        ``Memory.write_bytes``, this does not call ``on_code_store``."""
+        i = 0
+        while i < len(data):
+            k = min(len(data) - i, 0x1000 - ((va + i) & 0xFFF))
+            pa = self.virt_to_phys(va + i)
+            if pa is None:
+                raise SimError(f"write of {va + i:#x}: not mapped")
+            self.mem.write_bytes(pa, data[i:i + k])
+            i += k
 
     # -- instruction fetch --------------------------------------------------------
     def _fetch(self, ip: int) -> int:
