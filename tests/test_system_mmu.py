@@ -432,6 +432,7 @@ def test_tpa_tak_probe_thash_ttag():
     e = fault(m.mmu.probe, 0x4000, 3, WRITE, True)
     assert e.vector == "Data Access Rights" and e.isr == ISR_W | ISR_NA | 5
     assert fault(m.mmu.probe, 0x8000, 0, READ).isr == ISR_R | ISR_NA | 2
+    assert m.mmu.probe(0x0010000000000000, 0, READ) == 0  # unimplemented address
     m.st.priv.cr[8] = PTA_LINUX
     assert m.mmu.thash(0x2000000000004000) == 0x3FFFFF0000000008
     assert m.mmu.ttag(0x2000000000004000) == 1 ^ (1 << 39)

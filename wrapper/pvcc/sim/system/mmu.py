@@ -649,10 +649,13 @@ class MMU:
         max(cpl, pl): 1 if the access would be allowed, else 0; with
         ``fault`` an access-rights violation faults (ISR.na, code 5) instead.
         Misses, page not present and NaTPage fault as data references do
-        (ISR.na, code 2 or 5).  In physical mode every probe answers 1."""
+        (ISR.na, code 2 or 5).  In physical mode every probe answers 1, at an
+        unimplemented address 0."""
         psr = self.priv.psr
         if not (psr >> PSR_DT) & 1:
             return 1
+        if not self.impl_va(va):
+            return 0
         pl = max((psr >> 32) & 3, pl & 3)
         isr = kind | ISR_NA | (NA_PROBE_FAULT if fault else NA_PROBE)
         e = self._dentry(va, isr)
