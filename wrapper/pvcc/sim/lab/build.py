@@ -98,7 +98,7 @@ class BuildError(Exception):
 
 
 def _runtime_sources_dir() -> str:
-    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "runtime")
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "runtime")
 
 
 def runtime_include_dir() -> str:
