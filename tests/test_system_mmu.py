@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from pvcc.sim.cpu.memory import MemoryFault
+from pvcc.sim.cpu.memory import Memory, MemoryFault
 from pvcc.sim.cpu.privileged import PSR_BITS
 from pvcc.sim.cpu.state import State
 from pvcc.sim.errors import SimError
@@ -59,11 +59,14 @@ def psr_of(*, dt=1, it=1, rt=1, ic=1, cpl=0, **bits):
 
 
 class Machine:
-    """A State with 128 MiB of RAM at 0, a device page and an MMU."""
+    """A State with 128 MiB of RAM at 0, a device page and an MMU; memory pages of
+    2**page_shift bytes (the fixture below runs every test with 4 KiB and 64 KiB)."""
+
+    page_shift = 12
 
     def __init__(self, **psr):
         self.st = State()
-        self.mem = self.st.mem
+        self.st.mem = self.mem = Memory(page_shift=self.page_shift)
         self.mem.map(0, RAM, "ram")
         self.dev = Device()
         self.mem.map_device(DEV, 0x1000, "uart", self.dev.read, self.dev.write)
@@ -81,6 +84,13 @@ class Machine:
 
     def S(self, n, a, v):
         self.mmu.stores[n](a, v)
+
+
+@pytest.fixture(autouse=True, params=[12, 16], ids=["4K-pages", "64K-pages"])
+def _page_shift(request):
+    Machine.page_shift = request.param
+    yield
+    Machine.page_shift = 12
 
 
 def fault(fn, *args):

@@ -46,6 +46,32 @@ def test_access_rights_table(ar, pl, cpl, want):
     assert rights.rights(ar, pl, cpl) == want
 
 
+def _described(ar, pl, cpl):
+    """The rights from the SDM's description column of the table: no access below
+    TLB.pl (except ar 7's execute), the first set at pl and the second set at
+    more privileged levels (ar 4: the second from any level above pl and at 0;
+    ar 5: the second only at level 0; ar 6: the first only at pl = cpl != 0)."""
+    if ar == 7:
+        return R | X if cpl == 0 else X
+    if cpl > pl:
+        return 0
+    base = {0: R, 1: R | X, 2: R | W, 3: R | W | X}
+    if ar in base:
+        return base[ar]
+    if ar == 4:
+        return R | W if cpl < pl or cpl == 0 else R
+    if ar == 5:
+        return R | W | X if cpl == 0 else R | X
+    return R | W | X if cpl == pl and cpl != 0 else R | W  # ar 6
+
+
+def test_access_rights_table_against_its_descriptions():
+    for ar in range(8):
+        for pl in range(4):
+            for cpl in range(4):
+                assert rights.rights(ar, pl, cpl) == _described(ar, pl, cpl), (ar, pl, cpl)
+
+
 def test_epc_promotion_only_from_ar7_to_a_more_privileged_pl():
     # SDM vol. 2, 4.1.1.6: the XPn entries of TLB.ar 7
     assert rights.promotion(7, 0, 3) == 0

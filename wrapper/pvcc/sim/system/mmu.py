@@ -83,7 +83,7 @@ from __future__ import annotations
 
 import struct
 
-from ..cpu.memory import PAGE_MASK, MemoryFault
+from ..cpu.memory import MemoryFault
 from ..errors import SimError
 from . import vhpt
 from .faults import (
@@ -131,13 +131,19 @@ def _need(kind: int) -> int:
 
 
 class MMU:
+    """Translation for one CPU: ``priv`` its Privileged state, ``mem`` the physical
+    Memory (best created with ``Memory(page_shift=12)``: the caches then hold
+    its pages themselves), ``ar`` its application registers (ar.rsc)."""
+
     def __init__(self, priv, mem, ar):
         self.priv = priv
         self.mem = mem
         self.ar = ar
         self.tlb = TLB(on_drop=self._dropped)
-        self.rc: dict[int, memoryview] = {}  # read cache: key -> 4 KiB frame
-        self.wc: dict[int, memoryview] = {}  # write cache
+        if mem.page_shift < FRAME:
+            raise ValueError("the MMU needs memory pages of 4 KiB or more")
+        self.rc: dict = {}  # read cache: key -> the 4 KiB frame (bytearray or memoryview)
+        self.wc: dict = {}  # write cache
         self.xc: dict[int, int] = {}  # fetch cache: key -> physical frame address
         self._wframe: dict[int, int] = {}  # write-cache key -> physical frame number
         self.code_frames: set[int] = set()
@@ -219,30 +225,31 @@ class MMU:
             amask = size - 1
             vmask = (1 << (8 * size)) - 1
 
-            def load(a, unpack=unpack, amask=amask, size=size):
-                m = rc.get((a >> FRAME) | dmode)
+            # (a >> 12) is (a >> FRAME) folded: the accessors are the hot path
+            def load(a, unpack=unpack, amask=amask, size=size, get=rc.get):
+                m = get((a >> 12) | dmode)
                 if m is None or a & amask:
                     return access(a, size, READ)
                 return unpack(m, a & 0xFFF)[0]
 
-            def store(a, v, pack=pack, amask=amask, size=size, vmask=vmask):
+            def store(a, v, pack=pack, amask=amask, size=size, vmask=vmask, get=wc.get):
                 v &= vmask
-                m = wc.get((a >> FRAME) | dmode)
+                m = get((a >> 12) | dmode)
                 if m is None or a & amask:
                     access(a, size, WRITE, v)
                 else:
                     pack(m, a & 0xFFF, v)
 
-            def spec_load(a, ip, unpack=unpack, amask=amask, size=size):
+            def spec_load(a, ip, unpack=unpack, amask=amask, size=size, get=rc.get):
                 if not spec_ok:
                     return None
-                m = rc.get((a >> FRAME) | dmode)
+                m = get((a >> 12) | dmode)
                 if m is None or a & amask:
                     return spec(a, size, ip)
                 return unpack(m, a & 0xFFF)[0]
 
-            def sem_load(a, unpack=unpack, amask=amask, size=size):
-                m = wc.get((a >> FRAME) | dmode)
+            def sem_load(a, unpack=unpack, amask=amask, size=size, get=wc.get):
+                m = get((a >> 12) | dmode)
                 if m is None or a & amask:
                     return access(a, size, SEM)
                 return unpack(m, a & 0xFFF)[0]
@@ -271,8 +278,8 @@ class MMU:
 
         self.rse_loads[8], self.rse_stores[8] = rse_load8, rse_store8
 
-        def fetch(ip):
-            f = xc.get((ip >> FRAME) | xmode)
+        def fetch(ip, get=xc.get):
+            f = get((ip >> 12) | xmode)
             if f is None:
                 return fetch_slow(ip)
             return f | (ip & 0xFFF)
@@ -399,7 +406,7 @@ class MMU:
         except MemoryFault:
             raise MemoryFault(f"{size}-byte reference at {a:#x}: no memory or device at "
                               f"physical {pa:#x}") from None
-        off = pa & PAGE_MASK
+        off = pa & mem.page_mask
         frame = pa >> FRAME
         key = (a >> FRAME) | mode
         if ma == MA_WB and mem.frame_in_ram(frame << FRAME, 1 << FRAME):
@@ -407,13 +414,13 @@ class MMU:
             if clean:
                 view = None
                 if kind & ISR_R and key not in self.rc:
-                    view = memoryview(page)[off & ~0xFFF:(off & ~0xFFF) + 0x1000]
+                    view = self._view(page, off)
                     self.rc[key] = view
                     if e is not None:
                         e.keys.append(key)
                 if kind & ISR_W and frame not in self.code_frames and key not in self.wc:
                     if view is None:
-                        view = memoryview(page)[off & ~0xFFF:(off & ~0xFFF) + 0x1000]
+                        view = self._view(page, off)
                     self.wc[key] = view
                     self._wframe[key] = frame
                     if e is not None:
@@ -427,6 +434,14 @@ class MMU:
                 self.on_code_store(pa, size)
             return None
         return fmt.unpack_from(page, off)[0]
+
+    def _view(self, page: bytearray, off: int):
+        """The 4 KiB frame at ``off`` in a memory page: the page itself when memory
+        has 4 KiB pages (the fastest to unpack from), else a memoryview."""
+        if self.mem.page_shift == FRAME:
+            return page
+        base = off & ~0xFFF
+        return memoryview(page)[base:base + 0x1000]
 
     def _spec_load(self, a: int, size: int, ip: int):
         """``ld.s``: the value, or None when the load defers (see the module doc)."""
