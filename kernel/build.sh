@@ -424,6 +424,7 @@ boot_checks() {
             && echo "pvcc-sim's retargeted vmlinux is byte-identical to the host run's" || status=1
     fi
     say "retargeting $pv/vmlinux to the pass-through hypervisor's implementations"
+    "$PY" "$HERE/kbuild.py" passthru "$pv/vmlinux" || status=1
     "$PY" -m pvcc.passthru_impls --table "$pv/passthru.txt" || { status=1; return; }
     "$PY" -m pvcc.kimage "$BUILDS/pvcc_patch_run" "$pv/vmlinux" --impls "$pv/passthru.txt" \
         -o "$pv/vmlinux.passthru" || status=1

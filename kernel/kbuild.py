@@ -11,6 +11,9 @@
         compare the executable sections (.text, .init.text, ...) of every
         *.o under the two build directories; print each difference with the
         file and the reason; exit 1 if any
+    kbuild.py passthru VMLINUX
+        the pass-through hypervisor's registrations in vmlinux are
+        python -m pvcc.passthru_impls' (type, C function, light entry)
     kbuild.py leaf OBJ [PREFIX]
         prove that every PREFIX* function (default paravirt_: the native table) is a leaf
         without alloc and without a memory stack frame
@@ -398,6 +401,47 @@ def cmd_impls(args: list[str]) -> int:
     return 0
 
 
+def cmd_passthru(args: list[str]) -> int:
+    """The registrations the kernel makes under pvcc's pass-through hypervisor
+    (pvcc_passthru_impls[] in vmlinux) are python -m pvcc.passthru_impls' table:
+    the type, the C function's entry (through its descriptor) and the light entry."""
+    import struct
+
+    from pvcc import catalog, passthru_impls
+    from pvcc.objects import open_object
+
+    vmlinux = args[0]
+    out = subprocess.run(["ia64-linux-gnu-nm", vmlinux], check=True, capture_output=True,
+                         text=True).stdout
+    syms = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3:
+            syms.setdefault(parts[2], int(parts[0], 16))
+    if passthru_impls.IMPLS not in syms:
+        print(f"{vmlinux}: no {passthru_impls.IMPLS}")
+        return 1
+    obj = open_object(vmlinux)
+    specs = passthru_impls.specs()
+    raw = obj.read(syms[passthru_impls.IMPLS], 24 * len(specs))
+    bad = []
+    for k, (intr, reg) in enumerate(specs):
+        t, _pad, desc, light = struct.unpack_from("<IIQQ", raw, 24 * k)
+        entry = struct.unpack("<Q", obj.read(desc, 8))[0]
+        want = (passthru_impls.type_id(intr, reg), syms.get(passthru_impls.c_function(intr)),
+                syms.get(passthru_impls.light_entry(intr, reg)))
+        if (t, entry, light) != want:
+            bad.append(f"  [{k}] {catalog.type_name(t)}: type {t:#x}, C entry {entry:#x}, "
+                       f"light {light:#x}; expected {want}")
+    if bad:
+        print(f"{vmlinux}: {len(bad)} registration(s) differ from pvcc.passthru_impls:")
+        print("\n".join(bad))
+        return 1
+    print(f"{vmlinux}: {passthru_impls.IMPLS}[] holds {len(specs)} registrations, each "
+          "the generated C function and light entry of its type")
+    return 0
+
+
 _OBJ_FUNC = re.compile(r"^([0-9a-f]{16}) <([^>]+)>:$")
 _OBJ_BUNDLE = re.compile(r"^\s*[0-9a-f]+:\s+\[(\w+)\]\s+(.*)$")
 _OBJ_SLOT = re.compile(r"^\s*[0-9a-f]+:\s+(\S.*)$")
@@ -641,6 +685,7 @@ def main() -> int:
     cmd, args = sys.argv[1], sys.argv[2:]
     table = {"timed": cmd_timed, "count": cmd_count, "compare": cmd_compare,
              "leaf": cmd_leaf, "samples": cmd_samples, "impls": cmd_impls,
+             "passthru": cmd_passthru,
              "functions": cmd_functions, "siteobjs": cmd_siteobjs,
              "config": cmd_config, "initramfs": cmd_initramfs}
     if cmd not in table:
