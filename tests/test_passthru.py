@@ -338,3 +338,22 @@ fault_here:
     assert g[24] == 0x5400 and g[17] & 0xFF == 0        # General Exception, Illegal Operation
     assert g[18] == board.images[0].symbols["fault_here"]
     assert not pt.counts
+
+
+@needs_binutils
+def test_system_mode_hypercall_at_cpl_3_is_a_privileged_operation(tmp_path):
+    """A pass-through hypercall from user mode performs nothing: it is the
+    Privileged Operation fault the native instruction takes at cpl 3."""
+    from test_system_interruptions import TO_CPL3
+
+    status, board, pt = _run_system(tmp_path, TO_CPL3, extra=f"""
+	.align 16
+user:
+	{_pt("ssm_i")}
+	;;
+""")
+    g = board.state.g
+    assert status == 0x77
+    assert g[24] == 0x5400 and g[17] & 0xFF == 0x10     # General Exception, Privileged Operation
+    assert (g[16] >> 32) & 3 == 3 and g[18] == board.images[0].symbols["user"]
+    assert not pt.counts and not board.state.priv.psr & catalog.PSR_I
