@@ -357,3 +357,52 @@ user:
     assert g[24] == 0x5400 and g[17] & 0xFF == 0x10     # General Exception, Privileged Operation
     assert (g[16] >> 32) & 3 == 3 and g[18] == board.images[0].symbols["user"]
     assert not pt.counts and not board.state.priv.psr & catalog.PSR_I
+
+
+def _light_entries_for_as() -> str:
+    """The generated light entries with the header's macros expanded (for `as`)."""
+    text = passthru_impls.asm_source().split("\t.text\n", 1)[1]
+    for name, n in hc.PASSTHRU.items():
+        text = text.replace(f"HYPERCALL_PT_{name.upper()}\n", f"{hc.BASE + n:#x}\n")
+    return text
+
+
+@needs_binutils
+def test_system_mode_generated_light_entries_with_psr_ic_off_in_physical_mode(tmp_path):
+    """The kernel's generated light entries, reached as a patched light site
+    reaches them (mov r2 = ip; br.cond), in physical mode with psr.ic = 0:
+    setreg and getreg of cr.itir, thash and get_psr_i; each returns to the
+    site's end with its result in r8 and the caller's other registers intact."""
+    itir = 4096 + 21
+    site = "{{ .mib\n\tnop.m 0\n\tmov r2 = ip\n\tbr.cond.sptk.many {entry}\n\t;; }}\n"
+    status, board, pt = _run_system(tmp_path, f"""
+	rsm psr.ic
+	;;
+	srlz.d
+	movl r9 = 0x3456
+	mov r20 = 77
+	;;
+{site.format(entry=f"__pvcc_light_pt_setreg_{itir}")}
+	;;
+{site.format(entry=f"__pvcc_light_pt_getreg_{itir}")}
+	;;
+	mov r4 = r8
+	movl r8 = 0x2000000000123456
+	;;
+{site.format(entry="__pvcc_light_pt_thash")}
+	;;
+	mov r5 = r8
+	;;
+{site.format(entry="__pvcc_light_pt_get_psr_i")}
+	;;
+	mov r6 = r8
+	mov r8 = 0x5a
+	;;
+""", extra=_light_entries_for_as())
+    g = board.state.g
+    assert status == 0x5A
+    assert g[4] == 0x3456 and board.state.priv.cr[21] == 0x3456 and g[20] == 77
+    assert g[5] == board.state.priv.thash(0x2000000000123456) and g[6] == 0
+    assert dict(pt.counts) == {f"setreg({itir})": 1, f"getreg({itir})": 1, "thash": 1,
+                               "get_psr_i": 1}
+    assert not board.system.counts
