@@ -3,10 +3,10 @@
 A hypercall is ``break BASE + N``: arguments in r8-r11, result in r8.  They use
 only static registers, so code running in its caller's frame (the static
 calling convention) can make them.  The user-mode platform
-(``platform/userland/syscalls.py``) serves 0-5 and 7-9; the clobber hypercalls
-6, 10 and 11 are the hostile returns of proof way B, whose register sets are
-the lab's (``lab/hostile.py``), which registers them with the platform.  A
-``break`` in the range that nothing serves stops the model.
+(``platform/userland/syscalls.py``) serves all below ``PASSTHRU_BASE`` but the
+three clobber hypercalls; those are the hostile returns of proof way B, whose register sets
+are the lab's (``lab/hostile.py``), and whoever makes a run registers them with
+the platform.  A ``break`` in the range that nothing serves stops the model.
 
 The pass-through hypercalls (``PASSTHRU``, numbers ``PASSTHRU_BASE`` + the
 intrinsic's index in ``pvcc.catalog.INTRINSICS``) are the hypervisor a
