@@ -406,3 +406,22 @@ def test_system_mode_generated_light_entries_with_psr_ic_off_in_physical_mode(tm
     assert dict(pt.counts) == {f"setreg({itir})": 1, f"getreg({itir})": 1, "thash": 1,
                                "get_psr_i": 1}
     assert not board.system.counts
+
+
+def test_pvcc_sim_run_serves_the_passthru_hypercalls_and_counts_them(cc, tmp_path):
+    import sys
+
+    gen = tmp_path / "gen"
+    gen.mkdir()
+    assert passthru_impls.main([str(gen)]) == 0
+    src = tmp_path / "m.c"
+    src.write_text('#include "pvcc_passthru.h"\n'
+                   'int main(void) { pvcc_pt_ssm_i(); return (int)pvcc_pt_get_psr_i() >> 10; }\n')
+    prog = tmp_path / "m"
+    cc("-O2", "-I", str(KERNEL), "-I", str(gen), str(src), str(gen / passthru_impls.C_FILE),
+       str(gen / passthru_impls.ASM_FILE), "-o", str(prog))
+    p = subprocess.run([sys.executable, "-m", "pvcc.sim.cli", "run", "--stats", str(prog)],
+                       capture_output=True, text=True, check=False)
+    assert p.returncode == catalog.PSR_I >> 10, p.stderr
+    assert "pvcc-sim: pass-through hypercalls: 2\n" in p.stderr
+    assert "pvcc-sim: get_psr_i: 1\n" in p.stderr and "pvcc-sim: ssm_i: 1\n" in p.stderr
