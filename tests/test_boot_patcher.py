@@ -25,7 +25,7 @@ import pytest
 from asmtools import LD, assemble, link, needs_binutils
 from helpers import compile_c
 from pvcc import catalog, ia64, kimage, native, patch_table
-from pvcc.check import main as check_main
+from pvcc.check_cli import main as check_main
 from pvcc.objects import Record, open_object
 from pvcc.patch import patch_native
 

@@ -20,7 +20,8 @@ import pytest
 from asmtools import ASM_DIR, OBJDUMP, assemble, link, needs_binutils, rela_entries, section_headers
 from helpers import compile_c
 from pvcc import catalog, ia64
-from pvcc.check import check_file, main, violations_of
+from pvcc.check import check_file, violations_of
+from pvcc.check_cli import main
 from pvcc.objects import ObjectError, open_object
 
 pytestmark = needs_binutils
@@ -93,7 +94,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     wrapper = str(Path(__file__).resolve().parent.parent / "wrapper")
     env["PYTHONPATH"] = wrapper + os.pathsep + env.get("PYTHONPATH", "")
-    return subprocess.run([sys.executable, "-m", "pvcc.check", *args],
+    return subprocess.run([sys.executable, "-m", "pvcc.check_cli", *args],
                           check=False, capture_output=True, text=True, env=env)
 
 
@@ -129,7 +130,7 @@ def test_all_site_types_and_sizes_pass(sites):
     rep = check_file(str(sites))
     assert rep.violations == []
     assert rep.by_type == {"ssm_i": 1, "set_rr0_to_rr4": 1, "intrin_local_irq_restore": 1,
-                           "getreg(3116)": 1, "get_cpuid": 1}
+                           "getreg(ar.itc)": 1, "get_cpuid": 1}
     assert rep.functions == ["bar", "baz"]
 
 
@@ -417,7 +418,7 @@ def test_gp_must_be_reloaded_only_where_it_is_used(tmp_path):
 @pytest.mark.parametrize("off,value,message", [
     (32, struct.pack("<I", 0x99), "site has unknown type 0x99"),
     (32, struct.pack("<I", catalog.GETREG_BASE + catalog.REG_IP),
-     "site of getreg(1016): register 1016: the instruction pointer is never paravirtualized"),
+     "site of getreg(ip): register 1016: the instruction pointer is never paravirtualized"),
     (37, b"\x02", "site of get_cpuid has unknown convention 2"),
     # a C site whose record claims the light convention
     (37, b"\x01", "site of get_cpuid: argument 0 is out0, the light convention puts it in r8"),
@@ -655,7 +656,7 @@ def test_real_objects_pass(gcc, plugin_so, include_dir, tmp_path, opts):
     assert [str(v) for v in rep.violations] == []
     assert len(rep.records) == 17
     assert rep.functions == ["every", "leaf", "twice"]
-    assert rep.by_type["get_cpuid"] == 2 and rep.by_type["setreg(4162)"] == 1
+    assert rep.by_type["get_cpuid"] == 2 and rep.by_type["setreg(cr.tpr)"] == 1
 
 
 def real_site(path: Path, type_id: int):
@@ -750,9 +751,9 @@ def check_patched(src: Path, out: Path) -> None:
         theirs = objdump_region(out, rec.start - f.addr, rec.end - f.addr, f.name)
         assert theirs == ours, (catalog.type_name(rec.type), theirs, ours)
         assert not any(x.startswith("br") for x in theirs)
-        assert patch._expect(rec, tuple(patch.physical_args(rec)),
-                             [i for off in range(0, len(code), 16)
-                              for i in ia64.decode_bundle(code[off:off + 16]).insns]) is None
+        assert patch.code_mismatch(rec.type, patch.physical_args(rec), rec.result,
+                                   [i for off in range(0, len(code), 16)
+                                    for i in ia64.decode_bundle(code[off:off + 16]).insns]) is None
         # no relocation may write into the native code at link time
         assert all(r.type == 0 for r in new.code_relocs_in(rec.start, rec.end))
 
@@ -794,7 +795,7 @@ def test_patch_linked_executable(tmp_path, sites):
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert [s["type"] for s in doc["patched"]] == [
-        "ssm_i", "set_rr0_to_rr4", "intrin_local_irq_restore", "getreg(3116)", "get_cpuid"]
+        "ssm_i", "set_rr0_to_rr4", "intrin_local_irq_restore", "getreg(ar.itc)", "get_cpuid"]
     assert doc["patched"][4]["insns"][0] == "mov r8=cpuid[r34]"
     check_patched(exe, out)
     assert os.access(out, os.X_OK)
@@ -809,8 +810,8 @@ def test_patch_real_object(tmp_path, real):
     expected = {"fc": "fc r", "thash": "thash r8=r", "get_cpuid": "mov r8=cpuid[r",
                 "get_pmd": "mov r8=pmd[r", "ptcga": "ptc.ga r", "get_rr": "mov r8=rr[r",
                 "set_rr": "mov rr[r", "ssm_i": "ssm 0x4000", "rsm_i": "rsm 0x4000",
-                "get_psr_i": "mov r8=psr", "getreg(3116)": "mov.m r8=ar.itc",
-                "setreg(4162)": "mov cr.tpr=r", "set_rr0_to_rr4": "mov rr[r0]=r",
+                "get_psr_i": "mov r8=psr", "getreg(ar.itc)": "mov.m r8=ar.itc",
+                "setreg(cr.tpr)": "mov cr.tpr=r", "set_rr0_to_rr4": "mov rr[r0]=r",
                 "intrin_local_irq_restore": "(p6) ssm 0x4000"}
     new = open_object(str(out))
     seen = set()
@@ -858,29 +859,29 @@ def test_patch_failure_leaves_out_untouched(tmp_path, good, monkeypatch):
 
     out = tmp_path / "native.o"
     out.write_bytes(b"previous contents")
-    real_native = native.native_bundles
+    real_encode = native.encode     # the patcher binds a site once, then encodes it
 
-    def branching(type_id, args, result, nbundles):
+    def branching(bound, nbundles):
         # a bundle that still branches: must not verify
         code = ia64.decode_bundle(open_object(str(good)).read(
             open_object(str(good)).records[0].start, 16))
         return [ia64.encode_bundle(code.template, code.slots)] * nbundles
 
-    def too_long(type_id, args, result, nbundles):
-        return real_native(type_id, args, result, nbundles) * 2
+    def too_long(bound, nbundles):
+        return real_encode(bound, nbundles) * 2
 
-    def refuses(type_id, args, result, nbundles):
+    def refuses(bound, nbundles):
         raise ValueError("no room")
 
     for fake, match in ((branching, "does not verify: holds a branch"),
                         (too_long, "the region is 1 bundle"),
                         (refuses, "cannot patch site of get_cpuid: no room")):
-        monkeypatch.setattr(native, "native_bundles", fake)
+        monkeypatch.setattr(native, "encode", fake)
         with pytest.raises(patch.PatchError, match=match):
             patch.patch_native(str(good), str(out))
         assert out.read_bytes() == b"previous contents"
         assert sorted(p.name for p in tmp_path.iterdir()) == ["good.o", "native.o"]
-    monkeypatch.setattr(native, "native_bundles", real_native)
+    monkeypatch.setattr(native, "encode", real_encode)
     done = patch.patch_native(str(good), str(out))
     assert [s.text[0] for s in done] == ["mov r8=cpuid[r36]"]
 

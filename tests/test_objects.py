@@ -88,7 +88,7 @@ def test_gp_flag(tmp_path):
 def test_several_sites_and_compat(tmp_path):
     obj = open_object(str(assemble(tmp_path, "sites.s")))
     assert [catalog.type_name(r.type) for r in obj.records] == [
-        "ssm_i", "set_rr0_to_rr4", "intrin_local_irq_restore", "getreg(3116)", "get_cpuid"]
+        "ssm_i", "set_rr0_to_rr4", "intrin_local_irq_restore", "getreg(ar.itc)", "get_cpuid"]
     assert [r.nbundles for r in obj.records] == [1, 4, 2, 1, 1]
     assert [(c.start, c.end, c.type) for c in obj.compat] == [
         (r.start, r.end, r.type) for r in obj.records]

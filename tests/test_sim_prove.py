@@ -191,7 +191,7 @@ def test_driver_defines_intrinsics_declared_under_own_names():
         """)
     d = drivers.driver(src)
     assert d.intrinsics == {"irq_on": "ssm_i", "cpuid_c": "get_cpuid", "rd": "getreg",
-                            "itc": "getreg(3116)"}
+                            "itc": "getreg(ar.itc)"}
     # a plain call or a C-convention site of the name runs the catalog's function
     assert '"cpuid_c:\\n"\n\t"\tbr.sptk.many paravirt_get_cpuid#\\n"' in d.text
     # pvcc's light sites: a thunk per name (per register for getreg) into it

@@ -102,7 +102,7 @@ def csmith_objects(tally: Tally, gcc: str, seeds: range, work: Path) -> None:
 def testcase_objects(tally: Tally, gcc: str, work: Path) -> None:
     env = dict(os.environ, PVCC_GCC=gcc)
     pvcc = [sys.executable, "-c", "import sys; from pvcc.driver import main; sys.exit(main())"]
-    check = [sys.executable, "-c", "import sys; from pvcc.check import main; sys.exit(main())"]
+    check = [sys.executable, "-c", "import sys; from pvcc.check_cli import main; sys.exit(main())"]
     inc = subprocess.run([*pvcc, "--print-include-dir"], capture_output=True, text=True,
                          env=env, check=True).stdout.strip()
     for case in sorted((ROOT / "testcases").glob("*/input.c")):

@@ -398,12 +398,74 @@ def intrinsic_for(type_id: int) -> tuple[Intrinsic, int | None] | None:
     return None
 
 
+_FIXED_NAMES = {REG_IP: "ip", REG_PSR: "psr", REG_GP: "gp", REG_SP: "sp", REG_TP: "tp"}
+
+
+def reg_name(reg: int) -> str:
+    """The name of an _IA64_REG_* number as reports print it: "psr", "ar.itc",
+    "cr.tpr", "ar.k0", "gp"; the number itself for one without a name."""
+    from .ia64.model import AR_NAMES, CR_NAMES, ar_name, cr_name
+
+    if reg in _FIXED_NAMES:
+        return _FIXED_NAMES[reg]
+    if reg - AR_BASE in AR_NAMES:
+        return ar_name(reg - AR_BASE)
+    if reg - CR_BASE in CR_NAMES:
+        return cr_name(reg - CR_BASE)
+    return str(reg)
+
+
+def reg_number(text: str) -> int | None:
+    """The _IA64_REG_* number a register input names: a name as `reg_name` prints
+    it ("ar.itc", "cr.tpr", "psr"), "ar44"/"cr66", or a number ("3116",
+    "0xc2c"); None for neither."""
+    from .ia64.model import AR_NAMES, CR_NAMES
+
+    word = text.strip().lower()
+    fixed = {v: k for k, v in _FIXED_NAMES.items()}
+    if word in fixed:
+        return fixed[word]
+    for prefix, names, base in (("ar", AR_NAMES, AR_BASE), ("cr", CR_NAMES, CR_BASE)):
+        if word.startswith(prefix + "."):
+            found = [n for n, nm in names.items() if nm == word[3:]]
+            return base + found[0] if found else None
+        if word.startswith(prefix) and word[2:].isdigit() and int(word[2:]) < 128:
+            return base + int(word[2:])
+    try:
+        n = int(word, 0)
+    except ValueError:
+        return None
+    return n if n >= 0 else None
+
+
 def type_name(type_id: int) -> str:
+    """A type as every report prints it: "ssm_i", "getreg(ar.itc)", "setreg(cr.tpr)"."""
     found = intrinsic_for(type_id)
     if found is None:
         return f"unknown({type_id:#x})"
     intr, reg = found
-    return intr.name if reg is None else f"{intr.name}({reg})"
+    return intr.name if reg is None else f"{intr.name}({reg_name(reg)})"
+
+
+def type_id_of(text: str) -> int | None:
+    """The type id a type input names: a name as `type_name` prints it, the register
+    of getreg/setreg by name or number ("getreg(ar.itc)", "getreg(3116)"), or the
+    type id as a number; None when it names no type of the catalog."""
+    word = text.strip()
+    name, paren, rest = word.partition("(")
+    intr = BY_NAME.get(name)
+    if intr is not None and intr.access is None and not paren:
+        return intr.type_id
+    if intr is not None and intr.access is not None and paren and rest.endswith(")"):
+        reg = reg_number(rest[:-1])
+        if reg is None or not 0 < reg < 0x10000000:
+            return None
+        return intr.type_id + reg
+    try:
+        tid = int(word, 0)
+    except ValueError:
+        return None
+    return tid if intrinsic_for(tid) is not None else None
 
 
 def expanded() -> list[tuple[Intrinsic, int | None]]:
