@@ -374,6 +374,8 @@ def test_retargeted_image_passes_verify_retarget(linked, runner, tmp_path, capsy
     ("ssm_i 0x1008\n", "impls:1: implementation address 0x1008 is not a bundle address"),
     ("ssm_i 0x1000\n9 0x2000\n", "impls:2: 9 is registered twice"),
     ("ssm_i 0x1000 fast\n", "impls:1: unknown calling convention 'fast' (one of c-call, light)"),
+    ("getreg(ar.nope) 0x1000\n", "impls:1: unknown paravirt type 'getreg(ar.nope)'"),
+    ("getreg(ar.itc) 0x1000\ngetreg(3116) 0x2000\n", "impls:2: getreg(3116) is registered twice"),
 ])
 def test_verify_retarget_table_errors_are_one_located_line(linked, tmp_path, capsys, text,
                                                            message):

@@ -891,3 +891,18 @@ def test_physical_args(good):
 
     rec = open_object(str(good)).records[0]
     assert patch.physical_args(rec) == [36]                # out0 of sol 4
+
+
+def test_reports_name_registers(sites, tmp_path):
+    """pvcc-check's table and --patch native's listing print a getreg/setreg site's
+    register by name (getreg(ar.itc)), never its _IA64_REG_* number."""
+    r = run_cli(str(sites))
+    assert r.returncode == 0, r.stderr
+    row = r.stdout.splitlines()[1]
+    assert "getreg(ar.itc) 1" in row and "3116" not in r.stdout, r.stdout
+    out = tmp_path / "native.o"
+    r = run_cli("--patch", "native", "-o", str(out), str(sites))
+    assert r.returncode == 0, r.stderr
+    listing = [ln for ln in r.stdout.splitlines() if "getreg" in ln]
+    assert len(listing) == 1 and ": getreg(ar.itc): mov.m r8=ar.itc" in listing[0], r.stdout
+    assert "3116" not in r.stdout

@@ -296,6 +296,18 @@ def test_thunks_bad_symbol(capsys):
     assert capsys.readouterr().err == "pvcc-thunks: error: '1bad' is not a C identifier\n"
 
 
+def test_thunk_registers_by_name(capsys):
+    """A thunk's register is an input: its name or its number, the same thunk."""
+    assert thunks.parse_spec("paravirt_getreg:ar.itc") == ("paravirt_getreg", 3116)
+    assert thunks.parse_spec("paravirt_setreg:cr.tpr") == thunks.parse_spec("paravirt_setreg:4162")
+    assert thunks.source([thunks.parse_spec("paravirt_getreg:psr")]) == \
+        thunks.source([thunks.parse_spec("paravirt_getreg:1019")])
+    assert thunks.main(["paravirt_getreg:ar.nope"]) == 2
+    assert capsys.readouterr().err == ("pvcc-thunks: error: 'paravirt_getreg:ar.nope': the "
+                                       "register after ':' is neither a register name nor a "
+                                       "number\n")
+
+
 def test_thunk_options_of_the_proof_only():
     """pvcc-sim's B build calls another C entry and adds a hostile tail before the
     return through b6; the thunks pvcc-thunks writes (what a kernel links) have
