@@ -19,7 +19,7 @@ import pytest
 
 from asmtools import ASM_DIR, OBJDUMP, assemble, link, needs_binutils, rela_entries, section_headers
 from helpers import compile_c
-from pvcc import catalog, ia64
+from pvcc import catalog, elf, ia64
 from pvcc.check import check_file, violations_of
 from pvcc.check_cli import main
 from pvcc.objects import ObjectError, open_object
@@ -30,8 +30,9 @@ pytestmark = needs_binutils
 def symbol_index(data: bytes, name: str) -> int:
     sh = section_headers(data)
     symtab, strtab = sh[".symtab"], sh[".strtab"]
-    for i in range(symtab["size"] // 24):
-        n = struct.unpack_from("<I", data, symtab["offset"] + 24 * i)[0]
+    syms = elf.SYM.iter_unpack(data[symtab["offset"]:symtab["offset"] + symtab["size"]])
+    for i, sym in enumerate(syms):
+        n = sym.st_name
         end = data.index(b"\0", strtab["offset"] + n)
         if data[strtab["offset"] + n:end].decode() == name:
             return i
@@ -76,9 +77,11 @@ class Editor:
         if sym is not None or rtype is not None:
             info = ((e["sym"] if sym is None else sym) << 32) | (
                 e["type"] if rtype is None else rtype)
-            self.data[e["at"] + 8:e["at"] + 16] = struct.pack("<Q", info)
+            at = e["at"] + elf.RELA.offset("r_info")
+            self.data[at:at + 8] = struct.pack("<Q", info)
         if addend is not None:
-            self.data[e["at"] + 16:e["at"] + 24] = struct.pack("<q", addend)
+            at = e["at"] + elf.RELA.offset("r_addend")
+            self.data[at:at + 8] = struct.pack("<q", addend)
         return self
 
     def write(self, out: Path) -> Path:
@@ -559,7 +562,8 @@ def test_cli_bad_inputs(tmp_path, good):
     assert_cli_error(stubs, "--require-sites", match="no .pvcc_sites section")
     sh = section_headers(good.read_bytes())[catalog.SECTION]
     ed = Editor(good)
-    ed.data[sh["hdr"] + 32:sh["hdr"] + 40] = struct.pack("<Q", 40)
+    size_at = sh["hdr"] + elf.SHDR.offset("sh_size")
+    ed.data[size_at:size_at + 8] = struct.pack("<Q", 40)
     assert_cli_error(ed.write(tmp_path / "size.o"), match="not a multiple of 64")
     assert_cli_error(Editor(good).record(0, 36, b"\x02").write(tmp_path / "v.o"),
                      match="version 2, expected 1")

@@ -25,13 +25,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "wrapper"))
-sys.path.insert(0, str(ROOT / "tests"))
 
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
-from objdump_text import instructions  # tests/objdump_text.py
 from pvcc import compilers, ia64, objects
+from pvcc.ia64.objdump import instructions
 from pvcc.sim.csmith import FLAG_SETS, LEVELS
 
 OBJDUMP = "ia64-linux-gnu-objdump"

@@ -16,7 +16,8 @@ a link.  A value that names an undefined symbol (typically the record's
 
 Layers.  pyelftools reads the ELF header, the section headers and their
 names, and the program headers.  The two bulk tables are unpacked here with
-`struct`, bounds-checked, into named tuples: pyelftools parses each entry on
+`struct` (their layouts, by field name, are `pvcc.elf`'s), bounds-checked,
+into named tuples: pyelftools parses each entry on
 its own.  Measured (CPU time) on synthetic objects of 150,000 functions, a
 10.7 MB .o with as many code relocations and the 7 MB executable ld links
 from it: pyelftools takes 3.2-3.5 s for their symbol tables alone, this whole
@@ -48,6 +49,7 @@ from elftools.elf.enums import ENUM_E_MACHINE, ENUM_ST_INFO_TYPE
 from elftools.elf.sections import Section as ElfSection
 
 from . import catalog
+from .elf import RELA, SHDR, SYM, UNWIND, r_sym, r_type, st_bind, st_type
 
 EM_IA_64 = ENUM_E_MACHINE["EM_IA_64"]
 ELF_TYPES = ("ET_REL", "ET_EXEC", "ET_DYN")
@@ -212,14 +214,14 @@ class Symbol(NamedTuple):
     resolved: Value    # address (synthetic base + value in an ET_REL file), or SymRef
 
 
-_SYM = struct.Struct("<IBBHQQ")     # Elf64_Sym: st_name, st_info, st_other, st_shndx, st_value, st_size
-_RELA = struct.Struct("<QQq")       # Elf64_Rela: r_offset, r_info, r_addend
-_SHDR_SIZE = 64
+_SYM = SYM.struct
+_RELA = RELA.struct
+_SHDR_SIZE = SHDR.size
 _RECORD = struct.Struct("<QQQQIBBBBBBHI8sQ")
 assert _RECORD.size == catalog.RECORD_SIZE
 _COMPAT = struct.Struct("<QQQ")
 assert _COMPAT.size == catalog.COMPAT_RECORD_SIZE
-_UNWIND = struct.Struct("<QQQ")     # .IA_64.unwind entry: start, end, info (segment-relative)
+_UNWIND = UNWIND.struct
 
 
 class ElfObject:
@@ -625,7 +627,7 @@ class _Loader:
         relocatable = self.obj.relocatable
         for st_name, st_info, _st_other, st_shndx, st_value, st_size in \
                 _SYM.iter_unpack(data[off:off + size]):
-            stype = st_info & 0xF
+            stype = st_type(st_info)
             name = ""
             if st_name:
                 if st_name >= str_size:
@@ -652,7 +654,8 @@ class _Loader:
             if stype == STT_SECTION and not name:
                 sec = self.obj.section(st_shndx)
                 name = sec.name if sec is not None else f"section{st_shndx}"
-            out.append(Symbol(name, stype, st_info >> 4, st_shndx, st_value, st_size, resolved))
+            out.append(Symbol(name, stype, st_bind(st_info), st_shndx, st_value, st_size,
+                              resolved))
         self._symtabs[idx] = out
         return out
 
@@ -686,7 +689,7 @@ class _Loader:
         syms = self._symbols(self.shdrs[ri]["sh_link"])
         out = []
         for n, (r_offset, r_info, r_addend) in enumerate(entries):
-            sym, rtype = r_info >> 32, r_info & 0xFFFFFFFF
+            sym, rtype = r_sym(r_info), r_type(r_info)
             if sym >= len(syms):
                 raise self.fail(f"relocation {n} for {target.name} names symbol {sym}, "
                                 f"past the end of the symbol table")
@@ -716,7 +719,7 @@ class _Loader:
                     self._rela_entries(ri, f"dynamic section {ri}")):
                 if not sec.contains(r_offset):
                     continue
-                sym, rtype = r_info >> 32, r_info & 0xFFFFFFFF
+                sym, rtype = r_sym(r_info), r_type(r_info)
                 if sym >= max(len(syms), 1):
                     raise self.fail(f"dynamic relocation {n} names symbol {sym}, "
                                     f"past the end of the symbol table")

@@ -21,12 +21,12 @@ renamed over OUT only when everything holds: OUT is never half-written.
 from __future__ import annotations
 
 import os
-import struct
 from dataclasses import dataclass, field
 
 from . import catalog, ia64
 from .atomicfile import write_atomic
 from .decoded import DecodedObject, SiteInfo, decode_file
+from .elf import RELA
 from .objects import ElfObject, ObjectError, Record, load_object
 
 
@@ -141,8 +141,9 @@ def _neutralize(obj: ElfObject, buf: bytearray, rela_index: int, entry: int) -> 
     sec = obj.section(rela_index)
     if sec is None:  # pragma: no cover - objects keeps every section of an ET_REL
         raise PatchError(f"{obj.path}: relocation section {rela_index} not found")
-    at = sec.offset + 24 * entry + 8
-    buf[at:at + 16] = struct.pack("<Qq", 0, 0)        # R_IA64_NONE, symbol 0, addend 0
+    at = sec.offset + RELA.size * entry
+    r_offset = RELA.unpack_from(buf, at).r_offset
+    buf[at:at + RELA.size] = RELA.pack(r_offset=r_offset, r_info=0, r_addend=0)  # R_IA64_NONE
 
 
 def _bundles(code: bytes, addr: int) -> list[ia64.Bundle]:
