@@ -2,7 +2,7 @@
 
     python benchmarks/bench_sim.py [--seeds 1,3,4,...] [--level -O2] [--no-groups]
 
-For each seed: csmith generates the program (pvcc.sim.csmith's options), the
+For each seed: csmith generates the program (pvcc.sim.lab.csmith's options), the
 host builds and runs it (gcc -O1), pvcc-sim cc builds it for IA-64 at LEVEL
 (plain GCC, no plugin), and the model runs it in this process.  Prints, per
 program and in total, the IA-64 instructions executed, the model's CPU time
@@ -23,7 +23,8 @@ import sys
 import tempfile
 import time
 
-from pvcc.sim import csmith, run_program
+from pvcc.sim import run_program
+from pvcc.sim.lab import csmith
 
 DEFAULT_SEEDS = "1,3,4,5,6,8,9,10"
 

@@ -85,7 +85,7 @@ def main() -> None:
 
 def prove_three_ways(kernel_cflags) -> None:
     """`pvcc-sim prove` on the example with a generated driver main."""
-    from pvcc.sim import drivers, prove
+    from pvcc.sim.lab import drivers, prove
 
     driver = OUT / "paravirt_demo-driver.c"
     driver.write_text(drivers.driver((HERE / "paravirt_demo.c").read_text()).text)

@@ -479,7 +479,7 @@ def test_retargeted_light_sites_pass_verify_retarget(gcc, plugin_so, include_dir
 @pytest.fixture(scope="module")
 def sim_prog(gcc, table_dir) -> str:
     prog = table_dir / "pvcc_patch_sim"
-    p = subprocess.run([sys.executable, "-m", "pvcc.sim.build", "-O2", "-I", str(KERNEL),
+    p = subprocess.run([sys.executable, "-m", "pvcc.sim.lab.build", "-O2", "-I", str(KERNEL),
                         "-I", str(table_dir), str(KERNEL / "pvcc_patch.c"),
                         str(KERNEL / "pvcc_patch_sim.c"), "-o", str(prog)],
                        capture_output=True, text=True, check=False,

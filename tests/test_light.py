@@ -364,7 +364,7 @@ def _sim(gcc, tmp_path: Path, name: str, *args: str, light: bool = True,
     if light:
         env["PVCC_PLUGIN_ARGS"] = "conv=light"
     prog = tmp_path / name
-    p = subprocess.run([sys.executable, "-m", "pvcc.sim.build", "-O2", *args, "-o", str(prog)],
+    p = subprocess.run([sys.executable, "-m", "pvcc.sim.lab.build", "-O2", *args, "-o", str(prog)],
                        capture_output=True, text=True, env=env, check=False)
     assert p.returncode == 0, p.stderr
     assert violations_of(str(prog)) == []

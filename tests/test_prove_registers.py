@@ -41,7 +41,7 @@ def _program() -> str:
 
 @pytest.mark.parametrize("conv", ["c", "light"])
 def test_every_catalog_register_three_ways(gcc, monkeypatch, tmp_path, conv):
-    from pvcc.sim import prove
+    from pvcc.sim.lab import prove
 
     monkeypatch.setenv("PVCC_GCC", gcc)
     src = tmp_path / "registers.c"

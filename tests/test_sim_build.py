@@ -18,7 +18,7 @@ import pytest
 from elftools.elf.elffile import ELFFile
 
 from pvcc.catalog import KERNEL_CFLAGS
-from pvcc.sim import build
+from pvcc.sim.lab import build
 
 KERNEL_FLAGS = list(KERNEL_CFLAGS)
 EF_IA_64_CONS_GP = 0x40
@@ -70,7 +70,7 @@ def cc(gcc, monkeypatch):
     monkeypatch.setenv("PVCC_GCC", gcc)
 
     def run(*args: str) -> tuple[int, str]:
-        p = subprocess.run([sys.executable, "-m", "pvcc.sim.build", *args],
+        p = subprocess.run([sys.executable, "-m", "pvcc.sim.lab.build", *args],
                            capture_output=True, text=True, check=False)
         assert "Traceback" not in p.stderr, p.stderr
         return p.returncode, p.stderr
@@ -204,8 +204,8 @@ def test_hv_layer_entries_call_c_and_clobber_on_return(gcc):
                             for ln in rest.splitlines() if ":\t" in ln]
     # paravirt_NAME serves C sites (hostile to the C convention, f32-f127 included),
     # __pvcc_hv_thunked_NAME the light thunks (f32-f127 left alone, as a thunk requires)
-    from pvcc.sim import hostile
-    from pvcc.sim.syscalls import HYPERCALL
+    from pvcc.sim.lab import hostile
+    from pvcc.sim.platform.userland.syscalls import HYPERCALL
 
     for prefix, n in (("paravirt_", hostile.HC_CLOBBER_C),
                       (hostile.THUNKED_PREFIX, hostile.HC_CLOBBER_THUNKED)):
@@ -367,7 +367,7 @@ def test_a_failing_runtime_build_is_reported_and_publishes_nothing(gcc, tmp_path
     monkeypatch.setenv("PVCC_CACHE_DIR", str(tmp_path / "cache"))
     src = tmp_path / "hello.c"
     src.write_text(HELLO)
-    p = subprocess.run([sys.executable, "-m", "pvcc.sim.build", "--no-plugin",
+    p = subprocess.run([sys.executable, "-m", "pvcc.sim.lab.build", "--no-plugin",
                         "-mfixed-range=f99-f2", str(src), "-o", str(tmp_path / "p")],
                        capture_output=True, text=True, check=False)
     assert p.returncode == 1

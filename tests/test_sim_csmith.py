@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pvcc.sim import csmith
+from pvcc.sim.lab import csmith
 
 try:
     csmith.csmith_exe()

@@ -100,7 +100,7 @@ COMPARED_EFFECTS = ("fc", "ptc.ga", "srlz.d", "mov.to.eoi", "mov.to.itm")
 
 @pytest.fixture
 def cc(gcc, monkeypatch):
-    from pvcc.sim.build import build
+    from pvcc.sim.lab.build import build
 
     monkeypatch.setenv("PVCC_GCC", gcc)
 
@@ -272,7 +272,7 @@ def test_light_hostile_return_keeps_only_the_result_and_the_link(cc, tmp_path):
     """Through the B build's thunk into the C layer, a light site hands back its
     result in r8 and the link in b6; every other register of the light clobber set
     comes back with values that change with the seed; r18, f10 and f40 as they were."""
-    from pvcc.sim.machine import CPUID
+    from pvcc.sim.cpu.privileged import CPUID
 
     (tmp_path / "leaf.s").write_text(LIGHT_REGS)
     (tmp_path / "main.c").write_text(textwrap.dedent(f"""\

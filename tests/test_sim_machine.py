@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from asmtools import needs_binutils
-from pvcc.sim.machine import CPUID, ITC_START, ITC_STEP
+from pvcc.sim.cpu.privileged import CPUID, ITC_START, ITC_STEP
 from simasm import r8, run
 
 pytestmark = needs_binutils

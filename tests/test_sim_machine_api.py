@@ -1,4 +1,4 @@
-"""pvcc.sim.machine_api: calling functions of a loaded image from Python."""
+"""pvcc.sim.platform.hostcall: calling functions of a loaded image from Python."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from asmtools import assemble, link, needs_binutils
 from pvcc.sim.errors import SimError
-from pvcc.sim.machine_api import Machine
+from pvcc.sim.platform.hostcall import Machine
 
 pytestmark = needs_binutils
 

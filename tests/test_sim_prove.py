@@ -1,4 +1,4 @@
-"""Proof by execution (pvcc.sim.prove): A = B = C, and the proof catches mistakes.
+"""Proof by execution (pvcc.sim.lab.prove): A = B = C, and the proof catches mistakes.
 
 A is the program built by plain GCC with the native table, B the same source
 through pvcc with the C hypervisor layer (hostile returns), C is B patched
@@ -30,8 +30,8 @@ def gcc_env(gcc, monkeypatch):
 
 
 def test_demo_three_ways_with_native_path_cost(gcc_env, tmp_path, capsys):
-    from pvcc.sim import drivers, prove
     from pvcc.sim.cli import main
+    from pvcc.sim.lab import drivers, prove
 
     src = ROOT / "examples" / "paravirt_demo.c"
     drv = tmp_path / "driver.c"
@@ -88,7 +88,7 @@ def test_prove_build_error_is_one_line(gcc_env, tmp_path, capsys):
 
 
 def test_woven_csmith_program_three_ways_both_conventions(gcc_env, tmp_path):
-    from pvcc.sim import csmith, prove, weave
+    from pvcc.sim.lab import csmith, prove, weave
 
     try:
         inc = csmith.csmith_include()
@@ -109,7 +109,7 @@ def test_woven_csmith_program_three_ways_both_conventions(gcc_env, tmp_path):
 
 
 def test_weave_is_deterministic_and_keeps_the_program():
-    from pvcc.sim import weave
+    from pvcc.sim.lab import weave
 
     text = textwrap.dedent("""\
         #include "csmith.h"
@@ -143,7 +143,7 @@ def test_weave_is_deterministic_and_keeps_the_program():
 
 
 def test_driver_for_snippets():
-    from pvcc.sim import drivers
+    from pvcc.sim.lab import drivers
 
     src = textwrap.dedent("""\
         #include <pvcc/paravirt.h>
@@ -175,7 +175,7 @@ def test_driver_for_snippets():
 
 
 def test_driver_defines_intrinsics_declared_under_own_names():
-    from pvcc.sim import drivers
+    from pvcc.sim.lab import drivers
 
     src = textwrap.dedent("""\
         #include <pvcc/paravirt.h>
@@ -211,7 +211,7 @@ def test_driver_defines_intrinsics_declared_under_own_names():
 def test_testcase_with_own_intrinsic_names_three_ways(gcc_env, tmp_path, case, level, conv):
     """Intrinsics declared under the snippet's own names (the attribute's per-declaration
     convention; a name longer than 300 characters) are programs A = B = C."""
-    from pvcc.sim import drivers, prove
+    from pvcc.sim.lab import drivers, prove
 
     src = ROOT / "testcases" / case / "input.c"
     drv = tmp_path / "driver.c"
@@ -257,7 +257,7 @@ MUTANT = textwrap.dedent("""\
 def mutant_build(gcc, tmp_path_factory):
     """A of MUTANT, and the plugin's assembly of it (built once for the module)."""
     from pvcc.pluginbuild import include_dir
-    from pvcc.sim.build import build, runtime_include_dir
+    from pvcc.sim.lab.build import build, runtime_include_dir
 
     tmp = tmp_path_factory.mktemp("mutant")
     src = tmp / "mutant.c"
@@ -281,8 +281,8 @@ def mutant(gcc_env, mutant_build, tmp_path):
     """B from the plugin's assembly of MUTANT (C or light convention), which a
     test may mutate, and C."""
     from pvcc.patch import patch_native
-    from pvcc.sim import prove
-    from pvcc.sim.build import build
+    from pvcc.sim.lab import prove
+    from pvcc.sim.lab.build import build
 
     a, asm = mutant_build
 
@@ -503,7 +503,7 @@ def test_stats_count_the_native_table_calls_of_a_plain_program(mutant_build, cap
 
 def test_compare_names_the_first_difference():
     """The verdict's detail for each kind of difference (runs as run_way returns them)."""
-    from pvcc.sim.prove import WayRun, compare
+    from pvcc.sim.lab.prove import WayRun, compare
 
     def way(w, seed=1, **kw):
         base = {"status": 0, "stdout": b"x = 1\n", "error": None,
@@ -561,7 +561,7 @@ keeps_r8:
 
 def test_hostile_return_overwrites_r8_of_an_intrinsic_without_result(gcc_env, tmp_path):
     from pvcc.sim import run_program
-    from pvcc.sim.build import build
+    from pvcc.sim.lab.build import build
 
     (tmp_path / "caller.s").write_text(KEEPS_R8)
     (tmp_path / "main.c").write_text(

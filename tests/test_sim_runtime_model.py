@@ -94,7 +94,7 @@ def host_output(tmp_path_factory):
                          ids=["O0", "O2", "O2-kernel"])
 def test_runtime_output_in_the_model_is_the_hosts(gcc, monkeypatch, tmp_path, host_output,
                                                    flags):
-    from pvcc.sim.build import build
+    from pvcc.sim.lab.build import build
 
     monkeypatch.setenv("PVCC_GCC", gcc)
     (tmp_path / "p.c").write_text(_program())

@@ -31,7 +31,7 @@ from elftools.elf.elffile import ELFFile
 
 from pvcc import compilers, ia64, objects
 from pvcc.ia64.objdump import instructions
-from pvcc.sim.csmith import FLAG_SETS, LEVELS
+from pvcc.sim.lab.csmith import FLAG_SETS, LEVELS
 
 OBJDUMP = "ia64-linux-gnu-objdump"
 
@@ -85,7 +85,7 @@ def _run(cmd: list[str], quiet: str = "", **kw) -> bool:
 
 
 def csmith_objects(tally: Tally, gcc: str, seeds: range, work: Path) -> None:
-    from pvcc.sim import build, csmith
+    from pvcc.sim.lab import build, csmith
 
     inc = ["-isystem", build.runtime_include_dir(), f"-I{csmith.csmith_include()}"]
     for seed in seeds:

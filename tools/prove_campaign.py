@@ -4,20 +4,20 @@
     python tools/prove_campaign.py --testcases --demo --csmith 300 --cells 2 -j 2 \\
         --json build/prove.jsonl
 
-Every program is built three ways and run in pvcc-sim (``pvcc.sim.prove``):
+Every program is built three ways and run in pvcc-sim (``pvcc.sim.lab.prove``):
 A plain GCC + the native table, B pvcc + the C hypervisor layer (hostile
 returns, seeded), C = B patched native.  A cell is one program at one level
 (-O0 -O1 -O2 -Os -O3), flag set (plain, kernel) and convention (c, light);
 its outcome is agree / disagree / model error / build error.
 
 * ``--testcases``: every compile testcase under testcases/ with a generated
-  driver ``main`` (``pvcc.sim.drivers``), at every level and the flag sets its
+  driver ``main`` (``pvcc.sim.lab.drivers``), at every level and the flag sets its
   case.toml names (``--testcase-cells K``: K of them, drawn by the name); a
   case that fixes its convention runs only in it.
 * ``--demo``: examples/paravirt_demo.c with its driver.
 * ``--csmith N``: seeds SEED.. of csmith programs the host finishes (the
   unwoven program, within --host-timeout), woven with intrinsic calls
-  (``pvcc.sim.weave``).  ``--cells K`` runs K cells per program, drawn from
+  (``pvcc.sim.lab.weave``).  ``--cells K`` runs K cells per program, drawn from
   the 20 by the seed (every cell when K is 0 or 20).
 
 Prints the table (kind x level x flags x convention: programs, agree,
@@ -42,8 +42,8 @@ import tomllib
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, os.path.join(ROOT, "wrapper"))
 
-from pvcc.sim import prove
-from pvcc.sim.csmith import FLAG_SETS, LEVELS
+from pvcc.sim.lab import prove
+from pvcc.sim.lab.csmith import FLAG_SETS, LEVELS
 
 CONVS = tuple(prove.CONVENTIONS)
 OUTCOMES = prove.OUTCOMES
@@ -105,7 +105,7 @@ def csmith_items(n: int, first: int, k: int) -> list[dict]:
 
 def run_item(item: dict, root: str, opts: dict) -> list[dict]:
     """Every cell of one program (in a worker process)."""
-    from pvcc.sim import csmith, drivers, weave
+    from pvcc.sim.lab import csmith, drivers, weave
 
     work = os.path.join(root, item["name"])
     os.makedirs(work, exist_ok=True)

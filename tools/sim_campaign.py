@@ -31,7 +31,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "wrapper"))
 
-from pvcc.sim import csmith
+from pvcc.sim.lab import csmith
 
 
 def _one(seed: int, root: str, opts: dict) -> csmith.ProgramResult:

@@ -145,11 +145,12 @@ def run_sim_segments(prog: str, segs: list[Segment], table: int, count: int,
                      impls: dict[int, int] | None = None,
                      max_insns: int | None = None) -> tuple[list[tuple[int, bytes]], str]:
     """run_sim over SEGS with COUNT records at address TABLE."""
+    from .sim.cpu.executor import Executor
+    from .sim.cpu.memory import PAGE_SIZE
+    from .sim.cpu.state import State
     from .sim.errors import ProgramExit, SimError
-    from .sim.executor import Executor
-    from .sim.loader import load
-    from .sim.memory import PAGE_SIZE
-    from .sim.state import State
+    from .sim.platform.userland import syscalls
+    from .sim.platform.userland.loader import load
 
     impls = impls or {}
     if len(segs) > SIM_MAX_SEGS or len(impls) > SIM_MAX_IMPLS:
@@ -183,6 +184,7 @@ def run_sim_segments(prog: str, segs: list[Segment], table: int, count: int,
             st.mem.write_bytes(job_at + 8 * (len(words) + 2 * SIM_MAX_SEGS),
                                struct.pack(f"<{len(impl_words)}Q", *impl_words))
         ex = Executor(st, symbolize=img.symbolize)
+        syscalls.attach(ex)
         out = io.BytesIO()
         ex.out, ex.err = out, out
         status = None

@@ -33,7 +33,7 @@ the caller's sp; it must not be used for sites that run with PSR.ic = 0
 (its ``alloc`` may spill stacked registers to the backing store).
 
 pvcc-sim's proof builds its own variant with ``thunk``'s ``callee`` and
-``before_return`` options (``pvcc.sim.hostile``); ``pvcc-thunks`` never uses them.
+``before_return`` options (``pvcc.sim.lab.hostile``); ``pvcc-thunks`` never uses them.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def thunk(symbol: str, reg: int | None = None, *, callee: str | None = None,
     passes no register number, the thunk gives ``symbol`` the number as its
     first argument and r9 (setreg's value) as its second.
 
-    For pvcc-sim's proof only (``pvcc.sim.hostile``; the thunks a kernel links
+    For pvcc-sim's proof only (``pvcc.sim.lab.hostile``; the thunks a kernel links
     use neither): ``callee`` is the C function called instead of ``symbol``
     (the entry keeps ``symbol``'s name), and ``before_return`` are assembly
     lines the outer part runs after restoring ar.pfs and before branching back

@@ -1,15 +1,12 @@
-"""pvcc-sim: an execution model of the IA-64 architecture for what the cross GCC compiles.
+"""pvcc-sim: an execution model of the IA-64 architecture.
 
-Modules: ``state`` (registers), ``rse`` (register stack engine), ``memory``,
-``machine`` (privileged state, CPUID, ITC, VHPT hash, effect log), ``nat``
-(NaT values), ``sem_*`` (instruction semantics, one handler per form),
-``deps`` (group dependency masks), ``compiler`` (bundles into Python
-functions), ``executor`` (runs them; NaT slow path; services), ``sem_mm``
-(multimedia), ``machine_api`` (a machine to drive from Python),
-``syscalls`` (system calls and hypercalls), ``loader`` (ELF and user ABI),
-``program`` (load + run in one call), ``cli`` (``pvcc-sim``).
+Rooms: ``cpu`` (state, NaT, RSE, memory, bundle compiler, executor, per-form
+semantics), ``system`` (interruptions, translation, interrupt controller and
+timer), ``platform`` (the user-mode Linux harness, calls from Python, the
+machine Linux boots on), ``lab`` (build, prove, csmith, weave, drivers,
+hostile returns).  ``errors`` and ``cli`` (``pvcc-sim``) serve them all.
 """
 
-from .program import Run, run_program
+from .platform.userland.program import Run, run_program
 
 __all__ = ["Run", "run_program"]

@@ -2,9 +2,9 @@
 
   pvcc-sim run [--patch native] [--spec succeed|fail] [--max-insns N] [--trace]
                [--stats] [--nphys N] [--seed N] PROG [ARGS...]
-  pvcc-sim cc ...   (see pvcc.sim.build)
+  pvcc-sim cc ...   (see pvcc.sim.lab.build)
   pvcc-sim prove [--conv c|light] [--seeds 1,2] [--spec succeed|fail] [--max-insns N]
-                 [--keep DIR] [--sites] GCC-ARGS... SOURCES...   (see pvcc.sim.prove)
+                 [--keep DIR] [--sites] GCC-ARGS... SOURCES...   (see pvcc.sim.lab.prove)
 
 ``run`` prints the program's output and exits with its status.  A model
 error prints one line ``pvcc-sim: error: FUNC+0xOFF (ADDR): MESSAGE`` and
@@ -46,7 +46,7 @@ def _run_parser() -> argparse.ArgumentParser:
 
 
 def run_main(argv: list[str]) -> int:
-    from .program import run_program
+    from .platform.userland.program import run_program
     opts = _run_parser().parse_args(argv)
     if opts.nphys < 96:
         return _die("--nphys must be at least 96", EXIT_USAGE)
@@ -66,8 +66,8 @@ def run_main(argv: list[str]) -> int:
         sys.stdout.flush()
         sites = calls = None
         if opts.stats:
-            from .program import site_types
-            from .prove import table_sites
+            from .lab.prove import table_sites
+            from .platform.userland.program import site_types
             if not site_types(prog):    # no sites: count the native table's functions
                 sites = calls = table_sites(prog)
         try:
@@ -95,7 +95,7 @@ def prove_main(argv: list[str]) -> int:
     layer, C = B patched native), run them and print the verdict and each
     intrinsic's native-path cost.  Exit 0 when A = B = C, 1 when they differ or
     a way does not build, 125 on a model error."""
-    from . import prove
+    from .lab import prove
 
     p = argparse.ArgumentParser(prog="pvcc-sim prove", description=prove_main.__doc__)
     p.add_argument("--conv", choices=tuple(prove.CONVENTIONS), default="c")
@@ -138,7 +138,7 @@ def _main(argv: list[str]) -> int:
     if cmd == "run":
         return run_main(rest)
     if cmd == "cc":
-        from .build import cc_main
+        from .lab.build import cc_main
         return cc_main(rest)
     if cmd == "prove":
         return prove_main(rest)

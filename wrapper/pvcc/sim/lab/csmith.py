@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 
-from ..catalog import KERNEL_CFLAGS
+from ...catalog import KERNEL_CFLAGS
 
 CSMITH_OPTIONS = ("--max-funcs", "4", "--max-block-depth", "3", "--no-argc",
                   "--no-packed-struct")
@@ -133,7 +133,7 @@ class Cell:
 def build_ia64(src: str, prog: str, level: str, flags: str, plugin: bool = True) -> str | None:
     """``pvcc-sim cc`` the program (in this process); None on success, else the
     first error line of the compiler or of pvcc-sim cc."""
-    from pvcc.sim.build import build_logged
+    from pvcc.sim.lab.build import build_logged
 
     args = [] if plugin else ["--no-plugin"]
     args += [level, "-w", *FLAG_SETS[flags], f"-I{csmith_include()}", src, "-o", prog]

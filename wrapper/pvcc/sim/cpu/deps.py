@@ -22,7 +22,7 @@ name (ar.*, cr.*, psr, cfm, rr, tlb, ...) gets the next free bit.
 
 from __future__ import annotations
 
-from ..ia64 import semantics
+from ...ia64 import semantics
 
 GR, PR, BR, FR = 0, 128, 192, 200
 _BITS: dict[str, int] = {}

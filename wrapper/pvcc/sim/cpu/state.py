@@ -16,8 +16,8 @@ compiled bundles hold references to them):
 
 from __future__ import annotations
 
-from .machine import Privileged
 from .memory import Memory
+from .privileged import Privileged
 from .rse import RSE
 
 M64 = (1 << 64) - 1

@@ -42,9 +42,9 @@ from __future__ import annotations
 
 import random
 
-from . import hostile
-from .errors import ProgramExit, SimError
-from .nat import plain
+from ...cpu.nat import plain
+from ...errors import ProgramExit, SimError
+from ...lab import hostile
 
 SYSCALL = 0x100000
 HYPERCALL = 0x1C0000
@@ -53,6 +53,14 @@ SYS_EXIT, SYS_WRITE, SYS_GETPID, SYS_EXIT_GROUP = 1025, 1027, 1041, 1236
 EFFECTS = ("fc", "fc.i", "ptc.ga", "ptc.e", "itc.d", "itc.i", "itr.d", "itr.i", "srlz.d",
            "srlz.i", "sync.i", "mov.to.eoi", "mov.to.itm")
 EBADF, ENOSYS, EFAULT = 9, 38, 14
+
+
+def attach(ex, seed: int = 1) -> Syscalls:
+    """Plug the user-mode harness's system calls and hypercalls into the executor
+    ``ex`` (its ``break`` handler); the values the clobber hypercalls write depend
+    on ``seed``."""
+    ex.platform = Syscalls(ex, seed)
+    return ex.platform
 
 
 class Syscalls:

@@ -15,7 +15,7 @@ back when it is no longer in the file.
 
 from __future__ import annotations
 
-from .errors import SimError
+from ..errors import SimError
 from .nat import OUTSIDE, NaT
 
 M64 = (1 << 64) - 1

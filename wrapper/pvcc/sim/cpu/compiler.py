@@ -12,9 +12,9 @@ through Python's compiler in one call; the functions that run one slot alone
 
 from __future__ import annotations
 
-from .. import ia64
+from ... import ia64
+from ..errors import ReturnToHost, SimError
 from . import deps, sem_branch, sem_fp, sem_int, sem_mem, sem_mm, sem_sys
-from .errors import ReturnToHost, SimError
 from .gen import Ctx, Unimplemented
 from .memory import MemoryFault
 from .nat import plain

@@ -34,7 +34,7 @@ import ast
 import dataclasses
 import re
 
-from .. import catalog
+from ... import catalog
 
 _DEF = re.compile(
     r"^(?!static\b|extern\b|typedef\b|struct\b|#)([A-Za-z_][\w \t\*]*?[\s\*])(\w+)\s*"
@@ -146,7 +146,7 @@ def _asm(lines: list[str]) -> list[str]:
 
 def intrinsic_aliases(names: dict[str, tuple[catalog.Intrinsic, int | None]]) -> list[str]:
     """C text defining each of ``names`` as its catalog intrinsic (see the module doc)."""
-    from .. import thunks
+    from ... import thunks
 
     if not names:
         return []

@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 
-from .errors import ProgramExit, SimError
-from .executor import Executor
+from ...cpu.executor import Executor
+from ...cpu.state import State
+from ...errors import ProgramExit, SimError
+from . import syscalls
 from .loader import load
-from .state import State
 
 
 @dataclass
@@ -30,8 +31,8 @@ class Run:
 def site_types(path: str) -> dict[int, tuple[str, bool]]:
     """Every bundle of every `.pvcc_sites` record -> (its type name, whether it is the
     record's first bundle); empty for a program without records."""
-    from .. import catalog
-    from ..objects import ObjectError, open_object
+    from .... import catalog
+    from ....objects import ObjectError, open_object
     try:
         obj = open_object(path)
     except ObjectError:
@@ -54,7 +55,8 @@ def run_program(path: str, args: list[str] | None = None, *, spec: str = "succee
     st = State(nphys)
     img = load(st, path, [path, *(args or [])])
     ex = Executor(st, spec=spec, groups=groups, trace=trace, symbolize=img.symbolize,
-                  sites=site_types(path) if sites is None else sites, seed=seed)
+                  sites=site_types(path) if sites is None else sites)
+    syscalls.attach(ex, seed)
     out = io.BytesIO() if stdout is None else stdout
     err = io.BytesIO() if stderr is None else stderr
     ex.out, ex.err = out, err

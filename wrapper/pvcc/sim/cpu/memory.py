@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import struct
 
-from .errors import SimError
+from ..errors import SimError
 
 PAGE_SHIFT = 16
 PAGE_SIZE = 1 << PAGE_SHIFT

@@ -15,8 +15,8 @@ import bisect
 import struct
 from dataclasses import dataclass, field
 
-from ..objects import identity_problem
-from .errors import LoadError
+from ....objects import identity_problem
+from ...errors import LoadError
 
 ET_EXEC = 2
 PT_LOAD = 1

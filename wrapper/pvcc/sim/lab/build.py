@@ -16,7 +16,7 @@ ld's default IA-64 layout: text at 0x4000000000000000, data in region 3)::
 privileged instructions the model executes; ``hv`` is the C hypervisor layer
 (``runtime/hv``: virtual privileged state in memory, the model's hypercalls
 for what only the machine knows, and a hostile return that overwrites every
-register the site's convention lets a callee change: ``pvcc.sim.hostile``).
+register the site's convention lets a callee change: ``pvcc.sim.lab.hostile``).
 Light-convention sites branch to ``__pvcc_light_*`` entries:
 ``pvcc.light_table``'s native bodies, or ``pvcc.thunks``'s thunks into the
 hypervisor layer, which end with the light convention's hostile return.
@@ -98,7 +98,7 @@ class BuildError(Exception):
 
 
 def _runtime_sources_dir() -> str:
-    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "runtime")
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "runtime")
 
 
 def runtime_include_dir() -> str:
@@ -146,7 +146,7 @@ def _generated() -> dict[str, str]:
     """Assembly generated from pvcc's own tables: the light convention's entry
     points, native (``pvcc.light_table``) for the native table, and for the
     hypervisor layer ``pvcc.thunks``'s thunks into its C entries with hostile
-    returns (``pvcc.sim.hostile``).  Their text is part of the runtime's key."""
+    returns (``pvcc.sim.lab.hostile``).  Their text is part of the runtime's key."""
     from pvcc import light_table
 
     from . import hostile

@@ -13,10 +13,10 @@ import struct
 import sys
 from collections import Counter
 
-from .. import ia64
-from . import deps, sem_fp, sem_int, sem_mm, syscalls
+from ... import ia64
+from ..errors import LimitError, SimError
+from . import deps, sem_fp, sem_int, sem_mm
 from .compiler import Bundle, BundleCompiler, handler_for
-from .errors import LimitError, SimError
 from .gen import M64
 from .memory import MemoryFault
 from .nat import NAT0, OUTSIDE, NaT
@@ -32,7 +32,7 @@ _ALU_LIKE = {"add", "sub", "logic", "adds", "addp4", "shladd", "shift", "extr", 
 
 class Executor(BundleCompiler):
     def __init__(self, state, *, spec: str = "succeed", groups: bool = True,
-                 trace=None, symbolize=None, sites: dict | None = None, seed: int = 1):
+                 trace=None, symbolize=None, sites: dict | None = None, platform=None):
         if spec not in ("succeed", "fail"):
             raise ValueError("spec is 'succeed' or 'fail'")
         self.st = state
@@ -53,7 +53,9 @@ class Executor(BundleCompiler):
         self.namespaces: list[dict] = []  # of the compiled bundles
         self.recoveries = 0  # chk.s / chk.a that branched to recovery code
         self.reloads = 0  # ld.c that missed in the ALAT and loaded again
-        self.syscalls = syscalls.Syscalls(self, seed)
+        # The platform serves `break` (system calls, hypercalls): the CPU never
+        # imports one; whoever wires a CPU to a platform plugs it in (``attach``).
+        self.platform = platform
         self.out = getattr(sys.stdout, "buffer", sys.stdout)
         self.err = getattr(sys.stderr, "buffer", sys.stderr)
         mem = state.mem
@@ -373,7 +375,7 @@ class Executor(BundleCompiler):
         p.log(f"mov.to.{kind}", addr, idx, v)
 
     def cpuid(self, idx):
-        from .machine import CPUID
+        from .privileged import CPUID
         if idx < len(CPUID):
             return CPUID[idx]
         raise SimError(f"mov r=cpuid[{idx}]: reserved register (cpuid[3].number = 4)")
@@ -430,4 +432,6 @@ class Executor(BundleCompiler):
         return sign << 15 | exp
 
     def brk(self, imm, addr):
-        self.syscalls.brk(imm, addr)
+        if self.platform is None:
+            raise SimError(f"break {imm:#x} (trap)", addr)
+        self.platform.brk(imm, addr)

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import io
 
-from .errors import ReturnToHost, SimError
-from .executor import Executor
-from .loader import RBS_BASE, RBS_SIZE, STACK_SIZE, STACK_TOP, Image, parse
-from .state import State
+from ..cpu.executor import Executor
+from ..cpu.state import State
+from ..errors import ReturnToHost, SimError
+from .userland import syscalls
+from .userland.loader import RBS_BASE, RBS_SIZE, STACK_SIZE, STACK_TOP, Image, parse
 
 RETURN_ADDR = 0x6000000F00000000  # b0 of a call: reaching it returns to Python
 
@@ -33,6 +34,7 @@ class Machine:
         mem.map(RBS_BASE, RBS_SIZE, "register backing store")
         self.executor = Executor(self.state, spec=spec, groups=groups, symbolize=self.symbolize)
         self.executor.return_addr = RETURN_ADDR
+        syscalls.attach(self.executor)
         self.stdout = io.BytesIO()
         self.executor.out = self.executor.err = self.stdout
 

@@ -32,7 +32,7 @@ import shutil
 import struct
 import tempfile
 
-from .. import catalog
+from ... import catalog
 from .csmith import AGREE, BUILD_ERROR, DISAGREE, MODEL_ERROR
 
 WAYS = ("A", "B", "C")
@@ -104,7 +104,7 @@ def _intrinsic_of(type_name: str) -> str:
 def table_sites(path: str) -> dict[int, tuple[str, bool]]:
     """Every bundle of the native table's ``paravirt_NAME`` functions in the
     executable ``path`` -> (NAME, whether it is the function's entry)."""
-    from ..objects import open_object
+    from ...objects import open_object
 
     names = {intr.symbol: intr.name for intr in catalog.INTRINSICS}
     out = {}
@@ -119,7 +119,7 @@ def table_sites(path: str) -> dict[int, tuple[str, bool]]:
 def each_site(path: str) -> dict[int, tuple[str, bool]]:
     """Every bundle of every `.pvcc_sites` record of ``path`` -> ("FUNC+0xOFF TYPE"
     of its record, whether it is the record's first bundle)."""
-    from ..objects import open_object
+    from ...objects import open_object
 
     obj = open_object(path)
     out = {}
@@ -180,7 +180,7 @@ def _effects(effects: list[tuple]) -> list[tuple]:
 
 def run_way(way: str, path: str, seed: int = 1, spec: str = "succeed",
             max_insns: int | None = None) -> WayRun:
-    from . import run_program
+    from .. import run_program
 
     sites = table_sites(path) if way == "A" else each_site(path) if way == "C" else None
     r = run_program(path, spec=spec, max_insns=max_insns, seed=seed, sites=sites)
@@ -220,8 +220,8 @@ def build_ways(sources: list[str], args: list[str], conv: str, workdir: str,
                stem: str = "prog") -> tuple[str, str, str]:
     """Build A, B and C of ``sources`` with GCC ``args`` in ``workdir``; raise
     ProofError (one line) when a way does not build."""
-    from ..objects import ObjectError, open_object
-    from ..patch import PatchError, patch_native
+    from ...objects import ObjectError, open_object
+    from ...patch import PatchError, patch_native
 
     if conv not in CONVENTIONS:
         raise ProofError(f"unknown convention {conv!r} (one of {', '.join(CONVENTIONS)})")
