@@ -910,3 +910,13 @@ def test_reports_name_registers(sites, tmp_path):
     listing = [ln for ln in r.stdout.splitlines() if "getreg" in ln]
     assert len(listing) == 1 and ": getreg(ar.itc): mov.m r8=ar.itc" in listing[0], r.stdout
     assert "3116" not in r.stdout
+
+
+def test_patch_native_reads_its_input_once(sites, tmp_path, capsys):
+    """pvcc-check --patch native checks and patches from one reading of the input."""
+    from opens import times_opened
+
+    out = tmp_path / "native.o"
+    assert times_opened(sites, lambda: main(["--patch", "native", "-o", str(out),
+                                            str(sites)])) == 1
+    assert "site(s) patched with native code" in capsys.readouterr().out

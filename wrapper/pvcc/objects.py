@@ -232,9 +232,11 @@ class ElfObject:
         self.data = data
         self.elf_type = ""             # "ET_REL", "ET_EXEC" or "ET_DYN"
         self.e_flags = 0
+        self.entry = 0                 # e_entry
         self.sections: list[Section] = []
         self.segments: list[LoadSegment] = []         # linked files only
         self.functions: list[Function] = []
+        self.symbols: list[Symbol] = []     # the symbol table (.symtab, else .dynsym)
         self.records: list[Record] | None = None
         self.compat: list[CompatRecord] | None = None
         self.record_section: Section | None = None
@@ -474,6 +476,7 @@ class _Loader:
             raise self.fail(f"unsupported ELF type {etype} (expected ET_REL, ET_EXEC or ET_DYN)")
         self.obj.elf_type = etype
         self.obj.e_flags = self.elf["e_flags"]
+        self.obj.entry = self.elf["e_entry"]
         self._read_section_headers()
         self._place_sections()
         if not self.obj.relocatable:
@@ -593,7 +596,8 @@ class _Loader:
         funcs: dict[tuple[int, int], Function] = {}
         if symtab is not None:
             code_section_at = obj.code_section_at
-            for name, stype, bind, shndx, _value, size, resolved in self._symbols(symtab):
+            obj.symbols = self._symbols(symtab)
+            for name, stype, bind, shndx, _value, size, resolved in obj.symbols:
                 if stype != STT_FUNC or size == 0 or not isinstance(resolved, int):
                     continue
                 if shndx == SHN_UNDEF or code_section_at(resolved) is None:
