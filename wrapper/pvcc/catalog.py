@@ -404,7 +404,7 @@ _FIXED_NAMES = {REG_IP: "ip", REG_PSR: "psr", REG_GP: "gp", REG_SP: "sp", REG_TP
 def reg_name(reg: int) -> str:
     """The name of an _IA64_REG_* number as reports print it: "psr", "ar.itc",
     "cr.tpr", "ar.k0", "gp"; the number itself for one without a name."""
-    from .ia64.model import AR_NAMES, CR_NAMES, ar_name, cr_name
+    from .ia64.regnames import AR_NAMES, CR_NAMES, ar_name, cr_name
 
     if reg in _FIXED_NAMES:
         return _FIXED_NAMES[reg]
@@ -419,7 +419,7 @@ def reg_number(text: str) -> int | None:
     """The _IA64_REG_* number a register input names: a name as `reg_name` prints
     it ("ar.itc", "cr.tpr", "psr"), "ar44"/"cr66", or a number ("3116",
     "0xc2c"); None for neither."""
-    from .ia64.model import AR_NAMES, CR_NAMES
+    from .ia64.regnames import AR_NAMES, CR_NAMES
 
     word = text.strip().lower()
     fixed = {v: k for k, v in _FIXED_NAMES.items()}
