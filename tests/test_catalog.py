@@ -51,6 +51,18 @@ def test_entries_are_consistent():
     assert catalog.intrinsic_for(0) is None and catalog.intrinsic_for(0x30000000) is None
 
 
+def test_light_placeholder_weights_are_the_catalogs():
+    """A light placeholder weighs what Linux's native asm weighs (catalog.asm_weight);
+    the plugin reads the weights from its generated header."""
+    weights = {i.name: i.asm_weight for i in catalog.INTRINSICS if i.asm_weight != 1}
+    assert weights == {"set_rr0_to_rr4": 5, "intrin_local_irq_restore": 8}
+    header = catalog_c.plugin_header()
+    for i in catalog.INTRINSICS:
+        assert f'{{ "{i.name}", ' in header and f", {i.bundles}, {i.asm_weight} }}," in header
+    source = (ROOT / "plugin" / "pvcc.cc").read_text()
+    assert "in->asm_weight" in source and '"set_rr0_to_rr4"' not in source
+
+
 def test_registers_by_name():
     """Reports print a register's name; every input takes the name or the number."""
     assert [catalog.type_name(t) for t in (G + 3116, S + 4162, G + 1019, S + 3072, G + 5000)] \

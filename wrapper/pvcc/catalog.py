@@ -187,6 +187,10 @@ class Intrinsic:
     native: tuple[NativeBundle, ...] = ()  # empty for getreg/setreg: see REGISTERS
     access: str | None = None  # "read" (getreg) or "write" (setreg): the type id names a register
     note: str = ""  # a comment for <pvcc/paravirt.h>
+    # What Linux's own native inline asm for the intrinsic weighs for GCC's inliner
+    # (one insn per asm statement: ';' or line): a light site's placeholder asm
+    # weighs as much, so a paravirtualized kernel keeps the plain kernel's inlining.
+    asm_weight: int = 1
 
     @property
     def nargs(self) -> int:
@@ -223,8 +227,10 @@ def _params(*decls: str) -> tuple[Param, ...]:
 
 
 def intrinsic(name: str, type_id: int, result: str | None, params: tuple[str, ...],
-              *native: NativeBundle, access: str | None = None, note: str = "") -> Intrinsic:
-    return Intrinsic(name, type_id, result, _params(*params), tuple(native), access, note)
+              *native: NativeBundle, access: str | None = None, note: str = "",
+              asm_weight: int = 1) -> Intrinsic:
+    return Intrinsic(name, type_id, result, _params(*params), tuple(native), access, note,
+                     asm_weight)
 
 
 UL = "unsigned long"
@@ -258,12 +264,13 @@ INTRINSICS = (
               bundle("MII;", "mov.to.rr r3=%index r2=%val")),
     # One rr write per instruction group; rr[n] is selected by bits 63:61 of
     # the address operand: r0 for region 0, scratch = n << 61 for the others.
+    # Linux's set_rr0_to_rr4 is five asms (weight 5, see Intrinsic.asm_weight).
     intrinsic("set_rr0_to_rr4", 8, None, tuple(f"{UL} val{n}" for n in range(5)),
               bundle("MII;", "mov.to.rr r3=0 r2=%val0", _region(0, 1), _region(1, 2)),
               bundle("M;MI;", "mov.to.rr r3=%scratch0 r2=%val1", "mov.to.rr r3=%scratch1 r2=%val2",
                      _region(0, 3)),
               bundle("MII;", "mov.to.rr r3=%scratch0 r2=%val3", _region(1, 4)),
-              bundle("MII;", "mov.to.rr r3=%scratch1 r2=%val4")),
+              bundle("MII;", "mov.to.rr r3=%scratch1 r2=%val4"), asm_weight=5),
     intrinsic("ssm_i", 9, None, (),
               bundle("MII;", f"ssm imm={PSR_I}")),
     intrinsic("rsm_i", 10, None, (),
@@ -272,10 +279,11 @@ INTRINSICS = (
     intrinsic("get_psr_i", 11, UL, (),
               bundle("MI;I;", "mov.from.psr r1=%result", f"addl r1=%scratch0 imm={PSR_I} r3=0",
                      "and r1=%result r2=%scratch0 r3=%result")),
-    # cmp.ne p6,p7 (spelled cmp.eq p7,p6); (p6) ssm psr.i; (p7) rsm psr.i; (p6) srlz.d
+    # cmp.ne p6,p7 (spelled cmp.eq p7,p6); (p6) ssm psr.i; (p7) rsm psr.i; (p6) srlz.d.
+    # Linux's intrin_local_irq_restore is one asm of 8 statements (weight 8).
     intrinsic("intrin_local_irq_restore", 12, None, (f"{UL} flags",),
               bundle("M;MI", "cmp.eq p1=7 p2=6 r2=%flags r3=0", f"ssm imm={PSR_I} qp=6"),
-              bundle("M;MI;", f"rsm imm={PSR_I} qp=7", "srlz.d qp=6")),
+              bundle("M;MI;", f"rsm imm={PSR_I} qp=7", "srlz.d qp=6"), asm_weight=8),
     intrinsic("getreg", GETREG_BASE, UL, ("int reg",), access="read",
               note="reg must be a compile-time constant _IA64_REG_* number."),
     intrinsic("setreg", SETREG_BASE, None, ("int reg", f"{UL} val"), access="write"),

@@ -162,7 +162,7 @@ class Reloc:
 
 @dataclass(frozen=True)
 class Record:
-    """One `.pvcc_sites` record (docs/records.md, version 1)."""
+    """One `.pvcc_sites` record (docs/records.md, version catalog.RECORD_VERSION)."""
     index: int
     section_offset: int
     start: int
@@ -828,8 +828,8 @@ class _Loader:
         fields: list[Value] = [values.get(o + k, v) for k, v in
                                zip((0, 8, 16, 24), (start, end, func, target))]
         where = f"{name} record {n} (offset {o:#x})"
-        if version != 1:
-            raise self.fail(f"{where}: version {version}, expected 1")
+        if version != catalog.RECORD_VERSION:
+            raise self.fail(f"{where}: version {version}, expected {catalog.RECORD_VERSION}")
         s, e = fields[0], fields[1]
         rs = self.obj.record_section
         sec = self.obj.code_section_at(s) if isinstance(s, int) else None
