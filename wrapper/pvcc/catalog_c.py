@@ -30,6 +30,11 @@ def _c_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _plugin_version() -> str:
+    """What GCC lists for the plugin (``-v``): pvcc's version and its record format."""
+    return f"pvcc {__version__} (record format {catalog.RECORD_VERSION})"
+
+
 def plugin_header() -> str:
     """The text of pvcc-catalog.h."""
     out = [
@@ -45,8 +50,7 @@ def plugin_header() -> str:
         "",
         f"#define PVCC_RECORD_VERSION {catalog.RECORD_VERSION}",
         "/* The plugin's version as GCC's -fplugin reports it. */",
-        f"#define PVCC_PLUGIN_VERSION "
-        f"{_c_string(f'pvcc {__version__} (record format {catalog.RECORD_VERSION})')}",
+        f"#define PVCC_PLUGIN_VERSION {_c_string(_plugin_version())}",
         f"#define PVCC_SECTION {_c_string(catalog.SECTION)}",
         f"#define PVCC_COMPAT_SECTION {_c_string(catalog.COMPAT_SECTION)}",
         f"#define PVCC_MAX_ARGS {catalog.MAX_ARGS}",

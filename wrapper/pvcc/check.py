@@ -1,4 +1,4 @@
-"""pvcc-check: prove the site contract (docs/contract.md) on .o, .ko and vmlinux files.
+"""The site contract's rules (docs/contract.md), proven on .o, .ko and vmlinux files.
 
 For every `.pvcc_sites` record (docs/records.md) the checker proves, from the
 object file alone:
