@@ -920,3 +920,27 @@ def test_patch_native_reads_its_input_once(sites, tmp_path, capsys):
     assert times_opened(sites, lambda: main(["--patch", "native", "-o", str(out),
                                             str(sites)])) == 1
     assert "site(s) patched with native code" in capsys.readouterr().out
+
+
+def test_patch_native_looks_up_each_record_once(sites, tmp_path, capsys):
+    """pvcc-check --patch native looks up each record's catalog entry once (in the
+    decoded model); the rules and the patcher read it from there (counted with
+    sys.setprofile: the real code runs)."""
+    from pvcc import catalog
+
+    calls = []
+    target = catalog.intrinsic_for.__code__
+
+    def profile(frame, event, arg):
+        if event == "call" and frame.f_code is target:
+            calls.append(frame.f_locals["type_id"])
+
+    out = tmp_path / "native.o"
+    sys.setprofile(profile)
+    try:
+        status = main(["--patch", "native", "-o", str(out), str(sites)])
+    finally:
+        sys.setprofile(None)
+    assert status == 0, capsys.readouterr().err
+    records = open_object(str(sites)).records
+    assert sorted(calls) == sorted(r.type for r in records), calls

@@ -451,7 +451,11 @@ def type_name(type_id: int) -> str:
     found = intrinsic_for(type_id)
     if found is None:
         return f"unknown({type_id:#x})"
-    intr, reg = found
+    return entry_name(*found)
+
+
+def entry_name(intr: Intrinsic, reg: int | None) -> str:
+    """type_name of an entry ``intrinsic_for`` found already."""
     return intr.name if reg is None else f"{intr.name}({reg_name(reg)})"
 
 

@@ -87,10 +87,10 @@ class DecodedObject:
         self.sites: list[SiteInfo] = []
         for rec in obj.records or []:
             found = catalog.intrinsic_for(rec.type)
-            f = obj.function_at(rec.start)
-            self.sites.append(SiteInfo(rec, catalog.type_name(rec.type),
-                                       found[0] if found else None,
-                                       found[1] if found else None, f))
+            name = catalog.entry_name(*found) if found else catalog.type_name(rec.type)
+            self.sites.append(SiteInfo(rec, name, found[0] if found else None,
+                                       found[1] if found else None,
+                                       obj.function_at(rec.start)))
 
     @property
     def records(self) -> list[Record]:
