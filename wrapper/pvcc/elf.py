@@ -1,7 +1,9 @@
 """The ELF64 little-endian layouts pvcc reads with ``struct``, declared once, by field name.
 
 pyelftools reads the ELF header, the section headers and the program headers
-(``pvcc.objects``, ``section_headers`` below).  The bulk tables -- symbols and
+of an object pvcc checks (``pvcc.objects``, ``section_headers`` below); the
+boot machine's vmlinux loader, which needs no more than the two headers, reads
+them as `EHDR` and `PHDR`.  The bulk tables -- symbols and
 relocations, up to hundreds of thousands of entries -- pyelftools parses one
 entry at a time, several times slower than ``struct`` (measured in
 ``pvcc.objects``' docstring), so their layouts are declared here, each once,
@@ -76,7 +78,12 @@ def _counts(codes: str) -> list[tuple[int, str]]:
 
 
 # The ELF specification's Elf64 structures (little-endian: IA-64 Linux).
-EHDR_SIZE = 64
+EHDR = Layout("Elf64_Ehdr", "<16sHHIQQQIHHHHHH",
+              "e_ident e_type e_machine e_version e_entry e_phoff e_shoff e_flags e_ehsize "
+              "e_phentsize e_phnum e_shentsize e_shnum e_shstrndx")
+EHDR_SIZE = EHDR.size
+PHDR = Layout("Elf64_Phdr", "<IIQQQQQQ",
+              "p_type p_flags p_offset p_vaddr p_paddr p_filesz p_memsz p_align")
 SHDR = Layout("Elf64_Shdr", "<IIQQQQIIQQ",
               "sh_name sh_type sh_flags sh_addr sh_offset sh_size sh_link sh_info "
               "sh_addralign sh_entsize")
@@ -86,6 +93,7 @@ RELA = Layout("Elf64_Rela", "<QQq", "r_offset r_info r_addend")
 # relative to the base of the segment that holds them (the IA-64 software
 # conventions' unwind table).
 UNWIND = Layout("IA_64_unwind", "<QQQ", "start end info")
+assert (EHDR.size, PHDR.size, SHDR.size, SYM.size, RELA.size) == (64, 56, 64, 24, 24)
 
 
 def r_sym(r_info: int) -> int:
