@@ -26,6 +26,8 @@ from collections import namedtuple
 from collections.abc import Iterator
 from typing import NamedTuple
 
+from elftools.elf.enums import ENUM_E_TYPE, ENUM_P_TYPE_BASE
+
 
 class Layout:
     """A fixed-size ELF entry: a little-endian ``struct`` format and its field names."""
@@ -76,6 +78,11 @@ def _counts(codes: str) -> list[tuple[int, str]]:
             digits = ""
     return out
 
+
+# Numbers of the ELF specification the readers of raw headers compare with
+# (pyelftools' tables: the names are the specification's).
+ET_EXEC = ENUM_E_TYPE["ET_EXEC"]
+PT_LOAD = ENUM_P_TYPE_BASE["PT_LOAD"]
 
 # The ELF specification's Elf64 structures (little-endian: IA-64 Linux).
 EHDR = Layout("Elf64_Ehdr", "<16sHHIQQQIHHHHHH",

@@ -19,7 +19,7 @@ from __future__ import annotations
 import ctypes
 from dataclasses import dataclass
 
-from ....elf import EHDR, PHDR, Layout
+from ....elf import EHDR, ET_EXEC, PHDR, PT_LOAD, Layout
 from ....objects import identity_problem
 from .errors import MachineError
 from .layout import (
@@ -39,8 +39,6 @@ COMMAND_LINE = BOOT_DATA_BASE + 0x100
 MEMORY_MAP = BOOT_DATA_BASE + 0x1000
 INITRD_ALIGN = 0x10000
 
-ET_EXEC = 2
-PT_LOAD = 1
 PSR_BN = 1 << 44
 
 
