@@ -49,7 +49,7 @@ from elftools.elf.enums import ENUM_E_MACHINE, ENUM_ST_INFO_TYPE
 from elftools.elf.sections import Section as ElfSection
 
 from . import catalog
-from .elf import RELA, SHDR, SYM, UNWIND, r_sym, r_type, st_bind, st_type
+from .elf import RELA, SHDR, SYM, UNWIND, Layout, r_sym, r_type, st_bind, st_type
 
 EM_IA_64 = ENUM_E_MACHINE["EM_IA_64"]
 ELF_TYPES = ("ET_REL", "ET_EXEC", "ET_DYN")
@@ -217,8 +217,14 @@ class Symbol(NamedTuple):
 _SYM = SYM.struct
 _RELA = RELA.struct
 _SHDR_SIZE = SHDR.size
-_RECORD = struct.Struct("<QQQQIBBBBBBHI8sQ")
-assert _RECORD.size == catalog.RECORD_SIZE
+# A .pvcc_sites record (docs/records.md): the layout the plugin writes, the checker
+# reads and pvcc's kernel-patcher images carry (pack_record).
+RECORD = Layout("pvcc_site", "<QQQQIBBBBBBHI8sQ",
+                "start end func target type version conv nargs result sol sof flags "
+                "reserved0 args reserved1")
+assert RECORD.size == catalog.RECORD_SIZE
+_RECORD = RECORD.struct
+_RESERVED = struct.Struct("<IQ")    # Record.reserved: bytes 44..47 and 56..63
 _COMPAT = struct.Struct("<QQQ")
 assert _COMPAT.size == catalog.COMPAT_RECORD_SIZE
 _UNWIND = UNWIND.struct
@@ -374,6 +380,17 @@ class ElfObject:
         if i < 0 or not table[i][0] <= off < table[i][1]:
             return None
         return base + table[i][0], base + table[i][1]
+
+
+def pack_record(rec: Record) -> bytes:
+    """The 64 bytes of a record as a linked image holds it (a SymRef field as 0)."""
+    def val(v: Value) -> int:
+        return v if isinstance(v, int) else 0
+    res0, res1 = _RESERVED.unpack(rec.reserved)
+    return RECORD.pack(start=rec.start, end=rec.end, func=val(rec.func), target=val(rec.target),
+                       type=rec.type, version=rec.version, conv=rec.conv, nargs=rec.nargs,
+                       result=rec.result, sol=rec.sol, sof=rec.sof, flags=rec.flags,
+                       reserved0=res0, args=bytes(rec.args), reserved1=res1)
 
 
 # ---------------------------------------------------------------------------
@@ -842,7 +859,7 @@ class _Loader:
         return Record(index=n, section_offset=o, start=s, end=e, func=fields[2],
                       target=fields[3], type=rtype, version=version, conv=conv, nargs=nargs,
                       result=result, sol=sol, sof=sof, flags=flags,
-                      reserved=struct.pack("<IQ", res1, res2), args=tuple(args))
+                      reserved=_RESERVED.pack(res1, res2), args=tuple(args))
 
     def _fmt(self, v: Value, sec: Section | None = None, off: int = 0) -> str:
         r = self._field_relocs.get((sec.index, off)) if sec is not None else None
