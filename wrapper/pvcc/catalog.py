@@ -409,11 +409,14 @@ def intrinsic_for(type_id: int) -> tuple[Intrinsic, int | None] | None:
 _FIXED_NAMES = {REG_IP: "ip", REG_PSR: "psr", REG_GP: "gp", REG_SP: "sp", REG_TP: "tp"}
 
 
-def reg_name(reg: int) -> str:
+def reg_name(reg: int, access: str | None = None) -> str:
     """The name of an _IA64_REG_* number as reports print it: "psr", "ar.itc",
-    "cr.tpr", "ar.k0", "gp"; the number itself for one without a name."""
+    "cr.tpr", "ar.k0", "gp"; the number itself for one without a name.  Written
+    (``access`` "write": setreg), the PSR is "psr.l", the part `mov psr.l` writes."""
     from .ia64.regnames import AR_NAMES, CR_NAMES, ar_name, cr_name
 
+    if reg == REG_PSR and access == "write":
+        return "psr.l"
     if reg in _FIXED_NAMES:
         return _FIXED_NAMES[reg]
     if reg - AR_BASE in AR_NAMES:
@@ -425,12 +428,12 @@ def reg_name(reg: int) -> str:
 
 def reg_number(text: str) -> int | None:
     """The _IA64_REG_* number a register input names: a name as `reg_name` prints
-    it ("ar.itc", "cr.tpr", "psr"), "ar44"/"cr66", or a number ("3116",
+    it ("ar.itc", "cr.tpr", "psr", "psr.l"), "ar44"/"cr66", or a number ("3116",
     "0xc2c"); None for neither."""
     from .ia64.regnames import AR_NAMES, CR_NAMES
 
     word = text.strip().lower()
-    fixed = {v: k for k, v in _FIXED_NAMES.items()}
+    fixed = {v: k for k, v in _FIXED_NAMES.items()} | {"psr.l": REG_PSR}
     if word in fixed:
         return fixed[word]
     for prefix, names, base in (("ar", AR_NAMES, AR_BASE), ("cr", CR_NAMES, CR_BASE)):
@@ -456,7 +459,7 @@ def type_name(type_id: int) -> str:
 
 def entry_name(intr: Intrinsic, reg: int | None) -> str:
     """type_name of an entry ``intrinsic_for`` found already."""
-    return intr.name if reg is None else f"{intr.name}({reg_name(reg)})"
+    return intr.name if reg is None else f"{intr.name}({reg_name(reg, intr.access)})"
 
 
 def type_id_of(text: str) -> int | None:
