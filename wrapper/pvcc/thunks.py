@@ -151,14 +151,16 @@ def thunk(symbol: str, reg: int | None = None, *, callee: str | None = None,
 
 
 def parse_spec(spec: str) -> tuple[str, int | None]:
-    """``SYMBOL`` or ``SYMBOL:REG`` (a getreg/setreg entry for register REG)."""
+    """``SYMBOL`` or ``SYMBOL:REG`` (a getreg/setreg entry for register REG: its
+    name, ``ar.itc``, or its _IA64_REG_* number, ``3116``)."""
     symbol, sep, reg = spec.partition(":")
     if not sep:
         return symbol, None
-    try:
-        return symbol, int(reg, 0)
-    except ValueError:
-        raise ValueError(f"'{spec}': the register after ':' is not a number") from None
+    number = catalog.reg_number(reg)
+    if number is None:
+        raise ValueError(f"'{spec}': the register after ':' is neither a register name "
+                         f"nor a number")
+    return symbol, number
 
 
 def source(specs: list[tuple[str, int | None]]) -> str:
