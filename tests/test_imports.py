@@ -13,12 +13,10 @@ from pathlib import Path
 
 WRAPPER = Path(__file__).resolve().parent.parent / "wrapper"
 
-# Circles another change of issue 18 removes (point 3: the machine's system calls stop
-# importing the proof's hostile-return policy).  The test fails when one of these is
-# gone, so that the entry goes with it.
-KNOWN: set[frozenset[str]] = {
-    frozenset({"pvcc.sim.lab.hostile", "pvcc.sim.platform.userland.syscalls"}),
-}
+# Known circles: none left (main's change stopped the machine's system calls importing
+# the proof's hostile-return policy).  The test fails when one of these is gone, so
+# that the entry goes with it.
+KNOWN: set[frozenset[str]] = set()
 
 
 def _modules() -> dict[str, Path]:
