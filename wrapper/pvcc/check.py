@@ -36,7 +36,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from . import catalog, ia64
+from . import catalog, ia64, unwind
 from .decoded import DecodedObject, FunctionCode, SiteInfo, decode, decode_file
 from .ia64.semantics import (
     BRANCH,
@@ -298,6 +298,7 @@ class Checker:
             self.check_site(info)
         self.check_completeness(recs)
         self.check_compat(recs)
+        self.check_unwind()
         return self.violations
 
     def check_site(self, info: SiteInfo) -> None:
@@ -722,6 +723,21 @@ class Checker:
             if is_light(t) and not regions.cover(bundle) and self.trampoline(bundle) is None:
                 self.add(bundle, "completeness", f"branch to {obj.describe(t)} is not inside "
                          f"any recorded site")
+
+    def check_unwind(self) -> None:
+        """Every light entry (`__pvcc_light_*`: a native body or a thunk) has an unwind
+        entry of its own saying where the light link and the caller's frame are, and
+        where its calls of C find rp and ar.pfs (pvcc.unwind)."""
+        def calls_b0(start: int, end: int) -> list[int]:
+            f = self.obj.function_at(start)
+            if f is None:
+                return []
+            return [a + ins.slot for a, ins in self.model.function(f).insns
+                    if start <= a < end and effects(ins).kind == CALL
+                    and "b0" in effects(ins).writes]
+
+        for addr, message in unwind.check(self.obj, calls_b0):
+            self.add(addr, "unwind", message)
 
     def _transfers(self, kind: str):
         return self.model.transfers(kind)

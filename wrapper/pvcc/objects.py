@@ -254,6 +254,7 @@ class ElfObject:
         self._func_starts: list[int] = []
         self._overlap = False
         self._unwind: list[tuple[int, int]] | None = None
+        self._unwind_relocs: dict[int, Value] = {}    # ET_REL: .IA_64.unwind's relocations
 
     # -- queries ------------------------------------------------------------
     @property
@@ -366,6 +367,35 @@ class ElfObject:
             self._unwind = sorted(out)
         return self._unwind
 
+    def unwind_entries(self) -> list[tuple[int, int, int]]:
+        """(start, end, info) of every `.IA_64.unwind` entry as addresses of this file:
+        in a linked file the segment-relative values plus the base of the segment
+        holding the table, in a `.o` the values of their relocations (an entry whose
+        fields are not all resolved to addresses is left out)."""
+        out = []
+        for sec in self.sections:
+            if not _is_unwind_table(sec):
+                continue
+            base = 0 if self.relocatable else self.segment_base(sec.addr) or 0
+            raw = self.data[sec.offset:sec.offset + sec.size - sec.size % _UNWIND.size]
+            for n, fields in enumerate(_UNWIND.iter_unpack(raw)):
+                at = sec.addr + n * _UNWIND.size
+                if self.relocatable:
+                    vals = [self._unwind_relocs.get(at + 8 * k) for k in range(3)]
+                    if all(isinstance(v, int) for v in vals):
+                        out.append(tuple(vals))
+                else:
+                    out.append(tuple(base + v for v in fields))
+        return sorted(out)
+
+    def unwind_info(self, addr: int, n: int) -> bytes:
+        """n bytes of unwind information at addr (short at the end of its section)."""
+        sec = self.section_at(addr)
+        if sec is None or sec.nobits:
+            return b""
+        off = addr - sec.addr
+        return self.data[sec.offset + off:sec.offset + min(sec.size, off + n)]
+
     def unwind_range_at(self, addr: int) -> tuple[int, int] | None:
         """[start, end) of the code whose unwind entry covers addr (linked files), else None.
 
@@ -380,6 +410,11 @@ class ElfObject:
         if i < 0 or not table[i][0] <= off < table[i][1]:
             return None
         return base + table[i][0], base + table[i][1]
+
+
+def _is_unwind_table(sec: Section) -> bool:
+    return (sec.name.startswith(".IA_64.unwind") and not sec.name.startswith(".IA_64.unwind_info")
+            and sec.sh_type != "SHT_NOBITS")
 
 
 def pack_record(rec: Record) -> bytes:
@@ -502,6 +537,7 @@ class _Loader:
         relas = self._relocation_sections()
         if self.obj.relocatable:
             self._read_code_relocs(relas)
+            self._read_unwind_relocs(relas)
         self._read_records(relas)
         return self.obj
 
@@ -703,6 +739,14 @@ class _Loader:
                 if self.shdrs[ri]["sh_type"] == "SHT_RELA":
                     for rel in self._relocs(ri, sec):
                         self.obj._code_relocs[rel.addr] = rel
+
+    def _read_unwind_relocs(self, relas: dict[int, list[int]]) -> None:
+        for sec in self.obj.sections:
+            if _is_unwind_table(sec):
+                for ri in relas.get(sec.index, []):
+                    if self.shdrs[ri]["sh_type"] == "SHT_RELA":
+                        for rel in self._relocs(ri, sec):
+                            self.obj._unwind_relocs[rel.addr] = rel.value
 
     def _relocs(self, ri: int, target: Section) -> list[Reloc]:
         """The RELA section ri's relocations of target, with their values S + A."""

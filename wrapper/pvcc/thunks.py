@@ -95,9 +95,15 @@ def thunk(symbol: str, reg: int | None = None, *, callee: str | None = None,
         "\t.align 32",
         f"\t.proc {entry}#",
         f"{entry}:",
+        # unwind state on entry: rp is the link, no frame of its own (docs/light.md)
+        "\t.prologue",
+        f"\t.save rp, r{catalog.LIGHT_LINK}",
+        "\t.save ar.pfs, r0",
+        "\t.body",
         "\tmov r16 = ar.pfs",
         f"\tadds r{catalog.LIGHT_LINK} = 16, r{catalog.LIGHT_LINK}",
         "\t;;",
+        "\t.spillreg rp, b6",
         f"\tmov b6 = r{catalog.LIGHT_LINK}",
         f"\tbr.call.sptk.many b7 = {inner}",
         "\t;;",
@@ -106,8 +112,13 @@ def thunk(symbol: str, reg: int | None = None, *, callee: str | None = None,
         "\tbr.cond.sptk.many b6",
         "\t;;",
         f"{inner}:",
+        # the inner frame returns, for an unwinder, straight to the site's caller:
+        # its ar.pfs (saved by alloc) is the caller's frame marker, rp is b6
+        "\t.prologue",
+        f"\t.save ar.pfs, r{L_PFS}",
         f"\talloc r{L_PFS} = ar.pfs, {IN_REGS}, {N_LOCALS}, {OUT_REGS}, 0",
         f"\tmov r{L_B0} = b0",
+        f"\t.save rp, r{L_B6}",
         f"\tmov r{L_B6} = b6",
         "\t;;",
         f"\tmov r{L_B7} = b7",
@@ -116,8 +127,10 @@ def thunk(symbol: str, reg: int | None = None, *, callee: str | None = None,
     ]
     lines += [f"\tmov r{loc} = r{gr}" for loc, gr in zip(L_GRS, SAVED_GRS)]
     lines += [
+        f"\t.fframe {FRAME}",
         f"\tadds r12 = -{FRAME}, r12",
         "\t;;",
+        "\t.body",
         "\tadds r17 = 16, r12",
         "\t;;",
     ]
@@ -133,6 +146,7 @@ def thunk(symbol: str, reg: int | None = None, *, callee: str | None = None,
     lines += [f"\tldf.fill f{f} = [r17], 16\n\t;;" for f in SAVED_FRS]
     lines += [f"\tmov r{gr} = r{loc}" for loc, gr in zip(L_GRS, SAVED_GRS)]
     lines += [
+        "\t.restore sp",
         f"\tadds r12 = {FRAME}, r12",
         f"\tmov r16 = r{L_R16}",
         f"\tmov r1 = r{L_GP}",
