@@ -419,7 +419,12 @@ FAR_STUBS = """\
 	.proc __pvcc_light_paravirt_fc#
 __pvcc_light_paravirt_fc:
 __pvcc_light_paravirt_thash:
+	.prologue
+	.save rp, r2
+	.save ar.pfs, r0
+	.body
 	adds r2 = 16, r2 ;;
+	.spillreg rp, b6
 	mov b6 = r2 ;;
 	br.cond.sptk.many b6 ;;
 	.endp __pvcc_light_paravirt_fc#

@@ -736,7 +736,11 @@ class Checker:
                     if start <= a < end and effects(ins).kind == CALL
                     and "b0" in effects(ins).writes]
 
-        for addr, message in unwind.check(self.obj, calls_b0):
+        def insns(f: Function) -> list:
+            return [(a + ins.slot, ins, eff) for (a, ins), eff
+                    in zip(self.model.function(f).insns, self.model.function(f).effects)]
+
+        for addr, message in unwind.check(self.obj, calls_b0, insns):
             self.add(addr, "unwind", message)
 
     def _transfers(self, kind: str):

@@ -237,11 +237,37 @@ def light_entries(obj) -> list:
     return [f for f in obj.functions if f.name.startswith(catalog.LIGHT_PREFIX) and f.size]
 
 
-def check(obj, calls_b0) -> list[tuple[int, str]]:
+def _is_link_step(ins) -> bool:
+    """`adds r2 = 16, r2`: the link moves from the site's transfer bundle to the bundle
+    after it; both are in the caller, in the same state, so either is its IP."""
+    link = catalog.LIGHT_LINK
+    return ins.op == "adds" and ins.fields == {"r1": link, "imm": 16, "r3": link}
+
+
+def _tracking(regions: list[Region], insns, name: str) -> list[tuple[int, str]]:
+    """(slot, message) where the instructions ``insns`` ((slot, insn, effects), in
+    address order) contradict the return pointer's locations: an instruction writes
+    the register rp is said to be in, or rp is said to move to a register the
+    instruction at that slot does not copy it into."""
+    out = []
+    for slot, ins, eff in insns:
+        here, after = location(regions, RP, slot), location(regions, RP, slot + 1)
+        if here in eff.writes and after == here and not _is_link_step(ins):
+            out.append((slot, f"light entry {name}'s unwind information puts rp in {here}, "
+                              f"which {ins.op} overwrites"))
+        if after != here and after != "memory" and (
+                after not in eff.writes or here not in eff.reads):
+            out.append((slot, f"light entry {name}'s unwind information moves rp from {here} "
+                              f"to {after} at an instruction ({ins.op}) that does not copy it"))
+    return out
+
+
+def check(obj, calls_b0, insns=None) -> list[tuple[int, str]]:
     """Rule **unwind**: (address, message) for every light entry of ``obj`` whose
     unwind information is missing or does not say what the light convention needs.
     ``calls_b0(start, end)`` lists the slot addresses (bundle | slot) of the
-    `br.call b0`/`brl.call b0` instructions in [start, end)."""
+    `br.call b0`/`brl.call b0` instructions in [start, end); ``insns(f)`` lists
+    (slot address, insn, effects) of function f's instructions in address order."""
     entries = obj.unwind_entries()
     out: list[tuple[int, str]] = []
     for f in light_entries(obj):
@@ -271,6 +297,11 @@ def check(obj, calls_b0) -> list[tuple[int, str]]:
             out.append((f.addr, f"light entry {f.name}'s unwind information puts ar.pfs in "
                                 f"{pfs} on entry, not r0 (it runs in its caller's frame: "
                                 "no frame to pop)"))
+        if insns is not None:
+            code = [(3 * ((a & ~0xF) - f.addr) // 16 + (a & 0xF), ins, eff)
+                    for a, ins, eff in insns(f) if f.addr <= a < f.end]
+            for slot, message in _tracking(regions, code, f.name):
+                out.append((f.addr + slot // 3 * 16, message))
         for at in calls_b0(f.addr, f.end):
             slot = 3 * ((at & ~0xF) - f.addr) // 16 + (at & 0xF)
             for reg in (RP, PFS):
