@@ -253,12 +253,12 @@ def _tracking(regions: list[Region], insns, name: str) -> list[tuple[int, str]]:
     for slot, ins, eff in insns:
         here, after = location(regions, RP, slot), location(regions, RP, slot + 1)
         if here in eff.writes and after == here and not _is_link_step(ins):
-            out.append((slot, f"light entry {name}'s unwind information puts rp in {here}, "
-                              f"which {ins.op} overwrites"))
+            out.append((slot, (f"light entry {name}'s unwind information puts rp in {here}, "
+                              f"which {ins.op} overwrites")))
         if after != here and after != "memory" and (
                 after not in eff.writes or here not in eff.reads):
-            out.append((slot, f"light entry {name}'s unwind information moves rp from {here} "
-                              f"to {after} at an instruction ({ins.op}) that does not copy it"))
+            out.append((slot, (f"light entry {name}'s unwind information moves rp from {here} "
+                              f"to {after} at an instruction ({ins.op}) that does not copy it")))
     return out
 
 
@@ -273,13 +273,13 @@ def check(obj, calls_b0, insns=None) -> list[tuple[int, str]]:
     for f in light_entries(obj):
         cover = [e for e in entries if e[0] <= f.addr < e[1]]
         if not cover:
-            out.append((f.addr, f"light entry {f.name} has no unwind entry (.IA_64.unwind): "
-                                "a backtrace cannot pass through it"))
+            out.append((f.addr, (f"light entry {f.name} has no unwind entry (.IA_64.unwind): "
+                                "a backtrace cannot pass through it")))
             continue
         start, end, info_addr = cover[0]
         if start != f.addr or end < f.end:
-            out.append((f.addr, f"light entry {f.name}'s unwind entry covers "
-                                f"[{obj.where(start)}, {obj.where(end)}), not the entry itself"))
+            out.append((f.addr, (f"light entry {f.name}'s unwind entry covers "
+                                f"[{obj.where(start)}, {obj.where(end)}), not the entry itself")))
             continue
         try:
             hdr = obj.unwind_info(info_addr, 8)
@@ -291,12 +291,12 @@ def check(obj, calls_b0, insns=None) -> list[tuple[int, str]]:
         rp, pfs = location(regions, RP, 0), location(regions, PFS, 0)
         link = f"r{catalog.LIGHT_LINK}"
         if rp != link:
-            out.append((f.addr, f"light entry {f.name}'s unwind information puts the return "
-                                f"pointer in {rp} on entry, not in {link} (the light link)"))
+            out.append((f.addr, (f"light entry {f.name}'s unwind information puts the return "
+                                f"pointer in {rp} on entry, not in {link} (the light link)")))
         if pfs != "r0":
-            out.append((f.addr, f"light entry {f.name}'s unwind information puts ar.pfs in "
+            out.append((f.addr, (f"light entry {f.name}'s unwind information puts ar.pfs in "
                                 f"{pfs} on entry, not r0 (it runs in its caller's frame: "
-                                "no frame to pop)"))
+                                "no frame to pop)")))
         if insns is not None:
             code = [(3 * ((a & ~0xF) - f.addr) // 16 + (a & 0xF), ins, eff)
                     for a, ins, eff in insns(f) if f.addr <= a < f.end]
@@ -307,10 +307,10 @@ def check(obj, calls_b0, insns=None) -> list[tuple[int, str]]:
             for reg in (RP, PFS):
                 where = location(regions, reg, slot)
                 if not _stacked_or_memory(where):
-                    out.append((at & ~0xF, f"light entry {f.name}'s unwind information puts "
+                    out.append((at & ~0xF, (f"light entry {f.name}'s unwind information puts "
                                            f"{reg} in {where} at its call at "
                                            f"{obj.where(at & ~0xF)}, a register the call may "
-                                           "overwrite (needs a stacked register or memory)"))
+                                           "overwrite (needs a stacked register or memory)")))
     return out
 
 
