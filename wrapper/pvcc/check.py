@@ -17,12 +17,15 @@ object file alone:
    argument bytes, reserved bytes zero, func = the function holding start;
 4. completeness: every direct call (`br.call`/`brl.call`) to a record target or
    to a catalog implementation (`paravirt_<name>`) lies inside a region, no two
-   regions overlap, and `.paravirt_bundles` (when present) matches one to one.
+   regions overlap, and `.paravirt_bundles` (when present) matches one to one;
+5. unwind: every light entry (`__pvcc_light_*`) of the object has unwind
+   information saying where the light link and the caller's frame are
+   (`pvcc.unwind`).
 
 `Checker.run` applies the groups in that order, one named method each: per
 record `check_region`, `check_frame` (only when the region reads as bundles)
-and `check_record`, then `check_completeness` and `check_compat` over the
-whole object.  Each violation names its group (`Violation.rule`).
+and `check_record`, then `check_completeness`, `check_compat` and
+`check_unwind` over the whole object.  Each violation names its group (`Violation.rule`).
 
 The rules read the object as `pvcc.decoded` decoded it once.  `check_decoded(model)`
 is the rules' entry point, `violations_of(path)` the API for the CC wrapper; the
