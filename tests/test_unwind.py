@@ -53,33 +53,75 @@ def test_native_table_carries_unwind_information(table_o):
     assert len(covered(table_o)) == len(light_table.specs())
 
 
-def _readelf_regions(path: Path) -> dict[int, list[tuple[str, int]]]:
-    """readelf -u: per entry start, its regions as (prologue/body, rlen)."""
+def _readelf_regions(path: Path) -> dict[int, list[list]]:
+    """readelf -u: per entry start, its regions as [prologue/body, rlen, rp's GR or
+    None, ar.pfs's GR or None, spills of rp as (t, register)]."""
     text = subprocess.run([READELF, "-u", str(path)], check=True, capture_output=True,
                           text=True).stdout
-    out: dict[int, list[tuple[str, int]]] = {}
-    cur: list[tuple[str, int]] = []
+    out: dict[int, list[list]] = {}
+    cur: list[list] = []
     for line in text.splitlines():
         m = re.match(r"<[^>]*>: \[0x([0-9a-f]+)-", line)
         if m:
             cur = out.setdefault(int(m.group(1), 16), [])
         m = re.search(r"R\d:(prologue|body)(?:_gr)?\(.*?rlen=(\d+)", line)
         if m:
-            cur.append((m.group(1), int(m.group(2))))
+            cur.append([m.group(1), int(m.group(2)), None, None, []])
+        m = re.search(r"R2:prologue_gr\(mask=\[([^]]*)\],grsave=r(\d+)", line)
+        if m:       # rp, ar.pfs, psp, pr in that order from grsave on
+            present = [n for n in ("rp", "ar.pfs", "psp", "pr") if n in m.group(1).split(",")]
+            for k, n in enumerate(present):
+                if n in ("rp", "ar.pfs"):
+                    cur[-1][2 if n == "rp" else 3] = int(m.group(2)) + k
+        m = re.search(r"P\d:(rp|pfs)_gr\(reg=r(\d+)\)", line)
+        if m:
+            cur[-1][2 if m.group(1) == "rp" else 3] = int(m.group(2))
+        m = re.search(r"X2:spill_reg\(t=(\d+),reg=rp,treg=([rbf]\d+)\)", line)
+        if m:
+            cur[-1][4].append((int(m.group(1)), m.group(2)))
+    return out
+
+
+def _gr(saves: dict, reg: str) -> int | None:
+    where = saves.get(reg, ("",))[0]
+    return int(where[1:]) if where.startswith("r") else None
+
+
+@pytest.fixture(scope="module")
+def gcc_o(gcc, tmp_path_factory) -> Path:
+    """GCC's own unwind information: frames, preserved registers, alloca, varargs."""
+    d = tmp_path_factory.mktemp("gcc")
+    src = d / "u.c"
+    src.write_text("""\
+#include <stdarg.h>
+extern long g(long, ...);
+extern void *use(void *);
+long many(long a, long b) { long x = g(a), y = g(b), z = g(x, y); return x + y + z + g(z); }
+double fp(double a, double b) { double c = a * b; g(1); return c + a / b; }
+long va(int n, ...) { va_list ap; long s = 0; va_start(ap, n); while (n--) s += va_arg(ap, long);
+                      va_end(ap); return s + g(s); }
+long dyn(int n) { char *p = __builtin_alloca(n); use(p); return p[0] + g(n); }
+long leaf(long a) { return a * 3; }
+""")
+    out = d / "u.o"
+    subprocess.run([gcc, "-O2", "-c", str(src), "-o", str(out)], check=True,
+                   capture_output=True)
     return out
 
 
 @pytest.mark.skipif(READELF is None, reason="needs ia64-linux-gnu-readelf")
-@pytest.mark.parametrize("which", ["thunks_o", "table_o"])
-def test_decoder_reads_regions_as_readelf_does(which, request):
+@pytest.mark.parametrize("which", ["thunks_o", "table_o", "gcc_o"])
+def test_decoder_reads_descriptors_as_readelf_does(which, request):
     path = request.getfixturevalue(which)
     obj = open_object(str(path))
     theirs = _readelf_regions(path)
     base = min(s.addr for s in obj.code_sections)      # readelf: offsets in .text
-    assert len(theirs) == len(obj.unwind_entries())
+    assert len(theirs) == len(obj.unwind_entries()) > 0
     for start, _end, info in obj.unwind_entries():
         words = int.from_bytes(obj.unwind_info(info, 8), "little") & 0xFFFFFFFF
-        ours = [("body" if r.body else "prologue", r.length)
+        ours = [["body" if r.body else "prologue", r.length, _gr(r.saves, unwind.RP),
+                 _gr(r.saves, unwind.PFS), [(t, w) for reg, w, t in r.spills
+                                             if reg == unwind.RP]]
                 for r in unwind.decode(obj.unwind_info(info, 8 + 8 * words))]
         assert ours == theirs[start - base], obj.where(start)
 

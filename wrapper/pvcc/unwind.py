@@ -166,8 +166,8 @@ def _p_format(data: bytes, i: int, r: Region) -> int:
             raise UnwindError("P8 descriptor cut short")
         kind = data[i + 1]
         _v, j = _uleb(data, i + 2)
-        if kind in (1, 2, 3, 4):                 # rp/pfs sprel/psprel
-            r.saves[RP if kind in (1, 3) else PFS] = ("memory", None)
+        if kind in (1, 2):                       # rp_sprel, pfs_sprel
+            r.saves[RP if kind == 1 else PFS] = ("memory", None)
         return j
     if b == 0xF1:                                # P9 gr_gr
         return i + 3
@@ -195,7 +195,7 @@ def _x_format(data: bytes, i: int, r: Region) -> int:
     else:                                        # X2/X4 spill to a register
         y, treg = data[j + 1] >> 7, data[j + 1] & 0x7F
         t, k = _uleb(data, j + 2)
-        where = ("f" if y else "b") + str(treg) if x else f"r{treg}"
+        where = f"b{treg}" if x else f"f{treg}" if y else f"r{treg}"
         if not x and not y and treg == 0:
             where = "restored"
     if reg is not None:
