@@ -207,8 +207,8 @@ def test_backtrace_passes_through_the_thunk(cc, tmp_path):
 
 def test_backtrace_stops_in_a_thunk_without_unwind_information(cc, tmp_path):
     text = "".join(ln for ln in thunks.source([("my_probe", None)]).splitlines(True)
-                   if not ln.lstrip().startswith((".prologue", ".save", ".body", ".spillreg",
-                                                  ".fframe", ".restore")))
+                   if not ln.lstrip().startswith((".prologue", ".save", ".altrp", ".body",
+                                                  ".spillreg", ".fframe", ".restore")))
     exe = _build(cc, tmp_path, text)
     frames = _run(exe)
     assert [n for n, _h in frames][:3] == ["unwind_probe_point", "my_probe",

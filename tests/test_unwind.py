@@ -162,10 +162,11 @@ def test_linked_native_table_with_light_sites(gcc, plugin_so, include_dir, tmp_p
 # -- mutations: each is refused with a located one-line error ----------------------
 
 THUNK_MUTATIONS = [
-    (f"\t.save rp, r{catalog.LIGHT_LINK}\n", "puts the return pointer in b0 on entry"),
+    (f"\t.save rp, r{catalog.LIGHT_LINK}\n", "puts the return pointer in b6 on entry, not in r2"),
     ("\t.save ar.pfs, r0\n", "puts ar.pfs in ar.pfs on entry, not r0"),
     (f"\t.save rp, r{thunks.L_B6}\n", "puts rp in b6 at its call"),
-    ("\t.spillreg rp, b6\n", "moves rp from r2 to r42 at an instruction (mov.from.br)"),
+    ("\t.altrp b6\n", "moves rp from b6 to b0 at an instruction (br.cond.ind)"),
+    ("\t.spillreg rp, b6\n", "moves rp from r2 to b6 at an instruction (br.cond.ind)"),
 ]
 
 
@@ -184,7 +185,7 @@ def test_thunk_mutation_refused(tmp_path, line, expected):
 def test_thunk_without_unwind_directives_refused_by_the_cli(tmp_path, capsys):
     src = thunks.source([("paravirt_ssm_i", None)])
     kept = [ln for ln in src.splitlines(keepends=True)
-            if not re.match(r"\t\.(prologue|save|body|spillreg|fframe|restore)\b", ln)]
+            if not re.match(r"\t\.(prologue|save|altrp|body|spillreg|fframe|restore)\b", ln)]
     obj = assemble(tmp_path, "".join(kept), "bare")
     assert main([str(obj)]) == 1
     out = capsys.readouterr()

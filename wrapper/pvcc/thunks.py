@@ -95,10 +95,12 @@ def thunk(symbol: str, reg: int | None = None, *, callee: str | None = None,
         "\t.align 32",
         f"\t.proc {entry}#",
         f"{entry}:",
-        # unwind state on entry: rp is the link, no frame of its own (docs/light.md)
+        # unwind state on entry: rp is the link, no frame of its own; b6, where rp
+        # goes next, is the return link wherever no save says otherwise (docs/light.md)
         "\t.prologue",
         f"\t.save rp, r{catalog.LIGHT_LINK}",
         "\t.save ar.pfs, r0",
+        "\t.altrp b6",
         "\t.body",
         "\tmov r16 = ar.pfs",
         f"\tadds r{catalog.LIGHT_LINK} = 16, r{catalog.LIGHT_LINK}",

@@ -107,8 +107,8 @@ def decode(info: bytes) -> list[Region]:
                 rlen, i = _uleb(data, i + 1)
                 region((b & 0x3) == 1, rlen)
             continue
-        if not regions:
-            raise UnwindError(f"descriptor {b:#04x} before the first region header")
+        if not regions:         # before any header: a prologue of length 0 at the start
+            regions.append(Region(False, 0, 0))
         r = regions[-1]
         if 0xF9 <= b <= 0xFC:                    # X1..X4
             i = _x_format(data, i, r)
@@ -204,26 +204,38 @@ def _x_format(data: bytes, i: int, r: Region) -> int:
 
 
 def location(regions: list[Region], reg: str, slot: int) -> str:
-    """Where ``reg`` (RP or PFS) is at ``slot`` of the entry: a register name,
-    "memory", or its own register ("b0"/the return link for RP, "ar.pfs")."""
+    """Where ``reg`` (RP or PFS) is when the instruction at ``slot`` of the entry is
+    next: a register name, "memory", or its own register ("b0" -- or the return
+    link an rp_br names -- for RP, "ar.pfs").
+
+    Read as an IA-64 unwinder reads the descriptors: the regions up to the one
+    holding ``slot``, one location and one time per register, a later region's save
+    replacing an earlier one whatever its time (a save keeps the time it already
+    has unless a *_when descriptor gives one; a spill is taken only when it has
+    happened), and a register whose time is not before ``slot`` still in its own
+    place.  So a location a later prologue names takes over only at its time, and
+    before that the register is back in its own place, not where an earlier region
+    had put it: an entry whose rp moves twice says where rp is in between by
+    naming that register as its return link."""
+    never = 1 << 62
     link = 0
-    where, when = None, -2
+    where, when = None, never
     for r in regions:
-        if r.return_link is not None:
-            link = r.return_link
         if r.start > slot:
             break
-        end = r.start + r.length - 1
+        if r.return_link is not None:
+            link = r.return_link
         if reg in r.saves:
-            t = r.when.get(reg)
-            at = end if t is None else r.start + min(t, r.length - 1)
-            if at < slot:
-                where, when = r.saves[reg][0], at
+            where = r.saves[reg][0]
+            if when == never:
+                when = r.start + r.length - 1
+        if reg in r.when:
+            when = r.start + min(r.when[reg], r.length - 1)
         for sreg, swhere, t in r.spills:
             at = r.start + min(t, r.length - 1)
-            if sreg == reg and at < slot and at >= when:
+            if sreg == reg and at < slot:
                 where, when = swhere, at
-    if where is None or where == "restored":
+    if where is None or where == "restored" or when >= slot:
         return f"b{link}" if reg == RP else PFS
     return where
 
