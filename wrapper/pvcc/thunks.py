@@ -32,6 +32,12 @@ link unit).  Interrupts may arrive anywhere in the thunk, whose frame is below
 the caller's sp; it must not be used for sites that run with PSR.ic = 0
 (its ``alloc`` may spill stacked registers to the backing store).
 
+Unwind directives describe both parts for a backtrace (docs/light.md, "Unwind
+information"): on entry rp is the link r2 and ar.pfs "r0" (no frame of its own),
+then b6 (also named the return link, ``.altrp b6``); the inner part saves ar.pfs
+in r40 and rp in r42, so an unwinder steps from it straight into the site's
+caller.  pvcc-check's rule **unwind** proves them (``pvcc.unwind``).
+
 pvcc-sim's proof builds its own variant with ``thunk``'s ``callee`` and
 ``before_return`` options (``pvcc.sim.lab.hostile``); ``pvcc-thunks`` never uses them.
 """
