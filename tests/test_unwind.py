@@ -10,6 +10,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from asmtools import READELF, assemble, link, needs_binutils
 from pvcc import catalog, light_table, thunks, unwind
@@ -224,3 +226,20 @@ def test_native_body_whose_rp_stays_in_r2_refused(tmp_path):
     found = violations_of(str(obj))
     assert found and all("__pvcc_light_paravirt_set_rr0_to_rr4+0x" in v
                          and "puts rp in r2, which" in v for v in found), found
+
+
+# -- reading arbitrary bytes -----------------------------------------------------------
+
+@given(st.binary(max_size=64))
+def test_decoder_reads_any_bytes_or_says_why(body):
+    """Any descriptor bytes decode to regions or raise UnwindError (a located
+    violation in the checker), never another exception."""
+    info = ((1 << 48) | (len(body) + 7) // 8).to_bytes(8, "little") + body
+    info += bytes(-len(body) % 8)
+    try:
+        regions = unwind.decode(info)
+    except unwind.UnwindError:
+        return
+    for reg in (unwind.RP, unwind.PFS):
+        for slot in range(4):
+            assert isinstance(unwind.location(regions, reg, slot), str)

@@ -19,7 +19,10 @@ frame marker of the frame to return to has no locals, so an unwinder keeps the
 backing-store pointer where it is (no `br.call` made a frame).  Every
 `br.call b0` inside the entry (a thunk's call of its C function) must find the
 return pointer and ar.pfs saved where that call cannot overwrite them: a stacked
-register (r32 and up) or memory.
+register (r32 and up) or memory.  And slot by slot, no instruction of the entry
+overwrites the register the return pointer is said to be in (but the link's own
+`adds r2 = 16, r2`), and the return pointer moves only where an instruction
+copies it.  Locations are read as an unwinder reads them (``location``).
 """
 
 from __future__ import annotations
@@ -138,7 +141,9 @@ def _p_format(data: bytes, i: int, r: Region) -> int:
     if b < 0xB8:                                 # P3
         if i + 1 >= len(data):
             raise UnwindError("P3 descriptor cut short")
-        kind = _P3[((b & 0x7) << 1) | (data[i + 1] >> 7)]
+        kind = _P3.get(((b & 0x7) << 1) | (data[i + 1] >> 7))
+        if kind is None:
+            raise UnwindError(f"unknown P3 descriptor {b:#04x} {data[i + 1]:#04x}")
         reg = data[i + 1] & 0x7F
         if kind == "rp_br":
             r.return_link = reg
