@@ -104,7 +104,7 @@ def effect(i, c):
 def flush(i, c):
     """fc/fc.i: logged, and code compiled from the flushed line is dropped."""
     if c.system:  # translated (non-access reference), then the line's code dropped
-        return [*effect(i, c), f"X.fc(g[{i.fields['r3']}] & M, {c.addr | c.slot:#x})"]
+        return [effect(i, c)[0], f"X.fc(g[{i.fields['r3']}] & M, {c.addr | c.slot:#x})"]
     return [*effect(i, c), f"X.flush_code(g[{i.fields['r3']}] & M)"]
 
 
