@@ -1,7 +1,8 @@
 """Sparse 64-bit little-endian memory for the model.
 
 Memory is a set of mapped regions (name, start, size, writable); pages of
-64 KiB are allocated on first touch.  Every access must be naturally aligned
+64 KiB (``page_shift``, 16 by default; the system mode's MMU wants 12: 4 KiB
+pages it can hand out as they are) are allocated on first touch.  Every access must be naturally aligned
 (ld8 at a multiple of 8, ...) and inside a mapped region, else ``MemoryFault``.
 
 In system mode this is the physical memory behind the MMU (``system.mmu``),
@@ -41,7 +42,10 @@ class Device:
 
 
 class Memory:
-    def __init__(self):
+    def __init__(self, page_shift: int = PAGE_SHIFT):
+        self.page_shift = page_shift
+        self.page_size = 1 << page_shift
+        self.page_mask = self.page_size - 1
         self.pages: dict[int, bytearray] = {}
         self.regions: list[tuple[int, int, str, bool]] = []  # start, end, name, writable
         self.devices: list[Device] = []
@@ -84,8 +88,8 @@ class Memory:
         return r is not None and addr + size <= r[1]
 
     def page(self, addr: int, size: int, write: bool) -> bytearray:
-        """The 64 KiB page holding [addr, addr+size) (allocated on first touch;
-        MemoryFault outside the mapped regions)."""
+        """The page (``page_size`` bytes) holding [addr, addr+size) (allocated on
+        first touch; MemoryFault outside the mapped regions)."""
         return self._page(addr, size, write)
 
     def region_at(self, addr: int):
@@ -96,14 +100,14 @@ class Memory:
 
     def _page(self, addr: int, size: int, write: bool) -> bytearray:
         """The page holding [addr, addr+size), allocated on first touch."""
-        p = self.pages.get(addr >> PAGE_SHIFT)
+        p = self.pages.get(addr >> self.page_shift)
         if p is not None:
             return p
         r = self.region_at(addr)
         if r is None or addr + size > r[1]:
             what = "write to" if write else "read of"
             raise MemoryFault(f"{what} unmapped address {addr:#x} ({size} bytes)")
-        p = self.pages[addr >> PAGE_SHIFT] = bytearray(PAGE_SIZE)
+        p = self.pages[addr >> self.page_shift] = bytearray(self.page_size)
         return p
 
     def write_bytes(self, addr: int, data: bytes) -> None:
@@ -111,16 +115,16 @@ class Memory:
         i = 0
         while i < len(data):
             a = addr + i
-            off = a & PAGE_MASK
-            n = min(len(data) - i, PAGE_SIZE - off)
+            off = a & self.page_mask
+            n = min(len(data) - i, self.page_size - off)
             self._page(a, n, True)[off:off + n] = data[i:i + n]
             i += n
 
     def read_bytes(self, addr: int, size: int) -> bytes:
         out = bytearray()
         while size > 0:
-            off = addr & PAGE_MASK
-            n = min(size, PAGE_SIZE - off)
+            off = addr & self.page_mask
+            n = min(size, self.page_size - off)
             out += self._page(addr, n, False)[off:off + n]
             addr += n
             size -= n
@@ -135,13 +139,14 @@ class Memory:
             unpack = fmt.unpack_from
             amask = size - 1
 
-            def load(a, unpack=unpack, amask=amask, size=size):
+            def load(a, unpack=unpack, amask=amask, size=size, shift=self.page_shift,
+                     mask=self.page_mask):
                 if a & amask:
                     raise MemoryFault(f"unaligned {size}-byte read at {a:#x}")
-                p = pages.get(a >> PAGE_SHIFT)
+                p = pages.get(a >> shift)
                 if p is None:
                     p = page(a, size, False)
-                return unpack(p, a & PAGE_MASK)[0]
+                return unpack(p, a & mask)[0]
             out[size] = load
         return out
 
@@ -154,18 +159,20 @@ class Memory:
             amask = size - 1
             vmask = (1 << (8 * size)) - 1
 
-            def store(a, v, pack=pack, amask=amask, size=size, vmask=vmask):
+            def store(a, v, pack=pack, amask=amask, size=size, vmask=vmask,
+                      shift=self.page_shift, mask=self.page_mask):
                 if a & amask:
                     raise MemoryFault(f"unaligned {size}-byte write at {a:#x}")
-                p = pages.get(a >> PAGE_SHIFT)
+                p = pages.get(a >> shift)
                 if p is None:
                     p = page(a, size, True)
-                pack(p, a & PAGE_MASK, v & vmask)
+                pack(p, a & mask, v & vmask)
             out[size] = store
         return out
 
     def mapped(self, addr: int, size: int) -> bool:
-        if addr >> PAGE_SHIFT in self.pages and (addr + size - 1) >> PAGE_SHIFT in self.pages:
+        shift = self.page_shift
+        if addr >> shift in self.pages and (addr + size - 1) >> shift in self.pages:
             return True
         r = self.region_at(addr)
         return r is not None and addr + size <= r[1]

@@ -44,6 +44,10 @@ and ttag give NaT when False), ``tpa(va)``, ``tak(va)``, ``probe(va, pl,
 kind, fault=False)``, ``epc_pl(ip)``.  The executor checks privilege
 (cpl 0), psr.ic = 0 for itc/itr and NaT operands; the MMU checks the rest.
 
+For platforms (firmware emulation, diagnostics): ``virt_to_phys(va, side)``,
+``read_virtual(va, n)``, ``write_virtual(va, data)``: the current translation
+without faults or side effects.
+
 Faults are ``system.faults.Interruption`` with the registers the SDM has the
 vector write: ``ifa`` (the data address, or the bundle address of a fetch),
 ``itir`` (rr.ps and rr.rid as the key), ``iha`` = ``thash(ifa)`` on TLB
@@ -79,7 +83,7 @@ from __future__ import annotations
 
 import struct
 
-from ..cpu.memory import PAGE_MASK, MemoryFault
+from ..cpu.memory import MemoryFault
 from ..errors import SimError
 from . import vhpt
 from .faults import (
@@ -127,13 +131,19 @@ def _need(kind: int) -> int:
 
 
 class MMU:
+    """Translation for one CPU: ``priv`` its Privileged state, ``mem`` the physical
+    Memory (best created with ``Memory(page_shift=12)``: the caches then hold
+    its pages themselves), ``ar`` its application registers (ar.rsc)."""
+
     def __init__(self, priv, mem, ar):
         self.priv = priv
         self.mem = mem
         self.ar = ar
         self.tlb = TLB(on_drop=self._dropped)
-        self.rc: dict[int, memoryview] = {}  # read cache: key -> 4 KiB frame
-        self.wc: dict[int, memoryview] = {}  # write cache
+        if mem.page_shift < FRAME:
+            raise ValueError("the MMU needs memory pages of 4 KiB or more")
+        self.rc: dict = {}  # read cache: key -> the 4 KiB frame (bytearray or memoryview)
+        self.wc: dict = {}  # write cache
         self.xc: dict[int, int] = {}  # fetch cache: key -> physical frame address
         self._wframe: dict[int, int] = {}  # write-cache key -> physical frame number
         self.code_frames: set[int] = set()
@@ -148,9 +158,11 @@ class MMU:
         cpl = (psr >> 32) & 3
         if (psr >> PSR_PK) & 1:
             self.flush()  # protection keys are not modelled: every reference stops
-        dmode = (1 + cpl) << 52 if (psr >> PSR_DT) & 1 else PHYS
+        dt = (psr >> PSR_DT) & 1
+        dmode = (1 + cpl) << 52 if dt else PHYS
         xmode = (1 + cpl) << 52 if (psr >> PSR_IT) & 1 else PHYS
-        self._set_modes(dmode, xmode, not (psr >> PSR_ED) & 1)
+        # ld.s defers whenever psr.ed = 1 or in physical mode: no fast path then
+        self._set_modes(dmode, xmode, bool(dt) and not (psr >> PSR_ED) & 1)
 
     def set_rr(self, n: int, value: int) -> None:
         """``mov rr[r3] = r2`` for region ``n``."""
@@ -213,30 +225,31 @@ class MMU:
             amask = size - 1
             vmask = (1 << (8 * size)) - 1
 
-            def load(a, unpack=unpack, amask=amask, size=size):
-                m = rc.get((a >> FRAME) | dmode)
+            # (a >> 12) is (a >> FRAME) folded: the accessors are the hot path
+            def load(a, unpack=unpack, amask=amask, size=size, get=rc.get):
+                m = get((a >> 12) | dmode)
                 if m is None or a & amask:
                     return access(a, size, READ)
                 return unpack(m, a & 0xFFF)[0]
 
-            def store(a, v, pack=pack, amask=amask, size=size, vmask=vmask):
+            def store(a, v, pack=pack, amask=amask, size=size, vmask=vmask, get=wc.get):
                 v &= vmask
-                m = wc.get((a >> FRAME) | dmode)
+                m = get((a >> 12) | dmode)
                 if m is None or a & amask:
                     access(a, size, WRITE, v)
                 else:
                     pack(m, a & 0xFFF, v)
 
-            def spec_load(a, ip, unpack=unpack, amask=amask, size=size):
+            def spec_load(a, ip, unpack=unpack, amask=amask, size=size, get=rc.get):
                 if not spec_ok:
                     return None
-                m = rc.get((a >> FRAME) | dmode)
+                m = get((a >> 12) | dmode)
                 if m is None or a & amask:
                     return spec(a, size, ip)
                 return unpack(m, a & 0xFFF)[0]
 
-            def sem_load(a, unpack=unpack, amask=amask, size=size):
-                m = wc.get((a >> FRAME) | dmode)
+            def sem_load(a, unpack=unpack, amask=amask, size=size, get=wc.get):
+                m = get((a >> 12) | dmode)
                 if m is None or a & amask:
                     return access(a, size, SEM)
                 return unpack(m, a & 0xFFF)[0]
@@ -244,16 +257,29 @@ class MMU:
             self.loads[size], self.stores[size] = load, store
             self.spec_loads[size], self.sem_loads[size] = spec_load, sem_load
 
+        priv, ar = self.priv, self.ar
+        u8, p8 = _FMT[8].unpack_from, _FMT[8].pack_into
+
         def rse_load8(a):
-            return access(a, 8, READ, rse=True)
+            mode = (1 + ((ar[AR_RSC] >> 2) & 3)) << 52 if (priv.psr >> PSR_RT) & 1 else PHYS
+            m = rc.get((a >> FRAME) | mode)
+            if m is None or a & 7:
+                return access(a, 8, READ, rse=True)
+            return u8(m, a & 0xFFF)[0]
 
         def rse_store8(a, v):
-            access(a, 8, WRITE, v & M64, rse=True)
+            v &= M64
+            mode = (1 + ((ar[AR_RSC] >> 2) & 3)) << 52 if (priv.psr >> PSR_RT) & 1 else PHYS
+            m = wc.get((a >> FRAME) | mode)
+            if m is None or a & 7:
+                access(a, 8, WRITE, v, rse=True)
+            else:
+                p8(m, a & 0xFFF, v)
 
         self.rse_loads[8], self.rse_stores[8] = rse_load8, rse_store8
 
-        def fetch(ip):
-            f = xc.get((ip >> FRAME) | xmode)
+        def fetch(ip, get=xc.get):
+            f = get((ip >> 12) | xmode)
             if f is None:
                 return fetch_slow(ip)
             return f | (ip & 0xFFF)
@@ -380,7 +406,7 @@ class MMU:
         except MemoryFault:
             raise MemoryFault(f"{size}-byte reference at {a:#x}: no memory or device at "
                               f"physical {pa:#x}") from None
-        off = pa & PAGE_MASK
+        off = pa & mem.page_mask
         frame = pa >> FRAME
         key = (a >> FRAME) | mode
         if ma == MA_WB and mem.frame_in_ram(frame << FRAME, 1 << FRAME):
@@ -388,13 +414,13 @@ class MMU:
             if clean:
                 view = None
                 if kind & ISR_R and key not in self.rc:
-                    view = memoryview(page)[off & ~0xFFF:(off & ~0xFFF) + 0x1000]
+                    view = self._view(page, off)
                     self.rc[key] = view
                     if e is not None:
                         e.keys.append(key)
                 if kind & ISR_W and frame not in self.code_frames and key not in self.wc:
                     if view is None:
-                        view = memoryview(page)[off & ~0xFFF:(off & ~0xFFF) + 0x1000]
+                        view = self._view(page, off)
                     self.wc[key] = view
                     self._wframe[key] = frame
                     if e is not None:
@@ -408,6 +434,14 @@ class MMU:
                 self.on_code_store(pa, size)
             return None
         return fmt.unpack_from(page, off)[0]
+
+    def _view(self, page: bytearray, off: int):
+        """The 4 KiB frame at ``off`` in a memory page: the page itself when memory
+        has 4 KiB pages (the fastest to unpack from), else a memoryview."""
+        if self.mem.page_shift == FRAME:
+            return page
+        base = off & ~0xFFF
+        return memoryview(page)[base:base + 0x1000]
 
     def _spec_load(self, a: int, size: int, ip: int):
         """``ld.s``: the value, or None when the load defers (see the module doc)."""
@@ -462,6 +496,49 @@ class MMU:
         if code == NA_LFETCH and not (psr >> PSR_DA) & 1 and not e.a:
             raise self._fault("Data Access-Bit", a, isr, "access bit 0")
         return e.pa | (a & (e.size - 1))
+
+    # -- the platform's view (no faults, no side effects) ---------------------------
+    def virt_to_phys(self, va: int, side: str = "d") -> int | None:
+        """The physical address ``va`` reaches now (data side per psr.dt, or the
+        instruction side per psr.it with ``side="i"``), or None when no
+        present translation maps it.  No fault, no access check, no caching:
+        for a platform's firmware emulation reading arguments, and for
+        diagnostics."""
+        psr = self.priv.psr
+        if not (psr >> (PSR_IT if side == "i" else PSR_DT)) & 1:
+            pa = va & ~_UC_BIT
+            return None if pa & _UNIMPL_PA else pa
+        if not self.impl_va(va):
+            return None
+        e = self.tlb.lookup(side, (self.priv.rr[va >> 61] >> 8) & 0xFFFFFF, va)
+        if e is None or not e.p or e.ma == MA_NATPAGE:
+            return None
+        return e.pa | (va & (e.size - 1))
+
+    def read_virtual(self, va: int, n: int) -> bytes:
+        """``n`` bytes at ``va`` through ``virt_to_phys`` (RAM only); SimError where
+        nothing is mapped."""
+        out = bytearray()
+        while n > 0:
+            k = min(n, 0x1000 - (va & 0xFFF))
+            pa = self.virt_to_phys(va)
+            if pa is None:
+                raise SimError(f"read of {va:#x}: not mapped")
+            out += self.mem.read_bytes(pa, k)
+            va, n = va + k, n - k
+        return bytes(out)
+
+    def write_virtual(self, va: int, data: bytes) -> None:
+        """Write ``data`` at ``va`` through ``virt_to_phys`` (RAM only).  Like
+        ``Memory.write_bytes``, this does not call ``on_code_store``."""
+        i = 0
+        while i < len(data):
+            k = min(len(data) - i, 0x1000 - ((va + i) & 0xFFF))
+            pa = self.virt_to_phys(va + i)
+            if pa is None:
+                raise SimError(f"write of {va + i:#x}: not mapped")
+            self.mem.write_bytes(pa, data[i:i + k])
+            i += k
 
     # -- instruction fetch --------------------------------------------------------
     def _fetch(self, ip: int) -> int:
@@ -587,10 +664,13 @@ class MMU:
         max(cpl, pl): 1 if the access would be allowed, else 0; with
         ``fault`` an access-rights violation faults (ISR.na, code 5) instead.
         Misses, page not present and NaTPage fault as data references do
-        (ISR.na, code 2 or 5).  In physical mode every probe answers 1."""
+        (ISR.na, code 2 or 5).  In physical mode every probe answers 1, at an
+        unimplemented address 0."""
         psr = self.priv.psr
         if not (psr >> PSR_DT) & 1:
             return 1
+        if not self.impl_va(va):
+            return 0
         pl = max((psr >> 32) & 3, pl & 3)
         isr = kind | ISR_NA | (NA_PROBE_FAULT if fault else NA_PROBE)
         e = self._dentry(va, isr)
