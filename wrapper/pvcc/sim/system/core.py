@@ -12,9 +12,11 @@ ar.itc and takes external interrupts between bundles.  The user-mode loop
 A platform plugs in with ``system.platform``: an object with ``serves(imm)``
 (whether it handles ``break imm`` itself: firmware calls, the bare entry's
 stop) and ``brk(imm, addr)``; every other ``break`` is the Break Instruction
-interruption.  Devices are ``mem.map_device`` ranges (``cpu.memory``);
-``intc.post(vector)`` raises an external interrupt; ``timer.fast_forward()``
-skips an idle loop to the next timer match.
+interruption.  Firmware entry points a platform serves in Python are
+``trap(pa, handler)``.  Devices are ``mem.map_device`` ranges
+(``cpu.memory``); ``intc.post(vector)`` raises an external interrupt;
+``timer.fast_forward()`` skips an idle loop to the next timer match;
+``timer_state()`` is ar.itc, cr.itm and cr.itv as attributes.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import struct
 from collections import Counter
 
+from ..cpu.compiler import Bundle
 from ..errors import LimitError, SimError
 from . import interruptions
 from .faults import (
@@ -61,6 +64,7 @@ class System:
         self.timer = Timer(priv, self.intc)
         # self-modifying code: physical bundle address -> compiled bundles of it
         self.code: dict[int, list] = {}
+        self.traps: dict = {}  # physical bundle address -> handler (``trap``)
         self.patched: set[int] = set()  # bundles a store changed, not flushed by fc since
         self.unsynced: list[int] = []  # patched bundles compiled again without an fc
         mmu.on_code_store = self._code_store
@@ -107,7 +111,7 @@ class System:
                             raise
                         bd = cache.get(ip)
                         if bd is None or bd.pa != pa:
-                            bd = ex.compile(ip)
+                            bd = self._compile(ip, pa)
                         bd.n += 1
                         if traced:
                             nip = ex._run_traced(bd)
@@ -136,6 +140,27 @@ class System:
         finally:
             self.state.ip = ip
 
+    def trap(self, pa: int, handler) -> None:
+        """Reaching the bundle at physical address ``pa`` calls ``handler(system)``
+        instead of running it; the handler returns the next ip (firmware entry
+        points a platform serves in Python).  Costs nothing elsewhere: the
+        bundle's cache entry is the call."""
+        self.traps[pa & ~(1 << 63)] = handler
+
+    def _compile(self, ip: int, pa: int):
+        handler = self.traps.get(pa & ~(1 << 63)) if self.traps else None
+        if handler is None:
+            return self.ex.compile(ip)
+        return self._trap_bundle(ip, pa, handler)
+
+    def _trap_bundle(self, ip: int, pa: int, handler):
+        bd = Bundle()
+        bd.fn = lambda: handler(self)
+        bd.addr, bd.pa, bd.n, bd.ninsn, bd.nnop, bd.nstop = ip, pa, 0, 0, 0, 0
+        bd.slots, bd.lines, bd.prefix, bd.site, bd.starts = [], [], [], None, True
+        self.ex.cache[ip] = bd
+        return bd
+
     def _resume(self, ip: int) -> int:
         """Run the bundle at ``ip & ~15`` from slot ``ip & 3`` (rfi with ipsr.ri != 0)."""
         ex = self.ex
@@ -147,7 +172,7 @@ class System:
             raise
         bd = ex.cache.get(base)
         if bd is None or bd.pa != pa:
-            bd = ex.compile(base)
+            bd = self._compile(base, pa)
         bd.n += 1
         ex.gw = 0
         for k, rec in enumerate(bd.slots):
@@ -190,6 +215,11 @@ class System:
         except SimError as e:
             raise SimError(f"rfi to unmapped code at {iip:#x} ({e.msg}); psr={self.priv.psr:#x} "
                            f"{interruptions.registers(cr)}") from None
+
+    def timer_state(self):
+        """ar.itc, cr.itm and cr.itv as read-write attributes ``itc``, ``itm``, ``itv``
+        (what a platform's PAL_HALT_LIGHT reads and moves)."""
+        return TimerView(self)
 
     def counters(self) -> dict:
         """System-mode counters: interruptions by vector, timer matches, TLB use."""
@@ -333,6 +363,9 @@ class System:
     # -- self-modifying code ---------------------------------------------------------
     def _compiled(self, bd) -> None:
         pa = bd.pa & ~(1 << 63)
+        if self.traps and pa in self.traps:  # compiled with the bundles before it
+            self._trap_bundle(bd.addr, bd.pa, self.traps[pa])
+            return
         self.mmu.note_code(pa)
         self.code.setdefault(pa, []).append(bd)
         if pa in self.patched:
@@ -351,3 +384,35 @@ class System:
             if b in self.code:
                 self.patched.add(b)
                 self._drop(b)
+
+
+class TimerView:
+    """The interval timer's registers as attributes (System.timer_state)."""
+
+    def __init__(self, system: System):
+        self._s = system
+
+    @property
+    def itc(self) -> int:
+        return self._s.timer.read_itc()
+
+    @itc.setter
+    def itc(self, v: int) -> None:
+        self._s.timer.write_itc(v)
+
+    @property
+    def itm(self) -> int:
+        return self._s.priv.cr[CR_ITM]
+
+    @itm.setter
+    def itm(self, v: int) -> None:
+        self._s.priv.cr[CR_ITM] = v
+        self._s.timer.arm()
+
+    @property
+    def itv(self) -> int:
+        return self._s.priv.cr[72]
+
+    @itv.setter
+    def itv(self, v: int) -> None:
+        self._s.priv.cr[72] = v
