@@ -284,3 +284,81 @@ virt:
 	;;
 """)
     assert r.error is None and r.status == 0x42
+
+
+def _rfi_to(target: str, ipsr: int, maps: str) -> str:
+    """Map the IVT's 1 MiB (identity, RWX) for fetches, add ``maps``, and rfi to
+    ``target`` with ``ipsr``."""
+    return f"""
+	rsm psr.ic
+	;;
+	srlz.d
+	;;
+{mapping(0x100000, 0x100000 | PTE_RWX, 20, "i")}
+{maps}
+	movl r3 = {target}
+	movl r5 = {ipsr:#x}
+	;;
+	mov cr.iip = r3
+	mov cr.ipsr = r5
+	mov cr.ifs = r0
+	;;
+	rfi
+	;;
+"""
+
+
+IPSR_VIRT = (1 << 36) | (1 << 13) | (1 << 44)  # it, ic, bn
+
+
+def test_alternate_instruction_tlb(tmp_path):
+    """5.8 Alternate Instruction TLB (0x0c00): a fetch miss with rr.ve = 0;
+    cr.ifa = cr.iip = the bundle, ISR.x."""
+    r = run_system(tmp_path, _rfi_to("0x2000000", IPSR_VIRT, ""))
+    rec = recorded(r)
+    assert rec["vector"] == 0x0C00 and rec["ifa"] == 0x2000000 == rec["iip"]
+    assert rec["isr"] & (1 << 32)
+
+
+def test_instruction_tlb_with_the_vhpt_enabled_region(tmp_path):
+    """5.8 Instruction TLB (0x0400): rr.ve = 1, cr.pta.ve = 1, psr.ic = 1 (and
+    psr.dt = 1: system.mmu enables its absent walker only with data translation)."""
+    setup = """
+	movl r2 = 0
+	movl r3 = (0 << 8) | (14 << 2) | 1
+	movl r4 = 0x1ff00000 | (20 << 2) | 1
+	;;
+	mov rr[r2] = r3
+	mov cr.pta = r4
+	;;
+	srlz.d
+	;;
+"""
+    r = run_system(tmp_path, _rfi_to("0x2000000", IPSR_VIRT | (1 << 17), setup))
+    rec = recorded(r)
+    assert rec["vector"] == 0x0400 and rec["ifa"] == 0x2000000
+
+
+def test_instruction_access_rights(tmp_path):
+    """4.1.1.6: ar 2 (read, write) does not grant execute: Instruction Access
+    Rights (0x5200)."""
+    maps = mapping(0x300000, 0x100000 | 0x461, 20, "i")  # ar 2
+    r = run_system(tmp_path, _rfi_to("0x300000", IPSR_VIRT, maps))
+    rec = recorded(r)
+    assert rec["vector"] == 0x5200 and rec["ifa"] == 0x300000 and rec["isr"] & (1 << 32)
+
+
+def test_instruction_access_bit(tmp_path):
+    """5.8 Instruction Access-Bit (0x2400): TLB.a = 0 and psr.ia = 0."""
+    maps = mapping(0x300000, 0x100000 | 0x641, 20, "i")  # a = 0
+    r = run_system(tmp_path, _rfi_to("0x300000", IPSR_VIRT, maps))
+    assert recorded(r)["vector"] == 0x2400
+
+
+def test_data_access_bit_and_page_not_present(tmp_path):
+    """5.8 Data Access-Bit (0x2800): TLB.a = 0; Page Not Present (0x5000): TLB.p = 0."""
+    r = run_system(tmp_path, virtual(0x641) + "\tld8 r3 = [r2]\n\t;;")
+    assert recorded(r)["vector"] == 0x2800
+    r = run_system(tmp_path, virtual(0x660) + "\tld8 r3 = [r2]\n\t;;")
+    rec = recorded(r)
+    assert rec["vector"] == 0x5000 and rec["ifa"] == VA + 8
