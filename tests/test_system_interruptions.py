@@ -442,3 +442,17 @@ def test_rfi_to_missing_memory_is_a_located_error(tmp_path):
 def test_stop_status(tmp_path):
     r = run_system(tmp_path, "\tmov r8 = 3\n\t;;")
     assert r.error is None and r.status == 3 and RECORDED != 3
+
+
+def test_pvcc_sim_bare_reports_one_line(tmp_path, capsys):
+    """`pvcc-sim bare`: a model error is one located line and status 125."""
+    from pvcc.sim.cli import main
+    from systemasm import program
+
+    prog = program(tmp_path, "\tmov cr.iva = r0\n\t;;\n\tbreak 0x55\n\t;;")
+    assert main(["bare", str(prog)]) == 125
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("pvcc-sim: error: _start+0x")
+    assert "Break Instruction" in err and "cr.iva unset" in err and "Traceback" not in err
+    ok = program(tmp_path, "\tmov r8 = 7\n\t;;", name="ok")
+    assert main(["bare", str(ok)]) == 7
