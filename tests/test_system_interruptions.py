@@ -456,3 +456,11 @@ def test_pvcc_sim_bare_reports_one_line(tmp_path, capsys):
     assert "Break Instruction" in err and "cr.iva unset" in err and "Traceback" not in err
     ok = program(tmp_path, "\tmov r8 = 7\n\t;;", name="ok")
     assert main(["bare", str(ok)]) == 7
+
+
+def test_max_insns_stops_a_system_mode_loop(tmp_path):
+    from pvcc.sim.errors import LimitError
+
+    r = run_system(tmp_path, "spin:\n\tbr.cond.sptk spin\n\t;;", max_insns=1000)
+    assert isinstance(r.error, LimitError) and r.status is None
+    assert 1000 < r.counters["instructions"] <= 1003

@@ -61,6 +61,7 @@ class Bundle:
     __slots__ = (
         "addr",
         "decoded",
+        "epoch",
         "fn",
         "lines",
         "n",
@@ -147,6 +148,7 @@ class BundleCompiler:
             bd.lines = linemap
             bd.addr = b.addr
             bd.pa = pas[n]
+            bd.epoch = -1
             bd.decoded = b
             bd.site = self.sites.get(b.addr)
             bd.n = 0
@@ -175,6 +177,8 @@ class BundleCompiler:
             except (Unimplemented, KeyError):
                 lines = [f"X.unimplemented({addr | slot:#x})"]
                 h = None
+            if self.system:  # the effect log is the user-mode harness's
+                lines = [ln for ln in lines if not ln.lstrip().startswith("X.priv.log(")]
             r, w, par = deps.reads_writes(ins)
             slots.append(SlotRecord(slot, ins, lines, h, h.__name__ if h else "unimpl", r, w,
                                     par, k))

@@ -88,7 +88,17 @@ class Timer:
         self.base_itc = itc
         self.base_count = 0
         self.next_event = NEVER  # icount at which the cr.itm match fires
+        self.limit = NEVER  # the run's last instruction (max_insns)
+        self.event = NEVER  # min(next_event, limit + 1): the run loop's one check
         self.fired = 0  # timer interrupts posted (counter)
+
+    def _next(self, at: int) -> None:
+        self.next_event = at
+        self.event = min(at, self.limit + 1)
+
+    def set_limit(self, limit: int | None) -> None:
+        self.limit = NEVER if limit is None else limit
+        self._next(self.next_event)
 
     def read_itc(self) -> int:
         return (self.base_itc + (self.icount - self.base_count) * ITC_PER_INSN) & M64
@@ -103,13 +113,15 @@ class Timer:
         itm = self.priv.cr[CR_ITM]
         ahead = (itm - self.read_itc()) & M64
         if ahead >= 1 << 63:  # behind: only after ar.itc wraps
-            self.next_event = NEVER
+            self._next(NEVER)
         else:
-            self.next_event = self.icount + -(-ahead // ITC_PER_INSN)
+            self._next(self.icount + -(-ahead // ITC_PER_INSN))
 
     def tick(self) -> None:
-        """Called when icount reached next_event: the match posts cr.itv's vector."""
-        self.next_event = NEVER
+        """Called when icount reached event: a match posts cr.itv's vector."""
+        if self.icount < self.next_event:
+            return
+        self._next(NEVER)
         itv = self.priv.cr[CR_ITV]
         if not itv & MASK_BIT:
             self.fired += 1
@@ -122,5 +134,5 @@ class Timer:
             return False
         skip = self.next_event - self.icount
         self.base_itc = (self.base_itc + skip * ITC_PER_INSN) & M64
-        self.next_event = self.icount
+        self._next(self.icount)
         return True
