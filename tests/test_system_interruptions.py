@@ -464,3 +464,16 @@ def test_max_insns_stops_a_system_mode_loop(tmp_path):
     r = run_system(tmp_path, "spin:\n\tbr.cond.sptk spin\n\t;;", max_insns=1000)
     assert isinstance(r.error, LimitError) and r.status is None
     assert 1000 < r.system.timer.icount <= 1003  # slots of the bundles run, as user mode counts
+
+
+def test_reading_outside_the_frame_is_illegal(tmp_path):
+    """A stacked register beyond the current frame (sof) is an Illegal Operation
+    fault (General Exception, ISR.code 0) in system mode."""
+    r = run_system(tmp_path, """
+	alloc r33 = ar.pfs, 0, 2, 0, 0
+	;;
+	add r8 = r40, r0
+	;;
+""")
+    rec = recorded(r)
+    assert rec["vector"] == 0x5400 and rec["isr"] & 0xFF == 0

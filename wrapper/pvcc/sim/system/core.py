@@ -87,7 +87,7 @@ class System:
         ex.platform = self
         for name in ("privileged", "disabled_fp", "psr_changed", "rfi", "bsw", "epc",
                      "tlb_insn", "serialize", "fc", "chk_branch", "read_cr", "write_cr",
-                     "read_ind", "write_ind", "nat_consumption"):
+                     "read_ind", "write_ind", "nat_consumption", "outside_frame"):
             setattr(ex, name, getattr(self, name))
         self.psr_changed()
 
@@ -282,6 +282,11 @@ class System:
 
     def illegal(self, addr, what: str, code: int = GE_ILLEGAL_OPERATION) -> None:
         raise Interruption("General Exception", what, addr, isr=code)
+
+    def outside_frame(self, msg: str, addr: int) -> None:
+        """A stacked register beyond the frame is an Illegal Operation fault (SDM
+        vol. 3, the instructions' "register out of frame" fault)."""
+        self.illegal(addr, msg)
 
     def disabled_fp(self, addr: int, df: int) -> None:
         psr = self.priv.psr & df
