@@ -45,7 +45,7 @@ def ei(isr: int) -> int:
 
 def test_break_writes_iim_and_the_interruption_state(tmp_path):
     """5.5: ipsr = psr (ri = the slot), iip = the faulting bundle, iipa = the last
-    bundle an instruction completed in, isr.ei = the slot; 5.8 Break Instruction:
+    bundle an instruction completed in, isr.ei = the slot; 8 Break Instruction vector:
     cr.iim = the immediate; the handler starts with ic = i = bn = cpl = 0."""
     r = run_system(tmp_path, """
 	mov r8 = 5
@@ -80,7 +80,7 @@ def test_iipa_is_the_previous_bundle_for_a_fault_in_slot_0(tmp_path):
 
 
 def test_privileged_operation_at_cpl_3(tmp_path):
-    """3.3.2, 5.8 General Exception: a privileged instruction at cpl 3 is a
+    """vol. 3 (privileged instructions), 8 General Exception: a privileged instruction at cpl 3 is a
     Privileged Operation fault, ISR.code{7:4} = 1; ipsr keeps cpl 3 and the
     handler runs at cpl 0."""
     r = run_system(tmp_path, TO_CPL3, extra="""
@@ -101,7 +101,7 @@ user:
 
 
 def test_privileged_register_at_cpl_3(tmp_path):
-    """3.3.2 / 3.1.8: writing a kernel register (ar.k0) at cpl 3 is a Privileged
+    """8 General Exception: writing a kernel register (ar.k0) at cpl 3 is a Privileged
     Register fault, ISR.code{7:4} = 2."""
     r = run_system(tmp_path, TO_CPL3, extra="""
 	.align 16
@@ -142,7 +142,7 @@ def test_interruption_registers_need_psr_ic_0(tmp_path):
 
 
 def test_reserved_control_register(tmp_path):
-    """3.3.1: cr3 is reserved: moving from it is an Illegal Operation fault."""
+    """The control register table: cr3 is reserved: moving from it is an Illegal Operation fault."""
     r = run_system(tmp_path, """
 	mov r3 = cr3
 	;;
@@ -151,7 +151,7 @@ def test_reserved_control_register(tmp_path):
 
 
 def test_reserved_region_register_field(tmp_path):
-    """4.1.2 / 5.8: a region register with a reserved field set (bit 1) is a
+    """Region registers, 8 General Exception: a region register with a reserved field set (bit 1) is a
     Reserved Register/Field fault, ISR.code{7:4} = 3."""
     r = run_system(tmp_path, """
 	movl r2 = 0x2000000000000000
@@ -248,7 +248,7 @@ target:
 
 
 def test_bsw_switches_r16_to_r31(tmp_path):
-    """3.3.1 (psr.bn), vol. 3 bsw: r16-r31 have two banks; bsw.0/bsw.1 select one."""
+    """psr.bn, vol. 3 bsw: r16-r31 have two banks; bsw.0/bsw.1 select one."""
     r = run_system(tmp_path, """
 	mov r16 = 1
 	mov r31 = 31
@@ -304,7 +304,7 @@ def test_interruption_switches_to_bank_0_and_rfi_back(tmp_path):
 
 
 def test_disabled_fp_register_high_partition(tmp_path):
-    """3.3.1 psr.dfh, 5.8 Disabled FP-Register: a reference to f32-f127 with
+    """psr.dfh, 8 Disabled FP-Register vector: a reference to f32-f127 with
     psr.dfh = 1 faults; ISR.code{1} = 1 (dfh)."""
     r = run_system(tmp_path, """
 	ssm psr.dfh
@@ -333,7 +333,7 @@ def test_disabled_fp_register_low_partition(tmp_path):
 
 
 def test_unaligned_reference(tmp_path):
-    """5.8 Unaligned Reference: cr.ifa = the address, ISR.r for a load."""
+    """8 Unaligned Reference vector: cr.ifa = the address, ISR.r for a load."""
     r = run_system(tmp_path, """
 	movl r2 = 0x200001
 	;;
@@ -347,7 +347,7 @@ def test_unaligned_reference(tmp_path):
 
 def test_speculative_load_defers_and_nat_consumption(tmp_path):
     """5.5.5: in physical mode a speculative load defers (its target is NaT,
-    the model defers there always); 5.8 NaT Consumption: a load through the NaT
+    the model defers there always); 8 NaT Consumption vector: a load through the NaT
     address faults with ISR.code{7:4} = 1 (register NaT consumption) and ISR.r."""
     r = run_system(tmp_path, """
 	movl r2 = 0x200000
@@ -367,7 +367,7 @@ def test_speculative_load_defers_and_nat_consumption(tmp_path):
 
 
 def test_speculation_vector_when_chk_faults(tmp_path):
-    """5.8 Speculation: an implementation may fault on a failing chk instead of
+    """8 Speculation vector: an implementation may fault on a failing chk instead of
     branching; cr.iim = the chk's imm21 (target - bundle, in bundles)."""
     body = """
 	movl r2 = 0x200000

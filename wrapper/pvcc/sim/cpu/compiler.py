@@ -22,7 +22,7 @@ from .nat import plain
 _MODULES = (sem_int, sem_mem, sem_fp, sem_branch, sem_sys, sem_mm)
 _NOPS = frozenset(("nop", "hint"))
 BATCH = 8  # bundles compiled together
-# The privileged instructions (SDM vol. 2, 3.3.2; vol. 3: "instruction is
+# The privileged instructions (SDM vol. 3: the instructions marked
 # privileged"): at cpl != 0 they take a Privileged Operation fault.
 PRIVILEGED = frozenset((
     "rfi", "bsw.0", "bsw.1", "mov.from.cr", "mov.to.cr", "mov.from.psr", "mov.to.psr.l",
@@ -238,7 +238,8 @@ class BundleCompiler:
     def _system_checks(addr, op, regs) -> list[str]:
         """System mode: a privileged instruction at cpl != 0 and a reference to a
         disabled floating-point register partition fault before anything happens
-        (SDM vol. 2, 3.3.2 and 5.8; a false predicate suppresses both)."""
+        (SDM vol. 2, ch. 8: General Exception, Disabled FP-Register; a false
+        predicate suppresses both)."""
         out = []
         if op in PRIVILEGED:
             out.append(f"if X.priv.psr & {PSR_CPL:#x}: X.privileged({addr:#x})")

@@ -42,12 +42,12 @@ from .mmu import MMU, NA_FC
 PSR_I, PSR_IC, PSR_IT = 1 << 14, 1 << 13, 1 << 36
 _XMODE = PSR_IT | (3 << 32) | (1 << 15)  # it, cpl, pk: what an instruction fetch depends on
 PSR_DFL, PSR_DFH = 1 << 18, 1 << 19
-# control registers that exist (SDM vol. 2, 3.3.1 table 3-3); the others are reserved
+# control registers that exist (SDM vol. 2, the control register table); the others are reserved
 CRS = frozenset((0, 1, 2, 8, 16, 17, 19, 20, 21, 22, 23, 24, 25, 64, 65, 66, 67, 68, 69, 70,
                  71, 72, 73, 74, 80, 81))
 INTERRUPTION_CRS = range(16, 26)  # accessible only with psr.ic = 0
 READ_ONLY_CRS = frozenset((65, 68, 69, 70, 71))
-ISR_NAT_REGISTER = 0x10  # ISR.code of NaT Register Consumption (SDM vol. 2, 5.8)
+ISR_NAT_REGISTER = 0x10  # ISR.code of NaT Register Consumption (SDM vol. 2, ch. 8, NaT Consumption vector)
 
 
 class System:

@@ -1,11 +1,13 @@
-"""The processor's interrupt controller and interval timer (SDM vol. 2, 3.3.7
-"External Interrupt Control Registers", 3.3.4.2 "Interval Time Counter", 5.8
-"Interrupts").
+"""The processor's interrupt controller and interval timer (SDM vol. 2, 5.8
+"Interrupts", 5.8.3 "External Interrupt Control Registers"; the Interval Time
+Counter and Interval Timer Match registers; ch. 8, External Interrupt vector).
 
 External interrupts are vectors 0-255 pending in cr.irr0-3 (``irr``, one bit
-per vector).  A pending vector is *unmasked* when cr.tpr.mmi is 0, its
-priority class (vector >> 4) is above cr.tpr.mic, and above the class of the
-highest vector in service.  cr.ivr reads the highest unmasked pending vector
+per vector; a higher vector has a higher priority).  A pending vector is
+*unmasked* when cr.tpr.mmi is 0, its priority class (vector >> 4) is above
+cr.tpr.mic (5.8.3.3), and it is above the highest vector in service (an IVR
+read "masks all pending external interrupts with equal or lower priority",
+5.8.3.2).  cr.ivr reads the highest unmasked pending vector
 and puts it in service (15, the spurious vector, when there is none);
 writing cr.eoi ends the service of the highest vector in service.  The
 processor takes the External Interrupt vector when psr.i = 1 and a vector is
@@ -55,7 +57,7 @@ class Intc:
         cls = v >> 4
         if cls <= (tpr >> 4) & 0xF:
             return None
-        if self.isr and cls <= (self.isr.bit_length() - 1) >> 4:
+        if self.isr and v <= self.isr.bit_length() - 1:
             return None
         return v
 
