@@ -477,3 +477,24 @@ def test_reading_outside_the_frame_is_illegal(tmp_path):
 """)
     rec = recorded(r)
     assert rec["vector"] == 0x5400 and rec["isr"] & 0xFF == 0
+
+
+def test_a_fault_leaves_precise_state(tmp_path):
+    """5.5: the slots before the faulting one completed, it and the later ones
+    did not (a bundle runs as one compiled function in the model)."""
+    r = run_system(tmp_path, """
+	movl r2 = 0x200004
+	mov r3 = 7
+	mov r9 = 0
+	mov r10 = 0
+	;;
+	{ .mmi
+	  adds r9 = 1, r9
+	  ld8 r3 = [r2]
+	  adds r10 = 1, r10
+	;; }
+""")
+    rec = recorded(r)
+    assert rec["vector"] == 0x5A00 and ri(rec["ipsr"]) == 1
+    g = r.state.g
+    assert (g[9], g[3], g[10]) == (1, 7, 0)

@@ -362,3 +362,41 @@ def test_data_access_bit_and_page_not_present(tmp_path):
     r = run_system(tmp_path, virtual(0x660) + "\tld8 r3 = [r2]\n\t;;")
     rec = recorded(r)
     assert rec["vector"] == 0x5000 and rec["ifa"] == VA + 8
+
+
+def test_epc_promotes_on_an_execute_promote_page(tmp_path):
+    """4.1.1.6 / vol. 3 epc: on a page with ar 7 (execute, promote) epc sets cpl
+    to the page's TLB.pl; the privileged instruction after it then runs."""
+    maps = mapping(0x300000, 0x100000 | 0xE61, 20, "i")  # ar 7, pl 0
+    ipsr = IPSR_VIRT | (3 << 32)
+    r = run_system(tmp_path, _rfi_to("0x300000 + (gate - 0x100000)", ipsr, maps),
+                   extra="""
+	.align 16
+gate:
+	epc
+	;;
+	mov r3 = psr
+	;;
+	extr.u r8 = r3, 32, 2
+	;;
+	break 0x1f0000
+	;;
+""")
+    assert r.error is None and r.status == 0
+
+
+def test_no_promotion_elsewhere(tmp_path):
+    """epc on an ordinary page changes nothing: the next privileged instruction
+    at cpl 3 faults."""
+    maps = mapping(0x300000, 0x100000 | PTE_RWX | (3 << 7), 20, "i")  # ar 3, pl 3
+    r = run_system(tmp_path, _rfi_to("0x300000 + (gate - 0x100000)", IPSR_VIRT | (3 << 32),
+                                     maps), extra="""
+	.align 16
+gate:
+	epc
+	;;
+	mov r3 = psr
+	;;
+""")
+    rec = recorded(r)
+    assert rec["vector"] == 0x5400 and rec["isr"] & 0xFF == 0x10
