@@ -491,3 +491,31 @@ def test_platform_view_reports_unmapped():
     m.set_psr(dt=0)
     m.mem.write_bytes(0x2000, b"xyz")
     assert m.mmu.read_virtual(0x8000000000002000, 3) == b"xyz"
+
+
+def test_instruction_tr_and_ptr_i_and_ptc_g():
+    # SDM vol. 2, 4.1.1.4: ptr.i purges the instruction side only; ptc.g/ptc.ga act
+    # locally on one processor (SDM vol. 3, ptc.g)
+    m = Machine()
+    m.mmu.itr("i", 0, pte(0x4000000, ar=1), itir(26), 0xA000000100000000)
+    m.mmu.itr("d", 0, pte(0x4000000), itir(26), 0xA000000100000000)
+    assert m.mmu.fetch(0xA000000100000040) == 0x4000040
+    m.mmu.ptr("i", 0xA000000100000000, 26 << 2)
+    assert fault(m.mmu.fetch, 0xA000000100000040).vector == "Alternate Instruction TLB"
+    assert m.L(8, 0xA000000100000040) == 0  # the data register is still there
+    m.mmu.itc("d", pte(0x100000), itir(14), 0x4000)
+    assert m.L(8, 0x4000) == 0
+    m.mmu.ptc_l(0x4000, 14 << 2, "ptc.ga")
+    assert fault(m.L, 8, 0x4000).vector == "Alternate Data TLB"
+
+
+def test_device_ranges_do_not_overlap_memory():
+    m = Machine()
+    assert m.mem.device_at(DEV + 0xFFF).name == "uart"
+    assert m.mem.device_at(DEV + 0x1000) is None
+    with pytest.raises(MemoryFault, match="overlaps"):
+        m.mem.map_device(0x1000, 0x1000, "bad", m.dev.read, m.dev.write)
+    with pytest.raises(MemoryFault, match="overlaps device"):
+        m.mem.map(DEV, 0x2000, "more ram")
+    with pytest.raises(MemoryFault):  # the user-mode accessors never reach a device
+        m.mem.loads[4](DEV)
