@@ -498,3 +498,22 @@ def test_a_fault_leaves_precise_state(tmp_path):
     assert rec["vector"] == 0x5A00 and ri(rec["ipsr"]) == 1
     g = r.state.g
     assert (g[9], g[3], g[10]) == (1, 7, 0)
+
+
+def test_reserved_cpuid_and_ar_bsp_write(tmp_path):
+    """vol. 3 mov =cpuid: an index beyond cpuid[3].number is a Reserved
+    Register/Field fault; ar.bsp is read-only (Illegal Operation)."""
+    r = run_system(tmp_path, """
+	mov r2 = 9
+	;;
+	mov r3 = cpuid[r2]
+	;;
+""")
+    rec = recorded(r)
+    assert rec["vector"] == 0x5400 and rec["isr"] & 0xF0 == 0x30
+    r = run_system(tmp_path, """
+	mov ar.bsp = r0
+	;;
+""")
+    rec = recorded(r)
+    assert rec["vector"] == 0x5400 and rec["isr"] & 0xFF == 0

@@ -87,7 +87,8 @@ class System:
         ex.platform = self
         for name in ("privileged", "disabled_fp", "psr_changed", "rfi", "bsw", "epc",
                      "tlb_insn", "serialize", "fc", "chk_branch", "read_cr", "write_cr",
-                     "read_ind", "write_ind", "nat_consumption", "outside_frame"):
+                     "read_ind", "write_ind", "nat_consumption", "outside_frame", "cpuid",
+                     "write_ar"):
             setattr(ex, name, getattr(self, name))
         self.psr_changed()
 
@@ -371,7 +372,22 @@ class System:
             self.patched.discard(b)
             self._drop(b)
 
-    # -- control and indirect registers -------------------------------------------
+    # -- control, application and indirect registers -------------------------------
+    def cpuid(self, idx: int) -> int:
+        """CPUID[0-4]; a higher index is a Reserved Register/Field fault."""
+        from ..cpu.privileged import CPUID
+        if idx < len(CPUID):
+            return CPUID[idx]
+        raise Interruption("General Exception", f"cpuid[{idx}]: reserved register",
+                           isr=GE_RESERVED_REGISTER_FIELD)
+
+    def write_ar(self, n: int, v: int) -> None:
+        """ar.bsp is read-only: a write is an Illegal Operation fault."""
+        if n == 17:
+            raise Interruption("General Exception", "write to ar.bsp",
+                               isr=GE_ILLEGAL_OPERATION)
+        type(self.ex).write_ar(self.ex, n, v)
+
     def _check_cr(self, n: int, addr: int) -> None:
         if n not in CRS:
             self.illegal(addr, f"reserved control register cr{n}")
