@@ -36,8 +36,9 @@ from .faults import (
     ISR_W,
     Interruption,
 )
-from .intc import CR_EOI, CR_ITM, CR_IVR, Intc, Timer
+from .intc import CR_EOI, CR_ITM, CR_IVR, Intc, Timer, TimerView
 from .mmu import MMU, NA_FC
+from .smc import CodeWatch
 
 PSR_I, PSR_IC, PSR_IT = 1 << 14, 1 << 13, 1 << 36
 _XMODE = PSR_IT | (3 << 32) | (1 << 15)  # it, cpl, pk: what an instruction fetch depends on
@@ -63,17 +64,14 @@ class System:
         self.mmu = mmu = MMU(priv, st.mem, st.ar)
         self.intc = Intc(priv)
         self.timer = Timer(priv, self.intc)
-        # self-modifying code: physical bundle address -> compiled bundles of it
-        self.code: dict[int, list] = {}
         self.traps: dict = {}  # physical bundle address -> handler (``trap``)
         # Instruction translation epoch: a compiled bundle whose epoch is current
         # is known to be fetched from bd.pa without asking the MMU; it changes with
         # every instruction-side insert or purge, rr write, and psr.it/cpl change.
         self.xepoch = 0
         self._xmode = None
-        self.patched: set[int] = set()  # bundles a store changed, not flushed by fc since
-        self.unsynced: list[int] = []  # patched bundles compiled again without an fc
-        mmu.on_code_store = self._code_store
+        self.code = CodeWatch(ex.cache, mmu)  # self-modifying code
+        mmu.on_code_store = self.code.stored
         # the CPU's references go through the MMU
         ex.system = True
         ex.mmu = mmu
@@ -265,13 +263,13 @@ class System:
     def timer_state(self):
         """ar.itc, cr.itm and cr.itv as read-write attributes ``itc``, ``itm``, ``itv``
         (what a platform's PAL_HALT_LIGHT reads and moves)."""
-        return TimerView(self)
+        return TimerView(self.timer)
 
     def counters(self) -> dict:
         """System-mode counters: interruptions by vector, timer matches, TLB use."""
         out = {f"interruptions: {v}": n for v, n in sorted(self.counts.items())}
         out["timer interrupts"] = self.timer.fired
-        out["patched bundles run without fc"] = len(self.unsynced)
+        out["patched bundles run without fc"] = len(self.code.unsynced)
         return out
 
     # -- services of system-mode compiled code ------------------------------------
@@ -367,10 +365,7 @@ class System:
     def fc(self, va: int, addr: int) -> None:
         """``fc``/``fc.i``: the line's compiled bundles are dropped and a store into
         them counts as flushed."""
-        pa = self.mmu.non_access(va, NA_FC) & ~31
-        for b in (pa, pa + 16):
-            self.patched.discard(b)
-            self._drop(b)
+        self.code.flushed(self.mmu.non_access(va, NA_FC))
 
     # -- control, application and indirect registers -------------------------------
     def cpuid(self, idx: int) -> int:
@@ -431,59 +426,9 @@ class System:
         else:
             getattr(p, kind)[idx & 0xFF] = v
 
-    # -- self-modifying code ---------------------------------------------------------
     def _compiled(self, bd) -> None:
         pa = bd.pa & ~(1 << 63)
         if self.traps and pa in self.traps:  # compiled with the bundles before it
             self._trap_bundle(bd.addr, bd.pa, self.traps[pa])
             return
-        self.mmu.note_code(pa)
-        self.code.setdefault(pa, []).append(bd)
-        if pa in self.patched:
-            self.unsynced.append(bd.addr)
-
-    def _drop(self, pa: int) -> None:
-        cache = self.ex.cache
-        for bd in self.code.pop(pa, ()):
-            if cache.get(bd.addr) is bd:
-                del cache[bd.addr]
-
-    def _code_store(self, pa: int, size: int) -> None:
-        """A store into a frame holding compiled code: the bundles it changed are
-        compiled again when next run."""
-        for b in range(pa & ~15, pa + size, 16):
-            if b in self.code:
-                self.patched.add(b)
-                self._drop(b)
-
-
-class TimerView:
-    """The interval timer's registers as attributes (System.timer_state)."""
-
-    def __init__(self, system: System):
-        self._s = system
-
-    @property
-    def itc(self) -> int:
-        return self._s.timer.read_itc()
-
-    @itc.setter
-    def itc(self, v: int) -> None:
-        self._s.timer.write_itc(v)
-
-    @property
-    def itm(self) -> int:
-        return self._s.priv.cr[CR_ITM]
-
-    @itm.setter
-    def itm(self, v: int) -> None:
-        self._s.priv.cr[CR_ITM] = v
-        self._s.timer.arm()
-
-    @property
-    def itv(self) -> int:
-        return self._s.priv.cr[72]
-
-    @itv.setter
-    def itv(self, v: int) -> None:
-        self._s.priv.cr[72] = v
+        self.code.compiled(bd)

@@ -138,3 +138,36 @@ class Timer:
         self.base_itc = (self.base_itc + skip * ITC_PER_INSN) & M64
         self._next(self.icount)
         return True
+
+
+class TimerView:
+    """ar.itc, cr.itm and cr.itv as read-write attributes (what a platform's
+    PAL_HALT_LIGHT reads and moves; System.timer_state)."""
+
+    def __init__(self, timer: Timer):
+        self._t = timer
+
+    @property
+    def itc(self) -> int:
+        return self._t.read_itc()
+
+    @itc.setter
+    def itc(self, v: int) -> None:
+        self._t.write_itc(v)
+
+    @property
+    def itm(self) -> int:
+        return self._t.priv.cr[CR_ITM]
+
+    @itm.setter
+    def itm(self, v: int) -> None:
+        self._t.priv.cr[CR_ITM] = v
+        self._t.arm()
+
+    @property
+    def itv(self) -> int:
+        return self._t.priv.cr[CR_ITV]
+
+    @itv.setter
+    def itv(self, v: int) -> None:
+        self._t.priv.cr[CR_ITV] = v
