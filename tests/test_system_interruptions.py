@@ -517,3 +517,24 @@ def test_reserved_cpuid_and_ar_bsp_write(tmp_path):
 """)
     rec = recorded(r)
     assert rec["vector"] == 0x5400 and rec["isr"] & 0xFF == 0
+
+
+def test_single_step_is_not_modelled(tmp_path):
+    """A PSR bit whose traps the model lacks stops the run naming it."""
+    r = run_system(tmp_path, """
+	rsm psr.ic
+	;;
+	srlz.d
+	movl r2 = target
+	movl r3 = (1 << 40) | (1 << 44) | (1 << 13)
+	;;
+	mov cr.iip = r2
+	mov cr.ipsr = r3
+	;;
+	rfi
+	;;
+target:
+	mov r8 = 1
+	;;
+""")
+    assert r.status is None and "psr.ss = 1: not modelled" in r.error.msg

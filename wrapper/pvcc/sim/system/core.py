@@ -42,6 +42,9 @@ from .smc import CodeWatch
 
 PSR_I, PSR_IC, PSR_IT = 1 << 14, 1 << 13, 1 << 36
 _XMODE = PSR_IT | (3 << 32) | (1 << 15)  # it, cpl, pk: what an instruction fetch depends on
+# PSR bits whose effect the model does not have: setting one stops the run
+_UNMODELLED_BITS = ((24, "db"), (25, "lp"), (26, "tb"), (34, "is"), (40, "ss"))
+_UNMODELLED = sum(1 << b for b, _ in _UNMODELLED_BITS)
 PSR_DFL, PSR_DFH = 1 << 18, 1 << 19
 # control registers that exist (SDM vol. 2, the control register table); the others are reserved
 CRS = frozenset((0, 1, 2, 8, 16, 17, 19, 20, 21, 22, 23, 24, 25, 64, 65, 66, 67, 68, 69, 70,
@@ -303,6 +306,11 @@ class System:
                            addr, isr=isr)
 
     def psr_changed(self) -> None:
+        psr = self.priv.psr
+        if psr & _UNMODELLED:
+            names = ", ".join(f"psr.{n}" for b, n in _UNMODELLED_BITS if psr >> b & 1)
+            raise SimError(f"{names} = 1: not modelled (its traps or instruction set); "
+                           f"psr={psr:#x}")
         self.mmu.sync()
         mode = self.priv.psr & _XMODE
         if mode != self._xmode:
