@@ -538,3 +538,24 @@ target:
 	;;
 """)
     assert r.status is None and "psr.ss = 1: not modelled" in r.error.msg
+
+
+def test_fr_writes_set_psr_mfl_and_mfh(tmp_path):
+    """Processor Status Register: psr.mfl / psr.mfh are set by a write of f2-f31 /
+    f32-f127 (the operating system's lazy FP save relies on them)."""
+    r = run_system(tmp_path, """
+	rum 0x30
+	;;
+	mov r8 = psr.um
+	;;
+	mov f6 = f1
+	;;
+	mov r9 = psr.um
+	;;
+	mov f40 = f1
+	;;
+	mov r10 = psr.um
+	;;
+""")
+    g = r.state.g
+    assert r.error is None and (g[8] & 0x30, g[9] & 0x30, g[10] & 0x30) == (0, 0x10, 0x30)
