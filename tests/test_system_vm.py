@@ -455,3 +455,19 @@ def test_rse_spill_fault_restarts_flushrs(tmp_path):
     assert [int.from_bytes(mem.read_bytes(0x600000 + 8 * k, 8), "little") for k in range(4)] \
         == [11, 22, 33, 44]
     assert r.system.counts["Alternate Data TLB"] == 1
+
+
+def test_thash_of_an_unimplemented_address_is_nat(tmp_path):
+    """vol. 3 thash: an unimplemented virtual address gives NaT."""
+    r = run_system(tmp_path, """
+	movl r2 = 0x2010000000000000
+	;;
+	thash r3 = r2
+	;;
+	tnat.nz p6, p7 = r3
+	;;
+	(p6) mov r8 = 1
+	(p7) mov r8 = 2
+	;;
+""")
+    assert r.error is None and r.status == 1

@@ -25,6 +25,7 @@ import struct
 from collections import Counter
 
 from ..cpu.compiler import Bundle
+from ..cpu.nat import NAT0
 from ..errors import LimitError, SimError
 from . import interruptions
 from .faults import (
@@ -83,7 +84,7 @@ class System:
         ex.ns.update(mmu.namespace())
         ex.stores_src = mmu.stores
         st.rse.loads, st.rse.stores = mmu.rse_loads, mmu.rse_stores
-        priv.thash, priv.ttag = mmu.thash, mmu.ttag
+        priv.thash, priv.ttag = self._thash, self._ttag
         priv.read_itc, priv.write_itc = self.timer.read_itc, self.timer.write_itc
         ex.platform = self
         for name in ("privileged", "disabled_fp", "psr_changed", "rfi", "bsw", "epc",
@@ -322,6 +323,13 @@ class System:
 
     def bsw(self, bank: int) -> None:
         interruptions.bsw(self, bank)
+
+    def _thash(self, va: int):
+        """thash: the MMU's hash; NaT for an unimplemented address (vol. 3 thash)."""
+        return self.mmu.thash(va) if self.mmu.impl_va(va) else NAT0
+
+    def _ttag(self, va: int):
+        return self.mmu.ttag(va) if self.mmu.impl_va(va) else NAT0
 
     def epc(self, addr: int) -> None:
         """``epc``: cpl becomes the code page's TLB.pl when its access rights are 7
