@@ -62,7 +62,6 @@ class Bundle:
     __slots__ = (
         "addr",
         "decoded",
-        "epoch",
         "fn",
         "lines",
         "n",
@@ -149,7 +148,6 @@ class BundleCompiler:
             bd.lines = linemap
             bd.addr = b.addr
             bd.pa = pas[n]
-            bd.epoch = -1
             bd.decoded = b
             bd.site = self.sites.get(b.addr)
             bd.n = 0

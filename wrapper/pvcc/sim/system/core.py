@@ -37,7 +37,7 @@ from .faults import (
     ISR_W,
     Interruption,
 )
-from .intc import CR_EOI, CR_ITM, CR_IVR, Intc, Timer, TimerView
+from .intc import CR_EOI, CR_ITM, CR_IVR, CR_TPR, Intc, Timer, TimerView
 from .mmu import MMU, NA_FC
 from .smc import CodeWatch
 
@@ -68,13 +68,16 @@ class System:
         self.mmu = mmu = MMU(priv, st.mem, st.ar)
         self.intc = Intc(priv)
         self.timer = Timer(priv, self.intc)
+        self.intc.on_post = self.timer.force
         self.traps: dict = {}  # physical bundle address -> handler (``trap``)
-        # Instruction translation epoch: a compiled bundle whose epoch is current
-        # is known to be fetched from bd.pa without asking the MMU; it changes with
-        # every instruction-side insert or purge, rr write, and psr.it/cpl change.
-        self.xepoch = 0
+        # The bundles known to be fetched from their bd.pa under the current
+        # instruction translation, by ip: the run loop's cache.  Emptied by every
+        # instruction-side insert or purge, rr write and psr.it/cpl/pk change
+        # (``psr_changed``, ``tlb_insn``, ``write_ind``); ex.cache keeps the compiled
+        # bundles across such changes.
+        self.fast: dict = {}
         self._xmode = None
-        self.code = CodeWatch(ex.cache, mmu)  # self-modifying code
+        self.code = CodeWatch((ex.cache, self.fast), mmu)  # self-modifying code
         mmu.on_code_store = self.code.stored
         # the CPU's references go through the MMU
         ex.system = True
@@ -96,21 +99,26 @@ class System:
 
     # -- running --------------------------------------------------------------------
     def run(self, ip: int, max_insns: int | None = None) -> None:
-        """Run from ``ip`` (bundle | slot) until the platform ends the run or an error."""
+        """Run from ``ip`` (bundle | slot) until the platform ends the run or an error.
+
+        Per bundle the loop looks the bundle up in ``fast``, runs it, counts its
+        instructions and makes one check, ``timer.event``: the next cr.itm match,
+        the instruction limit, or 0 when something may have made an external
+        interrupt deliverable (a vector posted, psr, cr.tpr, cr.eoi or cr.ivr
+        changed while one is pending): then ``_events`` sorts it out."""
         ex = self.ex
-        cache_get = ex.cache.get
+        fast_get = self.fast.get
         timer = self.timer
-        intc = self.intc
-        priv = self.priv
-        traced = ex.trace is not None
         timer.set_limit(timer.icount + max_insns if max_insns is not None else None)
+        if self.intc.irr:
+            timer.force()
         prev = ip
         ex.gw = 0
         try:
             while True:
                 try:
-                    bd = cache_get(ip)  # (an ip inside a bundle is never a key)
-                    if bd is not None and bd.epoch == self.xepoch and not traced:
+                    bd = fast_get(ip)  # (an ip inside a bundle is never a key)
+                    if bd is not None:
                         bd.n += 1
                         try:
                             nip = bd.fn()
@@ -118,17 +126,11 @@ class System:
                             nip = ex._recover(bd, e)
                         timer.icount += bd.ninsn
                     else:
-                        nip = self._step(ip, bd)
+                        nip = self._step(ip)
                 except Interruption as e:
                     nip = self._fault(e, ip, prev)
                 if timer.icount >= timer.event:
-                    if timer.icount > timer.limit:
-                        raise LimitError(f"more than {max_insns} instructions executed", nip)
-                    timer.tick()
-                if intc.irr and priv.psr & PSR_I and intc.deliverable():
-                    nip = interruptions.deliver(self, Interruption("External Interrupt"),
-                                                nip, ip)
-                    ex.gw = 0
+                    nip = self._events(nip, ip, max_insns)
                 prev = ip
                 ip = nip
         except SimError as e:
@@ -138,25 +140,39 @@ class System:
         finally:
             self.state.ip = ip
 
-    def _step(self, ip: int, bd) -> int:
+    def _events(self, nip: int, ip: int, max_insns) -> int:
+        """The instruction limit, the timer match, external interrupt delivery."""
+        timer = self.timer
+        if timer.icount > timer.limit:
+            raise LimitError(f"more than {max_insns} instructions executed", nip)
+        timer.rearm()
+        if timer.icount >= timer.next_event:
+            timer.tick()
+        intc = self.intc
+        if intc.irr and self.priv.psr & PSR_I and intc.deliverable():
+            nip = interruptions.deliver(self, Interruption("External Interrupt"), nip, ip)
+            self.ex.gw = 0
+        return nip
+
+    def _step(self, ip: int) -> int:
         """Run one bundle the fast path cannot: inside a bundle (rfi with ri), not
-        compiled or fetched under another translation, or traced."""
+        yet fetched under the current translation, or traced."""
         if ip & 15:
             return self._resume(ip)
         ex = self.ex
-        if bd is None or bd.epoch != self.xepoch:
-            try:
-                pa = self.mmu.fetch(ip)
-            except Interruption as e:
-                e.addr = ip
-                raise
-            if bd is None or bd.pa != pa:
-                bd = self._compile(ip, pa)
-            bd.epoch = self.xepoch
+        try:
+            pa = self.mmu.fetch(ip)
+        except Interruption as e:
+            e.addr = ip
+            raise
+        bd = ex.cache.get(ip)
+        if bd is None or bd.pa != pa:
+            bd = self._compile(ip, pa)
         bd.n += 1
         if ex.trace is not None:
             nip = ex._run_traced(bd)
         else:
+            self.fast[ip] = bd
             try:
                 nip = bd.fn()
             except (TypeError, struct.error) as e:
@@ -181,7 +197,6 @@ class System:
         bd = Bundle()
         bd.fn = lambda: handler(self)
         bd.addr, bd.pa, bd.n, bd.ninsn, bd.nnop, bd.nstop = ip, pa, 0, 0, 0, 0
-        bd.epoch = -1
         bd.slots, bd.lines, bd.prefix, bd.site, bd.starts = [], [], [], None, True
         self.ex.cache[ip] = bd
         return bd
@@ -316,7 +331,9 @@ class System:
         mode = self.priv.psr & _XMODE
         if mode != self._xmode:
             self._xmode = mode
-            self.xepoch += 1
+            self.fast.clear()
+        if self.intc.irr:  # psr.i may have unmasked a pending interrupt
+            self.timer.force()
 
     def rfi(self) -> int:
         return interruptions.rfi(self)
@@ -359,7 +376,7 @@ class System:
         cr = self.priv.cr
         side = op[-1]
         if side != "d":  # instruction-side translations may change (ptc.*: both)
-            self.xepoch += 1
+            self.fast.clear()
         if op.startswith(("itc.", "itr.")):
             if self.priv.psr & PSR_IC:
                 self.illegal(addr, f"{op} with psr.ic = 1")
@@ -419,10 +436,12 @@ class System:
             self.illegal(addr, f"write to read-only cr{n}")
         if n == CR_EOI:
             self.intc.write_eoi()
-            return
-        self.priv.cr[n] = v
+        else:
+            self.priv.cr[n] = v
         if n == CR_ITM:
             self.timer.arm()
+        elif n in (CR_EOI, CR_TPR) and self.intc.irr:  # may unmask a pending vector
+            self.timer.force()
 
     def read_ind(self, kind: str, idx: int) -> int:
         p = self.priv
@@ -438,7 +457,7 @@ class System:
                 self.illegal(addr, f"rr[{idx >> 61}] = {v:#x}: reserved field",
                              GE_RESERVED_REGISTER_FIELD)
             self.mmu.set_rr(idx >> 61, v)
-            self.xepoch += 1
+            self.fast.clear()
         else:
             getattr(p, kind)[idx & 0xFF] = v
 

@@ -16,8 +16,8 @@ UC_BIT = 1 << 63
 
 
 class CodeWatch:
-    def __init__(self, cache: dict, mmu):
-        self.cache = cache  # the executor's compiled bundles, by virtual address
+    def __init__(self, caches: tuple, mmu):
+        self.caches = caches  # the dicts of compiled bundles by virtual address
         self.mmu = mmu
         self.code: dict[int, list] = {}  # physical bundle address -> its compiled bundles
         self.patched: set[int] = set()  # bundles a store changed, no fc of them since
@@ -31,10 +31,10 @@ class CodeWatch:
             self.unsynced.append(bd.addr)
 
     def drop(self, pa: int) -> None:
-        cache = self.cache
         for bd in self.code.pop(pa, ()):
-            if cache.get(bd.addr) is bd:
-                del cache[bd.addr]
+            for cache in self.caches:
+                if cache.get(bd.addr) is bd:
+                    del cache[bd.addr]
 
     def stored(self, pa: int, size: int) -> None:
         for b in range(pa & ~15, pa + size, 16):
