@@ -218,6 +218,8 @@ class System:
         for k, rec in enumerate(bd.slots):
             if rec.slot < ri:
                 continue
+            if ex.trace is not None and rec.name != "nop":
+                ex.trace.write(f"{ex.symbolize(base | rec.slot)} {rec.ins.text()}\n")
             try:
                 t = ex.slot_fn(bd, k)()
             except (TypeError, struct.error) as e:
