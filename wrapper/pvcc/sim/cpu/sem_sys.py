@@ -78,6 +78,16 @@ def mov_to_pr(i, c):
 
 
 @on_nat(propagate_nat)
+def mov_to_pr_rot(i, c):
+    """mov pr.rot = imm44: p16-p63 from the immediate's bits 63:16."""
+    return [f"st.set_pr({i.fields['imm'] & ((1 << 64) - 1):#x}, 0xFFFFFFFFFFFF0000)"]
+
+
+def clrrrb(i, c):
+    return [f"X.rse.clrrrb({i.op == 'clrrrb.pr'})"]
+
+
+@on_nat(propagate_nat)
 def mov_from_ip(i, c):
     return [f"{gd(i.fields['r1'])} = {c.addr:#x}"]
 
@@ -211,7 +221,8 @@ HANDLERS = {
     "nop": nop, "hint": nop, "break": brk, "alloc": alloc,
     "mov.to.ar": mov_to_ar, "mov.from.ar": mov_from_ar,
     "mov.to.br": mov_to_br, "mov.from.br": mov_from_br,
-    "mov.from.pr": mov_from_pr, "mov.to.pr": mov_to_pr, "mov.from.ip": mov_from_ip,
+    "mov.from.pr": mov_from_pr, "mov.to.pr": mov_to_pr, "mov.to.pr.rot": mov_to_pr_rot,
+    "clrrrb": clrrrb, "clrrrb.pr": clrrrb, "mov.from.ip": mov_from_ip,
     "flushrs": rse_op, "loadrs": rse_op, "cover": rse_op,
     "mf": nop, "mf.a": nop, "fwb": nop, "invala": invala,
     "fc": flush, "fc.i": flush,
