@@ -163,25 +163,21 @@ def _build(cc, tmp_path, thunk_text: str):
 
 
 def _run(exe):
-    from pvcc.sim.cpu.executor import Executor
-    from pvcc.sim.cpu.state import State
-    from pvcc.sim.errors import ProgramExit
+    from pvcc.sim.board import Board
     from pvcc.sim.platform.userland import syscalls
     from pvcc.sim.platform.userland.loader import load, read_program
 
     obj = open_object(str(exe))
     probe = next(f.addr for f in obj.functions if f.name == "unwind_probe_point")
     trace = _Probe(obj, probe)
-    st = State(96)
-    img = load(st, str(exe), [str(exe)], read_program(str(exe)))
-    ex = Executor(st, trace=trace, symbolize=img.symbolize, sites={})
-    syscalls.attach(ex)
-    ex.out, ex.err = io.BytesIO(), io.BytesIO()
-    trace.ex = ex
-    with pytest.raises(ProgramExit) as done:
-        ex.run(st.ip, 2_000_000)
-    assert done.value.status == 0
-    assert ex.out.getvalue() == b"site_caller: 40\nmain: 41\n"
+    out = io.BytesIO()
+    board = Board(trace=trace, sites={}, out=out, err=io.BytesIO())
+    board.images.append(load(board.state, str(exe), [str(exe)], read_program(str(exe))))
+    board.plug(syscalls.Syscalls(board.ex))
+    trace.ex = board.ex
+    status, error = board.run(board.state.ip, 2_000_000)
+    assert (status, error) == (0, None)
+    assert out.getvalue() == b"site_caller: 40\nmain: 41\n"
     assert trace.walks, "the probe was never reached"
     return trace.walks[0]
 
