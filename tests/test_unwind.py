@@ -243,3 +243,16 @@ def test_decoder_reads_any_bytes_or_says_why(body):
     for reg in (unwind.RP, unwind.PFS):
         for slot in range(4):
             assert isinstance(unwind.location(regions, reg, slot), str)
+
+
+def test_light_entry_as_a_plain_label(tmp_path):
+    """A light entry without a type or a size is a light entry too."""
+    src = thunks.source([("paravirt_ssm_i", None)])
+    label = "".join(ln for ln in src.splitlines(True)
+                    if not ln.lstrip().startswith((".type", ".size")))
+    good = assemble(tmp_path, label, "label")
+    assert violations_of(str(good)) == []
+    bare = assemble(tmp_path, label.replace("\t.save rp, r42\n", ""), "bare")
+    found = violations_of(str(bare))
+    assert found and all("__pvcc_light_paravirt_ssm_i" in v for v in found), found
+    assert any("puts rp in b6 at its call" in v for v in found), found

@@ -30,6 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import catalog
+from .objects import Function
 
 RP, PFS = "rp", "ar.pfs"
 _P3 = {0: "psp", 1: RP, 2: PFS, 3: "pr", 4: "ar.unat", 5: "ar.lc", 6: "rp_br", 7: "ar.rnat",
@@ -250,8 +251,16 @@ def _stacked_or_memory(where: str) -> bool:
 
 
 def light_entries(obj) -> list:
-    """The functions of ``obj`` that are light entries (``__pvcc_light_*``)."""
-    return [f for f in obj.functions if f.name.startswith(catalog.LIGHT_PREFIX) and f.size]
+    """The light entries (``__pvcc_light_*``) ``obj`` defines in code, as Functions:
+    every such symbol, also a label without a type or a size (its extent is then
+    empty)."""
+    out: dict[str, Function] = {}
+    for sym in obj.symbols:
+        addr = sym.resolved
+        if (sym.name.startswith(catalog.LIGHT_PREFIX) and isinstance(addr, int)
+                and sym.shndx != 0 and obj.code_section_at(addr) is not None):
+            out.setdefault(sym.name, Function(sym.name, addr, sym.size))
+    return sorted(out.values(), key=lambda f: (f.addr, f.name))
 
 
 def _is_link_step(ins) -> bool:
@@ -294,6 +303,8 @@ def check(obj, calls_b0, insns=None) -> list[tuple[int, str]]:
                                 "a backtrace cannot pass through it")))
             continue
         start, end, info_addr = cover[0]
+        if not f.size:                  # a label: its unwind entry says how far it goes
+            f = Function(f.name, f.addr, end - f.addr)
         if start != f.addr or end < f.end:
             out.append((f.addr, (f"light entry {f.name}'s unwind entry covers "
                                 f"[{obj.where(start)}, {obj.where(end)}), not the entry itself")))
