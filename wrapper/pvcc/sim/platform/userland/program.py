@@ -50,13 +50,16 @@ def site_types(obj: ElfObject) -> dict[int, tuple[str, bool]]:
 
 def run_program(path: str, args: list[str] | None = None, *, spec: str = "succeed",
                 max_insns: int | None = None, trace=None, nphys: int = 96,
-                groups: bool = True, stdout=None, stderr=None, seed: int = 1,
+                groups: bool = True, stdout=None, stderr=None,
+                hypercalls: dict[int, syscalls.Handler] | None = None,
                 sites: SiteMap | None = None) -> Run:
     """Run the static IA-64 executable ``path`` with ``args`` (argv[1:]); the file is
-    read once (``read_program``).  ``sites`` (bundle address -> (type name, first
-    bundle?)), or a function that makes that map from the program's ElfObject,
-    replaces the map of the program's `.pvcc_sites` records that the site counters
-    use."""
+    read once (``read_program``).  ``hypercalls`` (number -> handler) are served
+    besides the platform's own, e.g. ``pvcc.sim.lab.hostile.hypercalls(seed)``: the
+    clobber hypercalls a program built for proof way B makes.  ``sites`` (bundle
+    address -> (type name, first bundle?)), or a function that makes that map from
+    the program's ElfObject, replaces the map of the program's `.pvcc_sites`
+    records that the site counters use."""
     st = State(nphys)
     obj = read_program(path)
     img = load(st, path, [path, *(args or [])], obj)
@@ -66,7 +69,9 @@ def run_program(path: str, args: list[str] | None = None, *, spec: str = "succee
         sites = sites(obj)
     ex = Executor(st, spec=spec, groups=groups, trace=trace, symbolize=img.symbolize,
                   sites=sites)
-    syscalls.attach(ex, seed)
+    platform = syscalls.attach(ex)
+    for n, handler in (hypercalls or {}).items():
+        platform.register_hypercall(n, handler)
     out = io.BytesIO() if stdout is None else stdout
     err = io.BytesIO() if stderr is None else stderr
     ex.out, ex.err = out, err
