@@ -7,9 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ....objects import ElfObject
-from ...cpu.executor import Executor
+from ...board import Board
 from ...cpu.state import State
-from ...errors import ProgramExit, SimError
+from ...errors import SimError
 from . import syscalls
 from .loader import load, read_program
 
@@ -60,29 +60,23 @@ def run_program(path: str, args: list[str] | None = None, *, spec: str = "succee
     address -> (type name, first bundle?)), or a function that makes that map from
     the program's ElfObject, replaces the map of the program's `.pvcc_sites`
     records that the site counters use."""
-    st = State(nphys)
     obj = read_program(path)
-    img = load(st, path, [path, *(args or [])], obj)
     if sites is None:
         sites = site_types(obj)
     elif callable(sites):
         sites = sites(obj)
-    ex = Executor(st, spec=spec, groups=groups, trace=trace, symbolize=img.symbolize,
-                  sites=sites)
-    platform = syscalls.attach(ex)
-    for n, handler in (hypercalls or {}).items():
-        platform.register_hypercall(n, handler)
     out = io.BytesIO() if stdout is None else stdout
     err = io.BytesIO() if stderr is None else stderr
-    ex.out, ex.err = out, err
-    status = error = where = None
-    try:
-        ex.run(st.ip, max_insns)
-    except ProgramExit as e:
-        status = e.status
-    except SimError as e:
-        error = e
-        where = img.symbolize(e.addr) if e.addr is not None else None
+    board = Board(nphys=nphys, spec=spec, groups=groups, trace=trace, sites=sites,
+                  out=out, err=err)
+    st, ex = board.state, board.ex
+    img = load(st, path, [path, *(args or [])], obj)
+    board.images.append(img)
+    platform = board.plug(syscalls.Syscalls(ex))
+    for n, handler in (hypercalls or {}).items():
+        platform.register_hypercall(n, handler)
+    status, error = board.run(st.ip, max_insns)
+    where = board.symbolize(error.addr) if error is not None and error.addr is not None else None
     return Run(status, out.getvalue() if stdout is None else b"",
                err.getvalue() if stderr is None else b"", error, where, ex.counters(),
                dict(ex.site_hits), dict(ex.site_insns), st, list(st.priv.effects), sites,
