@@ -58,8 +58,8 @@ def run_program(path: str, args: list[str] | None = None, *, spec: str = "succee
     besides the platform's own, e.g. ``pvcc.sim.lab.hostile.hypercalls(seed)``: the
     clobber hypercalls a program built for proof way B makes.  ``sites`` (bundle
     address -> (type name, first bundle?)), or a function that makes that map from
-    the program's ElfObject, replaces the map of the program's `.pvcc_sites` records
-    that the site counters use."""
+    the program's ElfObject, replaces the map of the program's `.pvcc_sites`
+    records that the site counters use."""
     obj = read_program(path)
     if sites is None:
         sites = site_types(obj)
