@@ -28,7 +28,7 @@ class Board:
     def __init__(self, *, nphys: int = 96, spec: str = "succeed", groups: bool = True,
                  trace=None, sites: dict | None = None, system: bool = False,
                  out=None, err=None):
-        self.state = State(nphys)
+        self.state = State(nphys, page_shift=12 if system else 16)
         self.mem = self.state.mem
         self.images: list = []  # anything with symbolize(addr) -> "FUNC+0xOFF (ADDR)"
         self.ex = Executor(self.state, spec=spec, groups=groups, trace=trace,

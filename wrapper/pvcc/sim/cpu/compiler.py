@@ -22,7 +22,7 @@ from .nat import plain
 _MODULES = (sem_int, sem_mem, sem_fp, sem_branch, sem_sys, sem_mm)
 _NOPS = frozenset(("nop", "hint"))
 BATCH = 8  # bundles compiled together
-# The privileged instructions (SDM vol. 2, 3.3.2; vol. 3: "instruction is
+# The privileged instructions (SDM vol. 3: the instructions marked
 # privileged"): at cpl != 0 they take a Privileged Operation fault.
 PRIVILEGED = frozenset((
     "rfi", "bsw.0", "bsw.1", "mov.from.cr", "mov.to.cr", "mov.from.psr", "mov.to.psr.l",
@@ -32,6 +32,7 @@ PRIVILEGED = frozenset((
     "mov.to.pmc", "mov.from.pmc", "mov.to.pmd"))
 PSR_CPL = 3 << 32
 PSR_DFL, PSR_DFH = 1 << 18, 1 << 19
+PSR_MFL, PSR_MFH = 1 << 4, 1 << 5
 _FR_LOW = sum(1 << (deps.FR + n) for n in range(2, 32))
 _FR_HIGH = sum(1 << (deps.FR + n) for n in range(32, 128))
 _FLOW_ENDS = frozenset(("br.ret", "br.cond", "br.cond.ind", "brl.cond", "br.ia", "rfi"))
@@ -175,6 +176,8 @@ class BundleCompiler:
             except (Unimplemented, KeyError):
                 lines = [f"X.unimplemented({addr | slot:#x})"]
                 h = None
+            if self.system:  # the effect log is the user-mode harness's
+                lines = [ln for ln in lines if not ln.lstrip().startswith("X.priv.log(")]
             r, w, par = deps.reads_writes(ins)
             slots.append(SlotRecord(slot, ins, lines, h, h.__name__ if h else "unimpl", r, w,
                                     par, k))
@@ -221,6 +224,10 @@ class BundleCompiler:
                 sp = ln[:len(ln) - len(ln.lstrip())]
                 ln = f"{sp}return X.jump({ln.lstrip()[7:]}, {', '.join(map(str, skipped))})"
             body.append(ln)
+        if self.system:  # an FR write sets psr.mfl (f2-f31) or psr.mfh (f32-f127)
+            mf = (PSR_MFL if w & _FR_LOW else 0) | (PSR_MFH if w & _FR_HIGH else 0)
+            if mf:
+                body.append(f"X.priv.psr |= {mf:#x}")
         if ins.qp and not sem_int.owns_predicate(ins):
             out.append(f"{pad}if pr[{ins.qp}]:")
             out += [f"{pad}    {ln}" for ln in body] or [f"{pad}    pass"]
@@ -234,7 +241,8 @@ class BundleCompiler:
     def _system_checks(addr, op, regs) -> list[str]:
         """System mode: a privileged instruction at cpl != 0 and a reference to a
         disabled floating-point register partition fault before anything happens
-        (SDM vol. 2, 3.3.2 and 5.8; a false predicate suppresses both)."""
+        (SDM vol. 2, ch. 8: General Exception, Disabled FP-Register; a false
+        predicate suppresses both)."""
         out = []
         if op in PRIVILEGED:
             out.append(f"if X.priv.psr & {PSR_CPL:#x}: X.privileged({addr:#x})")

@@ -243,8 +243,8 @@ class Executor(BundleCompiler):
         srcs = [fl[n] for n in ("r2", "r3") if fl.get(n)]
         for n in srcs:
             if g[n] is OUTSIDE:
-                raise SimError(f"{ins.text()}: reads r{n}, outside the current frame "
-                               f"(sof={self.rse.sof})", addr)
+                self.outside_frame(f"{ins.text()}: reads r{n}, outside the current frame "
+                                   f"(sof={self.rse.sof})", addr)
         nat_src = [n for n in srcs if type(g[n]) is NaT]
         fnat = [n for n in ("f2", "f3", "f4") if n in fl and type(st.fs[fl[n]]) is NaT]
         if not nat_src and not fnat:
@@ -260,6 +260,11 @@ class Executor(BundleCompiler):
             return
         regs = ", ".join([f"r{n}" for n in nat_src] + [f"f{fl[n]}" for n in fnat])
         self.nat_consumption(ins, regs, addr)
+
+    def outside_frame(self, msg, addr):
+        """A read of a stacked register beyond the frame: a model error (system
+        mode: the Illegal Operation fault)."""
+        raise SimError(msg, addr)
 
     def nat_consumption(self, ins, regs, addr):
         """An instruction consumed a NaT: a model error (system mode: the NaT
@@ -323,6 +328,32 @@ class Executor(BundleCompiler):
         self.rse.ret(pfs & ((1 << 38) - 1))
         st.ar[66] = (pfs >> 52) & 0x3F
         return target
+
+    def loop(self, kind: str, qp: bool) -> bool:
+        """br.ctop, br.cexit, br.wtop, br.wexit (SDM vol. 3, br): update ar.lc,
+        ar.ec and p63, rotate the registers; whether the branch is taken.
+        ``qp``: the value of a wtop/wexit's qualifying predicate."""
+        ar, pr = self.st.ar, self.st.pr
+        counted = kind in ("ctop", "cexit")
+        top = kind in ("ctop", "wtop")
+        if (ar[65] if counted else qp):
+            if counted:
+                ar[65] -= 1
+            pr[63] = counted
+            taken = top
+        elif ar[66] & 0x3F > 1:
+            ar[66] = (ar[66] & 0x3F) - 1
+            pr[63] = False
+            taken = top
+        elif ar[66] & 0x3F == 1:
+            ar[66] = 0
+            pr[63] = False
+            taken = not top
+        else:
+            pr[63] = False
+            return not top
+        self.rse.rotate()
+        return taken
 
     def alloc(self, sof, sol, sor):
         if self.st.alat:

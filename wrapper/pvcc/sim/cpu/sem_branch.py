@@ -57,6 +57,14 @@ def chk_a(i, c):
     return out
 
 
+def br_loop(i, c):
+    """The modulo-scheduled loop branches (Executor.loop); wtop/wexit read their
+    qualifying predicate as an input (sem_int.owns_predicate)."""
+    kind = i.op.split(".")[1]
+    qp = f"pr[{i.qp}]" if kind in ("wtop", "wexit") else "True"
+    return [f"if X.loop({kind!r}, {qp}):", f"    return {i.fields['target']:#x}"]
+
+
 def rfi(i, c):
     """System mode only (System.rfi: psr, ip and slot, frame, banks)."""
     if not c.system:
@@ -66,6 +74,7 @@ def rfi(i, c):
 
 HANDLERS = {
     "rfi": rfi,
+    **{f"br.{k}": br_loop for k in ("ctop", "cexit", "wtop", "wexit")},
     "br.cond": br_rel, "brl.cond": br_rel, "br.cond.ind": br_ind,
     "br.call": br_call, "brl.call": br_call, "br.call.ind": br_call_ind,
     "br.ret": br_ret, "br.cloop": br_cloop,

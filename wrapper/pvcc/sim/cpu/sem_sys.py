@@ -30,7 +30,7 @@ _PSR_SI = 1 << 23
 
 def _privileged_ar(c, write: bool, n: int) -> list[str]:
     """System mode: ar.k0-7 and ar.itc writes at cpl != 0, and ar.itc reads at
-    cpl != 0 with psr.si, are Privileged Register faults (SDM vol. 2, 3.3.2)."""
+    cpl != 0 with psr.si, are Privileged Register faults (SDM vol. 2, ch. 8, General Exception)."""
     at = f"{c.addr | c.slot:#x}"
     if not c.system:
         return []
@@ -78,6 +78,16 @@ def mov_to_pr(i, c):
 
 
 @on_nat(propagate_nat)
+def mov_to_pr_rot(i, c):
+    """mov pr.rot = imm44: p16-p63 from the immediate's bits 63:16."""
+    return [f"st.set_pr({i.fields['imm'] & ((1 << 64) - 1):#x}, 0xFFFFFFFFFFFF0000)"]
+
+
+def clrrrb(i, c):
+    return [f"X.rse.clrrrb({i.op == 'clrrrb.pr'})"]
+
+
+@on_nat(propagate_nat)
 def mov_from_ip(i, c):
     return [f"{gd(i.fields['r1'])} = {c.addr:#x}"]
 
@@ -104,7 +114,7 @@ def effect(i, c):
 def flush(i, c):
     """fc/fc.i: logged, and code compiled from the flushed line is dropped."""
     if c.system:  # translated (non-access reference), then the line's code dropped
-        return [*effect(i, c), f"X.fc(g[{i.fields['r3']}] & M, {c.addr | c.slot:#x})"]
+        return [effect(i, c)[0], f"X.fc(g[{i.fields['r3']}] & M, {c.addr | c.slot:#x})"]
     return [*effect(i, c), f"X.flush_code(g[{i.fields['r3']}] & M)"]
 
 
@@ -211,7 +221,8 @@ HANDLERS = {
     "nop": nop, "hint": nop, "break": brk, "alloc": alloc,
     "mov.to.ar": mov_to_ar, "mov.from.ar": mov_from_ar,
     "mov.to.br": mov_to_br, "mov.from.br": mov_from_br,
-    "mov.from.pr": mov_from_pr, "mov.to.pr": mov_to_pr, "mov.from.ip": mov_from_ip,
+    "mov.from.pr": mov_from_pr, "mov.to.pr": mov_to_pr, "mov.to.pr.rot": mov_to_pr_rot,
+    "clrrrb": clrrrb, "clrrrb.pr": clrrrb, "mov.from.ip": mov_from_ip,
     "flushrs": rse_op, "loadrs": rse_op, "cover": rse_op,
     "mf": nop, "mf.a": nop, "fwb": nop, "invala": invala,
     "fc": flush, "fc.i": flush,

@@ -1,7 +1,7 @@
 """IVA-based interruption delivery, ``rfi`` and the banked registers (SDM vol. 2,
-5.5 "IVA-based Interruption Handling", 5.6 "Interruption Vector Table", 3.3.5
-"Interruption Control Registers", 3.3.1 "Processor Status Register"; vol. 3,
-rfi, bsw, cover).
+5.5 "IVA-based Interruption Handling", 5.7 "IVA-based Interruption Vectors",
+3.3.5 "Interruption Control Registers", the Processor Status Register, ch. 8
+"Interruption Vector Descriptions"; vol. 3: rfi, bsw, cover).
 
 Delivery of an ``Interruption`` at an instruction (bundle address | slot):
 
@@ -40,6 +40,16 @@ ISR_EI_SHIFT = 41
 _NESTED = frozenset(("Data TLB", "Alternate Data TLB", "VHPT Translation"))
 
 
+def describe(e: Interruption, at: int) -> str:
+    """The registers an interruption would write (for error messages)."""
+    parts = [f"isr={(e.isr | (at & 3) << ISR_EI_SHIFT):#x}"]
+    for name in ("ifa", "itir", "iha", "iim"):
+        v = getattr(e, name)
+        if v is not None:
+            parts.append(f"{name}={v:#x}")
+    return " ".join(parts)
+
+
 def registers(cr) -> str:
     """The interruption registers, for error messages."""
     names = (("ipsr", CR_IPSR), ("isr", CR_ISR), ("iip", CR_IIP), ("ifa", CR_IFA),
@@ -68,11 +78,11 @@ def deliver(system, e: Interruption, at: int, iipa: int) -> int:
         if vector == "Data Nested TLB" or (vector in _NESTED and not e.isr & (1 << 32)):
             vector = "Data Nested TLB"
         else:
-            raise SimError(f"{vector} interruption with psr.ic = 0 ({e.msg}): the SDM "
-                           "saves no state to return to (cr.iip, cr.ipsr not written); "
-                           f"psr={psr:#x} {registers(cr)}", at)
+            raise SimError(f"{e.msg}, with psr.ic = 0: the SDM saves no state to return "
+                           f"to (cr.iip, cr.ipsr not written); {describe(e, at)}; psr={psr:#x} "
+                           f"{registers(cr)}", at)
     if not cr[CR_IVA]:
-        raise SimError(f"{vector} interruption with cr.iva unset ({e.msg}); "
+        raise SimError(f"{e.msg}, with cr.iva unset (no vector table); {describe(e, at)}; "
                        f"psr={psr:#x} {registers(cr)}", at)
     slot = at & 3
     if psr & PSR_IC:
