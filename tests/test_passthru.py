@@ -90,7 +90,8 @@ def test_one_registration_per_catalog_type_and_register():
         entry = passthru_impls.light_entry(intr, reg)
         body = asm.split(f"{entry}:\n", 1)[1].split(".endp", 1)[0]
         assert f"break.m HYPERCALL_PT_{intr.name.upper()}" in body
-        assert ".prologue" in body and ".save rp, r2" in body and ".body" in body
+        assert ".prologue\n\t.save rp, r2\n\t.save ar.pfs, r0\n\t.body" in body
+        assert ".spillreg rp, b6\n\tmov b6 = r2" in body
         assert (f"mov r8 = {reg}" in body) == (reg is not None)
     table = passthru_impls.table()
     assert len([line for line in table.splitlines() if not line.startswith("#")]) == \
@@ -431,3 +432,17 @@ def test_pvcc_sim_run_serves_the_passthru_hypercalls_and_counts_them(cc, tmp_pat
     assert p.returncode == catalog.PSR_I >> 10, p.stderr
     assert "pvcc-sim: pass-through hypercalls: 2\n" in p.stderr
     assert "pvcc-sim: get_psr_i: 1\n" in p.stderr and "pvcc-sim: ssm_i: 1\n" in p.stderr
+
+
+def test_the_light_entries_pass_pvcc_check_callee_and_unwind(gcc, tmp_path, capsys):
+    """Rule unwind (rp in r2 and ar.pfs in r0 on entry, then rp in b6) and the
+    callee contract, on the assembled light entries."""
+    assert passthru_impls.main([str(tmp_path)]) == 0
+    obj = tmp_path / "light.o"
+    subprocess.run([gcc, "-c", "-mconstant-gp", f"-I{tmp_path}",
+                    str(tmp_path / passthru_impls.ASM_FILE), "-o", str(obj)],
+                   check=True, capture_output=True, text=True)
+    assert check_main([str(obj)]) == 0
+    assert check_main(["--callee", str(obj)]) == 0
+    out = capsys.readouterr().out
+    assert f"{len(catalog.expanded())} light implementation(s), 0 violation(s)" in out

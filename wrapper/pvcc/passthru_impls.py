@@ -24,8 +24,9 @@ paravirt tree's arch/ia64/kernel/):
 - ``pvcc_passthru_light.S``: per type (per register for getreg/setreg) a light
   entry (docs/light.md): ``adds r2 = 16, r2``, ``mov b6 = r2``, the hypercall,
   ``br.cond b6``, writing only r2, b6 and r8 (getreg/setreg: r8 also
-  holds the register number), with unwind directives (the return address is
-  in r2).
+  holds the register number), with the unwind information of a light entry
+  (docs/light.md, "Unwind information": on entry rp in r2 and ar.pfs "in r0",
+  then rp in b6), which pvcc-check's rule unwind proves.
 
 The C functions are leaves without ``alloc``, memory stack or call (the
 hypercall is the only instruction besides moves into r8-r14 and ``br.ret``),
@@ -198,12 +199,16 @@ def asm_source() -> str:
             f"\t.type {e}#, @function",
             f"\t.proc {e}#",
             f"{e}:",
+            # unwind state on entry: rp is the link r2, no frame of its own
+            # (docs/light.md, "Unwind information"); rp moves to b6 once
             "\t.prologue",
             "\t.save rp, r2",
+            "\t.save ar.pfs, r0",
+            "\t.body",
             *first,
             "\t;;",
-            "\t.body",
             f"\tbreak.m {macro(intr)}",
+            "\t.spillreg rp, b6",
             "\tmov b6 = r2",
             "\t;;",
             "\tbr.cond.sptk.many b6",
