@@ -11,6 +11,15 @@ collection slots (address bits 8:3 all ones).  Registers with an index in
 current frame) fit in the physical file: ``alloc`` spills the oldest dirty
 registers when the frame would not fit, ``br.ret`` fills the caller's frame
 back when it is no longer in the file.
+
+Rotating registers (the CFM's sor and rrb fields): the frame's first ``sor``
+registers, f32-f127 and p16-p63 rotate by rrb.gr, rrb.fr and rrb.pr.  The
+model keeps every register in *logical* order (``g[32 + i]`` is what
+r(32 + i) names now): a rotation (the loop branches, ``clrrrb``, a frame
+change that changes rrb.fr or rrb.pr) moves the values instead of renaming
+them.  A frame with rrb.gr != 0 goes to the backing store in that logical
+order: only software reading single rotated registers from the backing
+store could tell.
 """
 
 from __future__ import annotations
@@ -56,11 +65,16 @@ class RSE:
         self.state = state
         self.nphys = nphys
         self.sof = self.sol = self.sor = 0
+        self.rrb_gr = self.rrb_fr = self.rrb_pr = 0
+        self.rot = False  # some rrb field is not 0
         self.bof = 0  # register index of r32
         self.bsi = 0  # register index at ar.bspstore
         self.stk: list = []
         self.off = 0  # register index of stk[0]
         self.spills = self.fills = 0
+        # the references of mandatory spills and fills (system mode: translated)
+        self.loads = state.mem.loads
+        self.stores = state.mem.stores
 
     # -- set-up ------------------------------------------------------------
     def reset(self, bspstore: int) -> None:
@@ -69,6 +83,7 @@ class RSE:
         self.bof = self.bsi = self.off = reg_index(bspstore)
         self.stk = []
         self.sof = self.sol = self.sor = 0
+        self._set_rrb(0, 0, 0)
         self.state.g[32:128] = _OUT_TAIL[:96]
 
     # -- ar.bsp / ar.bspstore ---------------------------------------------
@@ -81,7 +96,51 @@ class RSE:
         return reg_addr(self.bsi)
 
     def cfm(self) -> int:
-        return self.sof | self.sol << 7 | (self.sor // 8) << 14
+        return (self.sof | self.sol << 7 | (self.sor // 8) << 14 | self.rrb_gr << 18
+                | self.rrb_fr << 25 | self.rrb_pr << 32)
+
+    # -- register rotation -----------------------------------------------------
+    @staticmethod
+    def _rotate(regs: list, lo: int, n: int, d: int) -> None:
+        """regs[lo:lo+n] seen with a register base d higher: new[i] = old[i + d]."""
+        d %= n
+        if d:
+            seg = regs[lo:lo + n]
+            regs[lo:lo + n] = seg[d:] + seg[:d]
+
+    def _set_rrb(self, gr: int, fr: int, pr: int) -> None:
+        """Make (gr, fr, pr) the rrb fields, rotating the registers' values."""
+        st = self.state
+        if gr != self.rrb_gr and self.sor:
+            self._rotate(st.g, 32, self.sor, gr - self.rrb_gr)
+        if fr != self.rrb_fr:
+            self._rotate(st.fs, 32, 96, fr - self.rrb_fr)
+            self._rotate(st.fe, 32, 96, fr - self.rrb_fr)
+        if pr != self.rrb_pr:
+            self._rotate(st.pr, 16, 48, pr - self.rrb_pr)
+        self.rrb_gr, self.rrb_fr, self.rrb_pr = gr, fr, pr
+        self.rot = bool(gr or fr or pr)
+
+    def rotate(self) -> None:
+        """The loop branches' rotation: every rrb decrements (modulo its size)."""
+        self._set_rrb((self.rrb_gr - 1) % self.sor if self.sor else 0,
+                      (self.rrb_fr - 1) % 96, (self.rrb_pr - 1) % 48)
+
+    def clrrrb(self, pr_only: bool = False) -> None:
+        if pr_only:
+            self._set_rrb(self.rrb_gr, self.rrb_fr, 0)
+        else:
+            self._set_rrb(0, 0, 0)
+
+    @staticmethod
+    def _fields(fm: int, what: str) -> tuple:
+        """sof, sol, sor, rrb.gr, rrb.fr, rrb.pr of a frame marker, checked."""
+        sof, sol, sor = fm & 0x7F, (fm >> 7) & 0x7F, ((fm >> 14) & 0xF) * 8
+        gr, fr, pr = (fm >> 18) & 0x7F, (fm >> 25) & 0x7F, (fm >> 32) & 0x3F
+        if sol > sof or sof > 96 or sor > sof or fr >= 96 or pr >= 48 or (
+                gr and gr >= sor) or fm >> 38:
+            raise SimError(f"{what} {fm:#x}")
+        return sof, sol, sor, gr, fr, pr
 
     # -- frame switching ----------------------------------------------------
     def _save_frame(self) -> None:
@@ -122,32 +181,44 @@ class RSE:
         self.sof -= self.sol
         self.sol = 0
         self.sor = 0
+        if self.rot:
+            self.rrb_gr = 0  # (the caller's rotating registers stay in the order saved)
+            self._set_rrb(0, 0, 0)
         self._load_frame()
         return old
 
     def ret(self, pfm: int) -> None:
         """br.ret: restore the frame marker ``pfm`` (from ar.pfs)."""
-        sof, sol, sor = pfm & 0x7F, (pfm >> 7) & 0x7F, ((pfm >> 14) & 0xF) * 8
-        if sol > sof or sof > 96 or (pfm >> 18) & 0xFFFFF:
-            raise SimError(f"br.ret with a bad previous frame marker {pfm:#x} in ar.pfs")
+        if pfm >> 14:  # rotating registers (or junk)
+            sof, sol, sor, gr, fr, pr = self._fields(pfm, "br.ret with a bad frame marker "
+                                                      "in ar.pfs:")
+        else:  # the common case, kept short
+            sof, sol, sor = pfm & 0x7F, (pfm >> 7) & 0x7F, 0
+            gr = fr = pr = 0
+            if sol > sof or sof > 96:
+                raise SimError(f"br.ret with a bad frame marker in ar.pfs: {pfm:#x}")
         self._save_frame()
+        if self.bof - sol < self.bsi:  # fills first: a fault leaves the frame as it was
+            self._fill_to(self.bof - sol)
         self.bof -= sol
         self.sof, self.sol, self.sor = sof, sol, sor
-        if self.bof < self.bsi:
-            self._fill_to(self.bof)
+        if gr or fr or pr or self.rot:
+            self.rrb_gr = gr  # (its registers were saved in this rotation's order)
+            self._set_rrb(gr, fr, pr)
         self._load_frame()
 
     def alloc(self, sof: int, sol: int, sor: int) -> None:
-        if sor:
-            raise SimError("alloc with rotating registers (sor > 0) is not modelled")
-        if sof > 96 or sol > sof:
-            raise SimError(f"alloc with sof={sof} sol={sol}: illegal operation")
+        if sof > 96 or sol > sof or sor > sof:
+            raise SimError(f"alloc with sof={sof} sol={sol} sor={sor}: illegal operation")
+        if self.rot and sor != self.sor:
+            raise SimError(f"alloc changes sor ({self.sor} to {sor}) with a register "
+                           "rotation in effect (rrb != 0): reserved register/field")
         self._save_frame()
         old_sof = self.sof
-        self.sof, self.sol, self.sor = sof, sol, sor
         dirty = self.bof - self.bsi
-        if dirty + sof > self.nphys:
+        if dirty + sof > self.nphys:  # spills first: a fault leaves the frame as it was
             self._spill_to(self.bof + sof - self.nphys)
+        self.sof, self.sol, self.sor = sof, sol, sor
         self._load_frame()
         # Registers the alloc adds to the frame hold undefined values: reading
         # one is legal (GCC -O0 copies a returned structure's padding from a
@@ -159,17 +230,34 @@ class RSE:
             if g[n] is OUTSIDE:
                 g[n] = undefined_value(self.bof + n - 32)
 
+    def uncover(self, ifm: int) -> None:
+        """``rfi`` with ifs.v = 1: the frame ``ifm`` that ``cover`` (or an
+        interruption's cover) pushed becomes current again below bsp."""
+        sof, sol, sor, gr, fr, pr = self._fields(ifm, "rfi with a bad frame marker in cr.ifs:")
+        self._save_frame()
+        if self.bof - sof < self.bsi:
+            self._fill_to(self.bof - sof)
+        self.bof -= sof
+        self.sof, self.sol, self.sor = sof, sol, sor
+        self.rrb_gr = gr
+        self._set_rrb(gr, fr, pr)
+        self._load_frame()
+
     def cover(self) -> None:
+        """cover: the frame joins the dirty partition; the new CFM is all zero."""
         self._save_frame()
         self.bof += self.sof
         self.sof = self.sol = self.sor = 0
+        if self.rot:
+            self.rrb_gr = 0
+            self._set_rrb(0, 0, 0)
         self._load_frame()
 
     # -- spills and fills ----------------------------------------------------
     def _spill_to(self, idx: int) -> None:
         """Store dirty registers until ``bsi`` reaches ``idx``."""
         st = self.state
-        store8 = st.mem.stores[8]
+        store8 = self.stores[8]
         ar = st.ar
         while self.bsi < idx:
             a = reg_addr(self.bsi)
@@ -193,7 +281,7 @@ class RSE:
     def _fill_to(self, idx: int) -> None:
         """Load registers back from memory until ``bsi`` comes down to ``idx``."""
         st = self.state
-        load8 = st.mem.loads[8]
+        load8 = self.loads[8]
         ar = st.ar
         top = reg_addr(self.bsi)  # collections below this address are in memory
         if idx < self.off:
