@@ -3,7 +3,8 @@
 The program is compiled for real, with `pvcc-sim cc` and the cross GCC, the way
 kernel/build.sh builds it for the initramfs, and run by the harness, which
 serves its system calls (uname, getpid, clock_gettime, gettimeofday, open,
-reboot): it prints the lines the kernels print and powers off with status 0.
+reboot): it prints the lines kernel/README.md gives for it and powers off
+with status 0.
 A second program checks each of those system calls' results and errors.
 """
 
