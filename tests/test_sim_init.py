@@ -80,7 +80,8 @@ PROBE_OUTPUT = (
     "uname 0: Linux|(none)|6.1.0-pvcc-sim|#1 pvcc-sim user-mode harness|ia64|(none)\n"
     "uname NULL -14\n"
     "uname unmapped -14\n"
-    "clock_gettime 0: 1000000 then 2000000 ns\n"
+    "clock_gettime 0: 1000000 then 0 ns\n"      # MONOTONIC at 1 ms, COARSE at 2 ms
+
     "clock_gettime bad clock -22, NULL -14\n"
     "gettimeofday 0: 0 s 3000 us, tz 0 0\n"
     "gettimeofday NULL 0, bad -14\n"
