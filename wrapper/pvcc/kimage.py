@@ -145,10 +145,9 @@ def run_sim_segments(prog: str, segs: list[Segment], table: int, count: int,
                      impls: dict[int, int] | None = None,
                      max_insns: int | None = None) -> tuple[list[tuple[int, bytes]], str]:
     """run_sim over SEGS with COUNT records at address TABLE."""
-    from .sim.cpu.executor import Executor
+    from .sim.board import Board
     from .sim.cpu.memory import PAGE_SIZE
-    from .sim.cpu.state import State
-    from .sim.errors import ProgramExit, SimError
+    from .sim.errors import SimError
     from .sim.platform.userland import syscalls
     from .sim.platform.userland.loader import load
 
@@ -156,9 +155,12 @@ def run_sim_segments(prog: str, segs: list[Segment], table: int, count: int,
     if len(segs) > SIM_MAX_SEGS or len(impls) > SIM_MAX_IMPLS:
         raise ImageError("too many segments or implementations for the model")
     img = None
+    out = io.BytesIO()
     try:
-        st = State(96)
+        board = Board(nphys=96, out=out, err=out)
+        st = board.state
         img = load(st, prog, [prog])
+        board.images.append(img)
         job_at = img.symbols.get("pvcc_sim_job")
         if job_at is None:
             raise ImageError(f"{prog}: no pvcc_sim_job (not built from pvcc_patch_sim.c)")
@@ -183,15 +185,10 @@ def run_sim_segments(prog: str, segs: list[Segment], table: int, count: int,
         if impl_words:
             st.mem.write_bytes(job_at + 8 * (len(words) + 2 * SIM_MAX_SEGS),
                                struct.pack(f"<{len(impl_words)}Q", *impl_words))
-        ex = Executor(st, symbolize=img.symbolize)
-        syscalls.attach(ex)
-        out = io.BytesIO()
-        ex.out, ex.err = out, out
-        status = None
-        try:
-            ex.run(st.ip, max_insns)
-        except ProgramExit as e:
-            status = e.status
+        board.plug(syscalls.Syscalls(board.ex))
+        status, error = board.run(st.ip, max_insns)
+        if error is not None:
+            raise error
         if status != 0:
             raise ImageError(f"{prog} in pvcc-sim exited {status}: "
                              f"{out.getvalue().decode(errors='replace').strip()[-2000:]}")

@@ -2,11 +2,15 @@
 
   pvcc-sim run [--patch native] [--spec succeed|fail] [--max-insns N] [--trace]
                [--stats] [--nphys N] [--seed N] PROG [ARGS...]
+  pvcc-sim bare [--max-insns N] [--trace] [--stats] [--ram MIB] [--chk-faults] PROG
   pvcc-sim cc ...   (see pvcc.sim.lab.build)
   pvcc-sim prove [--conv c|light] [--seeds 1,2] [--spec succeed|fail] [--max-insns N]
                  [--keep DIR] [--sites] GCC-ARGS... SOURCES...   (see pvcc.sim.lab.prove)
 
-``run`` prints the program's output and exits with its status.  A model
+``run`` prints the program's output and exits with its status.  ``bare`` runs
+an ELF image in system mode on a machine with only RAM (physical mode, cpl 0,
+its own vector table; ``break 0x1F0000`` stops with status r8 & 0xFF; see
+pvcc.sim.platform.bare).  A model
 error prints one line ``pvcc-sim: error: FUNC+0xOFF (ADDR): MESSAGE`` and
 exits with 125 (124 for --max-insns, 2 for a file that cannot be loaded).
 """
@@ -90,6 +94,33 @@ def run_main(argv: list[str]) -> int:
             tmpdir.cleanup()
 
 
+def bare_main(argv: list[str]) -> int:
+    from .platform.bare import run_bare
+
+    p = argparse.ArgumentParser(prog="pvcc-sim bare",
+                                description="Run an IA-64 image in system mode on bare RAM.")
+    p.add_argument("--max-insns", type=int, default=None, metavar="N")
+    p.add_argument("--trace", action="store_true", help="print every executed instruction")
+    p.add_argument("--stats", action="store_true", help="print counters on stderr at the end")
+    p.add_argument("--ram", type=int, default=64, metavar="MIB", help="RAM at 0 (64 MiB)")
+    p.add_argument("--chk-faults", action="store_true",
+                   help="failing chk.s/chk.a take the Speculation vector")
+    p.add_argument("prog")
+    opts = p.parse_args(argv)
+    try:
+        r = run_bare(opts.prog, max_insns=opts.max_insns, ram=opts.ram << 20,
+                     trace=sys.stderr if opts.trace else None, chk_faults=opts.chk_faults)
+    except SimError as e:
+        return _die(e.msg, e.status)
+    if opts.stats:
+        for k, v in r.counters.items():
+            print(f"pvcc-sim: {k}: {v}", file=sys.stderr)
+    if r.error is not None:
+        loc = f"{r.where}: " if r.where else ""
+        return _die(f"{loc}{r.error.msg}", r.error.status)
+    return r.status
+
+
 def prove_main(argv: list[str]) -> int:
     """Build SOURCES three ways (A plain GCC + native table, B pvcc + hypervisor
     layer, C = B patched native), run them and print the verdict and each
@@ -137,12 +168,14 @@ def _main(argv: list[str]) -> int:
     cmd, rest = argv[0], argv[1:]
     if cmd == "run":
         return run_main(rest)
+    if cmd == "bare":
+        return bare_main(rest)
     if cmd == "cc":
         from .lab.build import cc_main
         return cc_main(rest)
     if cmd == "prove":
         return prove_main(rest)
-    return _die(f"unknown command {cmd!r} (run, cc or prove)", EXIT_USAGE)
+    return _die(f"unknown command {cmd!r} (run, bare, cc or prove)", EXIT_USAGE)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,13 +15,25 @@ from __future__ import annotations
 from ... import ia64
 from ..errors import ReturnToHost, SimError
 from . import deps, sem_branch, sem_fp, sem_int, sem_mem, sem_mm, sem_sys
-from .gen import Ctx, Unimplemented
+from .gen import Ctx, SlotRecord, Unimplemented
 from .memory import MemoryFault
 from .nat import plain
 
 _MODULES = (sem_int, sem_mem, sem_fp, sem_branch, sem_sys, sem_mm)
 _NOPS = frozenset(("nop", "hint"))
 BATCH = 8  # bundles compiled together
+# The privileged instructions (SDM vol. 2, 3.3.2; vol. 3: "instruction is
+# privileged"): at cpl != 0 they take a Privileged Operation fault.
+PRIVILEGED = frozenset((
+    "rfi", "bsw.0", "bsw.1", "mov.from.cr", "mov.to.cr", "mov.from.psr", "mov.to.psr.l",
+    "ssm", "rsm", "itc.i", "itc.d", "itr.i", "itr.d", "ptc.l", "ptc.e", "ptc.g", "ptc.ga",
+    "ptr.i", "ptr.d", "tpa", "tak",
+    *(f"mov.{d}.{k}" for d in ("to", "from") for k in ("rr", "pkr", "dbr", "ibr", "msr")),
+    "mov.to.pmc", "mov.from.pmc", "mov.to.pmd"))
+PSR_CPL = 3 << 32
+PSR_DFL, PSR_DFH = 1 << 18, 1 << 19
+_FR_LOW = sum(1 << (deps.FR + n) for n in range(2, 32))
+_FR_HIGH = sum(1 << (deps.FR + n) for n in range(32, 128))
 _FLOW_ENDS = frozenset(("br.ret", "br.cond", "br.cond.ind", "brl.cond", "br.ia", "rfi"))
 
 
@@ -56,9 +68,9 @@ class Bundle:
         "nnop",
         "ns",
         "nstop",
+        "pa",
         "prefix",
         "site",
-        "slot_src",
         "slots",
         "starts",
     )
@@ -70,31 +82,40 @@ class BundleCompiler:
     and ``_args``)."""
 
     def _fetch(self, addr: int):
+        return self._fetch_pa(addr)[0]
+
+    def _fetch_pa(self, addr: int):
+        """(the decoded bundle at ``addr``, its physical address).  In system mode
+        ``translate_fetch`` translates (and may raise an Interruption)."""
         if addr == self.return_addr:
             raise ReturnToHost(plain(self.st.g[8]))
         if addr & 15:
             raise SimError(f"branch to {addr:#x}, not a bundle address", addr)
+        pa = addr if self.translate_fetch is None else self.translate_fetch(addr)
         try:
-            raw = self.st.mem.read_bytes(addr, 16)
+            raw = self.st.mem.read_bytes(pa, 16)
         except MemoryFault:
             raise SimError(f"jump to unmapped address {addr:#x}", addr) from None
         try:
-            return ia64.decode_bundle(raw, addr)
+            return ia64.decode_bundle(raw, addr), pa
         except ia64.DecodeError as e:
             raise SimError(f"{e}", addr) from None
 
     def compile(self, addr: int) -> Bundle:
         """Compile the bundle at ``addr`` and the straight-line bundles after it (up to
         BATCH, until an unconditional transfer), in one call of Python's compiler."""
-        batch = [self._fetch(addr)]
+        first, pa = self._fetch_pa(addr)
+        batch, pas = [first], [pa]
         a = addr + 16
         while len(batch) < BATCH and not _ends_flow(batch[-1]):
-            if a in self.cache or a == self.return_addr:
-                break
+            if a in self.cache or a == self.return_addr or (self.system and not a & 0xFFF):
+                break  # (system mode: a new 4 KiB page may translate elsewhere)
             try:
-                batch.append(self._fetch(a))
+                b, pa = self._fetch_pa(a)
             except SimError:
                 break
+            batch.append(b)
+            pas.append(pa)
             a += 16
         src: list[str] = []
         consts: dict = {}
@@ -103,49 +124,50 @@ class BundleCompiler:
         for n, b in enumerate(batch):
             slots = self._slots(b, consts)
             starts = batch[n - 1].ends_group if n else self._ends_group_before(b.addr)
-            lines, linemap, slot_src, prefix = self._source(b.addr, slots, b.stops, f"_b{n}",
-                                                            starts)
+            lines, linemap, prefix = self._source(b.addr, slots, b.stops, f"_b{n}", starts)
             made_starts.append(starts)
             base = len(src)
             src += lines
-            made.append((b, slots, [(x + base, y + base, k) for x, y, k in linemap], slot_src,
-                         prefix))
+            made.append((b, slots, [(x + base, y + base, k) for x, y, k in linemap], prefix))
         ns = dict(self.ns)
         ns.update(consts)
         self.namespaces.append(ns)
         code = compile("\n".join(src), f"<bundles {addr:#x}>", "exec")
         exec(code, ns)  # noqa: S102 - source generated here from decoded instructions
-        for n, (b, slots, linemap, slot_src, prefix) in enumerate(made):
+        for n, (b, slots, linemap, prefix) in enumerate(made):
             bd = Bundle()
             bd.fn = ns[f"_b{n}"]
-            bd.slots = [(s[0], s[1], s[3], s[4], s[5], s[6], None) for s in slots]
-            bd.slot_src = slot_src
+            bd.slots = slots
             bd.prefix = prefix
             bd.starts = made_starts[n]
             bd.ns = ns
             bd.ninsn = len(b.insns)
-            bd.nnop = sum(1 for s in slots if s[3] == "nop")
+            bd.nnop = sum(1 for s in slots if s.name == "nop")
             bd.nstop = len(b.stops)
             bd.lines = linemap
             bd.addr = b.addr
+            bd.pa = pas[n]
             bd.decoded = b
             bd.site = self.sites.get(b.addr)
             bd.n = 0
             self.cache[b.addr] = bd
             self.bundles.append(bd)
+            if self.on_compiled is not None:
+                self.on_compiled(bd)
         return self.cache[addr]
 
-    def _slots(self, b, consts):
-        """(slot, insn, lines, handler name, rmask, wmask, parallel) of each instruction."""
+    def _slots(self, b, consts) -> list[SlotRecord]:
+        """The slot records of a decoded bundle (``stop`` and ``skipped`` are filled in
+        by ``_source``)."""
         slots = []
         addr = b.addr
-        for ins in b.insns:
+        for k, ins in enumerate(b.insns):
             slot = ins.slot
             if ins.op in _NOPS:
-                slots.append((slot, ins, [], "nop", 0, 0, False))
+                slots.append(SlotRecord(slot, ins, [], None, "nop", 0, 0, False, k))
                 continue
             h = handler_for(ins.op)
-            c = Ctx(addr, slot, self.spec, consts)
+            c = Ctx(addr, slot, self.spec, consts, self.system)
             try:
                 if h is None:
                     raise Unimplemented(ins.op)
@@ -154,7 +176,8 @@ class BundleCompiler:
                 lines = [f"X.unimplemented({addr | slot:#x})"]
                 h = None
             r, w, par = deps.reads_writes(ins)
-            slots.append((slot, ins, lines, h.__name__ if h else "unimpl", r, w, par))
+            slots.append(SlotRecord(slot, ins, lines, h, h.__name__ if h else "unimpl", r, w,
+                                    par, k))
         return slots
 
     def flush_code(self, addr):
@@ -167,33 +190,33 @@ class BundleCompiler:
     def slot_fn(self, bd, k):
         """The function running slot index ``k`` of a bundle alone (compiled on first use:
         the slow path and --trace need them)."""
-        fn = bd.slots[k][6]
+        rec = bd.slots[k]
+        fn = rec.fn
         if fn is None:
-            addr, k, slot, ins, lines, hname, r, w, par, stop, skipped = bd.slot_src[k]
-            alone = self._slot_code(addr, k, slot, ins, lines, hname, r, w, par, stop, 4,
-                                    skipped=skipped)
+            alone = self._slot_code(bd.addr, rec, 4, skipped=rec.skipped)
             if self.groups:
                 alone = ["    _w = X.gw", *alone, "    X.gw = _w"]
             src = [f"def _s{k}({self._args}):", *alone, "    return None"]
             exec(compile("\n".join(src), f"<bundle {bd.addr:#x} slot {k}>", "exec"),  # noqa: S102
                  bd.ns)
-            fn = bd.ns[f"_s{k}"]
-            bd.slots[k] = (*bd.slots[k][:6], fn)
+            fn = rec.fn = bd.ns[f"_s{k}"]
         return fn
 
-    def _slot_code(self, addr, k, slot, ins, lines, hname, r, w, par, stop_after, indent,
-                   track=True, skipped=(0, 0, 0)):
+    def _slot_code(self, addr, rec, indent, track=True, skipped=(0, 0, 0)):
         """Lines of one slot: predicate guard, group check (``track``: on ``_w``), semantics;
         ``skipped``: instructions, nops and stops a taken branch here skips."""
         out = []
         pad = " " * indent
         body = []
+        ins, r, w, k = rec.ins, rec.reads, rec.writes, rec.index
+        if self.system:
+            body += self._system_checks(addr | rec.slot, ins.op, r | w)
         if track and self.groups and (r or w):
-            rw = r | deps.waw_mask(w, par)
+            rw = r | deps.waw_mask(w, rec.parallel)
             body.append(f"if _w & {rw:#x}: X.dv({k}, _w, {addr:#x})")
             if w:
                 body.append(f"_w |= {w:#x}")
-        for ln in lines:
+        for ln in rec.lines:
             if ln.lstrip().startswith("return "):
                 sp = ln[:len(ln) - len(ln.lstrip())]
                 ln = f"{sp}return X.jump({ln.lstrip()[7:]}, {', '.join(map(str, skipped))})"
@@ -203,8 +226,21 @@ class BundleCompiler:
             out += [f"{pad}    {ln}" for ln in body] or [f"{pad}    pass"]
         else:
             out += [f"{pad}{ln}" for ln in body]
-        if stop_after and track and self.groups:
+        if rec.stop and track and self.groups:
             out.append(f"{pad}_w = 0")
+        return out
+
+    @staticmethod
+    def _system_checks(addr, op, regs) -> list[str]:
+        """System mode: a privileged instruction at cpl != 0 and a reference to a
+        disabled floating-point register partition fault before anything happens
+        (SDM vol. 2, 3.3.2 and 5.8; a false predicate suppresses both)."""
+        out = []
+        if op in PRIVILEGED:
+            out.append(f"if X.priv.psr & {PSR_CPL:#x}: X.privileged({addr:#x})")
+        df = (PSR_DFL if regs & _FR_LOW else 0) | (PSR_DFH if regs & _FR_HIGH else 0)
+        if df:
+            out.append(f"if X.priv.psr & {df:#x}: X.disabled_fp({addr:#x}, {df:#x})")
         return out
 
     @staticmethod
@@ -216,13 +252,13 @@ class BundleCompiler:
         """Whether the bundle before ``addr`` ends with a stop: then falling through
         into ``addr`` starts a new group (and a taken branch always does)."""
         try:
-            return ia64.decode_bundle(self.st.mem.read_bytes(addr - 16, 16), addr - 16).ends_group
-        except (SimError, ia64.DecodeError):
+            return self._fetch_pa(addr - 16)[0].ends_group
+        except (SimError, ReturnToHost):
             return False
 
     def _source(self, addr, slots, stops, name="_b", starts=False):
-        """(lines of the bundle's function, line ranges of its slots, each slot's own lines,
-        the group writes known to precede each slot).
+        """(lines of the bundle's function, line ranges of its slots, the group writes
+        known to precede each slot); fills in each record's ``stop`` and ``skipped``.
 
         The group check is static when no instruction's effect depends on a
         predicate: conflicts inside the bundle are known when it is compiled
@@ -235,23 +271,26 @@ class BundleCompiler:
         """
         nxt = addr + 16
         src = [f"def {name}({self._args}):"]
-        dynamic = self.groups and any(self._conditional(s[1], s[4], s[5]) for s in slots)
+        dynamic = self.groups and any(self._conditional(s.ins, s.reads, s.writes)
+                                      for s in slots)
         static = self.groups and not dynamic
         if dynamic:
             src.append("    _w = 0" if starts else "    _w = X.gw")
         linemap = []  # (first line, last line, slot index)
-        slot_src = []
         prefix = []  # (a stop came before the slot in this bundle, writes before it)
         acc, reset, entry = 0, False, 0
-        for k, (slot, ins, lines, hname, r, w, par) in enumerate(slots):
-            last = 2 if ins.unit == "L" else slot
+        for k, rec in enumerate(slots):
+            ins, r, w, par = rec.ins, rec.reads, rec.writes, rec.parallel
+            last = 2 if ins.unit == "L" else rec.slot
             prefix.append((reset, acc))
             rest = slots[k + 1:]
             skipped = (0, 0, 0)
             if rest:
-                end = 2 if rest[-1][1].unit == "L" else rest[-1][0]
-                skipped = (len(rest), sum(1 for x in rest if x[3] == "nop"),
+                end = 2 if rest[-1].ins.unit == "L" else rest[-1].slot
+                skipped = (len(rest), sum(1 for x in rest if x.name == "nop"),
                            sum(1 for x in stops if last < x <= end))
+            rec.stop = last in stops
+            rec.skipped = skipped
             body = []
             if static and (r or w):
                 if (r | deps.waw_mask(w, par)) & acc:
@@ -260,15 +299,12 @@ class BundleCompiler:
                     entry |= r | deps.waw_mask(w, par)
             if not self._conditional(ins, r, w):
                 acc |= w
-            body += self._slot_code(addr, k, slot, ins, lines, hname, r, w, par, last in stops,
-                                    4, track=dynamic, skipped=skipped)
-            if last in stops:
+            body += self._slot_code(addr, rec, 4, track=dynamic, skipped=skipped)
+            if rec.stop:
                 acc, reset = 0, True
             first = len(src) + 1
             src += body
             linemap.append((first, len(src), k))
-            slot_src.append((addr, k, slot, ins, lines, hname, r, w, par, last in stops,
-                             skipped))
         if static and entry and not starts:
             src.insert(1, f"    if X.gw & {entry:#x}: X.dv_entry({addr:#x})")
             linemap = [(a + 1, b + 1, k) for a, b, k in linemap]
@@ -281,6 +317,4 @@ class BundleCompiler:
             elif acc:
                 src.append(f"    X.gw |= {acc:#x}")
         src.append(f"    return {nxt:#x}")
-        return src, linemap, slot_src, prefix
-
-    # -- running -------------------------------------------------------------------
+        return src, linemap, prefix

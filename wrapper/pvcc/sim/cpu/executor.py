@@ -24,11 +24,6 @@ from .state import AR_BSP, AR_BSPSTORE, AR_ITC, AR_PFS
 
 __all__ = ["Bundle", "Executor", "handler_for"]
 
-_ALU_LIKE = {"add", "sub", "logic", "adds", "addp4", "shladd", "shift", "extr", "dep", "ext",
-             "popcnt", "parallel", "multimedia", "shrp", "mux", "movl", "fsxt", "fcvt_xf",
-             "fma", "setf", "getf", "xmpy", "fnorm", "fmerge", "mov_from_ip", "fcvt_fx",
-             "fbits", "fp_memory_format"}
-
 
 class Executor(BundleCompiler):
     def __init__(self, state, *, spec: str = "succeed", groups: bool = True,
@@ -40,6 +35,13 @@ class Executor(BundleCompiler):
         self.priv = state.priv
         self.spec = spec
         self.groups = groups
+        # System mode (system.core.System sets these): compiled code carries the
+        # privilege and FP-disable checks, fetches translate, the semantics
+        # reach the system through services it installs on this executor.
+        self.system = False
+        self.translate_fetch = None  # ip -> physical address of the bundle
+        self.on_compiled = None  # called with each newly compiled Bundle
+        self.stores_src = state.mem.stores  # the stores the ALAT watch wraps
         self.trace = trace
         self.symbolize = symbolize or (lambda a: f"{a:#x}")
         self.sites = sites or {}  # bundle address -> (site type name, first bundle?)
@@ -117,8 +119,8 @@ class Executor(BundleCompiler):
             return
         codes = {bd.fn.__code__: None}
         for k, s in enumerate(bd.slots):
-            if s[6] is not None:
-                codes[s[6].__code__] = k
+            if s.fn is not None:
+                codes[s.fn.__code__] = k
         tb = e.__traceback__
         k = line = None
         found = False
@@ -133,7 +135,7 @@ class Executor(BundleCompiler):
             k = next((j for first, last, j in bd.lines if first <= line <= last), None)
             if k is None:
                 return
-        slot, ins = bd.slots[k][0], bd.slots[k][1]
+        slot, ins = bd.slots[k].slot, bd.slots[k].ins
         e.addr = bd.addr | slot
         e.msg = f"{ins.text()}: {e.msg}"
         e.args = (e.msg,)
@@ -215,11 +217,12 @@ class Executor(BundleCompiler):
     def _run_traced(self, bd):
         if bd.starts:
             self.gw = 0
-        for k, (slot, ins, hname, _r, _w, _par, _fn) in enumerate(bd.slots):
+        for k, rec in enumerate(bd.slots):
             fn = self.slot_fn(bd, k)
-            if hname != "nop" and (not ins.qp or self.st.pr[ins.qp]
-                                   or sem_int.owns_predicate(ins)):
-                self.trace.write(f"{self.symbolize(bd.addr | slot)} {ins.text()}\n")
+            ins = rec.ins
+            if rec.name != "nop" and (not ins.qp or self.st.pr[ins.qp]
+                                      or sem_int.owns_predicate(ins)):
+                self.trace.write(f"{self.symbolize(bd.addr | rec.slot)} {ins.text()}\n")
             try:
                 t = fn()
             except (TypeError, struct.error) as e:
@@ -231,9 +234,10 @@ class Executor(BundleCompiler):
 
     # -- the slow path: NaT consumption, out-of-frame reads ------------------------
     def _slow(self, bd, k, e):
-        slot, ins, hname, _r, w, _par, _fn = bd.slots[k]
+        rec = bd.slots[k]
+        ins = rec.ins
         st = self.st
-        addr = bd.addr | slot
+        addr = bd.addr | rec.slot
         g = st.g
         fl = ins.fields
         srcs = [fl[n] for n in ("r2", "r3") if fl.get(n)]
@@ -245,40 +249,31 @@ class Executor(BundleCompiler):
         fnat = [n for n in ("f2", "f3", "f4") if n in fl and type(st.fs[fl[n]]) is NaT]
         if not nat_src and not fnat:
             raise e  # not a NaT: a bug of the model, let it show
-        if self.groups:
-            self.gw |= w
-            if (2 if ins.unit == "L" else slot) in bd.decoded.stops:
-                self.gw = 0
-        if hname in ("unimpl",):
+        if rec.handler is None:
             raise e
-        if hname == "load" and ins.op[3:] in (".s", ".sa"):  # deferred: the target is NaT
-            g[fl["r1"] or 128] = NAT0
-            if "imm" in fl or "r2" in fl:
-                g[fl["r3"]] = NAT0 if fl["r3"] in nat_src else g[fl["r3"]]
-            return
-        if hname == "compare":
-            _kind, _size, _rel, ctype = sem_int._cmp_parts(ins)
-            if ctype in ("none", "unc", "and", "andcm"):
-                st.pr[fl["p1"] or 64] = False
-                st.pr[fl["p2"] or 64] = False
-            return
-        if hname in _ALU_LIKE:
-            if "r1" in fl:
-                g[fl["r1"] or 128] = NAT0
-            if "f1" in fl and fl["f1"] > 1:
-                st.fs[fl["f1"]] = NAT0
-                st.fe[fl["f1"]] = 0x1FFFE
+        policy = getattr(rec.handler, "on_nat", None)
+        if policy is not None and policy(ins, st, nat_src):
+            if self.groups:
+                self.gw |= rec.writes
+                if rec.stop:
+                    self.gw = 0
             return
         regs = ", ".join([f"r{n}" for n in nat_src] + [f"f{fl[n]}" for n in fnat])
+        self.nat_consumption(ins, regs, addr)
+
+    def nat_consumption(self, ins, regs, addr):
+        """An instruction consumed a NaT: a model error (system mode: the NaT
+        Consumption interruption)."""
         raise SimError(f"{ins.text()}: NaT consumption ({regs})", addr)
 
     # -- services of the compiled code ---------------------------------------------
     def dv(self, k, gw, addr):
         """Report a dependency violation in the instruction group."""
         bd = self.cache.get(addr) or self.compile(addr)
-        slot, ins, _hname, r, w, par, _fn = bd.slots[k]
-        raw = r & gw
-        waw = deps.waw_mask(w, par) & gw
+        rec = bd.slots[k]
+        slot, ins = rec.slot, rec.ins
+        raw = rec.reads & gw
+        waw = deps.waw_mask(rec.writes, rec.parallel) & gw
         kind, regs = ("read-after-write", raw) if raw else ("write-after-write", waw)
         names = ", ".join(deps.names(regs))
         raise SimError(f"{ins.text()}: {kind} dependency on {names} inside one "
@@ -288,11 +283,11 @@ class Executor(BundleCompiler):
         """A conflict with the writes of the group's earlier bundles: find the slot."""
         bd = self.cache.get(addr) or self.compile(addr)
         acc = self.gw
-        for k, (slot, _ins, _h, r, w, par, _fn) in enumerate(bd.slots):
-            if (r | deps.waw_mask(w, par)) & acc:
+        for k, rec in enumerate(bd.slots):
+            if (rec.reads | deps.waw_mask(rec.writes, rec.parallel)) & acc:
                 self.dv(k, acc, addr)
-            acc |= w
-            if (2 if _ins.unit == "L" else slot) in bd.decoded.stops:
+            acc |= rec.writes
+            if rec.stop:
                 break
 
     def jump(self, target, insns, nops, stops):
@@ -335,9 +330,11 @@ class Executor(BundleCompiler):
         self.rse.alloc(sof, sol, sor)
 
     def cover(self):
+        """cover: with psr.ic = 0, cr.ifs = v | the CFM being covered."""
+        cfm = self.rse.cfm()
         self.rse.cover()
         if not (self.priv.psr >> 13) & 1:
-            self.priv.cr[23] = (1 << 63) | self.rse.cfm()
+            self.priv.cr[23] = (1 << 63) | cfm
 
     def write_ar(self, n, v):
         if n == AR_BSP:
@@ -397,7 +394,7 @@ class Executor(BundleCompiler):
                     check(a, n)
             return s
 
-        self.alat_stores = {f"S{n}": watched(self.st.mem.stores[n], n) for n in (1, 2, 4, 8)}
+        self.alat_stores = {f"S{n}": watched(self.stores_src[n], n) for n in (1, 2, 4, 8)}
         for ns in (self.ns, *self.namespaces):
             ns.update(self.alat_stores)
 

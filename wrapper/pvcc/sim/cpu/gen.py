@@ -13,11 +13,21 @@ executor binds in every compiled bundle:
 A taken branch is ``return <target>``; falling through needs no code.  The
 qualifying predicate is applied by the executor (``if pr[qp]:``) except for
 the forms ``sem_int.owns_predicate`` names (they act when it is false too).
+
+A handler owns its instruction's NaT behaviour too: ``on_nat(policy)`` marks
+it with what the architecture does when a source register is NaT (the
+executor's slow path calls ``policy(ins, state, nat_regs)``, which performs
+it and returns True, or returns False: the instruction consumes the NaT); an
+unmarked handler's instruction consumes the NaT (NaT Consumption).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
+
+from .nat import NAT0
 
 M64 = (1 << 64) - 1
 
@@ -32,6 +42,7 @@ class Ctx:
     slot: int
     spec: str  # "succeed" or "fail"
     consts: dict = field(default_factory=dict)
+    system: bool = False  # system mode: privilege, FP-disable and fault checks compiled in
 
     @property
     def nxt(self) -> int:
@@ -75,3 +86,49 @@ def signed(expr: str) -> str:
 
 def f(i, name: str, default=None):
     return i.fields.get(name, default)
+
+
+def on_nat(policy: Callable):
+    """Decorator: the handler's instructions answer a NaT source with ``policy``."""
+    def mark(handler):
+        handler.on_nat = policy
+        return handler
+    return mark
+
+
+def propagate_nat(ins, st, nat_regs) -> bool:
+    """The NaT propagates: the target general register becomes NaT, the target
+    floating-point register NaTVal."""
+    fl = ins.fields
+    if "r1" in fl:
+        st.g[fl["r1"] or 128] = NAT0
+    if "f1" in fl and fl["f1"] > 1:
+        st.fs[fl["f1"]] = NAT0
+        st.fe[fl["f1"]] = 0x1FFFE
+    return True
+
+
+@dataclass(eq=False)
+class SlotRecord:
+    """One instruction of a compiled bundle.
+
+    ``lines``: its semantics (Python source); ``handler``: the semantics handler
+    (None: unimplemented); ``name``: the handler's name ("nop" for nop/hint,
+    "unimpl" without a handler); ``reads``/``writes``/``parallel``: its group
+    masks (deps.py); ``stop``: a stop follows it; ``skipped``: instructions,
+    nops and stops a taken branch here skips; ``fn``: the function running it
+    alone (made on first use by the slow path and --trace).
+    """
+
+    slot: int
+    ins: Any
+    lines: list
+    handler: Any
+    name: str
+    reads: int
+    writes: int
+    parallel: bool
+    index: int = 0
+    stop: bool = False
+    skipped: tuple = (0, 0, 0)
+    fn: Any = None

@@ -61,6 +61,9 @@ class RSE:
         self.stk: list = []
         self.off = 0  # register index of stk[0]
         self.spills = self.fills = 0
+        # the references of mandatory spills and fills (system mode: translated)
+        self.loads = state.mem.loads
+        self.stores = state.mem.stores
 
     # -- set-up ------------------------------------------------------------
     def reset(self, bspstore: int) -> None:
@@ -131,10 +134,10 @@ class RSE:
         if sol > sof or sof > 96 or (pfm >> 18) & 0xFFFFF:
             raise SimError(f"br.ret with a bad previous frame marker {pfm:#x} in ar.pfs")
         self._save_frame()
+        if self.bof - sol < self.bsi:  # fills first: a fault leaves the frame as it was
+            self._fill_to(self.bof - sol)
         self.bof -= sol
         self.sof, self.sol, self.sor = sof, sol, sor
-        if self.bof < self.bsi:
-            self._fill_to(self.bof)
         self._load_frame()
 
     def alloc(self, sof: int, sol: int, sor: int) -> None:
@@ -144,10 +147,10 @@ class RSE:
             raise SimError(f"alloc with sof={sof} sol={sol}: illegal operation")
         self._save_frame()
         old_sof = self.sof
-        self.sof, self.sol, self.sor = sof, sol, sor
         dirty = self.bof - self.bsi
-        if dirty + sof > self.nphys:
+        if dirty + sof > self.nphys:  # spills first: a fault leaves the frame as it was
             self._spill_to(self.bof + sof - self.nphys)
+        self.sof, self.sol, self.sor = sof, sol, sor
         self._load_frame()
         # Registers the alloc adds to the frame hold undefined values: reading
         # one is legal (GCC -O0 copies a returned structure's padding from a
@@ -159,6 +162,19 @@ class RSE:
             if g[n] is OUTSIDE:
                 g[n] = undefined_value(self.bof + n - 32)
 
+    def uncover(self, ifm: int) -> None:
+        """``rfi`` with ifs.v = 1: the frame ``ifm`` that ``cover`` (or an
+        interruption's cover) pushed becomes current again below bsp."""
+        sof, sol, sor = ifm & 0x7F, (ifm >> 7) & 0x7F, ((ifm >> 14) & 0xF) * 8
+        if sol > sof or sof > 96:
+            raise SimError(f"rfi with a bad frame marker {ifm:#x} in cr.ifs")
+        self._save_frame()
+        if self.bof - sof < self.bsi:
+            self._fill_to(self.bof - sof)
+        self.bof -= sof
+        self.sof, self.sol, self.sor = sof, sol, sor
+        self._load_frame()
+
     def cover(self) -> None:
         self._save_frame()
         self.bof += self.sof
@@ -169,7 +185,7 @@ class RSE:
     def _spill_to(self, idx: int) -> None:
         """Store dirty registers until ``bsi`` reaches ``idx``."""
         st = self.state
-        store8 = st.mem.stores[8]
+        store8 = self.stores[8]
         ar = st.ar
         while self.bsi < idx:
             a = reg_addr(self.bsi)
@@ -193,7 +209,7 @@ class RSE:
     def _fill_to(self, idx: int) -> None:
         """Load registers back from memory until ``bsi`` comes down to ``idx``."""
         st = self.state
-        load8 = st.mem.loads[8]
+        load8 = self.loads[8]
         ar = st.ar
         top = reg_addr(self.bsi)  # collections below this address are in memory
         if idx < self.off:

@@ -33,10 +33,16 @@ def br_cloop(i, c):
     return ["if ar[65]:", "    ar[65] -= 1", f"    return {i.fields['target']:#x}"]
 
 
+def _recover(c, target) -> list[str]:
+    if c.system:  # the system may take the Speculation vector instead (System.chk_faults)
+        return [f"    return X.chk_branch({target:#x}, {c.addr | c.slot:#x})"]
+    return ["    X.recoveries += 1", f"    return {target:#x}"]
+
+
 def chk_s(i, c):
     fl = i.fields
     reg = f"g[{fl['r2']}]" if "r2" in fl else f"fs[{fl['f2']}]"
-    return [f"if type({reg}) is NaT:", "    X.recoveries += 1", f"    return {fl['target']:#x}"]
+    return [f"if type({reg}) is NaT:", *_recover(c, fl["target"])]
 
 
 def chk_a(i, c):
@@ -45,14 +51,21 @@ def chk_a(i, c):
     if r is None:
         raise Unimplemented(i.op)
     key = r if "r1" in fl else ("f", r)
-    out = [f"if st.alat.get({key!r}) is None:", "    X.recoveries += 1",
-           f"    return {fl['target']:#x}"]
+    out = [f"if st.alat.get({key!r}) is None:", *_recover(c, fl["target"])]
     if i.op.endswith(".clr"):
         out.append(f"st.alat.pop({key!r}, None)")
     return out
 
 
+def rfi(i, c):
+    """System mode only (System.rfi: psr, ip and slot, frame, banks)."""
+    if not c.system:
+        raise Unimplemented(i.op)
+    return ["return X.rfi()"]
+
+
 HANDLERS = {
+    "rfi": rfi,
     "br.cond": br_rel, "brl.cond": br_rel, "br.cond.ind": br_ind,
     "br.call": br_call, "brl.call": br_call, "br.call.ind": br_call_ind,
     "br.ret": br_ret, "br.cloop": br_cloop,

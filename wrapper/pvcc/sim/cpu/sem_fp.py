@@ -4,7 +4,7 @@ integer multiply (xmpy/xma), fnorm, fmerge/mov between FRs."""
 from __future__ import annotations
 
 from . import fparith
-from .gen import Unimplemented, fd, gd, signed
+from .gen import Unimplemented, fd, gd, on_nat, propagate_nat, signed
 
 
 def _base(op: str) -> str:
@@ -15,6 +15,7 @@ def _base(op: str) -> str:
     return ".".join(parts)
 
 
+@on_nat(propagate_nat)
 def xmpy(i, c):
     fl = i.fields
     d = fd(fl["f1"])
@@ -34,6 +35,7 @@ def xmpy(i, c):
     return [f"fs[{d}] = {v}", f"fe[{d}] = 0x1003E"]
 
 
+@on_nat(propagate_nat)
 def fnorm(i, c):
     fl = i.fields
     d = fd(fl["f1"])
@@ -56,6 +58,7 @@ def _fma_call(i, c, neg_prod: bool, neg_add: bool, prec: str) -> list[str]:
             f"{neg_prod}, {neg_add}, {prec!r}, {fl.get('sf', 0)}, ar[40])")]
 
 
+@on_nat(propagate_nat)
 def fma(i, c):
     """fma/fms/fnma (.s .d): f1 = +-(f3 * f4) +- f2, rounded once.  fnorm (a value
     times f1 plus f0 at the register's precision) keeps its fast form."""
@@ -81,6 +84,7 @@ def fcmp(i, c):
     return body
 
 
+@on_nat(propagate_nat)
 def fcvt_fx(i, c):
     fl = i.fields
     d = fd(fl["f1"])
@@ -100,6 +104,7 @@ def frcpa(i, c):
             f"(fs[{fl['f3']}], fe[{fl['f3']}]))")]
 
 
+@on_nat(propagate_nat)
 def fp_memory_format(i, c):
     """ldfs/ldfd, stfs/stfd, setf.s/.d and getf.s/.d: single and double precision."""
     fl = i.fields
@@ -123,6 +128,7 @@ def fp_memory_format(i, c):
     return out
 
 
+@on_nat(propagate_nat)
 def fbits(i, c):
     """fand/for/fxor/fandcm, fselect, fmerge.se: significand bit operations."""
     fl = i.fields
@@ -173,6 +179,7 @@ HELPERS = {
 }
 
 
+@on_nat(propagate_nat)
 def fmerge(i, c):
     fl = i.fields
     d = fd(fl["f1"])
@@ -188,6 +195,7 @@ def fmerge(i, c):
     raise Unimplemented(op)
 
 
+@on_nat(propagate_nat)
 def fsxt(i, c):
     """fsxt.l/.r: sign-extend the 32-bit half of f3 with the sign bit of f2's half."""
     fl = i.fields
@@ -200,6 +208,7 @@ def fsxt(i, c):
     return [f"fs[{d}] = {v}", f"fe[{d}] = 0x1003E"]
 
 
+@on_nat(propagate_nat)
 def fcvt_xf(i, c):
     """fcvt.xf: the signed 64-bit integer in f2's significand as a normalized value."""
     fl = i.fields

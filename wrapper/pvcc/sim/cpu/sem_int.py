@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .gen import Unimplemented, gd, pd, sext, signed
+from .gen import Unimplemented, gd, on_nat, pd, propagate_nat, sext, signed
 
 
 def _src2(i) -> str:
@@ -15,17 +15,20 @@ def _src2(i) -> str:
     return f"{fl['imm'] & ((1 << 64) - 1):#x}"
 
 
+@on_nat(propagate_nat)
 def add(i, c):
     fl = i.fields
     return [f"{gd(fl['r1'])} = (g[{fl['r2']}] + g[{fl['r3']}]{' + 1' if fl.get('carry') else ''}) & M"]
 
 
+@on_nat(propagate_nat)
 def sub(i, c):
     fl = i.fields
     extra = " - 1" if fl.get("carry") else ""
     return [f"{gd(fl['r1'])} = ({_src2(i)} - g[{fl['r3']}]{extra}) & M"]
 
 
+@on_nat(propagate_nat)
 def logic(i, c):
     fl = i.fields
     a = _src2(i)
@@ -35,6 +38,7 @@ def logic(i, c):
     return [f"{gd(fl['r1'])} = {expr}"]
 
 
+@on_nat(propagate_nat)
 def adds(i, c):
     fl = i.fields
     if fl["imm"] == 0:  # mov r1=r3
@@ -42,6 +46,7 @@ def adds(i, c):
     return [f"{gd(fl['r1'])} = ({fl['imm'] & ((1 << 64) - 1):#x} + g[{fl['r3']}]) & M"]
 
 
+@on_nat(propagate_nat)
 def movl(i, c):
     return [f"{gd(i.fields['r1'])} = {i.fields['imm'] & ((1 << 64) - 1):#x}"]
 
@@ -50,12 +55,14 @@ def _p4(expr: str, base: str) -> str:
     return f"((({expr}) & 0xFFFFFFFF) | ((({base}) >> 30) & 3) << 61)"
 
 
+@on_nat(propagate_nat)
 def addp4(i, c):
     fl = i.fields
     b = f"g[{fl['r3']}]"
     return [f"{gd(fl['r1'])} = {_p4(_src2(i) + ' + ' + b, b)}"]
 
 
+@on_nat(propagate_nat)
 def shladd(i, c):
     fl = i.fields
     b = f"g[{fl['r3']}]"
@@ -65,6 +72,7 @@ def shladd(i, c):
     return [f"{gd(fl['r1'])} = ({s}) & M"]
 
 
+@on_nat(propagate_nat)
 def shift(i, c):
     """shl r1=r2,r3 / shr[.u] r1=r3,r2 (by register) and the immediate pseudo-forms."""
     fl = i.fields
@@ -85,6 +93,7 @@ def shift(i, c):
     return [f"_n = g[{fl['r2']}]", f"{d} = ({src} >> min(_n, 63)) & M"]
 
 
+@on_nat(propagate_nat)
 def extr(i, c):
     fl = i.fields
     pos, ln = fl["pos"], fl["len"]
@@ -95,6 +104,7 @@ def extr(i, c):
     return [f"{gd(fl['r1'])} = {sext(src, bits) if bits < 64 else src}"]
 
 
+@on_nat(propagate_nat)
 def dep(i, c):
     fl = i.fields
     pos, ln = fl["pos"], fl["len"]
@@ -113,6 +123,7 @@ def dep(i, c):
     return [f"{d} = (g[{fl['r3']}] & {(m ^ ((1 << 64) - 1)):#x}) | {ins}"]
 
 
+@on_nat(propagate_nat)
 def ext(i, c):
     fl = i.fields
     bits = {"1": 8, "2": 16, "4": 32}[i.op[-1]]
@@ -122,17 +133,20 @@ def ext(i, c):
     return [f"{gd(fl['r1'])} = {sext(src, bits)}"]
 
 
+@on_nat(propagate_nat)
 def popcnt(i, c):
     fl = i.fields
     return [f"{gd(fl['r1'])} = g[{fl['r3']}].bit_count()"]
 
 
+@on_nat(propagate_nat)
 def shrp(i, c):
     fl = i.fields
     n = fl["count"]
     return [f"{gd(fl['r1'])} = ((g[{fl['r2']}] << 64 | g[{fl['r3']}]) >> {n}) & M"]
 
 
+@on_nat(propagate_nat)
 def mux(i, c):
     fl = i.fields
     d = gd(fl["r1"])
@@ -199,6 +213,18 @@ def _rel_expr(i, kind, size, rel) -> str:
     return f"{a} {op} {b}"
 
 
+def _compare_nat(ins, st, nat_regs) -> bool:
+    """A NaT source: the normal, .unc, and and andcm types clear both targets,
+    the or types leave them (SDM vol. 3, cmp)."""
+    ctype = _cmp_parts(ins)[3]
+    if ctype in ("none", "unc", "and", "andcm"):
+        fl = ins.fields
+        st.pr[fl["p1"] or 64] = False
+        st.pr[fl["p2"] or 64] = False
+    return True
+
+
+@on_nat(_compare_nat)
 def compare(i, c):
     kind, size, rel, ctype = _cmp_parts(i)
     fl = i.fields
@@ -229,6 +255,7 @@ def _lanes32(a: str, b: str, op: str) -> list[str]:
             f"_hi = ((_a >> 32) {op} (_b >> 32)) & 0xFFFFFFFF"]
 
 
+@on_nat(propagate_nat)
 def parallel(i, c):
     fl = i.fields
     d = gd(fl["r1"])

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 
-from .gen import Unimplemented, fd, gd
+from .gen import Unimplemented, fd, gd, on_nat, propagate_nat
 from .memory import MemoryFault
+from .nat import NAT0
 
 _LD = re.compile(r"^ld([1248])((?:\.[a-z]+)*)$")
 _ST = re.compile(r"^st([1248])((?:\.[a-z]+)*)$")
@@ -28,6 +29,19 @@ def _postinc(i) -> list[str]:
     return []
 
 
+def _load_nat(ins, st, nat_regs) -> bool:
+    """A NaT address: a speculative load defers (its target becomes NaT, a
+    post-increment leaves the base NaT); any other load consumes it."""
+    if _LD.match(ins.op).group(2) not in (".s", ".sa"):
+        return False
+    fl = ins.fields
+    st.g[fl["r1"] or 128] = NAT0
+    if ("imm" in fl or "r2" in fl) and fl["r3"] in nat_regs:
+        st.g[fl["r3"]] = NAT0
+    return True
+
+
+@on_nat(_load_nat)
 def load(i, c):
     m = _LD.match(i.op)
     size = int(m.group(1))
@@ -45,6 +59,11 @@ def load(i, c):
     elif comp == ".fill":
         out += ["_v = L8(_a)",
                 f"{d} = NaT(_v) if (ar[36] >> ((_a >> 3) & 63)) & 1 else _v"]
+    elif comp in (".s", ".sa") and c.system:  # the MMU decides deferral (psr.ed, TLB.ed)
+        out += [f"_v = LS{size}(_a, {c.addr:#x})", f"{d} = NAT0 if _v is None else _v"]
+        if comp == ".sa":
+            out += ["if _v is None:", f"    st.alat.pop({r1}, None)", "else:",
+                    f"    X.alat_put({r1}, _a, {size})"]
     elif comp in (".s", ".sa"):
         adv = comp == ".sa"
         if c.spec == "fail":  # always defer (and always miss in the ALAT)
@@ -97,7 +116,7 @@ def atomic(i, c):
     m = _ATOMIC.match(i.op)
     kind, size = m.group(1), int(m.group(2))
     fl = i.fields
-    L, S = f"L{size}", f"S{size}"
+    L, S = f"LM{size}" if c.system else f"L{size}", f"S{size}"  # LM: the semaphore read
     out = [f"_a = g[{fl['r3']}]", f"_o = {L}(_a)"]
     if kind == "cmpxchg":
         out += [f"if _o == ar[32] & {(1 << (8 * size)) - 1:#x}:", f"    {S}(_a, g[{fl['r2']}])"]
@@ -149,6 +168,7 @@ def fstore(i, c):
     return out + _postinc(i)
 
 
+@on_nat(propagate_nat)
 def setf(i, c):
     fl = i.fields
     d = fd(fl["f1"])
@@ -159,6 +179,7 @@ def setf(i, c):
     raise Unimplemented(i.op)
 
 
+@on_nat(propagate_nat)
 def getf(i, c):
     fl = i.fields
     d = gd(fl["r1"])

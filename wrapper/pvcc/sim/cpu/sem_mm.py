@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .gen import Unimplemented, gd
+from .gen import Unimplemented, gd, on_nat, propagate_nat
 
 
 def _split(v: int, size: int) -> list[int]:
@@ -146,6 +146,7 @@ def _count(fl, reg: str) -> str:
     return str(fl["count"]) if "count" in fl else f"min(g[{fl[reg]}], 64)"
 
 
+@on_nat(propagate_nat)
 def multimedia(i, c):
     m = _OP.match(i.op)
     kind, size, comp = m.group(1), int(m.group(2)), m.group(3) or ""

@@ -3,7 +3,7 @@ privileged instructions, break (system calls, hypercalls), nop and hint."""
 
 from __future__ import annotations
 
-from .gen import Unimplemented, gd
+from .gen import Unimplemented, gd, on_nat, propagate_nat
 
 # application registers the executor computes or must see written
 _AR_READ = {17: "X.rse.bsp", 18: "X.rse.bspstore", 44: "X.priv.read_itc()"}
@@ -24,19 +24,38 @@ def alloc(i, c):
             f"{gd(fl['r1'])} = _p"]
 
 
+_CPL = 3 << 32
+_PSR_SI = 1 << 23
+
+
+def _privileged_ar(c, write: bool, n: int) -> list[str]:
+    """System mode: ar.k0-7 and ar.itc writes at cpl != 0, and ar.itc reads at
+    cpl != 0 with psr.si, are Privileged Register faults (SDM vol. 2, 3.3.2)."""
+    at = f"{c.addr | c.slot:#x}"
+    if not c.system:
+        return []
+    if write and (n < 8 or n == 44):
+        return [f"if X.priv.psr & {_CPL:#x}: X.privileged({at}, register=True)"]
+    if not write and n == 44:
+        return [(f"if X.priv.psr & {_CPL:#x} and X.priv.psr & {_PSR_SI:#x}: "
+                f"X.privileged({at}, register=True)")]
+    return []
+
+
 def mov_to_ar(i, c):
     fl = i.fields
     n = fl["ar"]
     v = f"g[{fl['r2']}] & M" if "r2" in fl else f"{fl['imm'] & ((1 << 64) - 1):#x}"
+    check = _privileged_ar(c, True, n)
     if n in _AR_WRITE_SPECIAL:
-        return [f"X.write_ar({n}, {v})"]
-    return [f"ar[{n}] = {v}"]
+        return [*check, f"X.write_ar({n}, {v})"]
+    return [*check, f"ar[{n}] = {v}"]
 
 
 def mov_from_ar(i, c):
     fl = i.fields
     n = fl["ar"]
-    return [f"{gd(fl['r1'])} = {_AR_READ.get(n, f'ar[{n}]')}"]
+    return [*_privileged_ar(c, False, n), f"{gd(fl['r1'])} = {_AR_READ.get(n, f'ar[{n}]')}"]
 
 
 def mov_to_br(i, c):
@@ -58,6 +77,7 @@ def mov_to_pr(i, c):
     return [f"st.set_pr(g[{fl['r2']}] & M, {fl['mask']:#x})"]
 
 
+@on_nat(propagate_nat)
 def mov_from_ip(i, c):
     return [f"{gd(i.fields['r1'])} = {c.addr:#x}"]
 
@@ -68,15 +88,23 @@ def rse_op(i, c):
 
 
 def effect(i, c):
-    """Instructions whose only model-visible result is an entry in the effect log."""
+    """Instructions whose only model-visible result in user mode is an entry in the
+    effect log; in system mode the TLB instructions and serializations act too
+    (System.tlb_insn, System.serialize)."""
     fl = i.fields
     regs = [f"g[{fl[k]}] & M" for k in ("r3", "r2") if k in fl]
     args = ", ".join([repr(i.op), f"{c.addr | c.slot:#x}", *regs])
-    return [f"X.priv.log({args})"]
+    out = [f"X.priv.log({args})"]
+    if c.system:
+        what = "X.serialize" if i.op in ("srlz.d", "srlz.i", "sync.i") else "X.tlb_insn"
+        out.append(f"{what}({args})")
+    return out
 
 
 def flush(i, c):
     """fc/fc.i: logged, and code compiled from the flushed line is dropped."""
+    if c.system:  # translated (non-access reference), then the line's code dropped
+        return [effect(i, c)[0], f"X.fc(g[{i.fields['r3']}] & M, {c.addr | c.slot:#x})"]
     return [*effect(i, c), f"X.flush_code(g[{i.fields['r3']}] & M)"]
 
 
@@ -91,7 +119,8 @@ def mov_psr(i, c):
         return [f"{gd(fl['r1'])} = X.priv.psr & 0xFFFFFFFFF"]
     if op == "mov.to.psr.l":
         return [f"X.priv.psr = (X.priv.psr & ~0xFFFFFFFF) | (g[{fl['r2']}] & 0xFFFFFFFF)",
-                f"X.priv.log('mov.to.psr.l', {c.addr | c.slot:#x}, X.priv.psr)"]
+                f"X.priv.log('mov.to.psr.l', {c.addr | c.slot:#x}, X.priv.psr)",
+                *(["X.psr_changed()"] if c.system else [])]
     if op == "mov.from.psr.um":
         return [f"{gd(fl['r1'])} = X.priv.psr & 0x3E"]
     if op == "mov.to.psr.um":
@@ -103,16 +132,20 @@ def psr_mask(i, c):
     imm = i.fields["imm"]
     if i.op in ("sum", "rum"):
         imm &= 0x3E
+    sync = ["X.psr_changed()"] if c.system and i.op in ("ssm", "rsm") else []
     if i.op in ("ssm", "sum"):
-        return [f"X.priv.psr |= {imm:#x}", f"X.priv.log({i.op!r}, {c.addr | c.slot:#x}, {imm:#x})"]
-    return [f"X.priv.psr &= ~{imm:#x}", f"X.priv.log({i.op!r}, {c.addr | c.slot:#x}, {imm:#x})"]
+        return [f"X.priv.psr |= {imm:#x}", f"X.priv.log({i.op!r}, {c.addr | c.slot:#x}, {imm:#x})",
+                *sync]
+    return [f"X.priv.psr &= ~{imm:#x}", f"X.priv.log({i.op!r}, {c.addr | c.slot:#x}, {imm:#x})",
+            *sync]
 
 
 def mov_cr(i, c):
     fl = i.fields
     n = fl["cr"]
     if i.op == "mov.from.cr":
-        return [f"{gd(fl['r1'])} = X.read_cr({n})"]
+        at = f", {c.addr | c.slot:#x}" if c.system else ""
+        return [f"{gd(fl['r1'])} = X.read_cr({n}{at})"]
     return [f"X.write_cr({n}, g[{fl['r2']}] & M, {c.addr | c.slot:#x})"]
 
 
@@ -137,6 +170,8 @@ def translate(i, c):
     d = gd(fl["r1"])
     if fn:
         return [f"{d} = {fn}(g[{fl['r3']}] & M)"]
+    if c.system and i.op in ("tpa", "tak"):  # through the data TLB (System.mmu)
+        return [f"{d} = X.mmu.{i.op}(g[{fl['r3']}] & M)"]
     if i.op == "tpa":
         return [f"{d} = g[{fl['r3']}] & M"]
     if i.op == "tak":
@@ -146,6 +181,12 @@ def translate(i, c):
 
 def probe(i, c):
     fl = i.fields
+    if c.system:  # probe.r/.w [.fault] at max(cpl, pl) through the data TLB
+        kind = {"probe.r": 1 << 34, "probe.w": 1 << 33, "probe.r.fault": 1 << 34,
+                "probe.w.fault": 1 << 33, "probe.rw.fault": 3 << 33}[i.op]
+        pl = f"g[{fl['r2']}] & 3" if "r2" in fl else str(fl.get("imm2", 0) & 3)
+        call = f"X.mmu.probe(g[{fl['r3']}] & M, {pl}, {kind:#x}, {i.op.endswith('.fault')})"
+        return [f"{gd(fl['r1'])} = {call}" if "r1" in fl else call]
     if "r1" in fl:
         return [f"{gd(fl['r1'])} = 1 | (0 & g[{fl['r3']}])"]
     return []
@@ -153,8 +194,17 @@ def probe(i, c):
 
 def bsw(i, c):
     bit = 1 if i.op.endswith("1") else 0
+    if c.system:  # r16-r31 change banks (System.bsw)
+        return [f"X.bsw({bit})", f"X.priv.log({i.op!r}, {c.addr | c.slot:#x})"]
     return [f"X.priv.psr = (X.priv.psr & ~(1 << 44)) | ({bit} << 44)",
             f"X.priv.log({i.op!r}, {c.addr | c.slot:#x})"]
+
+
+def epc(i, c):
+    """System mode only: promotion per the code page's access rights (System.epc)."""
+    if not c.system:
+        raise Unimplemented(i.op)
+    return [f"X.epc({c.addr | c.slot:#x})"]
 
 
 HANDLERS = {
@@ -177,7 +227,7 @@ HANDLERS = {
     "mov.from.cpuid": cpuid,
     "thash": translate, "ttag": translate, "tpa": translate, "tak": translate,
     "probe.r": probe, "probe.w": probe, "probe.rw.fault": probe, "probe.r.fault": probe,
-    "probe.w.fault": probe, "bsw.0": bsw, "bsw.1": bsw,
+    "probe.w.fault": probe, "bsw.0": bsw, "bsw.1": bsw, "epc": epc,
 }
 
 

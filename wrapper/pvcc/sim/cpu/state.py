@@ -29,7 +29,7 @@ AR_PFS, AR_LC, AR_EC = 64, 65, 66
 
 
 class State:
-    def __init__(self, nphys: int = 96):
+    def __init__(self, nphys: int = 96, page_shift: int = 16):
         self.g: list = [0] * 129
         self.pr: list = [False] * 65
         self.pr[0] = True
@@ -39,10 +39,13 @@ class State:
         self.fs: list = [0] * 129
         self.fe: list = [0] * 129
         self.fs[1], self.fe[1] = 1 << 63, 0xFFFF
-        self.mem = Memory()
+        self.mem = Memory(page_shift)  # system mode: 4 KiB pages (the MMU caches them)
         self.rse = RSE(self, nphys)
         self.priv = Privileged()
         self.alat: dict = {}  # register key -> (address, size)
+        # r16-r31 of the bank that is not current (system mode: bsw, interruptions);
+        # banks[psr.bn] is stale while that bank is current
+        self.banks: list = [[0] * 16, [0] * 16]
         self.ip = 0
 
     def pfs_on_call(self, cfm: int) -> int:

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import io
 
-from ..cpu.executor import Executor
-from ..cpu.state import State
+from ..board import Board
 from ..errors import ReturnToHost, SimError
 from .userland import syscalls
 from .userland.loader import RBS_BASE, RBS_SIZE, STACK_SIZE, STACK_TOP, Image, parse
@@ -27,16 +26,17 @@ RETURN_ADDR = 0x6000000F00000000  # b0 of a call: reaching it returns to Python
 
 class Machine:
     def __init__(self, *, spec: str = "succeed", nphys: int = 96, groups: bool = True):
-        self.state = State(nphys)
-        self.images: list[Image] = []
+        self.stdout = io.BytesIO()
+        self.board = Board(nphys=nphys, spec=spec, groups=groups, out=self.stdout,
+                           err=self.stdout)
+        self.state = self.board.state
+        self.images: list[Image] = self.board.images
         mem = self.state.mem
         mem.map(STACK_TOP - STACK_SIZE, STACK_SIZE, "stack")
         mem.map(RBS_BASE, RBS_SIZE, "register backing store")
-        self.executor = Executor(self.state, spec=spec, groups=groups, symbolize=self.symbolize)
+        self.executor = self.board.ex
         self.executor.return_addr = RETURN_ADDR
-        syscalls.attach(self.executor)
-        self.stdout = io.BytesIO()
-        self.executor.out = self.executor.err = self.stdout
+        self.board.plug(syscalls.Syscalls(self.executor))
 
     # -- images and memory -----------------------------------------------------
     def load(self, path: str) -> Image:
@@ -69,11 +69,7 @@ class Machine:
         raise SimError(f"no symbol {name!r} in the loaded images")
 
     def symbolize(self, addr: int) -> str:
-        for img in self.images:
-            s = img.symbolize(addr)
-            if "+" in s:
-                return s
-        return f"{addr:#x}"
+        return self.board.symbolize(addr)
 
     @property
     def effects(self) -> list:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 
-from ...cpu.executor import Executor
+from ...board import Board
 from ...cpu.state import State
-from ...errors import ProgramExit, SimError
+from ...errors import SimError
 from . import syscalls
 from .loader import load
 
@@ -52,22 +52,15 @@ def run_program(path: str, args: list[str] | None = None, *, spec: str = "succee
     """Run the static IA-64 executable ``path`` with ``args`` (argv[1:]).  ``sites``
     (bundle address -> (type name, first bundle?)) replaces the map of the program's
     `.pvcc_sites` records that the site counters use."""
-    st = State(nphys)
-    img = load(st, path, [path, *(args or [])])
-    ex = Executor(st, spec=spec, groups=groups, trace=trace, symbolize=img.symbolize,
-                  sites=site_types(path) if sites is None else sites)
-    syscalls.attach(ex, seed)
     out = io.BytesIO() if stdout is None else stdout
     err = io.BytesIO() if stderr is None else stderr
-    ex.out, ex.err = out, err
-    status = error = where = None
-    try:
-        ex.run(st.ip, max_insns)
-    except ProgramExit as e:
-        status = e.status
-    except SimError as e:
-        error = e
-        where = img.symbolize(e.addr) if e.addr is not None else None
+    board = Board(nphys=nphys, spec=spec, groups=groups, trace=trace,
+                  sites=site_types(path) if sites is None else sites, out=out, err=err)
+    st, ex = board.state, board.ex
+    board.images.append(load(st, path, [path, *(args or [])]))
+    board.plug(syscalls.Syscalls(ex, seed))
+    status, error = board.run(st.ip, max_insns)
+    where = board.symbolize(error.addr) if error is not None and error.addr is not None else None
     return Run(status, out.getvalue() if stdout is None else b"",
                err.getvalue() if stderr is None else b"", error, where, ex.counters(),
                dict(ex.site_hits), dict(ex.site_insns), st, list(st.priv.effects))

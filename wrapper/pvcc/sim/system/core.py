@@ -1,0 +1,418 @@
+"""System mode: the CPU with the IA-64 system architecture (SDM volume 2).
+
+``System(board)`` (``Board(system=True)`` makes one) puts the MMU
+(``system.mmu``) between the CPU and physical memory, installs on the
+executor the services system-mode compiled code calls (privilege faults,
+rfi, bsw, epc, the TLB instructions, control registers, the interrupt
+controller and timer), and runs the CPU with a loop of its own that delivers
+interruptions precisely (``system.interruptions``), counts instructions for
+ar.itc and takes external interrupts between bundles.  The user-mode loop
+(``Executor.run``) is not involved: user mode runs as before.
+
+A platform plugs in with ``system.platform``: an object with ``serves(imm)``
+(whether it handles ``break imm`` itself: firmware calls, the bare entry's
+stop) and ``brk(imm, addr)``; every other ``break`` is the Break Instruction
+interruption.  Firmware entry points a platform serves in Python are
+``trap(pa, handler)``.  Devices are ``mem.map_device`` ranges
+(``cpu.memory``); ``intc.post(vector)`` raises an external interrupt;
+``timer.fast_forward()`` skips an idle loop to the next timer match;
+``timer_state()`` is ar.itc, cr.itm and cr.itv as attributes.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections import Counter
+
+from ..cpu.compiler import Bundle
+from ..errors import LimitError, SimError
+from . import interruptions
+from .faults import (
+    GE_ILLEGAL_OPERATION,
+    GE_PRIVILEGED_OPERATION,
+    GE_PRIVILEGED_REGISTER,
+    GE_RESERVED_REGISTER_FIELD,
+    ISR_R,
+    ISR_W,
+    Interruption,
+)
+from .intc import CR_EOI, CR_ITM, CR_IVR, Intc, Timer
+from .mmu import MMU, NA_FC
+
+PSR_I, PSR_IC, PSR_IT = 1 << 14, 1 << 13, 1 << 36
+PSR_DFL, PSR_DFH = 1 << 18, 1 << 19
+# control registers that exist (SDM vol. 2, 3.3.1 table 3-3); the others are reserved
+CRS = frozenset((0, 1, 2, 8, 16, 17, 19, 20, 21, 22, 23, 24, 25, 64, 65, 66, 67, 68, 69, 70,
+                 71, 72, 73, 74, 80, 81))
+INTERRUPTION_CRS = range(16, 26)  # accessible only with psr.ic = 0
+READ_ONLY_CRS = frozenset((65, 68, 69, 70, 71))
+ISR_NAT_REGISTER = 0x10  # ISR.code of NaT Register Consumption (SDM vol. 2, 5.8)
+
+
+class System:
+    def __init__(self, board):
+        self.board = board
+        self.state = st = board.state
+        self.ex = ex = board.ex
+        self.priv = priv = st.priv
+        self.mem = st.mem
+        self.platform = None
+        self.chk_faults = False  # chk.s/chk.a take the Speculation vector instead of branching
+        self.counts: Counter = Counter()  # interruptions delivered, by vector
+        self.mmu = mmu = MMU(priv, st.mem, st.ar)
+        self.intc = Intc(priv)
+        self.timer = Timer(priv, self.intc)
+        # self-modifying code: physical bundle address -> compiled bundles of it
+        self.code: dict[int, list] = {}
+        self.traps: dict = {}  # physical bundle address -> handler (``trap``)
+        self.patched: set[int] = set()  # bundles a store changed, not flushed by fc since
+        self.unsynced: list[int] = []  # patched bundles compiled again without an fc
+        mmu.on_code_store = self._code_store
+        # the CPU's references go through the MMU
+        ex.system = True
+        ex.mmu = mmu
+        ex.translate_fetch = mmu.fetch
+        ex.on_compiled = self._compiled
+        ex.ns.update(mmu.namespace())
+        ex.stores_src = mmu.stores
+        st.rse.loads, st.rse.stores = mmu.rse_loads, mmu.rse_stores
+        priv.thash, priv.ttag = mmu.thash, mmu.ttag
+        priv.read_itc, priv.write_itc = self.timer.read_itc, self.timer.write_itc
+        ex.platform = self
+        for name in ("privileged", "disabled_fp", "psr_changed", "rfi", "bsw", "epc",
+                     "tlb_insn", "serialize", "fc", "chk_branch", "read_cr", "write_cr",
+                     "read_ind", "write_ind", "nat_consumption"):
+            setattr(ex, name, getattr(self, name))
+        self.psr_changed()
+
+    # -- running --------------------------------------------------------------------
+    def run(self, ip: int, max_insns: int | None = None) -> None:
+        """Run from ``ip`` (bundle | slot) until the platform ends the run or an error."""
+        ex = self.ex
+        cache = ex.cache
+        fetch = self.mmu.fetch
+        timer = self.timer
+        intc = self.intc
+        priv = self.priv
+        traced = ex.trace is not None
+        limit = timer.icount + max_insns if max_insns is not None else -1
+        prev = ip & ~15
+        ex.gw = 0
+        try:
+            while True:
+                try:
+                    if ip & 15:
+                        nip = self._resume(ip)
+                    else:
+                        try:
+                            pa = fetch(ip)
+                        except Interruption as e:
+                            e.addr = ip
+                            raise
+                        bd = cache.get(ip)
+                        if bd is None or bd.pa != pa:
+                            bd = self._compile(ip, pa)
+                        bd.n += 1
+                        if traced:
+                            nip = ex._run_traced(bd)
+                        else:
+                            try:
+                                nip = bd.fn()
+                            except (TypeError, struct.error) as e:
+                                nip = ex._recover(bd, e)
+                        timer.icount += bd.ninsn
+                except Interruption as e:
+                    nip = self._fault(e, ip, prev)
+                if timer.icount >= timer.next_event:
+                    timer.tick()
+                if intc.irr and priv.psr & PSR_I and intc.deliverable():
+                    nip = interruptions.deliver(self, Interruption("External Interrupt"),
+                                                nip, ip)
+                    ex.gw = 0
+                if 0 <= limit < timer.icount:
+                    raise LimitError(f"more than {max_insns} instructions executed", nip)
+                prev = ip & ~15
+                ip = nip
+        except SimError as e:
+            if e.addr is None:
+                ex._locate(e, ip & ~15)
+            raise
+        finally:
+            self.state.ip = ip
+
+    def trap(self, pa: int, handler) -> None:
+        """Reaching the bundle at physical address ``pa`` calls ``handler(system)``
+        instead of running it; the handler returns the next ip (firmware entry
+        points a platform serves in Python).  Costs nothing elsewhere: the
+        bundle's cache entry is the call."""
+        self.traps[pa & ~(1 << 63)] = handler
+
+    def _compile(self, ip: int, pa: int):
+        handler = self.traps.get(pa & ~(1 << 63)) if self.traps else None
+        if handler is None:
+            return self.ex.compile(ip)
+        return self._trap_bundle(ip, pa, handler)
+
+    def _trap_bundle(self, ip: int, pa: int, handler):
+        bd = Bundle()
+        bd.fn = lambda: handler(self)
+        bd.addr, bd.pa, bd.n, bd.ninsn, bd.nnop, bd.nstop = ip, pa, 0, 0, 0, 0
+        bd.slots, bd.lines, bd.prefix, bd.site, bd.starts = [], [], [], None, True
+        self.ex.cache[ip] = bd
+        return bd
+
+    def _resume(self, ip: int) -> int:
+        """Run the bundle at ``ip & ~15`` from slot ``ip & 3`` (rfi with ipsr.ri != 0)."""
+        ex = self.ex
+        base, ri = ip & ~15, ip & 3
+        try:
+            pa = self.mmu.fetch(base)
+        except Interruption as e:
+            e.addr = ip
+            raise
+        bd = ex.cache.get(base)
+        if bd is None or bd.pa != pa:
+            bd = self._compile(base, pa)
+        bd.n += 1
+        ex.gw = 0
+        for k, rec in enumerate(bd.slots):
+            if rec.slot < ri:
+                continue
+            try:
+                t = ex.slot_fn(bd, k)()
+            except (TypeError, struct.error) as e:
+                ex._slow(bd, k, e)
+                t = None
+            except Interruption as e:
+                if e.addr is None:
+                    e.addr = base | rec.slot
+                raise
+            self.timer.icount += 1
+            if t is not None:
+                return t
+        return base + 16
+
+    def _fault(self, e: Interruption, ip: int, prev: int) -> int:
+        """Deliver a fault raised while running the bundle at ``ip``."""
+        ex = self.ex
+        if e.addr is None:
+            ex._locate(e, ip & ~15)
+        at = e.addr if e.addr is not None else ip
+        # the last completed instruction: an earlier slot of this bundle, or the
+        # bundle before
+        iipa = at & ~15 if (at & 3) > (ip & 3) else prev
+        nip = interruptions.deliver(self, e, at, iipa)
+        ex.gw = 0
+        return nip
+
+    def check_resume(self, iip: int, cr) -> None:
+        """rfi: code at ``iip`` must exist (a translation miss is a fault the new
+        context takes; no memory there stops the model, naming the rfi)."""
+        try:
+            self.mmu.fetch(iip)
+        except Interruption:
+            pass
+        except SimError as e:
+            raise SimError(f"rfi to unmapped code at {iip:#x} ({e.msg}); psr={self.priv.psr:#x} "
+                           f"{interruptions.registers(cr)}") from None
+
+    def timer_state(self):
+        """ar.itc, cr.itm and cr.itv as read-write attributes ``itc``, ``itm``, ``itv``
+        (what a platform's PAL_HALT_LIGHT reads and moves)."""
+        return TimerView(self)
+
+    def counters(self) -> dict:
+        """System-mode counters: interruptions by vector, timer matches, TLB use."""
+        out = {f"interruptions: {v}": n for v, n in sorted(self.counts.items())}
+        out["timer interrupts"] = self.timer.fired
+        out["patched bundles run without fc"] = len(self.unsynced)
+        return out
+
+    # -- services of system-mode compiled code ------------------------------------
+    def privileged(self, addr: int, register: bool = False) -> None:
+        code = GE_PRIVILEGED_REGISTER if register else GE_PRIVILEGED_OPERATION
+        what = "privileged register" if register else "privileged operation"
+        raise Interruption("General Exception", f"{what} at cpl {(self.priv.psr >> 32) & 3}",
+                           addr, isr=code)
+
+    def illegal(self, addr, what: str, code: int = GE_ILLEGAL_OPERATION) -> None:
+        raise Interruption("General Exception", what, addr, isr=code)
+
+    def disabled_fp(self, addr: int, df: int) -> None:
+        psr = self.priv.psr & df
+        code = (1 if psr & PSR_DFL else 0) | (2 if psr & PSR_DFH else 0)
+        raise Interruption("Disabled FP-Register", "disabled floating-point register",
+                           addr, isr=code)
+
+    def nat_consumption(self, ins, regs: str, addr: int) -> None:
+        isr = ISR_NAT_REGISTER
+        if ins.op.startswith(("ld", "lfetch", "cmpxchg", "xchg", "fetchadd")):
+            isr |= ISR_R
+        if ins.op.startswith(("st", "cmpxchg", "xchg", "fetchadd")):
+            isr |= ISR_W
+        raise Interruption("NaT Consumption", f"{ins.text()}: NaT consumption ({regs})",
+                           addr, isr=isr)
+
+    def psr_changed(self) -> None:
+        self.mmu.sync()
+
+    def rfi(self) -> int:
+        return interruptions.rfi(self)
+
+    def bsw(self, bank: int) -> None:
+        interruptions.bsw(self, bank)
+
+    def epc(self, addr: int) -> None:
+        """``epc``: cpl becomes the code page's TLB.pl when its access rights are 7
+        (execute, promote) and the level is higher (SDM vol. 2, 4.1.1.6)."""
+        pl = self.mmu.epc_pl(addr & ~15)
+        if pl is not None:
+            self.priv.psr = (self.priv.psr & ~(3 << 32)) | pl << 32
+            self.psr_changed()
+
+    def brk(self, imm: int, addr: int) -> None:
+        p = self.platform
+        if p is not None and p.serves(imm):
+            p.brk(imm, addr)
+            return
+        raise Interruption("Break Instruction", f"break {imm:#x}", addr, iim=imm)
+
+    def chk_branch(self, target: int, addr: int) -> int:
+        if self.chk_faults:
+            imm = ((target - (addr & ~15)) >> 4) & 0x1FFFFF
+            raise Interruption("Speculation", "chk: recovery", addr, iim=imm)
+        self.ex.recoveries += 1
+        return target
+
+    def tlb_insn(self, op: str, addr: int, *regs: int) -> None:
+        """itc, itr, ptc, ptr (operands: GR[r3] then GR[r2] as the instruction has them)."""
+        mmu = self.mmu
+        cr = self.priv.cr
+        side = op[-1]
+        if op.startswith(("itc.", "itr.")):
+            if self.priv.psr & PSR_IC:
+                self.illegal(addr, f"{op} with psr.ic = 1")
+            if op.startswith("itc."):
+                mmu.itc(side, regs[0], cr[21], cr[20])
+            else:
+                mmu.itr(side, regs[0], regs[1], cr[21], cr[20])
+        elif op in ("ptc.l", "ptc.g", "ptc.ga"):
+            mmu.ptc_l(regs[0], regs[1], op)
+        elif op == "ptc.e":
+            mmu.ptc_e(regs[0])
+        else:  # ptr.i, ptr.d
+            mmu.ptr(side, regs[0], regs[1])
+
+    def serialize(self, op: str, addr: int, *regs: int) -> None:
+        """srlz.d, srlz.i, sync.i: the model executes in order and delivers pending
+        external interrupts after every bundle, so they need no action."""
+
+    def fc(self, va: int, addr: int) -> None:
+        """``fc``/``fc.i``: the line's compiled bundles are dropped and a store into
+        them counts as flushed."""
+        pa = self.mmu.non_access(va, NA_FC) & ~31
+        for b in (pa, pa + 16):
+            self.patched.discard(b)
+            self._drop(b)
+
+    # -- control and indirect registers -------------------------------------------
+    def _check_cr(self, n: int, addr: int) -> None:
+        if n not in CRS:
+            self.illegal(addr, f"reserved control register cr{n}")
+        if n in INTERRUPTION_CRS and self.priv.psr & PSR_IC:
+            self.illegal(addr, f"cr{n} (an interruption register) with psr.ic = 1")
+
+    def read_cr(self, n: int, addr: int | None = None) -> int:
+        self._check_cr(n, addr)
+        if n == CR_IVR:
+            return self.intc.read_ivr()
+        if 68 <= n <= 71:
+            return self.intc.read_irr(n - 68)
+        return self.priv.cr[n]
+
+    def write_cr(self, n: int, v: int, addr: int) -> None:
+        self._check_cr(n, addr)
+        if n in READ_ONLY_CRS:
+            self.illegal(addr, f"write to read-only cr{n}")
+        self.priv.log(f"mov.to.cr{n}", addr, v)
+        if n == CR_EOI:
+            self.intc.write_eoi()
+            return
+        self.priv.cr[n] = v
+        if n == CR_ITM:
+            self.timer.arm()
+
+    def read_ind(self, kind: str, idx: int) -> int:
+        p = self.priv
+        if kind == "rr":
+            return p.rr[idx >> 61]
+        return getattr(p, kind, {}).get(idx & 0xFF, 0)
+
+    def write_ind(self, kind: str, idx: int, v: int, addr: int) -> None:
+        p = self.priv
+        p.log(f"mov.to.{kind}", addr, idx, v)
+        if kind == "rr":
+            ps = (v >> 2) & 0x3F
+            if v & 2 or v >> 32 or ps < 12 or ps > 32:
+                self.illegal(addr, f"rr[{idx >> 61}] = {v:#x}: reserved field",
+                             GE_RESERVED_REGISTER_FIELD)
+            self.mmu.set_rr(idx >> 61, v)
+        else:
+            getattr(p, kind)[idx & 0xFF] = v
+
+    # -- self-modifying code ---------------------------------------------------------
+    def _compiled(self, bd) -> None:
+        pa = bd.pa & ~(1 << 63)
+        if self.traps and pa in self.traps:  # compiled with the bundles before it
+            self._trap_bundle(bd.addr, bd.pa, self.traps[pa])
+            return
+        self.mmu.note_code(pa)
+        self.code.setdefault(pa, []).append(bd)
+        if pa in self.patched:
+            self.unsynced.append(bd.addr)
+
+    def _drop(self, pa: int) -> None:
+        cache = self.ex.cache
+        for bd in self.code.pop(pa, ()):
+            if cache.get(bd.addr) is bd:
+                del cache[bd.addr]
+
+    def _code_store(self, pa: int, size: int) -> None:
+        """A store into a frame holding compiled code: the bundles it changed are
+        compiled again when next run."""
+        for b in range(pa & ~15, pa + size, 16):
+            if b in self.code:
+                self.patched.add(b)
+                self._drop(b)
+
+
+class TimerView:
+    """The interval timer's registers as attributes (System.timer_state)."""
+
+    def __init__(self, system: System):
+        self._s = system
+
+    @property
+    def itc(self) -> int:
+        return self._s.timer.read_itc()
+
+    @itc.setter
+    def itc(self, v: int) -> None:
+        self._s.timer.write_itc(v)
+
+    @property
+    def itm(self) -> int:
+        return self._s.priv.cr[CR_ITM]
+
+    @itm.setter
+    def itm(self, v: int) -> None:
+        self._s.priv.cr[CR_ITM] = v
+        self._s.timer.arm()
+
+    @property
+    def itv(self) -> int:
+        return self._s.priv.cr[72]
+
+    @itv.setter
+    def itv(self, v: int) -> None:
+        self._s.priv.cr[72] = v
