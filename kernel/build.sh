@@ -31,6 +31,9 @@
 # CONFIG is PVCC_KERNEL_CONFIG, default allnoconfig: on ia64 that still builds an
 # SMP, NUMA, ACPI, PCI, EFI kernel with all of arch/ia64 (see kernel/README.md for
 # why not generic_defconfig by default; PVCC_KERNEL_CONFIG=generic_defconfig works).
+# PVCC_KERNEL_CONFIG=sim is allnoconfig merged with kernel/sim.config (one CPU,
+# flat memory, the 8250 console, kernel/init/init.c built in as /init) for
+# pvcc-sim's machine; every build checks its .config against the fragment.
 #
 # Environment: PVCC_KERNEL_WORK (work dir), PVCC_KERNEL_JOBS (make -j, 2),
 # PVCC_KERNEL_NICE (5), PVCC_KERNEL_CONFIG (allnoconfig), PVCC_KERNEL_CONV (light: the
@@ -65,6 +68,12 @@ SRC=$WORK/linux-source-6.1          # pristine (plain and pvcc builds)
 PVSRC=$WORK/linux-pvcc              # patched (paravirt build)
 PATCH=$HERE/linux-6.1-pvcc.patch
 BUILDS=$WORK/$CONFIG                # one O= dir per build, per configuration
+# the make target that makes a build's .config, and the fragment merged into it
+# (KCONFIG_ALLCONFIG) and checked afterwards
+case $CONFIG in
+    sim) CONFIG_TARGET=allnoconfig FRAGMENT=$HERE/sim.config ;;
+    *) CONFIG_TARGET=$CONFIG FRAGMENT= ;;
+esac
 TIMINGS=$BUILDS/timings.json
 PY=${PYTHON:-python3}
 
@@ -222,8 +231,13 @@ build() {
     [ $CLEAN = 1 ] && rm -rf "$out"
     mkdir -p "$out"
     [ -z "$(find "$out" -name '*.o' -print -quit)" ] && fresh=1
+    # a fragment that changed since the .config was made makes it again
+    if [ -n "$FRAGMENT" ] && ! cmp -s "$FRAGMENT" "$out/.pvcc-fragment"; then
+        rm -f "$out/.config"
+    fi
     if [ ! -f "$out/.config" ]; then
-        env "${envs[@]}" make -s -C "$src" "${MAKEVARS[@]}" "CC=$cc" O="$out" "$CONFIG" >/dev/null
+        env "${envs[@]}" ${FRAGMENT:+"KCONFIG_ALLCONFIG=$FRAGMENT"} \
+            make -s -C "$src" "${MAKEVARS[@]}" "CC=$cc" O="$out" "$CONFIG_TARGET" >/dev/null
         if [ -n "$pv" ]; then
             "$src/scripts/config" --file "$out/.config" --enable PVCC_PARAVIRT
             for opt in "$@"; do
@@ -233,6 +247,21 @@ build() {
             grep -q '^CONFIG_PVCC_PARAVIRT=y' "$out/.config" \
                 || die "CONFIG_PVCC_PARAVIRT did not stick (is CC=pvcc working?)"
         fi
+        [ -z "$FRAGMENT" ] || cp "$FRAGMENT" "$out/.pvcc-fragment"
+    fi
+    if [ -n "$FRAGMENT" ]; then
+        echo "$out/.config against $(basename "$FRAGMENT") (and SMP, NUMA, SPARSEMEM off):"
+        "$PY" "$HERE/kbuild.py" config "$FRAGMENT" "$out/.config" --off SMP NUMA SPARSEMEM \
+            || die "$out/.config is not the $CONFIG configuration (see above)"
+        # the built-in initramfs (CONFIG_INITRAMFS_SOURCE="initramfs.list", relative
+        # to the O= directory); rewritten only when it changes
+        write_if_changed "$out/initramfs.list" <<EOF
+# the sim kernels' built-in initramfs (usr/gen_init_cpio's format), from kernel/build.sh
+dir /dev 0755 0 0
+nod /dev/console 0600 0 0 c 5 1
+dir /root 0700 0 0
+file /init $INIT 0755 0 0
+EOF
     fi
     if ! "$PY" "$HERE/kbuild.py" timed "$TIMINGS" "$name" "$out" "$cc" "$fresh" -- \
             sh -c 'exec "$@" >"$0" 2>&1' "$log" \
@@ -243,6 +272,22 @@ build() {
     grep -E 'warning:|error:' "$log" | grep -v -e 'syscall clone3 not implemented' \
         | sort | uniq -c | sort -rn | head -n 5 | sed 's/^/  log: /' || true
     ls -l "$out/vmlinux"
+    if [ -n "$FRAGMENT" ]; then
+        echo "the built-in initramfs, $out/usr/initramfs_data.cpio:"
+        "$PY" "$HERE/kbuild.py" initramfs "$out/usr/initramfs_data.cpio" "$INIT" \
+            || die "the initramfs built into $out/vmlinux is not kernel/build.sh's"
+        # the same archive for an external initrd (pvcc-sim boot --initrd)
+        cmp -s "$out/usr/initramfs_data.cpio" "$BUILDS/initramfs.cpio" \
+            || cp "$out/usr/initramfs_data.cpio" "$BUILDS/initramfs.cpio"
+    fi
+}
+
+# write_if_changed FILE: stdin to FILE, unless FILE already holds it
+write_if_changed() {
+    local tmp
+    tmp=$(mktemp)
+    cat > "$tmp"
+    if cmp -s "$tmp" "$1"; then rm -f "$tmp"; else mv "$tmp" "$1"; fi
 }
 
 # Build the plugin for this compiler before anything is timed.
@@ -250,6 +295,17 @@ warm=$(mktemp -d)
 echo 'int pvcc_warm;' > "$warm/w.c"
 pvcc -c "$warm/w.c" -o "$warm/w.o" || die "pvcc cannot compile with $GCC"
 rm -rf "$warm"
+
+# The sim configuration's /init (kernel/init/), a pvcc-sim program: replaced only
+# when its bytes change, so that the initramfs and vmlinux are not rebuilt.
+INIT=$BUILDS/init
+if [ -n "$FRAGMENT" ]; then
+    command -v pvcc-sim >/dev/null || die "pvcc-sim is not on PATH"
+    say "/init: pvcc-sim cc kernel/init/init.c kernel/init/syscall.S -> $INIT"
+    pvcc-sim cc -O2 -Wall -Wextra -Werror "$HERE/init/init.c" "$HERE/init/syscall.S" \
+        -o "$INIT.new" || die "pvcc-sim cc could not build /init"
+    if cmp -s "$INIT.new" "$INIT"; then rm -f "$INIT.new"; else mv "$INIT.new" "$INIT"; fi
+fi
 
 status=0
 want plain && build "plain$SUFFIX" "$SRC" "$PLAIN_CC"

@@ -40,6 +40,15 @@
         (brl.call), the others at the implementation of another type in the
         same convention (within br.call's reach, not the site's own target),
         the last two not registered
+    kbuild.py config FRAGMENT DOTCONFIG [--off SYMBOL...]
+        check a .config against the fragment it was made from: every
+        CONFIG_X=value line of FRAGMENT holds in DOTCONFIG, every "# CONFIG_X
+        is not set" symbol is off (not set or absent), and so is every --off
+        SYMBOL; print each option with its result, exit 1 if any fails
+    kbuild.py initramfs CPIO INIT
+        check the initramfs a build made (usr/initramfs_data.cpio, newc): it
+        holds /init, a regular executable file with INIT's bytes, and
+        /dev/console, the character device 5:1; print its entries
 """
 
 from __future__ import annotations
@@ -529,6 +538,98 @@ def cmd_functions(args: list[str]) -> int:
     return 1 if gains else 0
 
 
+# -- the sim configuration --------------------------------------------------
+
+_SET = re.compile(r"^(CONFIG_\w+)=(.*)$")
+_UNSET = re.compile(r"^# (CONFIG_\w+) is not set$")
+
+
+def _config_lines(path: Path) -> tuple[dict[str, str], set[str]]:
+    """The options a .config or fragment sets (name -> value) and those it
+    says are not set."""
+    on: dict[str, str] = {}
+    off: set[str] = set()
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if m := _SET.match(line):
+            on[m.group(1)] = m.group(2)
+        elif m := _UNSET.match(line):
+            off.add(m.group(1))
+    return on, off
+
+
+def cmd_config(args: list[str]) -> int:
+    if len(args) < 2:
+        print("kbuild.py config FRAGMENT DOTCONFIG [--off SYMBOL...]", file=sys.stderr)
+        return 2
+    frag, dotconfig = Path(args[0]), Path(args[1])
+    extra_off = args[3:] if len(args) > 2 and args[2] == "--off" else []
+    want_on, want_off = _config_lines(frag)
+    want_off |= {s if s.startswith("CONFIG_") else "CONFIG_" + s for s in extra_off}
+    have, _ = _config_lines(dotconfig)
+    bad = 0
+    for name, value in want_on.items():
+        got = have.get(name)
+        ok = got == value
+        bad += not ok
+        print(f"  {'ok ' if ok else 'BAD'} {name}={value}"
+              + ("" if ok else f" (the .config has {name}={got})" if got is not None
+                 else " (not set in the .config)"))
+    for name in sorted(want_off):
+        got = have.get(name)
+        ok = got is None or got == "n"
+        bad += not ok
+        print(f"  {'ok ' if ok else 'BAD'} {name} off"
+              + ("" if ok else f" (the .config has {name}={got})"))
+    if bad:
+        print(f"{dotconfig}: {bad} option(s) of {frag} do not hold", file=sys.stderr)
+    return 1 if bad else 0
+
+
+def _newc(data: bytes):
+    """The entries (name, mode, rdevmajor, rdevminor, body) of a newc cpio."""
+    off = 0
+    while off + 110 <= len(data):
+        hdr = data[off:off + 110]
+        if hdr[:6] not in (b"070701", b"070702"):
+            raise ValueError(f"no newc header at offset {off}")
+        f = [int(hdr[6 + 8 * i:14 + 8 * i], 16) for i in range(13)]
+        mode, filesize, rmaj, rmin, namesize = f[1], f[6], f[9], f[10], f[11]
+        name = data[off + 110:off + 110 + namesize - 1].decode()
+        off = (off + 110 + namesize + 3) & ~3
+        body = data[off:off + filesize]
+        off = (off + filesize + 3) & ~3
+        if name == "TRAILER!!!":
+            return
+        yield name, mode, rmaj, rmin, body
+
+
+def cmd_initramfs(args: list[str]) -> int:
+    cpio, init = Path(args[0]), Path(args[1])
+    try:
+        entries = {n.lstrip("/"): (mode, ma, mi, body)
+                   for n, mode, ma, mi, body in _newc(cpio.read_bytes())}
+    except (OSError, ValueError) as e:
+        print(f"{cpio}: {e}", file=sys.stderr)
+        return 1
+    for name, (mode, ma, mi, body) in sorted(entries.items()):
+        kind = {0o040000: "dir", 0o100000: "file", 0o020000: "char"}.get(mode & 0o170000, oct(mode))
+        extra = f" {ma}:{mi}" if kind == "char" else f" {len(body)} bytes" if kind == "file" else ""
+        print(f"  /{name} {kind} {mode & 0o7777:04o}{extra}")
+    problems = []
+    mode, _, _, body = entries.get("init", (0, 0, 0, b""))
+    if mode & 0o170000 != 0o100000 or not mode & 0o111:
+        problems.append("no executable regular file /init")
+    elif body != init.read_bytes():
+        problems.append(f"/init is not {init}")
+    mode, ma, mi, _ = entries.get("dev/console", (0, 0, 0, b""))
+    if mode & 0o170000 != 0o020000 or (ma, mi) != (5, 1):
+        problems.append("no character device /dev/console 5:1")
+    for p in problems:
+        print(f"{cpio}: {p}", file=sys.stderr)
+    return 1 if problems else 0
+
+
 def main() -> int:
     if len(sys.argv) < 2:
         print(__doc__)
@@ -536,7 +637,8 @@ def main() -> int:
     cmd, args = sys.argv[1], sys.argv[2:]
     table = {"timed": cmd_timed, "count": cmd_count, "compare": cmd_compare,
              "leaf": cmd_leaf, "samples": cmd_samples, "impls": cmd_impls,
-             "functions": cmd_functions, "siteobjs": cmd_siteobjs}
+             "functions": cmd_functions, "siteobjs": cmd_siteobjs,
+             "config": cmd_config, "initramfs": cmd_initramfs}
     if cmd not in table:
         print(__doc__)
         return 2

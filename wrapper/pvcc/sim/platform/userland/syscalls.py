@@ -3,9 +3,31 @@ model's hypercalls.
 
 System calls: ``break 0x100000``, number in r15, arguments in out0-out5
 (r32+sol ... of the current frame), result in r8 and r10 = 0 (success) or
-r10 = -1 and r8 = errno.  Served: exit (1025), write (1027, fds 1 and 2),
-exit_group (1236), getpid (1041: 1).  Numbers are arch/ia64's syscall.tbl
-plus 1024.
+r10 = -1 and r8 = errno.  Numbers are arch/ia64's syscall.tbl plus 1024.
+Served, with Linux's results and errors where the harness has the thing
+asked for (a pointer the program cannot read or write: EFAULT):
+
+  exit (1025), exit_group (1236)   end the run with status arg0 & 0xff
+  write (1027)                     fds 1 and 2 (else EBADF)
+  open (1028)                      the harness has no files: ENOENT
+                                   (ENAMETOOLONG past PATH_MAX)
+  getpid (1041)                    1: the program is init
+  gettimeofday (1087)              the harness clock (below); tz, if
+                                   given, is UTC
+  reboot (1096)                    Linux's magic numbers (else EINVAL);
+                                   POWER_OFF and HALT end the run with
+                                   status 0, other commands EINVAL
+  uname (1130)                     Linux / (none) / UTS_RELEASE /
+                                   UTS_VERSION / ia64 / (none)
+  clock_gettime (1254)             REALTIME, MONOTONIC, MONOTONIC_RAW,
+                                   REALTIME_COARSE, MONOTONIC_COARSE,
+                                   BOOTTIME (else EINVAL)
+
+The harness clock is deterministic: every clock_gettime and gettimeofday
+reads one clock that starts at 0 (the epoch, for the real-time clocks) and
+advances CLOCK_STEP_NS at every read that succeeds, so a loop that waits for
+time to pass ends after a known number of reads, whatever it executes between
+them.
 
 Hypercalls: ``break 0x1C0000 + N``, arguments in r8-r11, result in r8; they
 use only static registers so that code running in its caller's frame (the
@@ -50,9 +72,22 @@ SYSCALL = 0x100000
 HYPERCALL = 0x1C0000
 HYPERCALL_END = 0x1D0000
 SYS_EXIT, SYS_WRITE, SYS_GETPID, SYS_EXIT_GROUP = 1025, 1027, 1041, 1236
+SYS_OPEN, SYS_GETTIMEOFDAY, SYS_REBOOT, SYS_UNAME, SYS_CLOCK_GETTIME = 1028, 1087, 1096, 1130, 1254
 EFFECTS = ("fc", "fc.i", "ptc.ga", "ptc.e", "itc.d", "itc.i", "itr.d", "itr.i", "srlz.d",
            "srlz.i", "sync.i", "mov.to.eoi", "mov.to.itm")
 EBADF, ENOSYS, EFAULT = 9, 38, 14
+ENOENT, EINVAL, ENAMETOOLONG = 2, 22, 36
+PATH_MAX = 4096
+# what uname reports: the kernel ABI the harness serves is Linux 6.1's
+UTS = (b"Linux", b"(none)", b"6.1.0-pvcc-sim", b"#1 pvcc-sim user-mode harness", b"ia64",
+       b"(none)")
+UTS_FIELD = 65                      # include/uapi/linux/utsname.h: __NEW_UTS_LEN + 1
+CLOCK_STEP_NS = 1_000_000           # the harness clock's advance per read
+CLOCKS = {0, 1, 4, 5, 6, 7}         # include/uapi/linux/time.h: the clocks served
+# include/uapi/linux/reboot.h
+REBOOT_MAGIC1 = 0xFEE1DEAD
+REBOOT_MAGIC2 = (672274793, 85072278, 369367448, 537993216)
+REBOOT_POWER_OFF, REBOOT_HALT = 0x4321FEDC, 0xCDEF0123
 
 
 def attach(ex, seed: int = 1) -> Syscalls:
@@ -67,6 +102,7 @@ class Syscalls:
     def __init__(self, ex, seed: int = 1):
         self.ex = ex
         self.rng = random.Random(seed)
+        self.clock_ns = 0               # the harness clock (system calls)
 
     def _arg(self, n: int) -> int:
         rse = self.ex.rse
@@ -104,7 +140,67 @@ class Syscalls:
             return self._ret(count)
         if nr == SYS_GETPID:
             return self._ret(1)
+        if nr == SYS_OPEN:
+            return self._open(self._arg(0))
+        if nr == SYS_UNAME:
+            data = b"".join(f.ljust(UTS_FIELD, b"\0") for f in UTS)
+            return self._ret(0) if self._put(self._arg(0), data) else self._ret(EFAULT, True)
+        if nr == SYS_CLOCK_GETTIME:
+            if self._arg(0) not in CLOCKS:
+                return self._ret(EINVAL, True)
+            ok = self._read_clock(self._arg(1), 1)
+            return self._ret(0) if ok else self._ret(EFAULT, True)
+        if nr == SYS_GETTIMEOFDAY:
+            tv, tz = self._arg(0), self._arg(1)
+            if tv and not self._read_clock(tv, 1000):
+                return self._ret(EFAULT, True)
+            if tz and not self._put(tz, bytes(8)):
+                return self._ret(EFAULT, True)
+            return self._ret(0)
+        if nr == SYS_REBOOT:
+            magic1, magic2, cmd = (self._arg(i) & 0xFFFFFFFF for i in range(3))
+            if magic1 != REBOOT_MAGIC1 or magic2 not in REBOOT_MAGIC2:
+                return self._ret(EINVAL, True)
+            if cmd in (REBOOT_POWER_OFF, REBOOT_HALT):
+                raise ProgramExit(0)
+            return self._ret(EINVAL, True)
         raise SimError(f"unsupported system call {nr}", addr)
+
+    def _read_clock(self, addr: int, unit_ns: int) -> bool:
+        """Store the harness clock at ``addr`` as {seconds, units of ``unit_ns``}
+        (a timespec or a timeval); the clock advances CLOCK_STEP_NS at every
+        read that succeeds.  False (EFAULT) if ``addr`` is not writable."""
+        now = self.clock_ns + CLOCK_STEP_NS
+        sec, ns = divmod(now, 1_000_000_000)
+        if not self._put(addr, sec.to_bytes(8, "little") + (ns // unit_ns).to_bytes(8, "little")):
+            return False
+        self.clock_ns = now
+        return True
+
+    def _put(self, addr: int, data: bytes) -> bool:
+        """Store ``data`` at ``addr`` for the program, as a copy to user space:
+        False (EFAULT) if any byte is outside a writable mapping."""
+        mem = self.ex.st.mem
+        a, end = addr, addr + len(data)
+        while a < end:
+            r = mem.region_at(a)
+            if r is None or not r[3]:
+                return False
+            a = r[1]
+        mem.write_bytes(addr, data)
+        return True
+
+    def _open(self, path: int) -> None:
+        """open(2) of a path the harness does not have: ENOENT."""
+        mem = self.ex.st.mem
+        for i in range(PATH_MAX):
+            try:
+                c = mem.read_bytes(path + i, 1)
+            except SimError:
+                return self._ret(EFAULT, True)
+            if c == b"\0":
+                return self._ret(ENOENT, True)
+        return self._ret(ENAMETOOLONG, True)
 
     def hypercall(self, n: int, addr: int) -> None:
         ex = self.ex
