@@ -11,6 +11,20 @@ collection slots (address bits 8:3 all ones).  Registers with an index in
 current frame) fit in the physical file: ``alloc`` spills the oldest dirty
 registers when the frame would not fit, ``br.ret`` fills the caller's frame
 back when it is no longer in the file.
+
+Rotating registers (SDM vol. 1, 4.5.1 "Register Rotation"): an ``alloc``
+with sor > 0 makes r32 to r32+sor-1 a rotating region; f32-f127 and p16-p63
+always rotate.  The logical names ``g``, ``fs``/``fe`` and ``pr`` hold are
+what the instructions see, so a change of a rename base (``rrb.gr``,
+``rrb.fr``, ``rrb.pr`` of the CFM) inside a frame (``br.ctop``, ``br.cexit``,
+``br.wtop``, ``br.wexit``, ``clrrrb``) moves the values between the logical
+names (``set_rrb``).  A frame switch (``br.call`` and ``cover`` clear the
+bases, ``br.ret`` and ``rfi`` restore them) keeps the stacked registers in
+their logical order: the frame is saved and restored by logical name, so
+only the floating-point and predicate registers, which are not saved with
+the frame, move.  Deviation: a frame spilled to the backing store while
+rrb.gr != 0 is stored in logical, not physical, order (only software that
+reads the backing store of a rotating frame could tell).
 """
 
 from __future__ import annotations
@@ -40,6 +54,16 @@ def is_collection(addr: int) -> bool:
 _OUT_TAIL = [OUTSIDE] * 97
 
 
+def _rrbs(fm: int) -> tuple[int, int, int]:
+    """rrb.gr, rrb.fr, rrb.pr of a frame marker."""
+    return (fm >> 18) & 0x7F, (fm >> 25) & 0x7F, (fm >> 32) & 0x3F
+
+
+def _rrb_ok(fm: int, sor: int) -> bool:
+    gr, fr, pr = _rrbs(fm)
+    return gr < max(sor, 1) and fr < 96 and pr < 48
+
+
 def undefined_value(index: int) -> int:
     """The value of a stacked register an alloc created and nothing wrote yet.
 
@@ -56,6 +80,7 @@ class RSE:
         self.state = state
         self.nphys = nphys
         self.sof = self.sol = self.sor = 0
+        self.rrb_gr = self.rrb_fr = self.rrb_pr = 0  # rename bases (CFM.rrb)
         self.bof = 0  # register index of r32
         self.bsi = 0  # register index at ar.bspstore
         self.stk: list = []
@@ -72,6 +97,7 @@ class RSE:
         self.bof = self.bsi = self.off = reg_index(bspstore)
         self.stk = []
         self.sof = self.sol = self.sor = 0
+        self.set_rrb(0, 0, 0)
         self.state.g[32:128] = _OUT_TAIL[:96]
 
     # -- ar.bsp / ar.bspstore ---------------------------------------------
@@ -84,7 +110,62 @@ class RSE:
         return reg_addr(self.bsi)
 
     def cfm(self) -> int:
-        return self.sof | self.sol << 7 | (self.sor // 8) << 14
+        return (self.sof | self.sol << 7 | (self.sor // 8) << 14 | self.rrb_gr << 18
+                | self.rrb_fr << 25 | self.rrb_pr << 32)
+
+    # -- rotation -------------------------------------------------------------
+    def set_rrb(self, gr: int, fr: int, pr: int, move_gr: bool = True) -> None:
+        """New rename bases: the logical registers of the rotating regions take the
+        values the new bases name (``move_gr`` False: the frame's registers were
+        just restored by logical name, only the base changes)."""
+        st = self.state
+        if gr != self.rrb_gr and move_gr and self.sor:
+            d = (gr - self.rrb_gr) % self.sor
+            g = st.g
+            seg = g[32:32 + self.sor]
+            g[32:32 + self.sor] = seg[d:] + seg[:d]
+        if fr != self.rrb_fr:
+            d = (fr - self.rrb_fr) % 96
+            for a in (st.fs, st.fe):
+                seg = a[32:128]
+                a[32:128] = seg[d:] + seg[:d]
+        if pr != self.rrb_pr:
+            d = (pr - self.rrb_pr) % 48
+            seg = st.pr[16:64]
+            st.pr[16:64] = seg[d:] + seg[:d]
+        self.rrb_gr, self.rrb_fr, self.rrb_pr = gr, fr, pr
+
+    def rotate(self) -> None:
+        """One rotation (the modulo-scheduled loop branches): every base decrements,
+        so the value of r32 is r33's after it (f32 -> f33, p16 -> p17, and the
+        last register of each region -> the first)."""
+        self.set_rrb((self.rrb_gr - 1) % self.sor if self.sor else 0,
+                     (self.rrb_fr - 1) % 96, (self.rrb_pr - 1) % 48)
+
+    def loop_branch(self, kind: str, cond: bool) -> bool:
+        """br.ctop/br.cexit (``cond`` unused) and br.wtop/br.wexit (``cond`` =
+        PR[qp]): ar.lc, ar.ec, p63 and the rotation as the SDM's pseudo-code
+        (vol. 3, "br"); whether the top form (ctop, wtop) is taken."""
+        ar = self.state.ar
+        pr = self.state.pr
+        lc, ec = ar[65], ar[66] & 0x3F
+        if kind in ("ctop", "cexit"):
+            if lc:
+                ar[65] = lc - 1
+                pr[63] = True
+                self.rotate()
+                return True
+        elif cond:
+            pr[63] = False
+            self.rotate()
+            return True
+        if ec:
+            ar[66] = ec - 1
+            pr[63] = False
+            self.rotate()
+            return ec > 1
+        pr[63] = False
+        return False
 
     # -- frame switching ----------------------------------------------------
     def _save_frame(self) -> None:
@@ -125,13 +206,14 @@ class RSE:
         self.sof -= self.sol
         self.sol = 0
         self.sor = 0
+        self.set_rrb(0, 0, 0, move_gr=False)
         self._load_frame()
         return old
 
     def ret(self, pfm: int) -> None:
         """br.ret: restore the frame marker ``pfm`` (from ar.pfs)."""
         sof, sol, sor = pfm & 0x7F, (pfm >> 7) & 0x7F, ((pfm >> 14) & 0xF) * 8
-        if sol > sof or sof > 96 or (pfm >> 18) & 0xFFFFF:
+        if sol > sof or sof > 96 or sor > sof or not _rrb_ok(pfm, sor):
             raise SimError(f"br.ret with a bad previous frame marker {pfm:#x} in ar.pfs")
         self._save_frame()
         if self.bof - sol < self.bsi:  # fills first: a fault leaves the frame as it was
@@ -139,12 +221,14 @@ class RSE:
         self.bof -= sol
         self.sof, self.sol, self.sor = sof, sol, sor
         self._load_frame()
+        self.set_rrb(*_rrbs(pfm), move_gr=False)
 
     def alloc(self, sof: int, sol: int, sor: int) -> None:
-        if sor:
-            raise SimError("alloc with rotating registers (sor > 0) is not modelled")
-        if sof > 96 or sol > sof:
-            raise SimError(f"alloc with sof={sof} sol={sol}: illegal operation")
+        if sof > 96 or sol > sof or sor > sof:
+            raise SimError(f"alloc with sof={sof} sol={sol} sor={sor}: illegal operation")
+        if sor != self.sor and self.rrb_gr:
+            raise SimError(f"alloc changing sor with rrb.gr = {self.rrb_gr}: "
+                           "reserved register/field")
         self._save_frame()
         old_sof = self.sof
         dirty = self.bof - self.bsi
@@ -166,7 +250,7 @@ class RSE:
         """``rfi`` with ifs.v = 1: the frame ``ifm`` that ``cover`` (or an
         interruption's cover) pushed becomes current again below bsp."""
         sof, sol, sor = ifm & 0x7F, (ifm >> 7) & 0x7F, ((ifm >> 14) & 0xF) * 8
-        if sol > sof or sof > 96:
+        if sol > sof or sof > 96 or sor > sof or not _rrb_ok(ifm, sor):
             raise SimError(f"rfi with a bad frame marker {ifm:#x} in cr.ifs")
         self._save_frame()
         if self.bof - sof < self.bsi:
@@ -174,11 +258,13 @@ class RSE:
         self.bof -= sof
         self.sof, self.sol, self.sor = sof, sol, sor
         self._load_frame()
+        self.set_rrb(*_rrbs(ifm), move_gr=False)
 
     def cover(self) -> None:
         self._save_frame()
         self.bof += self.sof
         self.sof = self.sol = self.sor = 0
+        self.set_rrb(0, 0, 0, move_gr=False)
         self._load_frame()
 
     # -- spills and fills ----------------------------------------------------

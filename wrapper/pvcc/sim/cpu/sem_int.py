@@ -331,4 +331,6 @@ def owns_predicate(i) -> bool:
     (.unc compares: they clear both targets when the predicate is false)."""
     if i.op.startswith("fcmp."):
         return bool(i.fields.get("unc"))
+    if i.op in ("br.wtop", "br.wexit"):  # the predicate is the loop's condition
+        return True
     return bool(_CMP_OP.match(i.op)) and _cmp_parts(i)[3] == "unc"

@@ -77,6 +77,17 @@ def mov_to_pr(i, c):
     return [f"st.set_pr(g[{fl['r2']}] & M, {fl['mask']:#x})"]
 
 
+def mov_to_pr_rot(i, c):
+    """mov pr.rot = imm: p16-p63 from the (sign-extended, shifted) immediate."""
+    return [f"st.set_pr({i.fields['imm'] & ((1 << 64) - 1):#x}, {((1 << 64) - 1) & ~0xFFFF:#x})"]
+
+
+def clrrrb(i, c):
+    if i.op == "clrrrb.pr":
+        return ["X.rse.set_rrb(X.rse.rrb_gr, X.rse.rrb_fr, 0)"]
+    return ["X.rse.set_rrb(0, 0, 0)"]
+
+
 @on_nat(propagate_nat)
 def mov_from_ip(i, c):
     return [f"{gd(i.fields['r1'])} = {c.addr:#x}"]
@@ -116,7 +127,7 @@ def mov_psr(i, c):
     fl = i.fields
     op = i.op
     if op == "mov.from.psr":
-        return [f"{gd(fl['r1'])} = X.priv.psr & 0xFFFFFFFFF"]
+        return [f"{gd(fl['r1'])} = X.priv.psr & 0x1FFFFFFFFF"]  # PSR{36:0}
     if op == "mov.to.psr.l":
         return [f"X.priv.psr = (X.priv.psr & ~0xFFFFFFFF) | (g[{fl['r2']}] & 0xFFFFFFFF)",
                 f"X.priv.log('mov.to.psr.l', {c.addr | c.slot:#x}, X.priv.psr)",
@@ -211,7 +222,8 @@ HANDLERS = {
     "nop": nop, "hint": nop, "break": brk, "alloc": alloc,
     "mov.to.ar": mov_to_ar, "mov.from.ar": mov_from_ar,
     "mov.to.br": mov_to_br, "mov.from.br": mov_from_br,
-    "mov.from.pr": mov_from_pr, "mov.to.pr": mov_to_pr, "mov.from.ip": mov_from_ip,
+    "mov.from.pr": mov_from_pr, "mov.to.pr": mov_to_pr, "mov.to.pr.rot": mov_to_pr_rot,
+    "clrrrb": clrrrb, "clrrrb.pr": clrrrb, "mov.from.ip": mov_from_ip,
     "flushrs": rse_op, "loadrs": rse_op, "cover": rse_op,
     "mf": nop, "mf.a": nop, "fwb": nop, "invala": invala,
     "fc": flush, "fc.i": flush,
