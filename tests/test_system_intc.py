@@ -1,7 +1,7 @@
 """System mode: the interval timer (ar.itc, cr.itm, cr.itv) and the external
 interrupt controller (cr.ivr, cr.eoi, cr.tpr, cr.irr0-3) on hand-assembled
-programs (tests/systemasm.py).  Sections: SDM volume 2, 3.3.4.2 (ITC), 3.3.7
-(external interrupt control registers), 5.8 (External Interrupt vector)."""
+programs (tests/systemasm.py).  Sections: SDM volume 2, the Interval Time Counter and Match registers,
+5.8.3 (external interrupt control registers), 8 (External Interrupt vector)."""
 
 from __future__ import annotations
 
@@ -54,9 +54,9 @@ TWO_PENDING = f"""
 
 
 def test_timer_interrupt_after_n_itc_ticks(tmp_path):
-    """3.3.4.2: ar.itc counts up; when it reaches cr.itm the timer interrupt
+    """Interval Time Counter: ar.itc counts up; when it reaches cr.itm the timer interrupt
     (cr.itv.vector) is pending; with psr.i = 1 and tpr 0 the External Interrupt
-    vector is taken (5.8) and cr.ivr reads the vector."""
+    vector is taken (8) and cr.ivr reads the vector."""
     n = 1000
     r = run_system(tmp_path, f"""
 	mov ar.itc = r0
@@ -100,9 +100,9 @@ record:
 
 
 def test_ivr_eoi_sequence_with_two_pending_vectors(tmp_path):
-    """3.3.7: cr.ivr returns the highest pending unmasked vector and puts it in
-    service; a pending vector of a lower priority class than one in service is
-    masked (ivr = 15, spurious); cr.eoi ends the highest in-service vector."""
+    """5.8.3.2: cr.ivr returns the highest pending unmasked vector and puts it in
+    service; a pending vector of lower priority than one in service is masked
+    (ivr = 15, spurious); 5.8.3.4: cr.eoi ends the highest in-service vector."""
     r = run_system(tmp_path, TWO_PENDING + """
 	mov r8 = cr.ivr
 	;;
@@ -132,7 +132,7 @@ def test_ivr_eoi_sequence_with_two_pending_vectors(tmp_path):
 
 
 def test_tpr_masks_by_priority_class(tmp_path):
-    """3.3.7.3: vectors of a priority class <= cr.tpr.mic are masked (ivr reads
+    """5.8.3.3: vectors of a priority class <= cr.tpr.mic are masked (ivr reads
     15 and psr.i = 1 takes no interrupt); lowering tpr lets the highest through."""
     r = run_system(tmp_path, TWO_PENDING + """
 	mov r2 = 0x50

@@ -45,7 +45,7 @@ def ei(isr: int) -> int:
 
 def test_break_writes_iim_and_the_interruption_state(tmp_path):
     """5.5: ipsr = psr (ri = the slot), iip = the faulting bundle, iipa = the last
-    bundle an instruction completed in, isr.ei = the slot; 5.8 Break Instruction:
+    bundle an instruction completed in, isr.ei = the slot; 8 Break Instruction vector:
     cr.iim = the immediate; the handler starts with ic = i = bn = cpl = 0."""
     r = run_system(tmp_path, """
 	mov r8 = 5
@@ -80,7 +80,7 @@ def test_iipa_is_the_previous_bundle_for_a_fault_in_slot_0(tmp_path):
 
 
 def test_privileged_operation_at_cpl_3(tmp_path):
-    """3.3.2, 5.8 General Exception: a privileged instruction at cpl 3 is a
+    """vol. 3 (privileged instructions), 8 General Exception: a privileged instruction at cpl 3 is a
     Privileged Operation fault, ISR.code{7:4} = 1; ipsr keeps cpl 3 and the
     handler runs at cpl 0."""
     r = run_system(tmp_path, TO_CPL3, extra="""
@@ -101,7 +101,7 @@ user:
 
 
 def test_privileged_register_at_cpl_3(tmp_path):
-    """3.3.2 / 3.1.8: writing a kernel register (ar.k0) at cpl 3 is a Privileged
+    """8 General Exception: writing a kernel register (ar.k0) at cpl 3 is a Privileged
     Register fault, ISR.code{7:4} = 2."""
     r = run_system(tmp_path, TO_CPL3, extra="""
 	.align 16
@@ -142,7 +142,7 @@ def test_interruption_registers_need_psr_ic_0(tmp_path):
 
 
 def test_reserved_control_register(tmp_path):
-    """3.3.1: cr3 is reserved: moving from it is an Illegal Operation fault."""
+    """The control register table: cr3 is reserved: moving from it is an Illegal Operation fault."""
     r = run_system(tmp_path, """
 	mov r3 = cr3
 	;;
@@ -151,7 +151,7 @@ def test_reserved_control_register(tmp_path):
 
 
 def test_reserved_region_register_field(tmp_path):
-    """4.1.2 / 5.8: a region register with a reserved field set (bit 1) is a
+    """Region registers, 8 General Exception: a region register with a reserved field set (bit 1) is a
     Reserved Register/Field fault, ISR.code{7:4} = 3."""
     r = run_system(tmp_path, """
 	movl r2 = 0x2000000000000000
@@ -248,7 +248,7 @@ target:
 
 
 def test_bsw_switches_r16_to_r31(tmp_path):
-    """3.3.1 (psr.bn), vol. 3 bsw: r16-r31 have two banks; bsw.0/bsw.1 select one."""
+    """psr.bn, vol. 3 bsw: r16-r31 have two banks; bsw.0/bsw.1 select one."""
     r = run_system(tmp_path, """
 	mov r16 = 1
 	mov r31 = 31
@@ -304,7 +304,7 @@ def test_interruption_switches_to_bank_0_and_rfi_back(tmp_path):
 
 
 def test_disabled_fp_register_high_partition(tmp_path):
-    """3.3.1 psr.dfh, 5.8 Disabled FP-Register: a reference to f32-f127 with
+    """psr.dfh, 8 Disabled FP-Register vector: a reference to f32-f127 with
     psr.dfh = 1 faults; ISR.code{1} = 1 (dfh)."""
     r = run_system(tmp_path, """
 	ssm psr.dfh
@@ -333,7 +333,7 @@ def test_disabled_fp_register_low_partition(tmp_path):
 
 
 def test_unaligned_reference(tmp_path):
-    """5.8 Unaligned Reference: cr.ifa = the address, ISR.r for a load."""
+    """8 Unaligned Reference vector: cr.ifa = the address, ISR.r for a load."""
     r = run_system(tmp_path, """
 	movl r2 = 0x200001
 	;;
@@ -347,7 +347,7 @@ def test_unaligned_reference(tmp_path):
 
 def test_speculative_load_defers_and_nat_consumption(tmp_path):
     """5.5.5: in physical mode a speculative load defers (its target is NaT,
-    the model defers there always); 5.8 NaT Consumption: a load through the NaT
+    the model defers there always); 8 NaT Consumption vector: a load through the NaT
     address faults with ISR.code{7:4} = 1 (register NaT consumption) and ISR.r."""
     r = run_system(tmp_path, """
 	movl r2 = 0x200000
@@ -367,7 +367,7 @@ def test_speculative_load_defers_and_nat_consumption(tmp_path):
 
 
 def test_speculation_vector_when_chk_faults(tmp_path):
-    """5.8 Speculation: an implementation may fault on a failing chk instead of
+    """8 Speculation vector: an implementation may fault on a failing chk instead of
     branching; cr.iim = the chk's imm21 (target - bundle, in bundles)."""
     body = """
 	movl r2 = 0x200000
@@ -456,3 +456,64 @@ def test_pvcc_sim_bare_reports_one_line(tmp_path, capsys):
     assert "Break Instruction" in err and "cr.iva unset" in err and "Traceback" not in err
     ok = program(tmp_path, "\tmov r8 = 7\n\t;;", name="ok")
     assert main(["bare", str(ok)]) == 7
+
+
+def test_max_insns_stops_a_system_mode_loop(tmp_path):
+    from pvcc.sim.errors import LimitError
+
+    r = run_system(tmp_path, "spin:\n\tbr.cond.sptk spin\n\t;;", max_insns=1000)
+    assert isinstance(r.error, LimitError) and r.status is None
+    assert 1000 < r.system.timer.icount <= 1003  # slots of the bundles run, as user mode counts
+
+
+def test_reading_outside_the_frame_is_illegal(tmp_path):
+    """A stacked register beyond the current frame (sof) is an Illegal Operation
+    fault (General Exception, ISR.code 0) in system mode."""
+    r = run_system(tmp_path, """
+	alloc r33 = ar.pfs, 0, 2, 0, 0
+	;;
+	add r8 = r40, r0
+	;;
+""")
+    rec = recorded(r)
+    assert rec["vector"] == 0x5400 and rec["isr"] & 0xFF == 0
+
+
+def test_a_fault_leaves_precise_state(tmp_path):
+    """5.5: the slots before the faulting one completed, it and the later ones
+    did not (a bundle runs as one compiled function in the model)."""
+    r = run_system(tmp_path, """
+	movl r2 = 0x200004
+	mov r3 = 7
+	mov r9 = 0
+	mov r10 = 0
+	;;
+	{ .mmi
+	  adds r9 = 1, r9
+	  ld8 r3 = [r2]
+	  adds r10 = 1, r10
+	;; }
+""")
+    rec = recorded(r)
+    assert rec["vector"] == 0x5A00 and ri(rec["ipsr"]) == 1
+    g = r.state.g
+    assert (g[9], g[3], g[10]) == (1, 7, 0)
+
+
+def test_reserved_cpuid_and_ar_bsp_write(tmp_path):
+    """vol. 3 mov =cpuid: an index beyond cpuid[3].number is a Reserved
+    Register/Field fault; ar.bsp is read-only (Illegal Operation)."""
+    r = run_system(tmp_path, """
+	mov r2 = 9
+	;;
+	mov r3 = cpuid[r2]
+	;;
+""")
+    rec = recorded(r)
+    assert rec["vector"] == 0x5400 and rec["isr"] & 0xF0 == 0x30
+    r = run_system(tmp_path, """
+	mov ar.bsp = r0
+	;;
+""")
+    rec = recorded(r)
+    assert rec["vector"] == 0x5400 and rec["isr"] & 0xFF == 0

@@ -1,7 +1,6 @@
 """System mode: code that stores into itself.  A store into a bundle the model
 has already compiled (and run) takes effect when it runs next; the SDM asks
-for fc, sync.i and srlz.i in between (vol. 2, 4.4.6.2 "Instruction cache
-coherency"), and the model counts patched bundles run again without an fc."""
+for fc, sync.i and srlz.i in between (vol. 3: fc, sync.i, srlz.i), and the model counts patched bundles run again without an fc."""
 
 from __future__ import annotations
 

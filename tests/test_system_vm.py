@@ -55,7 +55,7 @@ def virtual(pte: int) -> str:
 
 def test_access_rights_fault(tmp_path):
     """4.1.1.6: ar 0 grants reads only; a store is a Data Access Rights fault
-    (5.8, vector 0x5300) with cr.ifa and ISR.w."""
+    (8, vector 0x5300) with cr.ifa and ISR.w."""
     r = run_system(tmp_path, virtual(PTE_RO) + """
 	ld8 r3 = [r2]
 	;;
@@ -69,7 +69,7 @@ def test_access_rights_fault(tmp_path):
 
 
 def test_dirty_bit_fault(tmp_path):
-    """4.1.1.5 / 5.8: a store to a page with TLB.d = 0 is a Dirty-Bit fault
+    """4.1.1.5 / 8: a store to a page with TLB.d = 0 is a Dirty-Bit fault
     (vector 0x2000); the load before it is fine."""
     r = run_system(tmp_path, virtual(PTE_CLEAN) + """
 	ld8 r3 = [r2]
@@ -83,7 +83,7 @@ def test_dirty_bit_fault(tmp_path):
 
 def test_tc_purge_makes_the_next_access_miss(tmp_path):
     """4.1.1.4: ptc.l purges the translation; the next reference misses: with
-    rr.ve = 0 the Alternate Data TLB fault (5.8, 0x1000) with cr.ifa, cr.itir
+    rr.ve = 0 the Alternate Data TLB fault (8, 0x1000) with cr.ifa, cr.itir
     (rr.ps, rr.rid) and cr.iha = thash(ifa)."""
     r = run_system(tmp_path, virtual(PTE_RWX) + """
 	ld8 r3 = [r2]
@@ -103,7 +103,7 @@ def test_tc_purge_makes_the_next_access_miss(tmp_path):
 
 
 def test_data_tlb_vector_with_the_vhpt_enabled_region(tmp_path):
-    """5.8: with cr.pta.ve = 1 and rr.ve = 1 a miss is the Data TLB fault (0x0800)."""
+    """8: with cr.pta.ve = 1 and rr.ve = 1 a miss is the Data TLB fault (0x0800)."""
     r = run_system(tmp_path, """
 	movl r2 = 0x2000000000000000
 	movl r3 = (1 << 8) | (14 << 2) | 1
@@ -130,7 +130,7 @@ def test_data_tlb_vector_with_the_vhpt_enabled_region(tmp_path):
 
 
 def test_nested_dtlb_with_psr_ic_0(tmp_path):
-    """5.5, 5.8 Data Nested TLB (0x1400): a data TLB miss while psr.ic = 0 (in the
+    """5.5, 8 Data Nested TLB (0x1400): a data TLB miss while psr.ic = 0 (in the
     Alternate DTLB handler) goes to the nested vector and writes no
     interruption register: cr.ifa, cr.iip, cr.isr still describe the first miss."""
     r = run_system(tmp_path, """
@@ -183,7 +183,7 @@ def test_tpa_and_thash(tmp_path):
 
 
 def test_tpa_miss_is_a_non_access_fault(tmp_path):
-    """5.8: tpa on an untranslated address takes the data TLB fault with ISR.na."""
+    """8: tpa on an untranslated address takes the data TLB fault with ISR.na."""
     r = run_system(tmp_path, """
 	ssm psr.dt
 	;;
@@ -265,7 +265,7 @@ virt:
 
 
 def test_psr_ed_defers_a_mapped_load(tmp_path):
-    """3.3.1 psr.ed (set by rfi): the next speculative load defers without
+    """psr.ed (set by rfi): the next speculative load defers without
     reading, even from a mapped page."""
     ipsr = (1 << 36) | (1 << 17) | (1 << 13) | (1 << 44) | (1 << 43)  # ... ed
     r = run_system(tmp_path, _to_virtual(ipsr), extra="""
@@ -312,7 +312,7 @@ IPSR_VIRT = (1 << 36) | (1 << 13) | (1 << 44)  # it, ic, bn
 
 
 def test_alternate_instruction_tlb(tmp_path):
-    """5.8 Alternate Instruction TLB (0x0c00): a fetch miss with rr.ve = 0;
+    """8 Alternate Instruction TLB (0x0c00): a fetch miss with rr.ve = 0;
     cr.ifa = cr.iip = the bundle, ISR.x."""
     r = run_system(tmp_path, _rfi_to("0x2000000", IPSR_VIRT, ""))
     rec = recorded(r)
@@ -321,7 +321,7 @@ def test_alternate_instruction_tlb(tmp_path):
 
 
 def test_instruction_tlb_with_the_vhpt_enabled_region(tmp_path):
-    """5.8 Instruction TLB (0x0400): rr.ve = 1, cr.pta.ve = 1, psr.ic = 1 (and
+    """8 Instruction TLB (0x0400): rr.ve = 1, cr.pta.ve = 1, psr.ic = 1 (and
     psr.dt = 1: system.mmu enables its absent walker only with data translation)."""
     setup = """
 	movl r2 = 0
@@ -349,16 +349,54 @@ def test_instruction_access_rights(tmp_path):
 
 
 def test_instruction_access_bit(tmp_path):
-    """5.8 Instruction Access-Bit (0x2400): TLB.a = 0 and psr.ia = 0."""
+    """8 Instruction Access-Bit (0x2400): TLB.a = 0 and psr.ia = 0."""
     maps = mapping(0x300000, 0x100000 | 0x641, 20, "i")  # a = 0
     r = run_system(tmp_path, _rfi_to("0x300000", IPSR_VIRT, maps))
     assert recorded(r)["vector"] == 0x2400
 
 
 def test_data_access_bit_and_page_not_present(tmp_path):
-    """5.8 Data Access-Bit (0x2800): TLB.a = 0; Page Not Present (0x5000): TLB.p = 0."""
+    """8 Data Access-Bit (0x2800): TLB.a = 0; Page Not Present (0x5000): TLB.p = 0."""
     r = run_system(tmp_path, virtual(0x641) + "\tld8 r3 = [r2]\n\t;;")
     assert recorded(r)["vector"] == 0x2800
     r = run_system(tmp_path, virtual(0x660) + "\tld8 r3 = [r2]\n\t;;")
     rec = recorded(r)
     assert rec["vector"] == 0x5000 and rec["ifa"] == VA + 8
+
+
+def test_epc_promotes_on_an_execute_promote_page(tmp_path):
+    """4.1.1.6 / vol. 3 epc: on a page with ar 7 (execute, promote) epc sets cpl
+    to the page's TLB.pl; the privileged instruction after it then runs."""
+    maps = mapping(0x300000, 0x100000 | 0xE61, 20, "i")  # ar 7, pl 0
+    ipsr = IPSR_VIRT | (3 << 32)
+    r = run_system(tmp_path, _rfi_to("0x300000 + (gate - 0x100000)", ipsr, maps),
+                   extra="""
+	.align 16
+gate:
+	epc
+	;;
+	mov r3 = psr
+	;;
+	extr.u r8 = r3, 32, 2
+	;;
+	break 0x1f0000
+	;;
+""")
+    assert r.error is None and r.status == 0
+
+
+def test_no_promotion_elsewhere(tmp_path):
+    """epc on an ordinary page changes nothing: the next privileged instruction
+    at cpl 3 faults."""
+    maps = mapping(0x300000, 0x100000 | PTE_RWX | (3 << 7), 20, "i")  # ar 3, pl 3
+    r = run_system(tmp_path, _rfi_to("0x300000 + (gate - 0x100000)", IPSR_VIRT | (3 << 32),
+                                     maps), extra="""
+	.align 16
+gate:
+	epc
+	;;
+	mov r3 = psr
+	;;
+""")
+    rec = recorded(r)
+    assert rec["vector"] == 0x5400 and rec["isr"] & 0xFF == 0x10

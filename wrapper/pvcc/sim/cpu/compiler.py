@@ -22,7 +22,7 @@ from .nat import plain
 _MODULES = (sem_int, sem_mem, sem_fp, sem_branch, sem_sys, sem_mm)
 _NOPS = frozenset(("nop", "hint", "brp"))
 BATCH = 8  # bundles compiled together
-# The privileged instructions (SDM vol. 2, 3.3.2; vol. 3: "instruction is
+# The privileged instructions (SDM vol. 3: the instructions marked
 # privileged"): at cpl != 0 they take a Privileged Operation fault.
 PRIVILEGED = frozenset((
     "rfi", "bsw.0", "bsw.1", "mov.from.cr", "mov.to.cr", "mov.from.psr", "mov.to.psr.l",
@@ -61,6 +61,7 @@ class Bundle:
     __slots__ = (
         "addr",
         "decoded",
+        "epoch",
         "fn",
         "lines",
         "n",
@@ -147,6 +148,7 @@ class BundleCompiler:
             bd.lines = linemap
             bd.addr = b.addr
             bd.pa = pas[n]
+            bd.epoch = -1
             bd.decoded = b
             bd.site = self.sites.get(b.addr)
             bd.n = 0
@@ -175,6 +177,8 @@ class BundleCompiler:
             except (Unimplemented, KeyError):
                 lines = [f"X.unimplemented({addr | slot:#x})"]
                 h = None
+            if self.system:  # the effect log is the user-mode harness's
+                lines = [ln for ln in lines if not ln.lstrip().startswith("X.priv.log(")]
             r, w, par = deps.reads_writes(ins)
             slots.append(SlotRecord(slot, ins, lines, h, h.__name__ if h else "unimpl", r, w,
                                     par, k))
@@ -234,7 +238,8 @@ class BundleCompiler:
     def _system_checks(addr, op, regs) -> list[str]:
         """System mode: a privileged instruction at cpl != 0 and a reference to a
         disabled floating-point register partition fault before anything happens
-        (SDM vol. 2, 3.3.2 and 5.8; a false predicate suppresses both)."""
+        (SDM vol. 2, ch. 8: General Exception, Disabled FP-Register; a false
+        predicate suppresses both)."""
         out = []
         if op in PRIVILEGED:
             out.append(f"if X.priv.psr & {PSR_CPL:#x}: X.privileged({addr:#x})")

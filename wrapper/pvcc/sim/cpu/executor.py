@@ -243,8 +243,8 @@ class Executor(BundleCompiler):
         srcs = [fl[n] for n in ("r2", "r3") if fl.get(n)]
         for n in srcs:
             if g[n] is OUTSIDE:
-                raise SimError(f"{ins.text()}: reads r{n}, outside the current frame "
-                               f"(sof={self.rse.sof})", addr)
+                self.outside_frame(f"{ins.text()}: reads r{n}, outside the current frame "
+                                   f"(sof={self.rse.sof})", addr)
         nat_src = [n for n in srcs if type(g[n]) is NaT]
         fnat = [n for n in ("f2", "f3", "f4") if n in fl and type(st.fs[fl[n]]) is NaT]
         if not nat_src and not fnat:
@@ -260,6 +260,11 @@ class Executor(BundleCompiler):
             return
         regs = ", ".join([f"r{n}" for n in nat_src] + [f"f{fl[n]}" for n in fnat])
         self.nat_consumption(ins, regs, addr)
+
+    def outside_frame(self, msg, addr):
+        """A read of a stacked register beyond the frame: a model error (system
+        mode: the Illegal Operation fault)."""
+        raise SimError(msg, addr)
 
     def nat_consumption(self, ins, regs, addr):
         """An instruction consumed a NaT: a model error (system mode: the NaT

@@ -30,7 +30,7 @@ _PSR_SI = 1 << 23
 
 def _privileged_ar(c, write: bool, n: int) -> list[str]:
     """System mode: ar.k0-7 and ar.itc writes at cpl != 0, and ar.itc reads at
-    cpl != 0 with psr.si, are Privileged Register faults (SDM vol. 2, 3.3.2)."""
+    cpl != 0 with psr.si, are Privileged Register faults (SDM vol. 2, ch. 8, General Exception)."""
     at = f"{c.addr | c.slot:#x}"
     if not c.system:
         return []

@@ -40,13 +40,14 @@ from .intc import CR_EOI, CR_ITM, CR_IVR, Intc, Timer
 from .mmu import MMU, NA_FC
 
 PSR_I, PSR_IC, PSR_IT = 1 << 14, 1 << 13, 1 << 36
+_XMODE = PSR_IT | (3 << 32) | (1 << 15)  # it, cpl, pk: what an instruction fetch depends on
 PSR_DFL, PSR_DFH = 1 << 18, 1 << 19
-# control registers that exist (SDM vol. 2, 3.3.1 table 3-3); the others are reserved
+# control registers that exist (SDM vol. 2, the control register table); the others are reserved
 CRS = frozenset((0, 1, 2, 8, 16, 17, 19, 20, 21, 22, 23, 24, 25, 64, 65, 66, 67, 68, 69, 70,
                  71, 72, 73, 74, 80, 81))
 INTERRUPTION_CRS = range(16, 26)  # accessible only with psr.ic = 0
 READ_ONLY_CRS = frozenset((65, 68, 69, 70, 71))
-ISR_NAT_REGISTER = 0x10  # ISR.code of NaT Register Consumption (SDM vol. 2, 5.8)
+ISR_NAT_REGISTER = 0x10  # ISR.code of NaT Register Consumption (SDM vol. 2, ch. 8, NaT Consumption vector)
 
 
 class System:
@@ -66,6 +67,11 @@ class System:
         # self-modifying code: physical bundle address -> compiled bundles of it
         self.code: dict[int, list] = {}
         self.traps: dict = {}  # physical bundle address -> handler (``trap``)
+        # Instruction translation epoch: a compiled bundle whose epoch is current
+        # is known to be fetched from bd.pa without asking the MMU; it changes with
+        # every instruction-side insert or purge, rr write, and psr.it/cpl change.
+        self.xepoch = 0
+        self._xmode = None
         self.patched: set[int] = set()  # bundles a store changed, not flushed by fc since
         self.unsynced: list[int] = []  # patched bundles compiled again without an fc
         mmu.on_code_store = self._code_store
@@ -82,7 +88,8 @@ class System:
         ex.platform = self
         for name in ("privileged", "disabled_fp", "psr_changed", "rfi", "bsw", "epc",
                      "tlb_insn", "serialize", "fc", "chk_branch", "read_cr", "write_cr",
-                     "read_ind", "write_ind", "nat_consumption"):
+                     "read_ind", "write_ind", "nat_consumption", "outside_frame", "cpuid",
+                     "write_ar"):
             setattr(ex, name, getattr(self, name))
         self.psr_changed()
 
@@ -90,49 +97,38 @@ class System:
     def run(self, ip: int, max_insns: int | None = None) -> None:
         """Run from ``ip`` (bundle | slot) until the platform ends the run or an error."""
         ex = self.ex
-        cache = ex.cache
-        fetch = self.mmu.fetch
+        cache_get = ex.cache.get
         timer = self.timer
         intc = self.intc
         priv = self.priv
         traced = ex.trace is not None
-        limit = timer.icount + max_insns if max_insns is not None else -1
-        prev = ip & ~15
+        timer.set_limit(timer.icount + max_insns if max_insns is not None else None)
+        prev = ip
         ex.gw = 0
         try:
             while True:
                 try:
-                    if ip & 15:
-                        nip = self._resume(ip)
-                    else:
-                        try:
-                            pa = fetch(ip)
-                        except Interruption as e:
-                            e.addr = ip
-                            raise
-                        bd = cache.get(ip)
-                        if bd is None or bd.pa != pa:
-                            bd = self._compile(ip, pa)
+                    bd = cache_get(ip)  # (an ip inside a bundle is never a key)
+                    if bd is not None and bd.epoch == self.xepoch and not traced:
                         bd.n += 1
-                        if traced:
-                            nip = ex._run_traced(bd)
-                        else:
-                            try:
-                                nip = bd.fn()
-                            except (TypeError, struct.error) as e:
-                                nip = ex._recover(bd, e)
+                        try:
+                            nip = bd.fn()
+                        except (TypeError, struct.error) as e:
+                            nip = ex._recover(bd, e)
                         timer.icount += bd.ninsn
+                    else:
+                        nip = self._step(ip, bd)
                 except Interruption as e:
                     nip = self._fault(e, ip, prev)
-                if timer.icount >= timer.next_event:
+                if timer.icount >= timer.event:
+                    if timer.icount > timer.limit:
+                        raise LimitError(f"more than {max_insns} instructions executed", nip)
                     timer.tick()
                 if intc.irr and priv.psr & PSR_I and intc.deliverable():
                     nip = interruptions.deliver(self, Interruption("External Interrupt"),
                                                 nip, ip)
                     ex.gw = 0
-                if 0 <= limit < timer.icount:
-                    raise LimitError(f"more than {max_insns} instructions executed", nip)
-                prev = ip & ~15
+                prev = ip
                 ip = nip
         except SimError as e:
             if e.addr is None:
@@ -140,6 +136,32 @@ class System:
             raise
         finally:
             self.state.ip = ip
+
+    def _step(self, ip: int, bd) -> int:
+        """Run one bundle the fast path cannot: inside a bundle (rfi with ri), not
+        compiled or fetched under another translation, or traced."""
+        if ip & 15:
+            return self._resume(ip)
+        ex = self.ex
+        if bd is None or bd.epoch != self.xepoch:
+            try:
+                pa = self.mmu.fetch(ip)
+            except Interruption as e:
+                e.addr = ip
+                raise
+            if bd is None or bd.pa != pa:
+                bd = self._compile(ip, pa)
+            bd.epoch = self.xepoch
+        bd.n += 1
+        if ex.trace is not None:
+            nip = ex._run_traced(bd)
+        else:
+            try:
+                nip = bd.fn()
+            except (TypeError, struct.error) as e:
+                nip = ex._recover(bd, e)
+        self.timer.icount += bd.ninsn
+        return nip
 
     def trap(self, pa: int, handler) -> None:
         """Reaching the bundle at physical address ``pa`` calls ``handler(system)``
@@ -158,6 +180,7 @@ class System:
         bd = Bundle()
         bd.fn = lambda: handler(self)
         bd.addr, bd.pa, bd.n, bd.ninsn, bd.nnop, bd.nstop = ip, pa, 0, 0, 0, 0
+        bd.epoch = -1
         bd.slots, bd.lines, bd.prefix, bd.site, bd.starts = [], [], [], None, True
         self.ex.cache[ip] = bd
         return bd
@@ -197,14 +220,37 @@ class System:
         """Deliver a fault raised while running the bundle at ``ip``."""
         ex = self.ex
         if e.addr is None:
-            ex._locate(e, ip & ~15)
+            bd = ex.cache.get(ip & ~15)
+            k = self._slot_index(bd, e) if bd is not None else None
+            if k is not None:
+                e.addr = bd.addr | bd.slots[k].slot
+            else:
+                ex._locate(e, ip & ~15)
         at = e.addr if e.addr is not None else ip
         # the last completed instruction: an earlier slot of this bundle, or the
         # bundle before
-        iipa = at & ~15 if (at & 3) > (ip & 3) else prev
+        iipa = at & ~15 if (at & 3) > (ip & 3) else prev & ~15
         nip = interruptions.deliver(self, e, at, iipa)
         ex.gw = 0
         return nip
+
+    @staticmethod
+    def _slot_index(bd, e) -> int | None:
+        """The slot index whose code raised ``e`` in the bundle's function (None:
+        raised elsewhere, e.g. on the slow path)."""
+        code = bd.fn.__code__
+        line = None
+        tb = e.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code is code:
+                line = tb.tb_lineno
+            tb = tb.tb_next
+        if line is None:
+            return None
+        for first, last, k in bd.lines:
+            if first <= line <= last:
+                return k
+        return None
 
     def check_resume(self, iip: int, cr) -> None:
         """rfi: code at ``iip`` must exist (a translation miss is a fault the new
@@ -239,6 +285,11 @@ class System:
     def illegal(self, addr, what: str, code: int = GE_ILLEGAL_OPERATION) -> None:
         raise Interruption("General Exception", what, addr, isr=code)
 
+    def outside_frame(self, msg: str, addr: int) -> None:
+        """A stacked register beyond the frame is an Illegal Operation fault (SDM
+        vol. 3, the instructions' "register out of frame" fault)."""
+        self.illegal(addr, msg)
+
     def disabled_fp(self, addr: int, df: int) -> None:
         psr = self.priv.psr & df
         code = (1 if psr & PSR_DFL else 0) | (2 if psr & PSR_DFH else 0)
@@ -256,6 +307,10 @@ class System:
 
     def psr_changed(self) -> None:
         self.mmu.sync()
+        mode = self.priv.psr & _XMODE
+        if mode != self._xmode:
+            self._xmode = mode
+            self.xepoch += 1
 
     def rfi(self) -> int:
         return interruptions.rfi(self)
@@ -290,6 +345,8 @@ class System:
         mmu = self.mmu
         cr = self.priv.cr
         side = op[-1]
+        if side != "d":  # instruction-side translations may change (ptc.*: both)
+            self.xepoch += 1
         if op.startswith(("itc.", "itr.")):
             if self.priv.psr & PSR_IC:
                 self.illegal(addr, f"{op} with psr.ic = 1")
@@ -316,7 +373,22 @@ class System:
             self.patched.discard(b)
             self._drop(b)
 
-    # -- control and indirect registers -------------------------------------------
+    # -- control, application and indirect registers -------------------------------
+    def cpuid(self, idx: int) -> int:
+        """CPUID[0-4]; a higher index is a Reserved Register/Field fault."""
+        from ..cpu.privileged import CPUID
+        if idx < len(CPUID):
+            return CPUID[idx]
+        raise Interruption("General Exception", f"cpuid[{idx}]: reserved register",
+                           isr=GE_RESERVED_REGISTER_FIELD)
+
+    def write_ar(self, n: int, v: int) -> None:
+        """ar.bsp is read-only: a write is an Illegal Operation fault."""
+        if n == 17:
+            raise Interruption("General Exception", "write to ar.bsp",
+                               isr=GE_ILLEGAL_OPERATION)
+        type(self.ex).write_ar(self.ex, n, v)
+
     def _check_cr(self, n: int, addr: int) -> None:
         if n not in CRS:
             self.illegal(addr, f"reserved control register cr{n}")
@@ -335,7 +407,6 @@ class System:
         self._check_cr(n, addr)
         if n in READ_ONLY_CRS:
             self.illegal(addr, f"write to read-only cr{n}")
-        self.priv.log(f"mov.to.cr{n}", addr, v)
         if n == CR_EOI:
             self.intc.write_eoi()
             return
@@ -351,13 +422,13 @@ class System:
 
     def write_ind(self, kind: str, idx: int, v: int, addr: int) -> None:
         p = self.priv
-        p.log(f"mov.to.{kind}", addr, idx, v)
         if kind == "rr":
             ps = (v >> 2) & 0x3F
             if v & 2 or v >> 32 or ps < 12 or ps > 32:
                 self.illegal(addr, f"rr[{idx >> 61}] = {v:#x}: reserved field",
                              GE_RESERVED_REGISTER_FIELD)
             self.mmu.set_rr(idx >> 61, v)
+            self.xepoch += 1
         else:
             getattr(p, kind)[idx & 0xFF] = v
 

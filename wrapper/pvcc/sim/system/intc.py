@@ -1,11 +1,13 @@
-"""The processor's interrupt controller and interval timer (SDM vol. 2, 3.3.7
-"External Interrupt Control Registers", 3.3.4.2 "Interval Time Counter", 5.8
-"Interrupts").
+"""The processor's interrupt controller and interval timer (SDM vol. 2, 5.8
+"Interrupts", 5.8.3 "External Interrupt Control Registers"; the Interval Time
+Counter and Interval Timer Match registers; ch. 8, External Interrupt vector).
 
 External interrupts are vectors 0-255 pending in cr.irr0-3 (``irr``, one bit
-per vector).  A pending vector is *unmasked* when cr.tpr.mmi is 0, its
-priority class (vector >> 4) is above cr.tpr.mic, and above the class of the
-highest vector in service.  cr.ivr reads the highest unmasked pending vector
+per vector; a higher vector has a higher priority).  A pending vector is
+*unmasked* when cr.tpr.mmi is 0, its priority class (vector >> 4) is above
+cr.tpr.mic (5.8.3.3), and it is above the highest vector in service (an IVR
+read "masks all pending external interrupts with equal or lower priority",
+5.8.3.2).  cr.ivr reads the highest unmasked pending vector
 and puts it in service (15, the spurious vector, when there is none);
 writing cr.eoi ends the service of the highest vector in service.  The
 processor takes the External Interrupt vector when psr.i = 1 and a vector is
@@ -55,7 +57,7 @@ class Intc:
         cls = v >> 4
         if cls <= (tpr >> 4) & 0xF:
             return None
-        if self.isr and cls <= (self.isr.bit_length() - 1) >> 4:
+        if self.isr and v <= self.isr.bit_length() - 1:
             return None
         return v
 
@@ -88,7 +90,17 @@ class Timer:
         self.base_itc = itc
         self.base_count = 0
         self.next_event = NEVER  # icount at which the cr.itm match fires
+        self.limit = NEVER  # the run's last instruction (max_insns)
+        self.event = NEVER  # min(next_event, limit + 1): the run loop's one check
         self.fired = 0  # timer interrupts posted (counter)
+
+    def _next(self, at: int) -> None:
+        self.next_event = at
+        self.event = min(at, self.limit + 1)
+
+    def set_limit(self, limit: int | None) -> None:
+        self.limit = NEVER if limit is None else limit
+        self._next(self.next_event)
 
     def read_itc(self) -> int:
         return (self.base_itc + (self.icount - self.base_count) * ITC_PER_INSN) & M64
@@ -103,13 +115,15 @@ class Timer:
         itm = self.priv.cr[CR_ITM]
         ahead = (itm - self.read_itc()) & M64
         if ahead >= 1 << 63:  # behind: only after ar.itc wraps
-            self.next_event = NEVER
+            self._next(NEVER)
         else:
-            self.next_event = self.icount + -(-ahead // ITC_PER_INSN)
+            self._next(self.icount + -(-ahead // ITC_PER_INSN))
 
     def tick(self) -> None:
-        """Called when icount reached next_event: the match posts cr.itv's vector."""
-        self.next_event = NEVER
+        """Called when icount reached event: a match posts cr.itv's vector."""
+        if self.icount < self.next_event:
+            return
+        self._next(NEVER)
         itv = self.priv.cr[CR_ITV]
         if not itv & MASK_BIT:
             self.fired += 1
@@ -122,5 +136,5 @@ class Timer:
             return False
         skip = self.next_event - self.icount
         self.base_itc = (self.base_itc + skip * ITC_PER_INSN) & M64
-        self.next_event = self.icount
+        self._next(self.icount)
         return True

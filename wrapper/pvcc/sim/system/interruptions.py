@@ -1,7 +1,7 @@
 """IVA-based interruption delivery, ``rfi`` and the banked registers (SDM vol. 2,
-5.5 "IVA-based Interruption Handling", 5.6 "Interruption Vector Table", 3.3.5
-"Interruption Control Registers", 3.3.1 "Processor Status Register"; vol. 3,
-rfi, bsw, cover).
+5.5 "IVA-based Interruption Handling", 5.7 "IVA-based Interruption Vectors",
+3.3.5 "Interruption Control Registers", the Processor Status Register, ch. 8
+"Interruption Vector Descriptions"; vol. 3: rfi, bsw, cover).
 
 Delivery of an ``Interruption`` at an instruction (bundle address | slot):
 
