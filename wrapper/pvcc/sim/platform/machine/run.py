@@ -204,7 +204,7 @@ class Boot:
         self.board = board = Board(system=True, sites=None, trace=trace)
         mem = board.mem
         self.machine = m = Machine(mem_mib, console=self.console, memory=mem,
-                                   announce_pvcc=announce_pvcc)
+                                   announce_pvcc=announce_pvcc, uart_irq=True)
         mem.map(0, m.mem_size, "RAM")
         for start, size, name, read, write in m.device_ranges():
             mem.map_device(start, size, name, *_located(read, write))
@@ -219,6 +219,7 @@ class Boot:
         board.images.append(PhysAlias(img, m.kernel.segments))
         board.ex.sites = site_types(vmlinux)
         self.system = system = board.system
+        m.iosapic.deliver = system.intc.post  # the UART's interrupt reaches the CPU
         if m.config.nphys != board.state.rse.nphys:
             raise MachineError(f"the firmware reports {m.config.nphys} stacked registers, "
                                f"the CPU has {board.state.rse.nphys}")
