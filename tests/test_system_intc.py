@@ -258,3 +258,30 @@ spin:
     rec = recorded(r)
     assert rec["vector"] == 0x3000 and rec["iip"] == sym(r, "spin")
     assert rec["ipsr"] & (1 << 14) and not rec["psr"] & (1 << 14)
+
+
+def test_pending_interrupt_taken_once_psr_i_is_set(tmp_path):
+    """A vector pending while psr.i = 0 is taken once ssm psr.i (and the srlz.d
+    after it) has run: cr.ivr then returns the highest one."""
+    r = run_system(tmp_path, TWO_PENDING + """
+	ssm psr.i
+	;;
+	srlz.d
+	;;
+spin:
+	br.cond.sptk spin
+	;;
+""", handlers={"External Interrupt": """
+	mov r28 = cr.ivr
+	;;
+	br.cond.sptk record
+	;;
+"""}, extra="""
+record:
+	mov r24 = 0x3000
+	mov r8 = 0x77
+	;;
+	break 0x1f0000
+	;;
+""")
+    assert r.error is None and r.status == 0x77 and r.state.g[28] == 0x50

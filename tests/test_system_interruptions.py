@@ -517,3 +517,45 @@ def test_reserved_cpuid_and_ar_bsp_write(tmp_path):
 """)
     rec = recorded(r)
     assert rec["vector"] == 0x5400 and rec["isr"] & 0xFF == 0
+
+
+def test_single_step_is_not_modelled(tmp_path):
+    """A PSR bit whose traps the model lacks stops the run naming it."""
+    r = run_system(tmp_path, """
+	rsm psr.ic
+	;;
+	srlz.d
+	movl r2 = target
+	movl r3 = (1 << 40) | (1 << 44) | (1 << 13)
+	;;
+	mov cr.iip = r2
+	mov cr.ipsr = r3
+	;;
+	rfi
+	;;
+target:
+	mov r8 = 1
+	;;
+""")
+    assert r.status is None and "psr.ss = 1: not modelled" in r.error.msg
+
+
+def test_fr_writes_set_psr_mfl_and_mfh(tmp_path):
+    """Processor Status Register: psr.mfl / psr.mfh are set by a write of f2-f31 /
+    f32-f127 (the operating system's lazy FP save relies on them)."""
+    r = run_system(tmp_path, """
+	rum 0x30
+	;;
+	mov r8 = psr.um
+	;;
+	mov f6 = f1
+	;;
+	mov r9 = psr.um
+	;;
+	mov f40 = f1
+	;;
+	mov r10 = psr.um
+	;;
+""")
+    g = r.state.g
+    assert r.error is None and (g[8] & 0x30, g[9] & 0x30, g[10] & 0x30) == (0, 0x10, 0x30)

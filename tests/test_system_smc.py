@@ -69,5 +69,5 @@ def test_store_into_executed_code_takes_effect(tmp_path, sync, unsynced):
     r = run_system(tmp_path, patch_loop(sync), extra=TEMPLATE)
     assert r.error is None, r.error
     assert r.state.g[9] == 101
-    assert len(r.system.unsynced) == unsynced
+    assert len(r.system.code.unsynced) == unsynced
     assert r.counters["patched bundles run without fc"] == unsynced

@@ -400,3 +400,74 @@ gate:
 """)
     rec = recorded(r)
     assert rec["vector"] == 0x5400 and rec["isr"] & 0xFF == 0x10
+
+
+def test_rse_spill_fault_restarts_flushrs(tmp_path):
+    """An RSE store that misses (psr.rt = 1) faults at the flushrs with ISR.rs;
+    after the handler inserts the translation and rfi's, flushrs runs again and
+    the registers reach the backing store."""
+    bs = 0x2000000000200000
+    r = run_system(tmp_path, f"""
+	alloc r35 = ar.pfs, 0, 4, 0, 0
+	;;
+	mov r32 = 11
+	mov r33 = 22
+	mov r34 = 33
+	mov r35 = 44
+	movl r2 = {bs:#x}
+	;;
+	mov ar.rsc = r0
+	;;
+	mov ar.bspstore = r2
+	;;
+	mov r3 = psr
+	movl r4 = 0x8002000
+	;;
+	or r3 = r3, r4
+	;;
+	mov psr.l = r3
+	;;
+	srlz.d
+	;;
+	cover
+	;;
+	flushrs
+	;;
+	mov r8 = 5
+	;;
+""", handlers={"Alternate Data TLB": """
+	mov r16 = cr.ifa
+	mov r17 = cr.isr
+	movl r18 = 0x600661
+	mov r19 = 14 << 2
+	;;
+	mov cr.itir = r19
+	;;
+	itc.d r18
+	;;
+	rfi
+	;;
+"""})
+    assert r.error is None and r.status == 5, r.error
+    bank0 = r.state.banks[0]
+    assert bank0[0] == bs and bank0[1] & (1 << 37)  # ifa, ISR.rs
+    mem = r.board.mem
+    assert [int.from_bytes(mem.read_bytes(0x600000 + 8 * k, 8), "little") for k in range(4)] \
+        == [11, 22, 33, 44]
+    assert r.system.counts["Alternate Data TLB"] == 1
+
+
+def test_thash_of_an_unimplemented_address_is_nat(tmp_path):
+    """vol. 3 thash: an unimplemented virtual address gives NaT."""
+    r = run_system(tmp_path, """
+	movl r2 = 0x2010000000000000
+	;;
+	thash r3 = r2
+	;;
+	tnat.nz p6, p7 = r3
+	;;
+	(p6) mov r8 = 1
+	(p7) mov r8 = 2
+	;;
+""")
+    assert r.error is None and r.status == 1

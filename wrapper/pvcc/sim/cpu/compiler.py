@@ -32,6 +32,7 @@ PRIVILEGED = frozenset((
     "mov.to.pmc", "mov.from.pmc", "mov.to.pmd"))
 PSR_CPL = 3 << 32
 PSR_DFL, PSR_DFH = 1 << 18, 1 << 19
+PSR_MFL, PSR_MFH = 1 << 4, 1 << 5
 _FR_LOW = sum(1 << (deps.FR + n) for n in range(2, 32))
 _FR_HIGH = sum(1 << (deps.FR + n) for n in range(32, 128))
 _FLOW_ENDS = frozenset(("br.ret", "br.cond", "br.cond.ind", "brl.cond", "br.ia", "rfi"))
@@ -61,7 +62,6 @@ class Bundle:
     __slots__ = (
         "addr",
         "decoded",
-        "epoch",
         "fn",
         "lines",
         "n",
@@ -148,7 +148,6 @@ class BundleCompiler:
             bd.lines = linemap
             bd.addr = b.addr
             bd.pa = pas[n]
-            bd.epoch = -1
             bd.decoded = b
             bd.site = self.sites.get(b.addr)
             bd.n = 0
@@ -225,6 +224,10 @@ class BundleCompiler:
                 sp = ln[:len(ln) - len(ln.lstrip())]
                 ln = f"{sp}return X.jump({ln.lstrip()[7:]}, {', '.join(map(str, skipped))})"
             body.append(ln)
+        if self.system:  # an FR write sets psr.mfl (f2-f31) or psr.mfh (f32-f127)
+            mf = (PSR_MFL if w & _FR_LOW else 0) | (PSR_MFH if w & _FR_HIGH else 0)
+            if mf:
+                body.append(f"X.priv.psr |= {mf:#x}")
         if ins.qp and not sem_int.owns_predicate(ins):
             out.append(f"{pad}if pr[{ins.qp}]:")
             out += [f"{pad}    {ln}" for ln in body] or [f"{pad}    pass"]

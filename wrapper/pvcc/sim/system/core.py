@@ -25,6 +25,7 @@ import struct
 from collections import Counter
 
 from ..cpu.compiler import Bundle
+from ..cpu.nat import NAT0
 from ..errors import LimitError, SimError
 from . import interruptions
 from .faults import (
@@ -36,11 +37,15 @@ from .faults import (
     ISR_W,
     Interruption,
 )
-from .intc import CR_EOI, CR_ITM, CR_IVR, Intc, Timer
+from .intc import CR_EOI, CR_ITM, CR_IVR, CR_TPR, Intc, Timer, TimerView
 from .mmu import MMU, NA_FC
+from .smc import CodeWatch
 
 PSR_I, PSR_IC, PSR_IT = 1 << 14, 1 << 13, 1 << 36
 _XMODE = PSR_IT | (3 << 32) | (1 << 15)  # it, cpl, pk: what an instruction fetch depends on
+# PSR bits whose effect the model does not have: setting one stops the run
+_UNMODELLED_BITS = ((24, "db"), (25, "lp"), (26, "tb"), (34, "is"), (40, "ss"))
+_UNMODELLED = sum(1 << b for b, _ in _UNMODELLED_BITS)
 PSR_DFL, PSR_DFH = 1 << 18, 1 << 19
 # control registers that exist (SDM vol. 2, the control register table); the others are reserved
 CRS = frozenset((0, 1, 2, 8, 16, 17, 19, 20, 21, 22, 23, 24, 25, 64, 65, 66, 67, 68, 69, 70,
@@ -64,17 +69,17 @@ class System:
         self.mmu = mmu = MMU(priv, st.mem, st.ar)
         self.intc = Intc(priv)
         self.timer = Timer(priv, self.intc)
-        # self-modifying code: physical bundle address -> compiled bundles of it
-        self.code: dict[int, list] = {}
+        self.intc.on_post = self.timer.force
         self.traps: dict = {}  # physical bundle address -> handler (``trap``)
-        # Instruction translation epoch: a compiled bundle whose epoch is current
-        # is known to be fetched from bd.pa without asking the MMU; it changes with
-        # every instruction-side insert or purge, rr write, and psr.it/cpl change.
-        self.xepoch = 0
+        # The bundles known to be fetched from their bd.pa under the current
+        # instruction translation, by ip: the run loop's cache.  Emptied by every
+        # instruction-side insert or purge, rr write and psr.it/cpl/pk change
+        # (``psr_changed``, ``tlb_insn``, ``write_ind``); ex.cache keeps the compiled
+        # bundles across such changes.
+        self.fast: dict = {}
         self._xmode = None
-        self.patched: set[int] = set()  # bundles a store changed, not flushed by fc since
-        self.unsynced: list[int] = []  # patched bundles compiled again without an fc
-        mmu.on_code_store = self._code_store
+        self.code = CodeWatch((ex.cache, self.fast), mmu)  # self-modifying code
+        mmu.on_code_store = self.code.stored
         # the CPU's references go through the MMU
         ex.system = True
         ex.mmu = mmu
@@ -83,7 +88,7 @@ class System:
         ex.ns.update(mmu.namespace())
         ex.stores_src = mmu.stores
         st.rse.loads, st.rse.stores = mmu.rse_loads, mmu.rse_stores
-        priv.thash, priv.ttag = mmu.thash, mmu.ttag
+        priv.thash, priv.ttag = self._thash, self._ttag
         priv.read_itc, priv.write_itc = self.timer.read_itc, self.timer.write_itc
         ex.platform = self
         for name in ("privileged", "disabled_fp", "psr_changed", "rfi", "bsw", "epc",
@@ -95,21 +100,26 @@ class System:
 
     # -- running --------------------------------------------------------------------
     def run(self, ip: int, max_insns: int | None = None) -> None:
-        """Run from ``ip`` (bundle | slot) until the platform ends the run or an error."""
+        """Run from ``ip`` (bundle | slot) until the platform ends the run or an error.
+
+        Per bundle the loop looks the bundle up in ``fast``, runs it, counts its
+        instructions and makes one check, ``timer.event``: the next cr.itm match,
+        the instruction limit, or 0 when something may have made an external
+        interrupt deliverable (a vector posted, psr, cr.tpr, cr.eoi or cr.ivr
+        changed while one is pending): then ``_events`` sorts it out."""
         ex = self.ex
-        cache_get = ex.cache.get
+        fast_get = self.fast.get
         timer = self.timer
-        intc = self.intc
-        priv = self.priv
-        traced = ex.trace is not None
         timer.set_limit(timer.icount + max_insns if max_insns is not None else None)
+        if self.intc.irr:
+            timer.force()
         prev = ip
         ex.gw = 0
         try:
             while True:
                 try:
-                    bd = cache_get(ip)  # (an ip inside a bundle is never a key)
-                    if bd is not None and bd.epoch == self.xepoch and not traced:
+                    bd = fast_get(ip)  # (an ip inside a bundle is never a key)
+                    if bd is not None:
                         bd.n += 1
                         try:
                             nip = bd.fn()
@@ -117,17 +127,11 @@ class System:
                             nip = ex._recover(bd, e)
                         timer.icount += bd.ninsn
                     else:
-                        nip = self._step(ip, bd)
+                        nip = self._step(ip)
                 except Interruption as e:
                     nip = self._fault(e, ip, prev)
                 if timer.icount >= timer.event:
-                    if timer.icount > timer.limit:
-                        raise LimitError(f"more than {max_insns} instructions executed", nip)
-                    timer.tick()
-                if intc.irr and priv.psr & PSR_I and intc.deliverable():
-                    nip = interruptions.deliver(self, Interruption("External Interrupt"),
-                                                nip, ip)
-                    ex.gw = 0
+                    nip = self._events(nip, ip, max_insns)
                 prev = ip
                 ip = nip
         except SimError as e:
@@ -137,25 +141,39 @@ class System:
         finally:
             self.state.ip = ip
 
-    def _step(self, ip: int, bd) -> int:
+    def _events(self, nip: int, ip: int, max_insns) -> int:
+        """The instruction limit, the timer match, external interrupt delivery."""
+        timer = self.timer
+        if timer.icount > timer.limit:
+            raise LimitError(f"more than {max_insns} instructions executed", nip)
+        timer.rearm()
+        if timer.icount >= timer.next_event:
+            timer.tick()
+        intc = self.intc
+        if intc.irr and self.priv.psr & PSR_I and intc.deliverable():
+            nip = interruptions.deliver(self, Interruption("External Interrupt"), nip, ip)
+            self.ex.gw = 0
+        return nip
+
+    def _step(self, ip: int) -> int:
         """Run one bundle the fast path cannot: inside a bundle (rfi with ri), not
-        compiled or fetched under another translation, or traced."""
+        yet fetched under the current translation, or traced."""
         if ip & 15:
             return self._resume(ip)
         ex = self.ex
-        if bd is None or bd.epoch != self.xepoch:
-            try:
-                pa = self.mmu.fetch(ip)
-            except Interruption as e:
-                e.addr = ip
-                raise
-            if bd is None or bd.pa != pa:
-                bd = self._compile(ip, pa)
-            bd.epoch = self.xepoch
+        try:
+            pa = self.mmu.fetch(ip)
+        except Interruption as e:
+            e.addr = ip
+            raise
+        bd = ex.cache.get(ip)
+        if bd is None or bd.pa != pa:
+            bd = self._compile(ip, pa)
         bd.n += 1
         if ex.trace is not None:
             nip = ex._run_traced(bd)
         else:
+            self.fast[ip] = bd
             try:
                 nip = bd.fn()
             except (TypeError, struct.error) as e:
@@ -180,7 +198,6 @@ class System:
         bd = Bundle()
         bd.fn = lambda: handler(self)
         bd.addr, bd.pa, bd.n, bd.ninsn, bd.nnop, bd.nstop = ip, pa, 0, 0, 0, 0
-        bd.epoch = -1
         bd.slots, bd.lines, bd.prefix, bd.site, bd.starts = [], [], [], None, True
         self.ex.cache[ip] = bd
         return bd
@@ -202,6 +219,8 @@ class System:
         for k, rec in enumerate(bd.slots):
             if rec.slot < ri:
                 continue
+            if ex.trace is not None and rec.name != "nop":
+                ex.trace.write(f"{ex.symbolize(base | rec.slot)} {rec.ins.text()}\n")
             try:
                 t = ex.slot_fn(bd, k)()
             except (TypeError, struct.error) as e:
@@ -266,13 +285,13 @@ class System:
     def timer_state(self):
         """ar.itc, cr.itm and cr.itv as read-write attributes ``itc``, ``itm``, ``itv``
         (what a platform's PAL_HALT_LIGHT reads and moves)."""
-        return TimerView(self)
+        return TimerView(self.timer)
 
     def counters(self) -> dict:
         """System-mode counters: interruptions by vector, timer matches, TLB use."""
         out = {f"interruptions: {v}": n for v, n in sorted(self.counts.items())}
         out["timer interrupts"] = self.timer.fired
-        out["patched bundles run without fc"] = len(self.unsynced)
+        out["patched bundles run without fc"] = len(self.code.unsynced)
         return out
 
     # -- services of system-mode compiled code ------------------------------------
@@ -306,17 +325,31 @@ class System:
                            addr, isr=isr)
 
     def psr_changed(self) -> None:
+        psr = self.priv.psr
+        if psr & _UNMODELLED:
+            names = ", ".join(f"psr.{n}" for b, n in _UNMODELLED_BITS if psr >> b & 1)
+            raise SimError(f"{names} = 1: not modelled (its traps or instruction set); "
+                           f"psr={psr:#x}")
         self.mmu.sync()
         mode = self.priv.psr & _XMODE
         if mode != self._xmode:
             self._xmode = mode
-            self.xepoch += 1
+            self.fast.clear()
+        if self.intc.irr:  # psr.i may have unmasked a pending interrupt
+            self.timer.force()
 
     def rfi(self) -> int:
         return interruptions.rfi(self)
 
     def bsw(self, bank: int) -> None:
         interruptions.bsw(self, bank)
+
+    def _thash(self, va: int):
+        """thash: the MMU's hash; NaT for an unimplemented address (vol. 3 thash)."""
+        return self.mmu.thash(va) if self.mmu.impl_va(va) else NAT0
+
+    def _ttag(self, va: int):
+        return self.mmu.ttag(va) if self.mmu.impl_va(va) else NAT0
 
     def epc(self, addr: int) -> None:
         """``epc``: cpl becomes the code page's TLB.pl when its access rights are 7
@@ -346,7 +379,7 @@ class System:
         cr = self.priv.cr
         side = op[-1]
         if side != "d":  # instruction-side translations may change (ptc.*: both)
-            self.xepoch += 1
+            self.fast.clear()
         if op.startswith(("itc.", "itr.")):
             if self.priv.psr & PSR_IC:
                 self.illegal(addr, f"{op} with psr.ic = 1")
@@ -368,10 +401,7 @@ class System:
     def fc(self, va: int, addr: int) -> None:
         """``fc``/``fc.i``: the line's compiled bundles are dropped and a store into
         them counts as flushed."""
-        pa = self.mmu.non_access(va, NA_FC) & ~31
-        for b in (pa, pa + 16):
-            self.patched.discard(b)
-            self._drop(b)
+        self.code.flushed(self.mmu.non_access(va, NA_FC))
 
     # -- control, application and indirect registers -------------------------------
     def cpuid(self, idx: int) -> int:
@@ -409,10 +439,12 @@ class System:
             self.illegal(addr, f"write to read-only cr{n}")
         if n == CR_EOI:
             self.intc.write_eoi()
-            return
-        self.priv.cr[n] = v
+        else:
+            self.priv.cr[n] = v
         if n == CR_ITM:
             self.timer.arm()
+        elif n in (CR_EOI, CR_TPR) and self.intc.irr:  # may unmask a pending vector
+            self.timer.force()
 
     def read_ind(self, kind: str, idx: int) -> int:
         p = self.priv
@@ -428,63 +460,13 @@ class System:
                 self.illegal(addr, f"rr[{idx >> 61}] = {v:#x}: reserved field",
                              GE_RESERVED_REGISTER_FIELD)
             self.mmu.set_rr(idx >> 61, v)
-            self.xepoch += 1
+            self.fast.clear()
         else:
             getattr(p, kind)[idx & 0xFF] = v
 
-    # -- self-modifying code ---------------------------------------------------------
     def _compiled(self, bd) -> None:
         pa = bd.pa & ~(1 << 63)
         if self.traps and pa in self.traps:  # compiled with the bundles before it
             self._trap_bundle(bd.addr, bd.pa, self.traps[pa])
             return
-        self.mmu.note_code(pa)
-        self.code.setdefault(pa, []).append(bd)
-        if pa in self.patched:
-            self.unsynced.append(bd.addr)
-
-    def _drop(self, pa: int) -> None:
-        cache = self.ex.cache
-        for bd in self.code.pop(pa, ()):
-            if cache.get(bd.addr) is bd:
-                del cache[bd.addr]
-
-    def _code_store(self, pa: int, size: int) -> None:
-        """A store into a frame holding compiled code: the bundles it changed are
-        compiled again when next run."""
-        for b in range(pa & ~15, pa + size, 16):
-            if b in self.code:
-                self.patched.add(b)
-                self._drop(b)
-
-
-class TimerView:
-    """The interval timer's registers as attributes (System.timer_state)."""
-
-    def __init__(self, system: System):
-        self._s = system
-
-    @property
-    def itc(self) -> int:
-        return self._s.timer.read_itc()
-
-    @itc.setter
-    def itc(self, v: int) -> None:
-        self._s.timer.write_itc(v)
-
-    @property
-    def itm(self) -> int:
-        return self._s.priv.cr[CR_ITM]
-
-    @itm.setter
-    def itm(self, v: int) -> None:
-        self._s.priv.cr[CR_ITM] = v
-        self._s.timer.arm()
-
-    @property
-    def itv(self) -> int:
-        return self._s.priv.cr[72]
-
-    @itv.setter
-    def itv(self, v: int) -> None:
-        self._s.priv.cr[72] = v
+        self.code.compiled(bd)

@@ -40,11 +40,14 @@ class Intc:
         self.irr = 0  # pending vectors
         self.isr = 0  # vectors in service
         self.posted = 0  # interrupts posted (counter)
+        self.on_post = None  # called after a post (System: check for delivery)
 
     def post(self, vector: int) -> None:
         """A source raises ``vector`` (16-255; 0-15 are reserved or special)."""
         self.irr |= 1 << (vector & 0xFF)
         self.posted += 1
+        if self.on_post is not None:
+            self.on_post()
 
     def _unmasked(self) -> int | None:
         """The highest pending vector cr.tpr and the in-service vectors let through."""
@@ -91,12 +94,25 @@ class Timer:
         self.base_count = 0
         self.next_event = NEVER  # icount at which the cr.itm match fires
         self.limit = NEVER  # the run's last instruction (max_insns)
-        self.event = NEVER  # min(next_event, limit + 1): the run loop's one check
+        # the run loop's one check: min(next_event, limit + 1), or 0 when forced
+        # (an external interrupt may have become deliverable)
+        self.event = NEVER
+        self.forced = False
         self.fired = 0  # timer interrupts posted (counter)
 
     def _next(self, at: int) -> None:
         self.next_event = at
-        self.event = min(at, self.limit + 1)
+        self.event = 0 if self.forced else min(at, self.limit + 1)
+
+    def force(self) -> None:
+        """Make the run loop look at its events after the current bundle."""
+        self.forced = True
+        self.event = 0
+
+    def rearm(self) -> None:
+        """The run loop looked: back to the timer match and the limit."""
+        self.forced = False
+        self._next(self.next_event)
 
     def set_limit(self, limit: int | None) -> None:
         self.limit = NEVER if limit is None else limit
@@ -138,3 +154,36 @@ class Timer:
         self.base_itc = (self.base_itc + skip * ITC_PER_INSN) & M64
         self._next(self.icount)
         return True
+
+
+class TimerView:
+    """ar.itc, cr.itm and cr.itv as read-write attributes (what a platform's
+    PAL_HALT_LIGHT reads and moves; System.timer_state)."""
+
+    def __init__(self, timer: Timer):
+        self._t = timer
+
+    @property
+    def itc(self) -> int:
+        return self._t.read_itc()
+
+    @itc.setter
+    def itc(self, v: int) -> None:
+        self._t.write_itc(v)
+
+    @property
+    def itm(self) -> int:
+        return self._t.priv.cr[CR_ITM]
+
+    @itm.setter
+    def itm(self, v: int) -> None:
+        self._t.priv.cr[CR_ITM] = v
+        self._t.arm()
+
+    @property
+    def itv(self) -> int:
+        return self._t.priv.cr[CR_ITV]
+
+    @itv.setter
+    def itv(self, v: int) -> None:
+        self._t.priv.cr[CR_ITV] = v
