@@ -47,6 +47,7 @@ EXIT_PANIC = 3
 PHYS_MASK = (1 << 61) - 1
 REGION_IDENTITY = (6, 7)  # regions the kernel maps by identity (ivt.S alt_dtlb_miss)
 PANIC_TEXT = b"Kernel panic - not syncing"
+INIT_TEXT = b"Run /init as init process"  # init/main.c: boot-to-init ends here
 IDLE_LIMIT = 10_000  # PAL_HALT_LIGHT calls in a row with no timer armed: the machine hangs
 AR_K0, AR_RSC = 0, 16
 CR_LID = 64
@@ -77,6 +78,7 @@ class Console:
         self.line = bytearray()
         self.lines = 0
         self.panic: str | None = None
+        self.on_line = None  # called with each complete line (bytes)
 
     def write(self, data: bytes) -> None:
         if self.out is not None:
@@ -86,6 +88,8 @@ class Console:
                 self.lines += 1
                 line = bytes(self.line)
                 self.line.clear()
+                if self.on_line is not None:
+                    self.on_line(line)
                 if PANIC_TEXT in line:
                     self.flush()
                     self.panic = line.decode(errors="replace").strip()
@@ -187,6 +191,7 @@ class BootResult:
     panic: str | None = None
     cpu_seconds: float = 0.0
     counters: dict = field(default_factory=dict)
+    init_counters: dict | None = None   # instructions, groups, interruptions at "Run /init"
     sites: Counter = field(default_factory=Counter)
     firmware: list = field(default_factory=list)
 
@@ -201,6 +206,8 @@ class Boot:
         from ..userland.program import site_types
 
         self.console = Console(out)
+        self.console.on_line = self._line
+        self.init_counters: dict | None = None  # the counters when the kernel runs /init
         self.board = board = Board(system=True, sites=None, trace=trace)
         mem = board.mem
         self.machine = m = Machine(mem_mib, console=self.console, memory=mem,
@@ -242,6 +249,13 @@ class Boot:
         st.priv.cr[CR_LID] = es.cr_lid
         st.ip = es.ip
         self.entry = es
+
+    def _line(self, line: bytes) -> None:
+        if self.init_counters is None and INIT_TEXT in line:
+            c = self.board.ex.counters()
+            self.init_counters = {"instructions": c["instructions"],
+                                  "instruction groups": c["instruction groups"],
+                                  "interruptions": sum(self.system.counts.values())}
 
     # -- firmware ------------------------------------------------------------
     def _firmware_handler(self, entry):
@@ -337,6 +351,7 @@ class Boot:
         res.panic = self.console.panic
         res.stop = self.stop.describe() if self.stop is not None else None
         res.counters = self.counters()
+        res.init_counters = self.init_counters
         res.sites = board.ex.site_hits
         res.firmware = self.machine.stats_lines()
         return res
@@ -384,6 +399,8 @@ def boot_main(argv: list[str]) -> int:
 def print_stats(r: BootResult, err) -> None:
     for k, v in r.counters.items():
         print(f"pvcc-sim: {k}: {v}", file=err)
+    for k, v in (r.init_counters or {}).items():
+        print(f"pvcc-sim: boot to /init: {k}: {v}", file=err)
     for line in r.firmware:
         print(f"pvcc-sim: {line}", file=err)
     for k in sorted(r.sites):
