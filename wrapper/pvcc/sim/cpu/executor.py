@@ -329,6 +329,32 @@ class Executor(BundleCompiler):
         st.ar[66] = (pfs >> 52) & 0x3F
         return target
 
+    def loop(self, kind: str, qp: bool) -> bool:
+        """br.ctop, br.cexit, br.wtop, br.wexit (SDM vol. 3, br): update ar.lc,
+        ar.ec and p63, rotate the registers; whether the branch is taken.
+        ``qp``: the value of a wtop/wexit's qualifying predicate."""
+        ar, pr = self.st.ar, self.st.pr
+        counted = kind in ("ctop", "cexit")
+        top = kind in ("ctop", "wtop")
+        if (ar[65] if counted else qp):
+            if counted:
+                ar[65] -= 1
+            pr[63] = counted
+            taken = top
+        elif ar[66] & 0x3F > 1:
+            ar[66] = (ar[66] & 0x3F) - 1
+            pr[63] = False
+            taken = top
+        elif ar[66] & 0x3F == 1:
+            ar[66] = 0
+            pr[63] = False
+            taken = not top
+        else:
+            pr[63] = False
+            return not top
+        self.rse.rotate()
+        return taken
+
     def alloc(self, sof, sol, sor):
         if self.st.alat:
             self.st.alat.clear()

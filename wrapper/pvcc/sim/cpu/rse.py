@@ -12,19 +12,14 @@ current frame) fit in the physical file: ``alloc`` spills the oldest dirty
 registers when the frame would not fit, ``br.ret`` fills the caller's frame
 back when it is no longer in the file.
 
-Rotating registers (SDM vol. 1, 4.5.1 "Register Rotation"): an ``alloc``
-with sor > 0 makes r32 to r32+sor-1 a rotating region; f32-f127 and p16-p63
-always rotate.  The logical names ``g``, ``fs``/``fe`` and ``pr`` hold are
-what the instructions see, so a change of a rename base (``rrb.gr``,
-``rrb.fr``, ``rrb.pr`` of the CFM) inside a frame (``br.ctop``, ``br.cexit``,
-``br.wtop``, ``br.wexit``, ``clrrrb``) moves the values between the logical
-names (``set_rrb``).  A frame switch (``br.call`` and ``cover`` clear the
-bases, ``br.ret`` and ``rfi`` restore them) keeps the stacked registers in
-their logical order: the frame is saved and restored by logical name, so
-only the floating-point and predicate registers, which are not saved with
-the frame, move.  Deviation: a frame spilled to the backing store while
-rrb.gr != 0 is stored in logical, not physical, order (only software that
-reads the backing store of a rotating frame could tell).
+Rotating registers (the CFM's sor and rrb fields): the frame's first ``sor``
+registers, f32-f127 and p16-p63 rotate by rrb.gr, rrb.fr and rrb.pr.  The
+model keeps every register in *logical* order (``g[32 + i]`` is what
+r(32 + i) names now): a rotation (the loop branches, ``clrrrb``, a frame
+change that changes rrb.fr or rrb.pr) moves the values instead of renaming
+them.  A frame with rrb.gr != 0 goes to the backing store in that logical
+order: only software reading single rotated registers from the backing
+store could tell.
 """
 
 from __future__ import annotations
@@ -54,16 +49,6 @@ def is_collection(addr: int) -> bool:
 _OUT_TAIL = [OUTSIDE] * 97
 
 
-def _rrbs(fm: int) -> tuple[int, int, int]:
-    """rrb.gr, rrb.fr, rrb.pr of a frame marker."""
-    return (fm >> 18) & 0x7F, (fm >> 25) & 0x7F, (fm >> 32) & 0x3F
-
-
-def _rrb_ok(fm: int, sor: int) -> bool:
-    gr, fr, pr = _rrbs(fm)
-    return gr < max(sor, 1) and fr < 96 and pr < 48
-
-
 def undefined_value(index: int) -> int:
     """The value of a stacked register an alloc created and nothing wrote yet.
 
@@ -80,7 +65,7 @@ class RSE:
         self.state = state
         self.nphys = nphys
         self.sof = self.sol = self.sor = 0
-        self.rrb_gr = self.rrb_fr = self.rrb_pr = 0  # rename bases (CFM.rrb)
+        self.rrb_gr = self.rrb_fr = self.rrb_pr = 0
         self.bof = 0  # register index of r32
         self.bsi = 0  # register index at ar.bspstore
         self.stk: list = []
@@ -97,7 +82,7 @@ class RSE:
         self.bof = self.bsi = self.off = reg_index(bspstore)
         self.stk = []
         self.sof = self.sol = self.sor = 0
-        self.set_rrb(0, 0, 0)
+        self._set_rrb(0, 0, 0)
         self.state.g[32:128] = _OUT_TAIL[:96]
 
     # -- ar.bsp / ar.bspstore ---------------------------------------------
@@ -113,59 +98,47 @@ class RSE:
         return (self.sof | self.sol << 7 | (self.sor // 8) << 14 | self.rrb_gr << 18
                 | self.rrb_fr << 25 | self.rrb_pr << 32)
 
-    # -- rotation -------------------------------------------------------------
-    def set_rrb(self, gr: int, fr: int, pr: int, move_gr: bool = True) -> None:
-        """New rename bases: the logical registers of the rotating regions take the
-        values the new bases name (``move_gr`` False: the frame's registers were
-        just restored by logical name, only the base changes)."""
+    # -- register rotation -----------------------------------------------------
+    @staticmethod
+    def _rotate(regs: list, lo: int, n: int, d: int) -> None:
+        """regs[lo:lo+n] seen with a register base d higher: new[i] = old[i + d]."""
+        d %= n
+        if d:
+            seg = regs[lo:lo + n]
+            regs[lo:lo + n] = seg[d:] + seg[:d]
+
+    def _set_rrb(self, gr: int, fr: int, pr: int) -> None:
+        """Make (gr, fr, pr) the rrb fields, rotating the registers' values."""
         st = self.state
-        if gr != self.rrb_gr and move_gr and self.sor:
-            d = (gr - self.rrb_gr) % self.sor
-            g = st.g
-            seg = g[32:32 + self.sor]
-            g[32:32 + self.sor] = seg[d:] + seg[:d]
+        if gr != self.rrb_gr and self.sor:
+            self._rotate(st.g, 32, self.sor, gr - self.rrb_gr)
         if fr != self.rrb_fr:
-            d = (fr - self.rrb_fr) % 96
-            for a in (st.fs, st.fe):
-                seg = a[32:128]
-                a[32:128] = seg[d:] + seg[:d]
+            self._rotate(st.fs, 32, 96, fr - self.rrb_fr)
+            self._rotate(st.fe, 32, 96, fr - self.rrb_fr)
         if pr != self.rrb_pr:
-            d = (pr - self.rrb_pr) % 48
-            seg = st.pr[16:64]
-            st.pr[16:64] = seg[d:] + seg[:d]
+            self._rotate(st.pr, 16, 48, pr - self.rrb_pr)
         self.rrb_gr, self.rrb_fr, self.rrb_pr = gr, fr, pr
 
     def rotate(self) -> None:
-        """One rotation (the modulo-scheduled loop branches): every base decrements,
-        so the value of r32 is r33's after it (f32 -> f33, p16 -> p17, and the
-        last register of each region -> the first)."""
-        self.set_rrb((self.rrb_gr - 1) % self.sor if self.sor else 0,
-                     (self.rrb_fr - 1) % 96, (self.rrb_pr - 1) % 48)
+        """The loop branches' rotation: every rrb decrements (modulo its size)."""
+        self._set_rrb((self.rrb_gr - 1) % self.sor if self.sor else 0,
+                      (self.rrb_fr - 1) % 96, (self.rrb_pr - 1) % 48)
 
-    def loop_branch(self, kind: str, cond: bool) -> bool:
-        """br.ctop/br.cexit (``cond`` unused) and br.wtop/br.wexit (``cond`` =
-        PR[qp]): ar.lc, ar.ec, p63 and the rotation as the SDM's pseudo-code
-        (vol. 3, "br"); whether the top form (ctop, wtop) is taken."""
-        ar = self.state.ar
-        pr = self.state.pr
-        lc, ec = ar[65], ar[66] & 0x3F
-        if kind in ("ctop", "cexit"):
-            if lc:
-                ar[65] = lc - 1
-                pr[63] = True
-                self.rotate()
-                return True
-        elif cond:
-            pr[63] = False
-            self.rotate()
-            return True
-        if ec:
-            ar[66] = ec - 1
-            pr[63] = False
-            self.rotate()
-            return ec > 1
-        pr[63] = False
-        return False
+    def clrrrb(self, pr_only: bool = False) -> None:
+        if pr_only:
+            self._set_rrb(self.rrb_gr, self.rrb_fr, 0)
+        else:
+            self._set_rrb(0, 0, 0)
+
+    @staticmethod
+    def _fields(fm: int, what: str) -> tuple:
+        """sof, sol, sor, rrb.gr, rrb.fr, rrb.pr of a frame marker, checked."""
+        sof, sol, sor = fm & 0x7F, (fm >> 7) & 0x7F, ((fm >> 14) & 0xF) * 8
+        gr, fr, pr = (fm >> 18) & 0x7F, (fm >> 25) & 0x7F, (fm >> 32) & 0x3F
+        if sol > sof or sof > 96 or sor > sof or fr >= 96 or pr >= 48 or (
+                gr and gr >= sor) or fm >> 38:
+            raise SimError(f"{what} {fm:#x}")
+        return sof, sol, sor, gr, fr, pr
 
     # -- frame switching ----------------------------------------------------
     def _save_frame(self) -> None:
@@ -206,29 +179,29 @@ class RSE:
         self.sof -= self.sol
         self.sol = 0
         self.sor = 0
-        self.set_rrb(0, 0, 0, move_gr=False)
+        self.rrb_gr = 0  # (the caller's rotating registers stay in the order saved)
+        self._set_rrb(0, 0, 0)
         self._load_frame()
         return old
 
     def ret(self, pfm: int) -> None:
         """br.ret: restore the frame marker ``pfm`` (from ar.pfs)."""
-        sof, sol, sor = pfm & 0x7F, (pfm >> 7) & 0x7F, ((pfm >> 14) & 0xF) * 8
-        if sol > sof or sof > 96 or sor > sof or not _rrb_ok(pfm, sor):
-            raise SimError(f"br.ret with a bad previous frame marker {pfm:#x} in ar.pfs")
+        sof, sol, sor, gr, fr, pr = self._fields(pfm, "br.ret with a bad frame marker in ar.pfs:")
         self._save_frame()
         if self.bof - sol < self.bsi:  # fills first: a fault leaves the frame as it was
             self._fill_to(self.bof - sol)
         self.bof -= sol
         self.sof, self.sol, self.sor = sof, sol, sor
+        self.rrb_gr = gr  # (its registers were saved in this rotation's order)
+        self._set_rrb(gr, fr, pr)
         self._load_frame()
-        self.set_rrb(*_rrbs(pfm), move_gr=False)
 
     def alloc(self, sof: int, sol: int, sor: int) -> None:
         if sof > 96 or sol > sof or sor > sof:
             raise SimError(f"alloc with sof={sof} sol={sol} sor={sor}: illegal operation")
-        if sor != self.sor and self.rrb_gr:
-            raise SimError(f"alloc changing sor with rrb.gr = {self.rrb_gr}: "
-                           "reserved register/field")
+        if sor != self.sor and (self.rrb_gr or self.rrb_fr or self.rrb_pr):
+            raise SimError(f"alloc changes sor ({self.sor} to {sor}) with a register "
+                           "rotation in effect (rrb != 0): reserved register/field")
         self._save_frame()
         old_sof = self.sof
         dirty = self.bof - self.bsi
@@ -249,22 +222,23 @@ class RSE:
     def uncover(self, ifm: int) -> None:
         """``rfi`` with ifs.v = 1: the frame ``ifm`` that ``cover`` (or an
         interruption's cover) pushed becomes current again below bsp."""
-        sof, sol, sor = ifm & 0x7F, (ifm >> 7) & 0x7F, ((ifm >> 14) & 0xF) * 8
-        if sol > sof or sof > 96 or sor > sof or not _rrb_ok(ifm, sor):
-            raise SimError(f"rfi with a bad frame marker {ifm:#x} in cr.ifs")
+        sof, sol, sor, gr, fr, pr = self._fields(ifm, "rfi with a bad frame marker in cr.ifs:")
         self._save_frame()
         if self.bof - sof < self.bsi:
             self._fill_to(self.bof - sof)
         self.bof -= sof
         self.sof, self.sol, self.sor = sof, sol, sor
+        self.rrb_gr = gr
+        self._set_rrb(gr, fr, pr)
         self._load_frame()
-        self.set_rrb(*_rrbs(ifm), move_gr=False)
 
     def cover(self) -> None:
+        """cover: the frame joins the dirty partition; the new CFM is all zero."""
         self._save_frame()
         self.bof += self.sof
         self.sof = self.sol = self.sor = 0
-        self.set_rrb(0, 0, 0, move_gr=False)
+        self.rrb_gr = 0
+        self._set_rrb(0, 0, 0)
         self._load_frame()
 
     # -- spills and fills ----------------------------------------------------

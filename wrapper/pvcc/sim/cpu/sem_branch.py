@@ -33,16 +33,6 @@ def br_cloop(i, c):
     return ["if ar[65]:", "    ar[65] -= 1", f"    return {i.fields['target']:#x}"]
 
 
-def br_loop(i, c):
-    """br.ctop, br.cexit, br.wtop, br.wexit: modulo-scheduled loops (RSE.loop_branch;
-    the w forms read their qualifying predicate as the condition)."""
-    kind = i.op.split(".")[1]
-    cond = f"pr[{i.qp}]" if kind in ("wtop", "wexit") else "False"
-    taken = "" if kind.endswith("top") else "not "
-    return [f"if {taken}X.rse.loop_branch({kind!r}, {cond}):",
-            f"    return {i.fields['target']:#x}"]
-
-
 def _recover(c, target) -> list[str]:
     if c.system:  # the system may take the Speculation vector instead (System.chk_faults)
         return [f"    return X.chk_branch({target:#x}, {c.addr | c.slot:#x})"]
@@ -67,6 +57,14 @@ def chk_a(i, c):
     return out
 
 
+def br_loop(i, c):
+    """The modulo-scheduled loop branches (Executor.loop); wtop/wexit read their
+    qualifying predicate as an input (sem_int.owns_predicate)."""
+    kind = i.op.split(".")[1]
+    qp = f"pr[{i.qp}]" if kind in ("wtop", "wexit") else "True"
+    return [f"if X.loop({kind!r}, {qp}):", f"    return {i.fields['target']:#x}"]
+
+
 def rfi(i, c):
     """System mode only (System.rfi: psr, ip and slot, frame, banks)."""
     if not c.system:
@@ -76,10 +74,10 @@ def rfi(i, c):
 
 HANDLERS = {
     "rfi": rfi,
+    **{f"br.{k}": br_loop for k in ("ctop", "cexit", "wtop", "wexit")},
     "br.cond": br_rel, "brl.cond": br_rel, "br.cond.ind": br_ind,
     "br.call": br_call, "brl.call": br_call, "br.call.ind": br_call_ind,
     "br.ret": br_ret, "br.cloop": br_cloop,
-    "br.ctop": br_loop, "br.cexit": br_loop, "br.wtop": br_loop, "br.wexit": br_loop,
     "chk.s": chk_s, "chk.s.i": chk_s, "chk.s.m": chk_s,
     "chk.a.clr": chk_a, "chk.a.nc": chk_a,
 }

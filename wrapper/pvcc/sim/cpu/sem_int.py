@@ -328,9 +328,10 @@ def family(op: str):
 
 def owns_predicate(i) -> bool:
     """True for the forms whose handler applies the qualifying predicate itself
-    (.unc compares: they clear both targets when the predicate is false)."""
+    (.unc compares: they clear both targets when the predicate is false;
+    br.wtop/br.wexit: the predicate decides how the loop goes on)."""
     if i.op.startswith("fcmp."):
         return bool(i.fields.get("unc"))
-    if i.op in ("br.wtop", "br.wexit"):  # the predicate is the loop's condition
+    if i.op in ("br.wtop", "br.wexit"):  # the predicate is an input of the branch
         return True
     return bool(_CMP_OP.match(i.op)) and _cmp_parts(i)[3] == "unc"

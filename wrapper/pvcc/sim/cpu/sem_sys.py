@@ -77,15 +77,14 @@ def mov_to_pr(i, c):
     return [f"st.set_pr(g[{fl['r2']}] & M, {fl['mask']:#x})"]
 
 
+@on_nat(propagate_nat)
 def mov_to_pr_rot(i, c):
-    """mov pr.rot = imm: p16-p63 from the (sign-extended, shifted) immediate."""
-    return [f"st.set_pr({i.fields['imm'] & ((1 << 64) - 1):#x}, {((1 << 64) - 1) & ~0xFFFF:#x})"]
+    """mov pr.rot = imm44: p16-p63 from the immediate's bits 63:16."""
+    return [f"st.set_pr({i.fields['imm'] & ((1 << 64) - 1):#x}, 0xFFFFFFFFFFFF0000)"]
 
 
 def clrrrb(i, c):
-    if i.op == "clrrrb.pr":
-        return ["X.rse.set_rrb(X.rse.rrb_gr, X.rse.rrb_fr, 0)"]
-    return ["X.rse.set_rrb(0, 0, 0)"]
+    return [f"X.rse.clrrrb({i.op == 'clrrrb.pr'})"]
 
 
 @on_nat(propagate_nat)

@@ -59,11 +59,11 @@ class State:
         rse = self.rse
         if rse.rrb_pr:
             rrb = rse.rrb_pr
-            rse.set_rrb(rse.rrb_gr, rse.rrb_fr, 0)
+            rse._set_rrb(rse.rrb_gr, rse.rrb_fr, 0)
             try:
                 return self.pr_value()
             finally:
-                rse.set_rrb(rse.rrb_gr, rse.rrb_fr, rrb)
+                rse._set_rrb(rse.rrb_gr, rse.rrb_fr, rrb)
         v = 0
         pr = self.pr
         for n in range(64):
@@ -76,11 +76,11 @@ class State:
         rse = self.rse
         if rse.rrb_pr:
             rrb = rse.rrb_pr
-            rse.set_rrb(rse.rrb_gr, rse.rrb_fr, 0)
+            rse._set_rrb(rse.rrb_gr, rse.rrb_fr, 0)
             try:
                 self.set_pr(value, mask)
             finally:
-                rse.set_rrb(rse.rrb_gr, rse.rrb_fr, rrb)
+                rse._set_rrb(rse.rrb_gr, rse.rrb_fr, rrb)
             return
         pr = self.pr
         for n in range(1, 64):
