@@ -20,7 +20,7 @@
 #   simboot   (PVCC_KERNEL_CONFIG=sim only) the sim kernels booted in pvcc-sim
 #             (pvcc-sim boot, kernel/simboot.py): plain, paravirt (light, patched
 #             native at boot), paravirt with noreplace-paravirt, paravirt-c when
-#             built (PVCC_KERNEL_CONV=c), and a panic (init=/nonexistent); each to
+#             built (PVCC_KERNEL_CONV=c), and a panic (rdinit=/nonexistent); each to
 #             /init and its power-off, consoles checked and compared with the plain
 #             kernel's, the patcher's site count against pvcc-check's
 #   modules   the paravirt configuration + CONFIG_MODULES with modules that have

@@ -10,7 +10,10 @@ Ways, each run as ``pvcc-sim boot VMLINUX --stats`` when its vmlinux is built:
   paravirt    BUILDS/paravirt/vmlinux: light sites, patched native at boot
   noreplace   the same with ``--append noreplace-paravirt``: every site keeps its call
   paravirt-c  BUILDS/paravirt-c/vmlinux: C-call sites (PVCC_KERNEL_CONV=c), patched native
-  panic       the plain kernel with ``--append init=/nonexistent``: the kernel panics
+  panic       the plain kernel with ``--append rdinit=/nonexistent``: no /init in the
+              initramfs and no root device, so the kernel panics ("VFS: Unable
+              to mount root fs"; init= would not do: /init of the initramfs
+              runs first)
 
 Checks: exit status 0 (PAL_HALT after /init's reboot(POWER_OFF)); the banner,
 "Run /init as init process", /init's first line and "reboot: System halted"
@@ -45,7 +48,7 @@ def vmlinux_of(builds: Path, way: str) -> Path:
 
 def append_of(way: str) -> list[str]:
     return {"noreplace": ["--append", "noreplace-paravirt"],
-            "panic": ["--append", "init=/nonexistent"]}.get(way, [])
+            "panic": ["--append", "rdinit=/nonexistent"]}.get(way, [])
 
 
 def boot(vmlinux: Path, extra: list[str], max_insns: int) -> tuple[int, str, str, float]:
@@ -81,7 +84,7 @@ def check(way: str, vmlinux: Path, status: int, out: str, err: str) -> list[str]
     if way == "panic":
         if status != 3:
             problems.append(f"exit status {status}, expected 3 (kernel panic)")
-        if not lines or "Kernel panic - not syncing: Requested init /nonexistent" not in lines[-1]:
+        if not lines or "Kernel panic - not syncing: VFS: Unable to mount root fs" not in lines[-1]:
             problems.append(f"the console does not end with the panic line: {lines[-1:]}")
         return problems
     if status != 0:

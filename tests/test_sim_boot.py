@@ -43,7 +43,7 @@ def test_boot_to_the_banner(capfd):
     assert "printk: bootconsole [uart8250] enabled" in out
     assert err[-1].startswith("pvcc-sim: error: ") and "more than 2500000 instructions" in err[-1]
     assert "Kernel command line: console=ttyS0 earlycon=uart8250,mmio,0xff5e0000 nomca " \
-        "lpj=100000 loglevel=8" in out
+        "lpj=100000 swiotlb=64 loglevel=8" in out
     tlb = [ln for ln in err if ln.startswith("pvcc-sim: interruption Alternate Data TLB:")]
     assert tlb and all(" iip=0x" in ln and " ifa=0x" in ln and " isr=0x" in ln for ln in tlb)
     stats = dict(line[len("pvcc-sim: "):].rsplit(": ", 1) for line in err[:-1]
@@ -99,7 +99,7 @@ def test_bad_mem(tmp_path, capfd):
 
 def test_the_panic_line_ends_the_run():
     """The console ends the run at the end of the kernel's panic line (the
-    whole boot with init=/nonexistent is in kernel/build.sh simboot)."""
+    whole boot with rdinit=/nonexistent is in kernel/build.sh simboot)."""
     import io
     out = io.BytesIO()
     con = Console(out)
