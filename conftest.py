@@ -2,9 +2,9 @@
 
 The compiler is chosen by PVCC_TEST_GCC (a major version, default 12; the tox
 rows set it). When it is not provisioned yet, the session provisions it with
-`pvcc-toolchain install` (a fresh machine needs ~10 minutes for GCC 12), unless
-PVCC_TEST_NO_PROVISION=1, in which case every test that needs it is skipped
-with a message saying so. Nothing here fakes a compiler.
+`pvcc-toolchain install` (about 10 minutes on an idle 2-core machine, more
+under load), unless PVCC_TEST_NO_PROVISION=1, in which case every test that
+needs it is skipped with a message saying so. Nothing here fakes a compiler.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """pvcc's main job, end to end, on the bundled example (`./dev demo`).
 
-1. provision the default IA-64 cross GCC (first run only, ~5-15 minutes);
+1. provision the default IA-64 cross GCC (first run only: about 10 minutes on
+   an idle 2-core machine, more under load);
 2. build the pvcc plugin for it (first run only, seconds);
 3. compile examples/paravirt_demo.c with `pvcc` as a kernel build would;
 4. print pvcc-check's report of the object;

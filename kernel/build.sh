@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # kernel/build.sh - a real kernel: Linux 6.1 arch/ia64 built with CC=pvcc.
 #
-#   bash kernel/build.sh [--clean] [STEP...]        (tox -e kernel)
+#   bash kernel/build.sh [--clean] [STEP...]        (tox -e kernel, ./dev kernel)
+#
+# pvcc and the Python helpers run from: $PYTHON's environment if set; else the
+# environment pvcc is on PATH in (the tox venv); else the repository's .dev-venv
+# (created by ./dev demo and ./dev kernel), so the build works from a clone after
+# the README's set-up.
 #
 # Steps (default: all, in this order):
 #   plain     make vmlinux with CC=<the IA-64 cross gcc>            -> CONFIG/plain/
@@ -81,7 +86,14 @@ case $CONFIG in
     *) CONFIG_TARGET=$CONFIG FRAGMENT= ;;
 esac
 TIMINGS=$BUILDS/timings.json
-PY=${PYTHON:-python3}
+# The Python of pvcc's environment (see the header).
+if [ -n "${PYTHON:-}" ]; then
+    PY=$PYTHON
+elif ! command -v pvcc >/dev/null && [ -x "$REPO/.dev-venv/bin/pvcc" ]; then
+    PY=$REPO/.dev-venv/bin/python
+else
+    PY=python3
+fi
 
 say() { printf '\n=== %s\n' "$*"; }
 die() { printf 'kernel/build.sh: error: %s\n' "$*" >&2; exit 1; }
@@ -91,7 +103,7 @@ STEPS=()
 for a in "$@"; do
     case $a in
         --clean) CLEAN=1 ;;
-        -h|--help) sed -n '2,56p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        -h|--help) sed -n "2,$(($(grep -n '^set -euo pipefail' "${BASH_SOURCE[0]}" | cut -d: -f1) - 1))p" "${BASH_SOURCE[0]}"; exit 0 ;;
         plain|pvcc|compare|paravirt|check|boot|simboot|modules) STEPS+=("$a") ;;
         *) die "unknown argument '$a' (see --help)" ;;
     esac
@@ -126,11 +138,12 @@ fi
 
 # -- tools --------------------------------------------------------------------
 # pvcc from the bin directory of the Python that runs the helpers (the tox venv,
-# or the system Python): a version-manager shim (pyenv) in front of every one of
-# the kernel's compiler calls would only add its own start-up time.
+# .dev-venv or the system Python): a version-manager shim (pyenv) in front of
+# every one of the kernel's compiler calls would only add its own start-up time.
 PYBIN=$("$PY" -c 'import os, sys; print(os.path.dirname(sys.executable))')
 [ -x "$PYBIN/pvcc" ] && export PATH="$PYBIN:$PATH"
-command -v pvcc >/dev/null || die "pvcc is not on PATH (pip install -e . in the repository)"
+command -v pvcc >/dev/null \
+    || die "pvcc is not on PATH and $REPO/.dev-venv has none: run ./dev kernel (it creates .dev-venv), or pip install -e . in the repository"
 command -v pvcc-check >/dev/null || die "pvcc-check is not on PATH"
 case ${PVCC_GCC:-} in
     /*) GCC=$PVCC_GCC ;;

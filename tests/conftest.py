@@ -6,6 +6,17 @@ import os
 import signal
 
 import pytest
+from hypothesis import settings
+
+# Property tests (hypothesis): under CI (CI set, as CI runners and tox's pass_env
+# do) every run draws the same examples -- a red CI run is red again on a
+# developer's machine with CI=1 -- and uses no example database.  Elsewhere the
+# examples are new on every run; a failure prints its falsifying example and
+# the @reproduce_failure(...) line that replays it.
+settings.register_profile("ci", settings.get_profile("default"), derandomize=True,
+                          database=None, print_blob=True)
+settings.register_profile("dev", settings.get_profile("default"), print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 def pytest_configure(config):

@@ -29,7 +29,8 @@ def program(tmp_path: Path, body: str, *, data: str = "", name: str = "prog",
 
 def run(tmp_path: Path, body: str, **kw):
     """Assemble, link and run; returns pvcc.sim.Run."""
-    opts = {k: kw.pop(k) for k in ("spec", "max_insns", "nphys", "groups") if k in kw}
+    opts = {k: kw.pop(k) for k in ("spec", "max_insns", "nphys", "groups", "hypercalls")
+            if k in kw}
     return run_program(str(program(tmp_path, body, **kw)), **opts)
 
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-
-hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +21,7 @@ from pvcc.objects import ObjectError, load_object
 
 pytestmark = needs_binutils
 
-SETTINGS = settings(max_examples=300, deadline=None, derandomize=False,
+SETTINGS = settings(max_examples=300, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow,
                                            HealthCheck.function_scoped_fixture])
 

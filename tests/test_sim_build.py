@@ -18,6 +18,7 @@ import pytest
 from elftools.elf.elffile import ELFFile
 
 from pvcc.catalog import KERNEL_CFLAGS
+from pvcc.sim import hypercalls
 from pvcc.sim.lab import build
 
 KERNEL_FLAGS = list(KERNEL_CFLAGS)
@@ -107,6 +108,7 @@ def test_runtime_is_built_once_per_abi_flag_set(gcc, flags):
     assert build.runtime_dir(gcc, flags) == str(d)  # cached
     for name in ("crt0.o", "libc.a", "native.a", "hv.a"):
         assert (d / name).is_file(), name
+    assert (d / build.HYPERCALLS_HEADER).read_text() == hypercalls.header()
     with open(d / "crt0.o", "rb") as f:
         elf = ELFFile(f)
         assert elf["e_machine"] == "EM_IA_64" and elf["e_type"] == "ET_REL"
@@ -204,12 +206,11 @@ def test_hv_layer_entries_call_c_and_clobber_on_return(gcc):
                             for ln in rest.splitlines() if ":\t" in ln]
     # paravirt_NAME serves C sites (hostile to the C convention, f32-f127 included),
     # __pvcc_hv_thunked_NAME the light thunks (f32-f127 left alone, as a thunk requires)
+    from pvcc.sim import hypercalls as hc
     from pvcc.sim.lab import hostile
-    from pvcc.sim.platform.userland.syscalls import HYPERCALL
 
-    for prefix, n in (("paravirt_", hostile.HC_CLOBBER_C),
-                      (hostile.THUNKED_PREFIX, hostile.HC_CLOBBER_THUNKED)):
-        clobber = f"{HYPERCALL + n:#x}"
+    for prefix, n in (("paravirt_", hc.CLOBBER_C), (hostile.THUNKED_PREFIX, hc.CLOBBER_THUNKED)):
+        clobber = f"{hc.BASE + n:#x}"
         for intr in INTRINSICS:
             body = bodies[f"{prefix}{intr.name}"]
             assert any(t.startswith("br.call.sptk.many b0=") for t in body), body
@@ -222,7 +223,7 @@ def test_hv_layer_entries_call_c_and_clobber_on_return(gcc):
         name = LIGHT_PREFIX + intr.symbol + ("" if reg is None else f"_{reg}")
         assert f"PCREL21B\t__pvcc_hv_thunked_{intr.name}\n" in raw[name], name
         keep = 1 << 38 | (1 << 8 if intr.returns else 0)
-        light = f"break.m {HYPERCALL + hostile.HC_CLOBBER_LIGHT:#x};;"
+        light = f"break.m {hc.BASE + hc.CLOBBER_LIGHT:#x};;"
         assert f"movl r9={keep:#x};;" in bodies[name] and light in bodies[name], name
     # The C layer executes no privileged instruction.
     insns = [t for body in bodies.values() for t in body]
@@ -348,6 +349,37 @@ def test_cc_program_runs_in_the_model_with_argv_and_exit_status(cc, tmp_path):
     assert r.error is None, r.error
     assert r.stdout == b"-142857 4 333334 x 131\n"
     assert r.status == 0
+
+
+def test_programs_and_the_runtime_take_hypercall_numbers_from_the_table(cc, tmp_path):
+    """<pvcc-sim/hypercalls.h> is generated from pvcc.sim.hypercalls; the runtime's
+    sources spell no hypercall number of their own."""
+    from pvcc.sim import run_program
+    from pvcc.sim.cpu.privileged import CPUID
+
+    root = Path(build.runtime_include_dir()).parent
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".c", ".h", ".S"):
+            text = path.read_text().lower()
+            assert f"{hypercalls.BASE:#x}" not in text and "#define effect_" not in text, path
+    src = tmp_path / "hc.c"
+    src.write_text(textwrap.dedent("""\
+        #include <stdio.h>
+        #include <pvcc-sim/hypercalls.h>
+        int main(void)
+        {
+            register unsigned long r8 asm("r8") = 0;
+            asm volatile ("break %1" : "+r"(r8) : "i"(HYPERCALL_CPUID) : "memory");
+            printf("%lx %d\\n", r8, EFFECT_MOV_TO_ITM);
+            return 0;
+        }
+        """))
+    prog = tmp_path / "hc"
+    rc, err = cc("-O2", str(src), "-o", str(prog))
+    assert rc == 0, err
+    r = run_program(str(prog))
+    assert (r.error, r.status) == (None, 0)
+    assert r.stdout.decode() == f"{CPUID[0]:x} {hypercalls.EFFECTS.index('mov.to.itm')}\n"
 
 
 def test_cc_splits_compile_and_link_options(tmp_path):

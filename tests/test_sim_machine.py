@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from asmtools import needs_binutils
+from pvcc.sim import hypercalls as hc
 from pvcc.sim.cpu.privileged import CPUID, ITC_START, ITC_STEP
+from pvcc.sim.lab import hostile
 from simasm import r8, run
 
 pytestmark = needs_binutils
@@ -107,11 +109,11 @@ def test_kernel_registers_and_control_registers(tmp_path):
 
 
 @pytest.mark.parametrize("n, setup, expect", [
-    (0, "mov r8=3", CPUID[3]),
-    (1, "mov r8=0", ITC_START + ITC_STEP),
+    (hc.CPUID, "mov r8=3", CPUID[3]),
+    (hc.ITC, "mov r8=0", ITC_START + ITC_STEP),
 ])
 def test_hypercalls(tmp_path, n, setup, expect):
-    body = f"\t{setup}\n\t;;\n\tbreak {0x1C0000 + n:#x}\n\t;;\n"
+    body = f"\t{setup}\n\t;;\n\tbreak {hc.BASE + n:#x}\n\t;;\n"
     assert r8(tmp_path, body) == expect
 
 
@@ -122,10 +124,10 @@ def test_clobber_hypercall_changes_scratch_registers_only(tmp_path):
 	mov r14=14
 	mov r8=1 << 14
 	;;
-	break 0x1c0006
+	break CLOBBER_C
 	;;
-"""
-    r = run(tmp_path, body)
+""".replace("CLOBBER_C", f"{hc.BASE + hc.CLOBBER_C:#x}")
+    r = run(tmp_path, body, hypercalls=hostile.hypercalls())
     assert r.error is None, r.error
     g = r.state.g
     assert g[4] == 4  # preserved
@@ -155,16 +157,19 @@ _CLOBBER_SETUP = """
 @pytest.mark.parametrize("n, mask_reg, changed, kept", [
     # The mask keeps r14 and b6 (bit 32 + 6).
     # C: every scratch register, f6-f15 and f32-f127 too
-    (6, 8, ["r16", "r18", "r20", "b7", "f6", "f40"], ["r4", "r14", "b1", "b6", "f16"]),
+    (hc.CLOBBER_C, 8, ["r16", "r18", "r20", "b7", "f6", "f40"],
+     ["r4", "r14", "b1", "b6", "f16"]),
     # a C function behind a light thunk: the same but f32-f127
-    (10, 8, ["r16", "r18", "r20", "b7", "f6"], ["r4", "r14", "b1", "b6", "f16", "f40"]),
+    (hc.CLOBBER_THUNKED, 8, ["r16", "r18", "r20", "b7", "f6"],
+     ["r4", "r14", "b1", "b6", "f16", "f40"]),
     # light: r2, r3, r8-r11, r14-r17, b6, b7, p6-p15, ar.ccv; every FR is left as it was
-    (11, 9, ["r8", "r16", "b7"], ["r4", "r14", "r18", "r20", "b1", "b6", "f6", "f16", "f40"]),
+    (hc.CLOBBER_LIGHT, 9, ["r8", "r16", "b7"],
+     ["r4", "r14", "r18", "r20", "b1", "b6", "f6", "f16", "f40"]),
 ])
 def test_clobber_hypercalls_per_convention(tmp_path, n, mask_reg, changed, kept):
     body = _CLOBBER_SETUP + (f"\tmovl r{mask_reg}={1 << 14 | 1 << 38:#x}\n\t;;\n"
-                             f"\tbreak {0x1C0000 + n:#x}\n\t;;\n")
-    r = run(tmp_path, body)
+                             f"\tbreak {hc.BASE + n:#x}\n\t;;\n")
+    r = run(tmp_path, body, hypercalls=hostile.hypercalls())
     assert r.error is None, r.error
     st = r.state
     before = {"r4": 4, "r8": 8, "r14": 14, "r16": 16, "r18": 18, "r20": 20, "b1": 16, "b6": 16,
@@ -176,6 +181,13 @@ def test_clobber_hypercalls_per_convention(tmp_path, n, mask_reg, changed, kept)
 
     assert [x for x in kept if now(x) != before[x]] == []
     assert [x for x in changed if now(x) == before[x]] == []
+
+
+@pytest.mark.parametrize("n", sorted(hostile.CLOBBERS))
+def test_clobber_hypercalls_are_served_only_when_the_lab_registers_them(tmp_path, n):
+    """The user-mode platform itself does not serve the proof's hostile returns."""
+    r = run(tmp_path, f"\tmov r8=0\n\tmov r9=0\n\t;;\n\tbreak {hc.BASE + n:#x}\n\t;;\n")
+    assert r.error is not None and r.error.msg == f"unknown hypercall {n}"
 
 
 def test_translation_and_performance_monitor_forms(tmp_path):

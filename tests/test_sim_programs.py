@@ -17,6 +17,7 @@ import pytest
 
 from pvcc.catalog import KERNEL_CFLAGS
 from pvcc.sim import run_program
+from pvcc.sim.lab import hostile
 
 FIB = textwrap.dedent("""\
     #include <stdio.h>
@@ -163,7 +164,7 @@ def test_kernel_flags(cc):
 def test_three_ways_agree(cc, tmp_path):
     a = cc(PARAVIRT, "-O2", "--no-plugin", name="a")
     b = cc(PARAVIRT, "-O2", "--impl", "hv", name="b")
-    ra, rb = run_program(str(a)), run_program(str(b))
+    ra, rb = run_program(str(a)), run_program(str(b), hypercalls=hostile.hypercalls())
     p = subprocess.run([sys.executable, "-m", "pvcc.sim.cli", "run", "--patch", "native",
                         "--stats", str(b)], capture_output=True, text=True, check=False)
     for r in (ra, rb):
@@ -199,7 +200,8 @@ def test_a_patched_site_without_its_stop_is_caught(cc, tmp_path):
     b = cc(PARAVIRT, "-O2", "--impl", "hv", name="b")
     c = tmp_path / "c"
     patch_native(str(b), str(c))
-    assert run_program(str(c)).stdout == run_program(str(b)).stdout
+    assert run_program(str(c)).stdout == run_program(
+        str(b), hypercalls=hostile.hypercalls()).stdout
     obj = open_object(str(c))
     data = bytearray(c.read_bytes())
     for rec in obj.records:

@@ -12,12 +12,13 @@ Register names (strings): ``r1``-``r127``, ``f2``-``f127``, ``p1``-``p63``,
 and ``rsm`` write those of their mask), ``cfm`` (the current frame marker), the
 indirect register files ``rr``, ``pkr``, ``dbr``, ``ibr``, ``pmc``, ``pmd``,
 ``msr``, ``cpuid``, the data and instruction translation caches and registers
-``dtlb`` and ``itlb``, and ``ip`` (read by ``mov r=ip``).  Not modelled: that
-a write of f2-f31 / f32-f127 also sets PSR.mfl / PSR.mfh (so ``mov r=psr``
-right after an FP write in the same group is not reported), and the PSR fields
-that memory accesses and privileged operations read (those dependencies need a
-serialization, not a stop).  ``r0``, ``f0``, ``f1``
-and ``p0`` never appear: they are constants, writing them has no effect a
+``dtlb`` and ``itlb``, and ``ip`` (read by ``mov r=ip``).  A write of f2-f31
+(f32-f127) also writes ``psr.mfl`` (``psr.mfh``), the SDM's implied writers, so
+``mov r=psr`` or a ``mov psr.l=`` in the group of a floating-point register
+write is reported, while two floating-point register writers may share a
+group.  Not modelled: the PSR fields that memory accesses and privileged
+operations read (those dependencies need a serialization, not a stop).
+``r0``, ``f0``, ``f1`` and ``p0`` never appear: they are constants, writing them has no effect a
 dependency can see.  ``ar.unat{x}`` is the UNAT bit that st8.spill writes and
 ld8.fill reads; which bit depends on the address, so ``group_violations``
 leaves it to the caller (an executor knows the address).  A predicated

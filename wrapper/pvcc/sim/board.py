@@ -3,7 +3,7 @@
     board = Board(nphys=96, spec="succeed")        # a CPU (State + Executor) and memory
     img = load(board.state, path, argv)            # a platform's loader fills memory
     board.images.append(img)                       # FUNC+0xOFF in messages
-    board.plug(syscalls.Syscalls(board.ex, seed))  # the platform serves `break`
+    board.plug(syscalls.Syscalls(board.ex))        # the platform serves `break`
     status, error = board.run(board.state.ip, max_insns)
 
 ``Board(system=True)`` adds the system architecture (``system.System``:

@@ -45,13 +45,15 @@ def _run_parser() -> argparse.ArgumentParser:
     p.add_argument("--stats", action="store_true", help="print counters on stderr at the end")
     p.add_argument("--nphys", type=int, default=96,
                    help="physical stacked registers (default 96)")
-    p.add_argument("--seed", type=int, default=1, help="seed of the clobber hypercall")
+    p.add_argument("--seed", type=int, default=1,
+                   help="seed of the clobber hypercalls' values (hostile returns)")
     p.add_argument("prog")
     p.add_argument("args", nargs=argparse.REMAINDER)
     return p
 
 
 def run_main(argv: list[str]) -> int:
+    from .lab import hostile
     from .platform.userland.program import run_program
     opts = _run_parser().parse_args(argv)
     if opts.nphys < 96:
@@ -80,7 +82,7 @@ def run_main(argv: list[str]) -> int:
             r = run_program(prog, opts.args, spec=opts.spec, max_insns=opts.max_insns,
                             trace=sys.stderr if opts.trace else None, nphys=opts.nphys,
                             stdout=sys.stdout.buffer, stderr=sys.stderr.buffer,
-                            seed=opts.seed, sites=sites)
+                            hypercalls=hostile.hypercalls(opts.seed), sites=sites)
         except SimError as e:
             return _die(e.msg, e.status)
         sys.stdout.flush()

@@ -66,6 +66,7 @@ class RSE:
         self.nphys = nphys
         self.sof = self.sol = self.sor = 0
         self.rrb_gr = self.rrb_fr = self.rrb_pr = 0
+        self.rot = False  # some rrb field is not 0
         self.bof = 0  # register index of r32
         self.bsi = 0  # register index at ar.bspstore
         self.stk: list = []
@@ -118,6 +119,7 @@ class RSE:
         if pr != self.rrb_pr:
             self._rotate(st.pr, 16, 48, pr - self.rrb_pr)
         self.rrb_gr, self.rrb_fr, self.rrb_pr = gr, fr, pr
+        self.rot = bool(gr or fr or pr)
 
     def rotate(self) -> None:
         """The loop branches' rotation: every rrb decrements (modulo its size)."""
@@ -179,27 +181,36 @@ class RSE:
         self.sof -= self.sol
         self.sol = 0
         self.sor = 0
-        self.rrb_gr = 0  # (the caller's rotating registers stay in the order saved)
-        self._set_rrb(0, 0, 0)
+        if self.rot:
+            self.rrb_gr = 0  # (the caller's rotating registers stay in the order saved)
+            self._set_rrb(0, 0, 0)
         self._load_frame()
         return old
 
     def ret(self, pfm: int) -> None:
         """br.ret: restore the frame marker ``pfm`` (from ar.pfs)."""
-        sof, sol, sor, gr, fr, pr = self._fields(pfm, "br.ret with a bad frame marker in ar.pfs:")
+        if pfm >> 14:  # rotating registers (or junk)
+            sof, sol, sor, gr, fr, pr = self._fields(pfm, "br.ret with a bad frame marker "
+                                                      "in ar.pfs:")
+        else:  # the common case, kept short
+            sof, sol, sor = pfm & 0x7F, (pfm >> 7) & 0x7F, 0
+            gr = fr = pr = 0
+            if sol > sof or sof > 96:
+                raise SimError(f"br.ret with a bad frame marker in ar.pfs: {pfm:#x}")
         self._save_frame()
         if self.bof - sol < self.bsi:  # fills first: a fault leaves the frame as it was
             self._fill_to(self.bof - sol)
         self.bof -= sol
         self.sof, self.sol, self.sor = sof, sol, sor
-        self.rrb_gr = gr  # (its registers were saved in this rotation's order)
-        self._set_rrb(gr, fr, pr)
+        if gr or fr or pr or self.rot:
+            self.rrb_gr = gr  # (its registers were saved in this rotation's order)
+            self._set_rrb(gr, fr, pr)
         self._load_frame()
 
     def alloc(self, sof: int, sol: int, sor: int) -> None:
         if sof > 96 or sol > sof or sor > sof:
             raise SimError(f"alloc with sof={sof} sol={sol} sor={sor}: illegal operation")
-        if sor != self.sor and (self.rrb_gr or self.rrb_fr or self.rrb_pr):
+        if self.rot and sor != self.sor:
             raise SimError(f"alloc changes sor ({self.sor} to {sor}) with a register "
                            "rotation in effect (rrb != 0): reserved register/field")
         self._save_frame()
@@ -237,8 +248,9 @@ class RSE:
         self._save_frame()
         self.bof += self.sof
         self.sof = self.sol = self.sor = 0
-        self.rrb_gr = 0
-        self._set_rrb(0, 0, 0)
+        if self.rot:
+            self.rrb_gr = 0
+            self._set_rrb(0, 0, 0)
         self._load_frame()
 
     # -- spills and fills ----------------------------------------------------

@@ -27,13 +27,15 @@ assert and the integer division helpers GCC calls (the cross compiler has no
 libgcc).  Its headers come first on the include path (``-isystem``).  It is
 built once per compiler and *ABI flag set* and cached in::
 
-    <cache>/simrt/<key>/{crt0.o,libc.a,native.a,hv.a}
+    <cache>/simrt/<key>/{crt0.o,libc.a,native.a,hv.a,include/pvcc-sim/hypercalls.h}
 
 where ``<cache>`` is pvcc's cache root (``$PVCC_CACHE_DIR`` or
 ``~/.cache/pvcc``) and ``<key>`` hashes the recipe, the ABI flags, the
 compiler's identity (as the plugin cache does: real path and stat of the
 driver and its cc1), the content of every runtime source, of pvcc's headers
-and of the generated light-convention entries.  The ABI flags
+and of what it generates from pvcc's tables: the light-convention entries and
+``<pvcc-sim/hypercalls.h>`` (``pvcc.sim.hypercalls``: the hypercalls' numbers,
+which the hypervisor layer and programs include).  The ABI flags
 are those of GCC-ARGS that must agree between the program and the runtime:
 ``-mconstant-gp`` and ``-mauto-pic`` (ld refuses to link constant-gp objects
 with others), ``-ffixed-*`` and ``-mfixed-range=``.  A build runs in a
@@ -142,17 +144,26 @@ def _tool(name: str) -> str:
     return path
 
 
+# Where the runtime's generated headers are, inside its cache entry.
+GENERATED_INCLUDE = "include"
+HYPERCALLS_HEADER = os.path.join(GENERATED_INCLUDE, "pvcc-sim", "hypercalls.h")
+
+
 def _generated() -> dict[str, str]:
-    """Assembly generated from pvcc's own tables: the light convention's entry
-    points, native (``pvcc.light_table``) for the native table, and for the
-    hypervisor layer ``pvcc.thunks``'s thunks into its C entries with hostile
-    returns (``pvcc.sim.lab.hostile``).  Their text is part of the runtime's key."""
+    """Files generated from pvcc's own tables, by their path in the runtime's cache
+    entry: the light convention's entry points, native (``pvcc.light_table``) for
+    the native table, and for the hypervisor layer ``pvcc.thunks``'s thunks into
+    its C entries with hostile returns (``pvcc.sim.lab.hostile``); and the
+    hypercalls' header (``pvcc.sim.hypercalls``).  Their text is part of the
+    runtime's key."""
     from pvcc import light_table
 
+    from .. import hypercalls
     from . import hostile
 
     return {"light_native.s": light_table.source(),
-            "light_thunks.s": hostile.light_thunks()}
+            "light_thunks.s": hostile.light_thunks(),
+            HYPERCALLS_HEADER: hypercalls.header()}
 
 
 def _key(compiler: str, flags: tuple[str, ...], files: list[str], ar: str,
@@ -204,14 +215,17 @@ def _build_runtime(compiler: str, flags: tuple[str, ...], ar: str, tmp: str,
     from pvcc.pluginbuild import include_dir as pvcc_include_dir
 
     root = _runtime_sources_dir()
-    base = [compiler, *RUNTIME_CFLAGS, *flags, "-isystem", runtime_include_dir(), f"-I{root}"]
+    for rel, text in generated.items():
+        os.makedirs(os.path.dirname(os.path.join(tmp, rel)), exist_ok=True)
+        with open(os.path.join(tmp, rel), "w", encoding="utf-8") as f:
+            f.write(text)
+    base = [compiler, *RUNTIME_CFLAGS, *flags, "-isystem", runtime_include_dir(),
+            "-isystem", os.path.join(tmp, GENERATED_INCLUDE), f"-I{root}"]
 
     def compile_(rel: str, obj: str, extra: tuple[str, ...] = ()) -> str:
         out = os.path.join(tmp, obj)
         argv = [*base[:1], *extra, *base[1:], "-c", os.path.join(root, rel), "-o", out]
         if rel in generated:
-            with open(os.path.join(tmp, rel), "w", encoding="utf-8") as f:
-                f.write(generated[rel])
             argv = [compiler, *flags, "-c", os.path.join(tmp, rel), "-o", out]
         rc, text = _run(argv)
         if rc != 0:
@@ -239,9 +253,9 @@ def _build_runtime(compiler: str, flags: tuple[str, ...], ar: str, tmp: str,
 
 
 def runtime_dir(compiler: str, flags: tuple[str, ...] = ()) -> str:
-    """The directory holding crt0.o, libc.a, native.a and hv.a built by ``compiler``
-    with ABI ``flags``, building it first if the cache has none.  Raises
-    :class:`BuildError`."""
+    """The directory holding crt0.o, libc.a, native.a, hv.a and the generated
+    headers (``include/``) built by ``compiler`` with ABI ``flags``, building it
+    first if the cache has none.  Raises :class:`BuildError`."""
     from pvcc.pluginbuild import PluginBuildError, _resolve_compiler, build_cache_entry, cache_dir
 
     try:
@@ -397,7 +411,8 @@ def build(argv: list[str], stderr=None) -> int:
     _remove(out)
     from pvcc.pluginbuild import include_dir as pvcc_include_dir
 
-    inc = ["-isystem", runtime_include_dir(), "-isystem", pvcc_include_dir()]
+    inc = ["-isystem", runtime_include_dir(), "-isystem", pvcc_include_dir(),
+           "-isystem", os.path.join(rt, GENERATED_INCLUDE)]
     front = [sys.executable, "-m", "pvcc.driver", compiler] if a.plugin else [compiler]
     tmpdir = tempfile.mkdtemp(prefix="pvcc-sim-cc-")
     try:

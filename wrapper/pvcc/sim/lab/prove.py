@@ -181,9 +181,11 @@ def _effects(effects: list[tuple]) -> list[tuple]:
 def run_way(way: str, path: str, seed: int = 1, spec: str = "succeed",
             max_insns: int | None = None) -> WayRun:
     from .. import run_program
+    from . import hostile
 
     sites = table_sites(path) if way == "A" else each_site(path) if way == "C" else None
-    r = run_program(path, spec=spec, max_insns=max_insns, seed=seed, sites=sites)
+    r = run_program(path, spec=spec, max_insns=max_insns, hypercalls=hostile.hypercalls(seed),
+                    sites=sites)
     if way == "C":      # per site, and per intrinsic below
         per_site = {k: (r.site_hits.get(k, 0), r.site_insns.get(k, 0))
                     for k in {key for key, _first in sites.values()}}

@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from ... import hypercalls
 from . import efi, pal, sal
 from .calls import EFI_CALL, SAL_CALL, CallContext, CallResult, Convention
 from .config import ProcessorConfig
@@ -53,7 +54,7 @@ PVCC_TABLE = RT_DATA_BASE + 0x600
 
 VENDOR = "pvcc-sim"
 FW_REVISION = 0x00010000
-PVCC_HYPERCALL_IMM = 0x1C0000   # break immediate of hypercall 0 (docs/sim.md's base)
+PVCC_HYPERCALL_IMM = hypercalls.BASE   # break immediate of hypercall 0 (pvcc.sim.hypercalls)
 PVCC_NR_HYPERCALLS = 64
 
 

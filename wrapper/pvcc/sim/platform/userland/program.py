@@ -47,18 +47,24 @@ def site_types(path: str) -> dict[int, tuple[str, bool]]:
 
 def run_program(path: str, args: list[str] | None = None, *, spec: str = "succeed",
                 max_insns: int | None = None, trace=None, nphys: int = 96,
-                groups: bool = True, stdout=None, stderr=None, seed: int = 1,
+                groups: bool = True, stdout=None, stderr=None,
+                hypercalls: dict[int, syscalls.Handler] | None = None,
                 sites: dict | None = None) -> Run:
-    """Run the static IA-64 executable ``path`` with ``args`` (argv[1:]).  ``sites``
-    (bundle address -> (type name, first bundle?)) replaces the map of the program's
-    `.pvcc_sites` records that the site counters use."""
+    """Run the static IA-64 executable ``path`` with ``args`` (argv[1:]).
+    ``hypercalls`` (number -> handler) are served besides the platform's own, e.g.
+    ``pvcc.sim.lab.hostile.hypercalls(seed)``: the clobber hypercalls a program
+    built for proof way B makes.  ``sites`` (bundle address -> (type name, first
+    bundle?)) replaces the map of the program's `.pvcc_sites` records that the
+    site counters use."""
     out = io.BytesIO() if stdout is None else stdout
     err = io.BytesIO() if stderr is None else stderr
     board = Board(nphys=nphys, spec=spec, groups=groups, trace=trace,
                   sites=site_types(path) if sites is None else sites, out=out, err=err)
     st, ex = board.state, board.ex
     board.images.append(load(st, path, [path, *(args or [])]))
-    board.plug(syscalls.Syscalls(ex, seed))
+    platform = board.plug(syscalls.Syscalls(ex))
+    for n, handler in (hypercalls or {}).items():
+        platform.register_hypercall(n, handler)
     status, error = board.run(st.ip, max_insns)
     where = board.symbolize(error.addr) if error is not None and error.addr is not None else None
     return Run(status, out.getvalue() if stdout is None else b"",

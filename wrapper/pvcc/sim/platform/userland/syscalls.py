@@ -29,52 +29,27 @@ advances CLOCK_STEP_NS at every read that succeeds, so a loop that waits for
 time to pass ends after a known number of reads, whatever it executes between
 them.
 
-Hypercalls: ``break 0x1C0000 + N``, arguments in r8-r11, result in r8; they
-use only static registers so that code running in its caller's frame (the
-static calling convention) can use them:
-
-  N=0 cpuid      r8 = CPUID[r8]
-  N=1 itc        r8 = the next ITC value (the sequence mov r=ar.itc reads)
-  N=2 thash      r8 = thash(r8)
-  N=3 ttag       r8 = ttag(r8)
-  N=4 set itc    ITC = r8 (as mov ar.itc=r8)
-  N=5 log        append (name of effect r8, r9, r10) to the effect log
-                 (r8: 0 fc, 1 fc.i, 2 ptc.ga, 3 ptc.e, 4 itc.d, 5 itc.i, 6 itr.d,
-                 7 itr.i, 8 srlz.d, 9 srlz.i, 10 sync.i, 11 mov.to.eoi,
-                 12 mov.to.itm)
-  N=6 clobber    the hostile return of a C-convention callee: overwrite
-                 r2, r3, r9-r11, r14-r31, b6, b7, p6-p15, ar.ccv, f6-f15 and
-                 f32-f127 with values that change with every call and with
-                 the run's seed, except the registers of the keep mask in r8
-                 (bit n: rn for n < 32, bit 32 + n: bn)
-  N=7 psr        r8 = the machine PSR (as mov r8=psr)
-  N=8 cr         r8 = cr[r8] (reads; no side effect)
-  N=9 rr         r8 = rr[r8 >> 61]
-  N=10 clobber   as 6 without f32-f127 (a C function behind a light thunk)
-  N=11 clobber   the hostile return of a light-convention callee: r2, r3,
-                 r8-r11, r14-r17, b6, b7, p6-p15, ar.ccv, except the registers
-                 of the keep mask in r9; no FR
-
-The clobber sets are ``hostile.py``'s.
+Hypercalls: ``break hypercalls.BASE + N`` (the table and what each does:
+``pvcc.sim.hypercalls``).  This platform serves cpuid, itc, thash, ttag,
+set_itc, log, psr, cr and rr; a lab registers more with
+:meth:`Syscalls.register_hypercall` (the proof's clobber hypercalls:
+``pvcc.sim.lab.hostile.hypercalls``), and a hypercall nobody registered
+stops the model.
 
 Any other ``break`` stops the model with "break IMM (trap)".
 """
 
 from __future__ import annotations
 
-import random
+from collections.abc import Callable
 
+from ... import hypercalls as hc
 from ...cpu.nat import plain
 from ...errors import ProgramExit, SimError
-from ...lab import hostile
 
 SYSCALL = 0x100000
-HYPERCALL = 0x1C0000
-HYPERCALL_END = 0x1D0000
 SYS_EXIT, SYS_WRITE, SYS_GETPID, SYS_EXIT_GROUP = 1025, 1027, 1041, 1236
 SYS_OPEN, SYS_GETTIMEOFDAY, SYS_REBOOT, SYS_UNAME, SYS_CLOCK_GETTIME = 1028, 1087, 1096, 1130, 1254
-EFFECTS = ("fc", "fc.i", "ptc.ga", "ptc.e", "itc.d", "itc.i", "itr.d", "itr.i", "srlz.d",
-           "srlz.i", "sync.i", "mov.to.eoi", "mov.to.itm")
 EBADF, ENOSYS, EFAULT = 9, 38, 14
 ENOENT, EINVAL, ENAMETOOLONG = 2, 22, 36
 PATH_MAX = 4096
@@ -90,19 +65,31 @@ REBOOT_MAGIC2 = (672274793, 85072278, 369367448, 537993216)
 REBOOT_POWER_OFF, REBOOT_HALT = 0x4321FEDC, 0xCDEF0123
 
 
-def attach(ex, seed: int = 1) -> Syscalls:
+# A hypercall's handler: handler(executor, address of the break).
+Handler = Callable[[object, int], None]
+
+
+def attach(ex) -> Syscalls:
     """Plug the user-mode harness's system calls and hypercalls into the executor
-    ``ex`` (its ``break`` handler); the values the clobber hypercalls write depend
-    on ``seed``."""
-    ex.platform = Syscalls(ex, seed)
+    ``ex`` (its ``break`` handler)."""
+    ex.platform = Syscalls(ex)
     return ex.platform
 
 
 class Syscalls:
-    def __init__(self, ex, seed: int = 1):
+    def __init__(self, ex):
         self.ex = ex
-        self.rng = random.Random(seed)
         self.clock_ns = 0               # the harness clock (system calls)
+        self.hypercalls: dict[int, Handler] = dict(SERVED)
+
+    def register_hypercall(self, n: int, handler: Handler) -> None:
+        """Serve ``break hypercalls.BASE + n`` with ``handler(ex, addr)``.  ``n`` must
+        be in ``pvcc.sim.hypercalls``'s table and not served yet."""
+        if hc.by_number(n) is None:
+            raise ValueError(f"hypercall {n} is not in pvcc.sim.hypercalls' table")
+        if n in self.hypercalls:
+            raise ValueError(f"hypercall {n} ({hc.by_number(n).name}) is already served")
+        self.hypercalls[n] = handler
 
     def _arg(self, n: int) -> int:
         rse = self.ex.rse
@@ -112,8 +99,8 @@ class Syscalls:
     def brk(self, imm: int, addr: int) -> None:
         if imm == SYSCALL:
             self.syscall(addr)
-        elif HYPERCALL <= imm < HYPERCALL_END:
-            self.hypercall(imm - HYPERCALL, addr)
+        elif hc.BASE <= imm < hc.END:
+            self.hypercall(imm - hc.BASE, addr)
         else:
             raise SimError(f"break {imm:#x} (trap)", addr)
 
@@ -203,51 +190,57 @@ class Syscalls:
         return self._ret(ENAMETOOLONG, True)
 
     def hypercall(self, n: int, addr: int) -> None:
-        ex = self.ex
-        st = ex.st
-        g = st.g
-        p = ex.priv
-        a0 = plain(g[8])
-        if n == 0:
-            g[8] = ex.cpuid(a0)
-        elif n == 1:
-            g[8] = p.read_itc()
-        elif n == 2:
-            g[8] = p.thash(a0)
-        elif n == 3:
-            g[8] = p.ttag(a0)
-        elif n == 4:
-            p.write_itc(a0)
-        elif n == 5:
-            if a0 >= len(EFFECTS):
-                raise SimError(f"hypercall log: unknown effect {a0}", addr)
-            p.log(EFFECTS[a0], addr, plain(g[9]), plain(g[10]))
-        elif n in hostile.CLOBBERS:
-            regs = hostile.CLOBBERS[n]
-            self.clobber(regs, plain(g[regs.mask_reg]))
-        elif n == 7:
-            g[8] = p.psr & 0xFFFFFFFFF
-        elif n == 8:
-            g[8] = ex.read_cr(a0 & 0x7F)
-        elif n == 9:
-            g[8] = p.rr[a0 >> 61]
-        else:
+        handler = self.hypercalls.get(n)
+        if handler is None:
             raise SimError(f"unknown hypercall {n}", addr)
+        handler(self.ex, addr)
 
-    def clobber(self, regs: hostile.ClobberSet, keep: int) -> None:
-        """Overwrite the registers of ``regs`` but those of the keep mask."""
-        st = self.ex.st
-        rnd = self.rng.getrandbits
-        for r in regs.grs:
-            if not (keep >> r) & 1:
-                st.g[r] = rnd(64)
-        for b in regs.brs:
-            if not (keep >> (32 + b)) & 1:
-                st.br[b] = rnd(60) << 4
-        for p in regs.prs:
-            st.pr[p] = bool(rnd(1))
-        for a in regs.ars:
-            st.ar[a] = rnd(64)
-        for f in regs.frs:
-            st.fs[f] = rnd(64)
-            st.fe[f] = 0x1003E
+
+# The hypercalls this platform serves itself (handler(ex, addr); argument in r8).
+def _a0(ex) -> int:
+    return plain(ex.st.g[8])
+
+
+def _cpuid(ex, addr: int) -> None:
+    ex.st.g[8] = ex.cpuid(_a0(ex))
+
+
+def _itc(ex, addr: int) -> None:
+    ex.st.g[8] = ex.priv.read_itc()
+
+
+def _thash(ex, addr: int) -> None:
+    ex.st.g[8] = ex.priv.thash(_a0(ex))
+
+
+def _ttag(ex, addr: int) -> None:
+    ex.st.g[8] = ex.priv.ttag(_a0(ex))
+
+
+def _set_itc(ex, addr: int) -> None:
+    ex.priv.write_itc(_a0(ex))
+
+
+def _log(ex, addr: int) -> None:
+    effect = _a0(ex)
+    if effect >= len(hc.EFFECTS):
+        raise SimError(f"hypercall log: unknown effect {effect}", addr)
+    g = ex.st.g
+    ex.priv.log(hc.EFFECTS[effect], addr, plain(g[9]), plain(g[10]))
+
+
+def _psr(ex, addr: int) -> None:
+    ex.st.g[8] = ex.priv.psr & 0xFFFFFFFFF
+
+
+def _cr(ex, addr: int) -> None:
+    ex.st.g[8] = ex.read_cr(_a0(ex) & 0x7F)
+
+
+def _rr(ex, addr: int) -> None:
+    ex.st.g[8] = ex.priv.rr[_a0(ex) >> 61]
+
+
+SERVED: dict[int, Handler] = {hc.CPUID: _cpuid, hc.ITC: _itc, hc.THASH: _thash, hc.TTAG: _ttag,
+                              hc.SET_ITC: _set_itc, hc.LOG: _log, hc.PSR: _psr, hc.CR: _cr,
+                              hc.RR: _rr}

@@ -24,20 +24,7 @@
  */
 #include <pvcc/paravirt.h>
 
-#define HYPERCALL_CPUID 0x1C0000
-#define HYPERCALL_ITC 0x1C0001
-#define HYPERCALL_SET_ITC 0x1C0004
-#define HYPERCALL_LOG 0x1C0005
-#define HYPERCALL_PSR 0x1C0007
-#define HYPERCALL_CR 0x1C0008
-#define HYPERCALL_RR 0x1C0009
-
-/* Effect numbers of the log hypercall. */
-#define EFFECT_FC 0
-#define EFFECT_PTC_GA 2
-#define EFFECT_SRLZ_D 8
-#define EFFECT_EOI 11
-#define EFFECT_ITM 12
+#include <pvcc-sim/hypercalls.h>	/* generated: pvcc.sim.hypercalls */
 
 #define PSR_I (1UL << 14)
 #define REG_PSR 1019
@@ -288,11 +275,11 @@ void __pvcc_hv_setreg(int reg, unsigned long val)
 	n = reg - REG_CR_DCR;
 	switch (n) {
 	case CR_EOI:
-		hv_log(EFFECT_EOI, val, 0);
+		hv_log(EFFECT_MOV_TO_EOI, val, 0);
 		vcpu.cr[n] = val;
 		return;
 	case CR_ITM:
-		hv_log(EFFECT_ITM, val, 0);
+		hv_log(EFFECT_MOV_TO_ITM, val, 0);
 		vcpu.cr[n] = val;
 		return;
 	case 0: case 2: case 8: case 16: case 17: case 19: case 20: case 21: case 22:

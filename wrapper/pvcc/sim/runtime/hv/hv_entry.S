@@ -4,19 +4,19 @@
  * Each intrinsic NAME has two, which call its C implementation __pvcc_hv_NAME
  * (hv.c) and then make themselves the most hostile callee their caller's
  * convention allows, with values that change from call to call and with the
- * run's seed (the model's clobber hypercalls, sim/hostile.py):
+ * run's seed (the model's clobber hypercalls, sim/lab/hostile.py):
  *
- * - paravirt_NAME serves C sites.  break 0x1C0006 overwrites every register
- *   the C convention makes scratch: r2, r3, r9-r11, r14-r31, b6, b7, p6-p15,
- *   ar.ccv, f6-f15 and f32-f127.  The entry overwrites its input registers --
- *   the caller's output registers -- with those values too, and r8 when the
- *   intrinsic has no result.  Only the result, gp, sp, b0 and ar.pfs come
- *   back as the convention requires.
+ * - paravirt_NAME serves C sites.  The clobber_c hypercall overwrites every
+ *   register the C convention makes scratch: r2, r3, r9-r11, r14-r31, b6, b7,
+ *   p6-p15, ar.ccv, f6-f15 and f32-f127.  The entry overwrites its input
+ *   registers -- the caller's output registers -- with those values too, and
+ *   r8 when the intrinsic has no result.  Only the result, gp, sp, b0 and
+ *   ar.pfs come back as the convention requires.
  * - __pvcc_hv_thunked_NAME is what the light thunks of the B build call
- *   (sim/hostile.py): the same, except that break 0x1C000A leaves f32-f127
- *   alone, as a C function behind a light thunk must (docs/light.md).  The
- *   thunk restores what the light convention preserves and then has the model
- *   overwrite the light clobber set (break 0x1C000B).
+ *   (sim/lab/hostile.py): the same, except that clobber_thunked leaves
+ *   f32-f127 alone, as a C function behind a light thunk must (docs/light.md).
+ *   The thunk restores what the light convention preserves and then has the
+ *   model overwrite the light clobber set (clobber_light).
  *
  * A caller that kept a live value in any of those registers gets a wrong
  * result instead of a lucky one.
@@ -24,8 +24,7 @@
  * Frame: 8 inputs (the caller's outputs, whatever their number), 4 locals
  * (ar.pfs, b0, gp, the result), 8 outputs.
  */
-#define HV_CLOBBER_C 0x1C0006
-#define HV_CLOBBER_THUNKED 0x1C000A
+#include <pvcc-sim/hypercalls.h>	/* generated: pvcc.sim.hypercalls */
 
 	.macro hv_body entry, impl, clobber, nargs, result
 	.text
@@ -82,8 +81,8 @@
 	.endm
 
 	.macro hv_entry name, nargs, result=1
-	hv_body paravirt_\name, __pvcc_hv_\name, HV_CLOBBER_C, \nargs, \result
-	hv_body __pvcc_hv_thunked_\name, __pvcc_hv_\name, HV_CLOBBER_THUNKED, \nargs, \result
+	hv_body paravirt_\name, __pvcc_hv_\name, HYPERCALL_CLOBBER_C, \nargs, \result
+	hv_body __pvcc_hv_thunked_\name, __pvcc_hv_\name, HYPERCALL_CLOBBER_THUNKED, \nargs, \result
 	.endm
 
 	hv_entry fc, 1, 0
