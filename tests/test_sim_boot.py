@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from pvcc.sim import cli
-from pvcc.sim.platform.machine.run import EXIT_PANIC, Boot, Console, KernelPanic
+from pvcc.sim.platform.machine.run import EXIT_PANIC, Console, KernelPanic
 
 WORK = Path(os.environ.get("PVCC_KERNEL_WORK", Path.home() / ".cache/pvcc/kernel"))
 PLAIN = WORK / "sim/plain/vmlinux"

@@ -10,9 +10,8 @@ vol. 2 6.4 (writing ar.bspstore moves the dirty partition).
 from __future__ import annotations
 
 from asmtools import needs_binutils
-from simasm import r8
-
 from pvcc.sim.cpu import fparith
+from simasm import r8
 
 # the exit stub's alloc changes sor: the rename bases must be 0 again (SDM vol. 3 alloc)
 CLEAR = "\t;;\n\tclrrrb\n\t;;\n"
