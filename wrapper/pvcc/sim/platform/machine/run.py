@@ -323,9 +323,7 @@ class Boot:
                "bundles": c["bundles"], "taken branches": c["taken branches"],
                "rse spills": c["rse spills"], "rse fills": c["rse fills"]}
         out["interruptions"] = sum(system.counts.values())
-        for v, n in sorted(system.counts.items()):
-            out[f"interruptions: {v}"] = n
-        out["timer interrupts"] = system.timer.fired
+        out.update(system.counters())  # per vector, timer interrupts, patched code
         for op, n in sorted(self.tlb_ops.items()):
             out[f"tlb: {op}"] = n
         out["tlb inserts"] = sum(n for op, n in self.tlb_ops.items() if op[:3] in ("itc", "itr"))
