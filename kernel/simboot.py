@@ -16,8 +16,8 @@ Ways, each run as ``pvcc-sim boot VMLINUX --stats`` when its vmlinux is built:
               runs first)
 
 Checks: exit status 0 (PAL_HALT after /init's reboot(POWER_OFF)); the banner,
-"Run /init as init process", /init's first line and "reboot: System halted"
-on the console; no WARNING, BUG, Oops, Call Trace or panic; the paravirt
+"Run /init as init process", /init's first line, its verdict "init: all
+checks passed" and "reboot: System halted" on the console; no WARNING, BUG, Oops, Call Trace or panic; the paravirt
 kernels' patcher line ("pvcc: N sites native, ..." or, with noreplace, "N
 sites keep their calls") with N = pvcc-check's count; each console equal to
 the plain kernel's apart from the build time stamp, the paravirt lines and
@@ -92,7 +92,7 @@ def check(way: str, vmlinux: Path, status: int, out: str, err: str) -> list[str]
         tail = err.strip().splitlines()[-1:] or ["(nothing on stderr)"]
         problems.append(f"exit status {status}: {tail[0]}")
     for want in ("Linux version 6.1", "Run /init as init process", "init: pvcc sim /init",
-                 "reboot: System halted"):
+                 "init: all checks passed, powering off", "reboot: System halted"):
         if not any(ln.startswith(want) for ln in lines):
             problems.append(f"no console line {want!r}")
     problems += [f"console: {ln}" for ln in lines if BAD.search(ln)]
