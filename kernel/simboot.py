@@ -20,8 +20,8 @@ Checks: exit status 0 (PAL_HALT after /init's reboot(POWER_OFF)); the banner,
 checks passed" and "reboot: System halted" on the console; no WARNING, BUG, Oops, Call Trace or panic; the paravirt
 kernels' patcher line ("pvcc: N sites native, ..." or, with noreplace, "N
 sites keep their calls") with N = pvcc-check's count; each console equal to
-the plain kernel's apart from the build time stamp, the paravirt lines and
-the kernel's own sizes (the Memory: and Freeing lines).  The panic way must
+the plain kernel's apart from the build time stamp, the paravirt lines, the
+command line and the kernel's own sizes (the Memory: and Freeing lines).  The panic way must
 exit with 3 and end with the panic line.  Consoles and --stats go to
 BUILDS/simboot/WAY.console and WAY.stats; a table of the figures is printed.
 Exit status 0 when every check passed.
@@ -39,7 +39,10 @@ from pathlib import Path
 
 WAYS = ("plain", "paravirt", "noreplace", "paravirt-c", "panic")
 BAD = re.compile(r"WARNING|\bBUG\b|Oops|Call Trace|Kernel panic|\bError\b")
-VARIABLE = re.compile(r"^(Linux version |Memory: |Freeing unused kernel memory|pvcc: )")
+# lines that differ between the ways by design: the build's time stamp, the
+# kernel's sizes, the patcher's line, the command line (noreplace-paravirt)
+VARIABLE = re.compile(r"^(Linux version |Memory: |Freeing unused kernel memory|pvcc: |"
+                      r"Kernel command line: )")
 
 
 def vmlinux_of(builds: Path, way: str) -> Path:
