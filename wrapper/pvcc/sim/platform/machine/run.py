@@ -192,6 +192,7 @@ class BootResult:
     cpu_seconds: float = 0.0
     counters: dict = field(default_factory=dict)
     init_counters: dict | None = None   # instructions, groups, interruptions at "Run /init"
+    patcher_insns: int | None = None    # from the console line before "pvcc: ..." to it
     sites: Counter = field(default_factory=Counter)
     firmware: list = field(default_factory=list)
 
@@ -208,6 +209,8 @@ class Boot:
         self.console = Console(out)
         self.console.on_line = self._line
         self.init_counters: dict | None = None  # the counters when the kernel runs /init
+        self.patcher_insns: int | None = None  # instructions before pvcc's patcher line
+        self.last_line_icount = 0
         self.board = board = Board(system=True, sites=None, trace=trace)
         mem = board.mem
         self.machine = m = Machine(mem_mib, console=self.console, memory=mem,
@@ -251,6 +254,11 @@ class Boot:
         self.entry = es
 
     def _line(self, line: bytes) -> None:
+        icount = self.system.timer.icount
+        if line.startswith(b"pvcc: ") and self.patcher_insns is None:
+            # the boot patcher runs between the console's previous line and its own
+            self.patcher_insns = icount - self.last_line_icount
+        self.last_line_icount = icount
         if self.init_counters is None and INIT_TEXT in line:
             c = self.board.ex.counters()
             self.init_counters = {"instructions": c["instructions"],
@@ -350,6 +358,7 @@ class Boot:
         res.stop = self.stop.describe() if self.stop is not None else None
         res.counters = self.counters()
         res.init_counters = self.init_counters
+        res.patcher_insns = self.patcher_insns
         res.sites = board.ex.site_hits
         res.firmware = self.machine.stats_lines()
         return res
@@ -399,6 +408,9 @@ def print_stats(r: BootResult, err) -> None:
         print(f"pvcc-sim: {k}: {v}", file=err)
     for k, v in (r.init_counters or {}).items():
         print(f"pvcc-sim: boot to /init: {k}: {v}", file=err)
+    if r.patcher_insns is not None:
+        print(f"pvcc-sim: boot patcher (up to its console line): instructions: "
+              f"{r.patcher_insns}", file=err)
     for line in r.firmware:
         print(f"pvcc-sim: {line}", file=err)
     for k in sorted(r.sites):
