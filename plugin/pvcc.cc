@@ -47,7 +47,7 @@
 __visible int plugin_is_GPL_compatible;
 
 static struct plugin_info pvcc_plugin_info = {
-	.version = "pvcc 0.1.0 (record format 1)",
+	.version = PVCC_PLUGIN_VERSION,
 	.help = "disable         load, but leave every compilation untouched\n"
 		"compat-bundles  also emit Linux's .paravirt_bundles records\n"
 		"conv=c|light    the unit's default calling convention (c)\n",
@@ -483,18 +483,9 @@ static const char *symbol_of(tree fndecl)
 /*
  * GCC's inliner counts an asm as one insn per statement (';' or line).  The
  * placeholder weighs what Linux's own native inline asm for the intrinsic
- * weighs: intrin_local_irq_restore is one asm of 8 statements,
- * set_rr0_to_rr4 five asms, every other intrinsic one instruction.  So a
+ * weighs (the catalog's asm_weight, wrapper/pvcc/catalog.py), so a
  * paravirtualized kernel keeps the plain kernel's inlining decisions.
  */
-static int native_asm_weight(const pvcc_intrinsic *in)
-{
-	if (!strcmp(in->name, "intrin_local_irq_restore"))
-		return 8;
-	if (!strcmp(in->name, "set_rr0_to_rr4"))
-		return 5;
-	return 1;
-}
 
 /*
  * Before inlining a light call becomes a placeholder: a volatile asm of one
@@ -517,7 +508,7 @@ static void replace_by_placeholder(gimple_stmt_iterator *gsi, gcall *call,
 		vec_safe_push(outputs, asm_operand("=r", out));
 	}
 	vec_safe_push(clobbers, build_tree_list(NULL_TREE, build_string(7, "memory")));
-	int weight = native_asm_weight(in);
+	int weight = in->asm_weight;
 	char *text = xasprintf(PVCC_PLACEHOLDER " 0x%x %s %.*s", type,
 			       symbol_of(gimple_call_fndecl(call)), weight - 1, ";;;;;;;;;");
 	gasm *asm_ = gimple_build_asm_vec(text, inputs, outputs, clobbers, NULL);

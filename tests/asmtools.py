@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import shutil
-import struct
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from pvcc import elf
 
 ASM_DIR = Path(__file__).parent / "data" / "asm"
 # The one place the tests look for the IA-64 binutils (None when missing).
@@ -44,17 +45,14 @@ def link(tmp_path: Path, objs: list[Path], name: str, *extra: str) -> Path:
 
 
 def section_headers(data: bytes) -> dict[str, dict]:
-    """Section name -> header fields and the header's own file offset, for byte edits."""
-    shoff, = struct.unpack_from("<Q", data, 0x28)
-    shnum, shstrndx = struct.unpack_from("<HH", data, 0x3C)
-    raw = [struct.unpack_from("<IIQQQQIIQQ", data, shoff + 64 * i) for i in range(shnum)]
-    stroff = raw[shstrndx][4]
+    """Section name -> header fields and the header's own file offset, for byte edits
+    (read through pvcc.elf, the one reader of ELF layouts)."""
     out = {}
-    for i, h in enumerate(raw):
-        end = data.index(b"\0", stroff + h[0])
-        name = data[stroff + h[0]:end].decode()
-        out[name] = {"index": i, "hdr": shoff + 64 * i, "type": h[1], "flags": h[2],
-                     "offset": h[4], "size": h[5], "link": h[6], "info": h[7]}
+    for name, sh in elf.section_headers(data).items():
+        h = sh.header
+        out[name] = {"index": sh.index, "hdr": sh.hdr, "type": h.sh_type, "flags": h.sh_flags,
+                     "offset": h.sh_offset, "size": h.sh_size, "link": h.sh_link,
+                     "info": h.sh_info}
     return out
 
 
@@ -62,9 +60,9 @@ def rela_entries(data: bytes, section: str) -> list[dict]:
     """Entries of .rela<section>: file offset of each entry and its fields."""
     sh = section_headers(data)[".rela" + section]
     out = []
-    for n in range(sh["size"] // 24):
-        off = sh["offset"] + 24 * n
-        r_off, info, addend = struct.unpack_from("<QQq", data, off)
-        out.append({"at": off, "offset": r_off, "sym": info >> 32, "type": info & 0xFFFFFFFF,
-                    "addend": addend})
+    for n in range(sh["size"] // elf.RELA.size):
+        off = sh["offset"] + elf.RELA.size * n
+        r = elf.RELA.unpack_from(data, off)
+        out.append({"at": off, "offset": r.r_offset, "sym": elf.r_sym(r.r_info),
+                    "type": elf.r_type(r.r_info), "addend": r.r_addend})
     return out

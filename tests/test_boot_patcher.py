@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -25,8 +24,8 @@ import pytest
 from asmtools import LD, assemble, link, needs_binutils
 from helpers import compile_c
 from pvcc import catalog, ia64, kimage, native, patch_table
-from pvcc.check import main as check_main
-from pvcc.objects import Record, open_object
+from pvcc.check_cli import main as check_main
+from pvcc.objects import RECORD, Record, open_object, pack_record
 from pvcc.patch import patch_native
 
 KERNEL = Path(__file__).resolve().parent.parent / "kernel"
@@ -165,7 +164,7 @@ def _run_records(runner, recs: list[Record], impls=None):
         assert r.start == CODE_BASE + len(code)
         code += FILLER * r.nbundles
     segs = [kimage.Segment(CODE_BASE, bytes(code), None),
-            kimage.Segment(1 << 48, b"".join(kimage.pack_record(r) for r in recs), None)]
+            kimage.Segment(1 << 48, b"".join(pack_record(r) for r in recs), None)]
     out, report = kimage.run_image(runner, kimage.image_from(segs, 1 << 48, len(recs), impls))
     return out[0][1], report
 
@@ -374,6 +373,8 @@ def test_retargeted_image_passes_verify_retarget(linked, runner, tmp_path, capsy
     ("ssm_i 0x1008\n", "impls:1: implementation address 0x1008 is not a bundle address"),
     ("ssm_i 0x1000\n9 0x2000\n", "impls:2: 9 is registered twice"),
     ("ssm_i 0x1000 fast\n", "impls:1: unknown calling convention 'fast' (one of c-call, light)"),
+    ("getreg(ar.nope) 0x1000\n", "impls:1: unknown paravirt type 'getreg(ar.nope)'"),
+    ("getreg(ar.itc) 0x1000\ngetreg(3116) 0x2000\n", "impls:2: getreg(3116) is registered twice"),
 ])
 def test_verify_retarget_table_errors_are_one_located_line(linked, tmp_path, capsys, text,
                                                            message):
@@ -390,10 +391,11 @@ def test_record_packing_round_trips(gcc, plugin_so, include_dir, tmp_path):
     sec = o.record_section
     raw = o.data[sec.offset:sec.offset + sec.size]
     for r in o.records:
-        packed = kimage.pack_record(r)
+        packed = pack_record(r)
         # the address fields are relocated in a .o: compare the rest
         assert packed[32:] == raw[64 * r.index + 32:64 * r.index + 64]
-        assert struct.unpack_from("<QQ", packed) == (r.start, r.end)
+        fields = RECORD.unpack_from(packed)
+        assert (fields.start, fields.end) == (r.start, r.end)
 
 
 def test_verify_retarget_on_an_object_reads_its_relocations(gcc, plugin_so, include_dir,
@@ -503,7 +505,7 @@ def test_sim_patcher_is_the_encoder_for_every_type(sim_prog, runner, regs):
     recs, want = _register_sweep(regs)
     code = b"".join(FILLER * r.nbundles for r in recs)
     segs = [kimage.Segment(CODE_BASE, code, None),
-            kimage.Segment(1 << 48, b"".join(kimage.pack_record(r) for r in recs), None)]
+            kimage.Segment(1 << 48, b"".join(pack_record(r) for r in recs), None)]
     out, report = kimage.run_sim_segments(sim_prog, segs, 1 << 48, len(recs))
     host, host_report = _run_records(runner, recs)
     assert out[0][1] == host and report == host_report

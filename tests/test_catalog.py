@@ -47,8 +47,38 @@ def test_entries_are_consistent():
     for intr in catalog.INTRINSICS:
         assert intr.bundles >= 1 and intr.nargs <= catalog.MAX_ARGS, intr.name
         assert catalog.intrinsic_for(intr.type_id + (1025 if intr.access else 0))[0] is intr
-    assert catalog.type_name(G + 3116) == "getreg(3116)"
+    assert catalog.type_name(G + 3116) == "getreg(ar.itc)"
     assert catalog.intrinsic_for(0) is None and catalog.intrinsic_for(0x30000000) is None
+
+
+def test_light_placeholder_weights_are_the_catalogs():
+    """A light placeholder weighs what Linux's native asm weighs (catalog.asm_weight);
+    the plugin reads the weights from its generated header."""
+    weights = {i.name: i.asm_weight for i in catalog.INTRINSICS if i.asm_weight != 1}
+    assert weights == {"set_rr0_to_rr4": 5, "intrin_local_irq_restore": 8}
+    header = catalog_c.plugin_header()
+    for i in catalog.INTRINSICS:
+        assert f'{{ "{i.name}", ' in header and f", {i.bundles}, {i.asm_weight} }}," in header
+    source = (ROOT / "plugin" / "pvcc.cc").read_text()
+    assert "in->asm_weight" in source and '"set_rr0_to_rr4"' not in source
+
+
+def test_registers_by_name():
+    """Reports print a register's name; every input takes the name or the number."""
+    assert [catalog.type_name(t) for t in (G + 3116, S + 4162, G + 1019, S + 1019, S + 3072,
+                                           G + 5000)] \
+        == ["getreg(ar.itc)", "setreg(cr.tpr)", "getreg(psr)", "setreg(psr.l)", "setreg(ar.k0)",
+            "getreg(5000)"]
+    for reg in catalog.REGISTERS.values():
+        for base in (G, S):
+            name = catalog.type_name(base + reg.number)
+            assert "(" in name and not name.split("(")[1][:-1].isdigit(), name
+            assert catalog.type_id_of(name) == base + reg.number
+            assert catalog.type_id_of(f"{name.split('(')[0]}({reg.number})") == base + reg.number
+    assert catalog.reg_number("ar44") == catalog.reg_number("AR.ITC") == 3116
+    assert catalog.type_id_of("ssm_i") == 9 and catalog.type_id_of(hex(G + 3116)) == G + 3116
+    for bad in ("getreg", "ssm_i(3)", "getreg(ar.nope)", "getreg(-1)", "nope", "0x30000000"):
+        assert catalog.type_id_of(bad) is None, bad
 
 
 # -- the plugin: registers and texts -------------------------------------------------
@@ -138,7 +168,7 @@ def _python(pkg: Path, code: str, *args: str, **env: str) -> subprocess.Complete
                           check=False, env=_env(PYTHONPATH=str(pkg.parent), **env))
 
 
-CHECK = "import sys; from pvcc.check import main; sys.exit(main())"
+CHECK = "import sys; from pvcc.check_cli import main; sys.exit(main())"
 
 
 def test_a_new_catalog_entry_reaches_plugin_checker_and_patcher(gcc, plugin_so, tmp_path):

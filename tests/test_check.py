@@ -19,8 +19,9 @@ import pytest
 
 from asmtools import ASM_DIR, OBJDUMP, assemble, link, needs_binutils, rela_entries, section_headers
 from helpers import compile_c
-from pvcc import catalog, ia64
-from pvcc.check import check_file, main, violations_of
+from pvcc import catalog, elf, ia64
+from pvcc.check import check_file, violations_of
+from pvcc.check_cli import main
 from pvcc.objects import ObjectError, open_object
 
 pytestmark = needs_binutils
@@ -29,8 +30,9 @@ pytestmark = needs_binutils
 def symbol_index(data: bytes, name: str) -> int:
     sh = section_headers(data)
     symtab, strtab = sh[".symtab"], sh[".strtab"]
-    for i in range(symtab["size"] // 24):
-        n = struct.unpack_from("<I", data, symtab["offset"] + 24 * i)[0]
+    syms = elf.SYM.iter_unpack(data[symtab["offset"]:symtab["offset"] + symtab["size"]])
+    for i, sym in enumerate(syms):
+        n = sym.st_name
         end = data.index(b"\0", strtab["offset"] + n)
         if data[strtab["offset"] + n:end].decode() == name:
             return i
@@ -75,9 +77,11 @@ class Editor:
         if sym is not None or rtype is not None:
             info = ((e["sym"] if sym is None else sym) << 32) | (
                 e["type"] if rtype is None else rtype)
-            self.data[e["at"] + 8:e["at"] + 16] = struct.pack("<Q", info)
+            at = e["at"] + elf.RELA.offset("r_info")
+            self.data[at:at + 8] = struct.pack("<Q", info)
         if addend is not None:
-            self.data[e["at"] + 16:e["at"] + 24] = struct.pack("<q", addend)
+            at = e["at"] + elf.RELA.offset("r_addend")
+            self.data[at:at + 8] = struct.pack("<q", addend)
         return self
 
     def write(self, out: Path) -> Path:
@@ -93,7 +97,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     wrapper = str(Path(__file__).resolve().parent.parent / "wrapper")
     env["PYTHONPATH"] = wrapper + os.pathsep + env.get("PYTHONPATH", "")
-    return subprocess.run([sys.executable, "-m", "pvcc.check", *args],
+    return subprocess.run([sys.executable, "-m", "pvcc.check_cli", *args],
                           check=False, capture_output=True, text=True, env=env)
 
 
@@ -129,7 +133,7 @@ def test_all_site_types_and_sizes_pass(sites):
     rep = check_file(str(sites))
     assert rep.violations == []
     assert rep.by_type == {"ssm_i": 1, "set_rr0_to_rr4": 1, "intrin_local_irq_restore": 1,
-                           "getreg(3116)": 1, "get_cpuid": 1}
+                           "getreg(ar.itc)": 1, "get_cpuid": 1}
     assert rep.functions == ["bar", "baz"]
 
 
@@ -417,7 +421,7 @@ def test_gp_must_be_reloaded_only_where_it_is_used(tmp_path):
 @pytest.mark.parametrize("off,value,message", [
     (32, struct.pack("<I", 0x99), "site has unknown type 0x99"),
     (32, struct.pack("<I", catalog.GETREG_BASE + catalog.REG_IP),
-     "site of getreg(1016): register 1016: the instruction pointer is never paravirtualized"),
+     "site of getreg(ip): register 1016: the instruction pointer is never paravirtualized"),
     (37, b"\x02", "site of get_cpuid has unknown convention 2"),
     # a C site whose record claims the light convention
     (37, b"\x01", "site of get_cpuid: argument 0 is out0, the light convention puts it in r8"),
@@ -558,7 +562,8 @@ def test_cli_bad_inputs(tmp_path, good):
     assert_cli_error(stubs, "--require-sites", match="no .pvcc_sites section")
     sh = section_headers(good.read_bytes())[catalog.SECTION]
     ed = Editor(good)
-    ed.data[sh["hdr"] + 32:sh["hdr"] + 40] = struct.pack("<Q", 40)
+    size_at = sh["hdr"] + elf.SHDR.offset("sh_size")
+    ed.data[size_at:size_at + 8] = struct.pack("<Q", 40)
     assert_cli_error(ed.write(tmp_path / "size.o"), match="not a multiple of 64")
     assert_cli_error(Editor(good).record(0, 36, b"\x02").write(tmp_path / "v.o"),
                      match="version 2, expected 1")
@@ -655,7 +660,7 @@ def test_real_objects_pass(gcc, plugin_so, include_dir, tmp_path, opts):
     assert [str(v) for v in rep.violations] == []
     assert len(rep.records) == 17
     assert rep.functions == ["every", "leaf", "twice"]
-    assert rep.by_type["get_cpuid"] == 2 and rep.by_type["setreg(4162)"] == 1
+    assert rep.by_type["get_cpuid"] == 2 and rep.by_type["setreg(cr.tpr)"] == 1
 
 
 def real_site(path: Path, type_id: int):
@@ -750,9 +755,9 @@ def check_patched(src: Path, out: Path) -> None:
         theirs = objdump_region(out, rec.start - f.addr, rec.end - f.addr, f.name)
         assert theirs == ours, (catalog.type_name(rec.type), theirs, ours)
         assert not any(x.startswith("br") for x in theirs)
-        assert patch._expect(rec, tuple(patch.physical_args(rec)),
-                             [i for off in range(0, len(code), 16)
-                              for i in ia64.decode_bundle(code[off:off + 16]).insns]) is None
+        assert patch.code_mismatch(rec.type, patch.physical_args(rec), rec.result,
+                                   [i for off in range(0, len(code), 16)
+                                    for i in ia64.decode_bundle(code[off:off + 16]).insns]) is None
         # no relocation may write into the native code at link time
         assert all(r.type == 0 for r in new.code_relocs_in(rec.start, rec.end))
 
@@ -794,7 +799,7 @@ def test_patch_linked_executable(tmp_path, sites):
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert [s["type"] for s in doc["patched"]] == [
-        "ssm_i", "set_rr0_to_rr4", "intrin_local_irq_restore", "getreg(3116)", "get_cpuid"]
+        "ssm_i", "set_rr0_to_rr4", "intrin_local_irq_restore", "getreg(ar.itc)", "get_cpuid"]
     assert doc["patched"][4]["insns"][0] == "mov r8=cpuid[r34]"
     check_patched(exe, out)
     assert os.access(out, os.X_OK)
@@ -809,8 +814,8 @@ def test_patch_real_object(tmp_path, real):
     expected = {"fc": "fc r", "thash": "thash r8=r", "get_cpuid": "mov r8=cpuid[r",
                 "get_pmd": "mov r8=pmd[r", "ptcga": "ptc.ga r", "get_rr": "mov r8=rr[r",
                 "set_rr": "mov rr[r", "ssm_i": "ssm 0x4000", "rsm_i": "rsm 0x4000",
-                "get_psr_i": "mov r8=psr", "getreg(3116)": "mov.m r8=ar.itc",
-                "setreg(4162)": "mov cr.tpr=r", "set_rr0_to_rr4": "mov rr[r0]=r",
+                "get_psr_i": "mov r8=psr", "getreg(ar.itc)": "mov.m r8=ar.itc",
+                "setreg(cr.tpr)": "mov cr.tpr=r", "set_rr0_to_rr4": "mov rr[r0]=r",
                 "intrin_local_irq_restore": "(p6) ssm 0x4000"}
     new = open_object(str(out))
     seen = set()
@@ -858,29 +863,29 @@ def test_patch_failure_leaves_out_untouched(tmp_path, good, monkeypatch):
 
     out = tmp_path / "native.o"
     out.write_bytes(b"previous contents")
-    real_native = native.native_bundles
+    real_encode = native.encode     # the patcher binds a site once, then encodes it
 
-    def branching(type_id, args, result, nbundles):
+    def branching(bound, nbundles):
         # a bundle that still branches: must not verify
         code = ia64.decode_bundle(open_object(str(good)).read(
             open_object(str(good)).records[0].start, 16))
         return [ia64.encode_bundle(code.template, code.slots)] * nbundles
 
-    def too_long(type_id, args, result, nbundles):
-        return real_native(type_id, args, result, nbundles) * 2
+    def too_long(bound, nbundles):
+        return real_encode(bound, nbundles) * 2
 
-    def refuses(type_id, args, result, nbundles):
+    def refuses(bound, nbundles):
         raise ValueError("no room")
 
     for fake, match in ((branching, "does not verify: holds a branch"),
                         (too_long, "the region is 1 bundle"),
                         (refuses, "cannot patch site of get_cpuid: no room")):
-        monkeypatch.setattr(native, "native_bundles", fake)
+        monkeypatch.setattr(native, "encode", fake)
         with pytest.raises(patch.PatchError, match=match):
             patch.patch_native(str(good), str(out))
         assert out.read_bytes() == b"previous contents"
         assert sorted(p.name for p in tmp_path.iterdir()) == ["good.o", "native.o"]
-    monkeypatch.setattr(native, "native_bundles", real_native)
+    monkeypatch.setattr(native, "encode", real_encode)
     done = patch.patch_native(str(good), str(out))
     assert [s.text[0] for s in done] == ["mov r8=cpuid[r36]"]
 
@@ -890,3 +895,52 @@ def test_physical_args(good):
 
     rec = open_object(str(good)).records[0]
     assert patch.physical_args(rec) == [36]                # out0 of sol 4
+
+
+def test_reports_name_registers(sites, tmp_path):
+    """pvcc-check's table and --patch native's listing print a getreg/setreg site's
+    register by name (getreg(ar.itc)), never its _IA64_REG_* number."""
+    r = run_cli(str(sites))
+    assert r.returncode == 0, r.stderr
+    row = r.stdout.splitlines()[1]
+    assert "getreg(ar.itc) 1" in row and "3116" not in r.stdout, r.stdout
+    out = tmp_path / "native.o"
+    r = run_cli("--patch", "native", "-o", str(out), str(sites))
+    assert r.returncode == 0, r.stderr
+    listing = [ln for ln in r.stdout.splitlines() if "getreg" in ln]
+    assert len(listing) == 1 and ": getreg(ar.itc): mov.m r8=ar.itc" in listing[0], r.stdout
+    assert "3116" not in r.stdout
+
+
+def test_patch_native_reads_its_input_once(sites, tmp_path, capsys):
+    """pvcc-check --patch native checks and patches from one reading of the input."""
+    from opens import times_opened
+
+    out = tmp_path / "native.o"
+    assert times_opened(sites, lambda: main(["--patch", "native", "-o", str(out),
+                                            str(sites)])) == 1
+    assert "site(s) patched with native code" in capsys.readouterr().out
+
+
+def test_patch_native_looks_up_each_record_once(sites, tmp_path, capsys):
+    """pvcc-check --patch native looks up each record's catalog entry once (in the
+    decoded model); the rules and the patcher read it from there (counted with
+    sys.setprofile: the real code runs)."""
+    from pvcc import catalog
+
+    calls = []
+    target = catalog.intrinsic_for.__code__
+
+    def profile(frame, event, arg):
+        if event == "call" and frame.f_code is target:
+            calls.append(frame.f_locals["type_id"])
+
+    out = tmp_path / "native.o"
+    sys.setprofile(profile)
+    try:
+        status = main(["--patch", "native", "-o", str(out), str(sites)])
+    finally:
+        sys.setprofile(None)
+    assert status == 0, capsys.readouterr().err
+    records = open_object(str(sites)).records
+    assert sorted(calls) == sorted(r.type for r in records), calls

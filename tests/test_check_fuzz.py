@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from asmtools import AS, ASM_DIR, LD, needs_binutils
+from pvcc import elf
 from pvcc.check import check_object
 from pvcc.objects import ObjectError, load_object
 
@@ -62,13 +63,11 @@ def exercise(name: str, data: bytes) -> None:
 
 def interesting_offsets(data: bytes) -> list[int]:
     """Offsets worth hitting more often: ELF header, section headers, tables."""
-    import struct
-    shoff = struct.unpack_from("<Q", data, 0x28)[0]
-    shnum = struct.unpack_from("<H", data, 0x3C)[0]
-    offs = list(range(64))
-    offs += list(range(shoff, min(len(data), shoff + 64 * shnum)))
-    for i in range(shnum):
-        off, size = struct.unpack_from("<QQ", data, shoff + 64 * i + 24)
+    headers = elf.section_header_table(data)
+    offs = list(range(elf.EHDR_SIZE))
+    for sh in headers:
+        offs += list(range(sh.hdr, min(len(data), sh.hdr + elf.SHDR.size)))
+        off, size = sh.header.sh_offset, sh.header.sh_size
         if off < len(data):
             offs += list(range(off, min(len(data), off + min(size, 256))))
     return offs

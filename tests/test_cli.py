@@ -103,7 +103,7 @@ def test_closed_stdout_is_quiet():
 
 
 @pytest.mark.parametrize("argv,prog,status", [
-    (["-m", "pvcc.check", "/nonexistent/x.o"], "pvcc-check", 2),
+    (["-m", "pvcc.check_cli", "/nonexistent/x.o"], "pvcc-check", 2),
     (["-m", "pvcc.toolchain", "path", "--gcc", "99"], "pvcc-toolchain", 2),
     (["-m", "pvcc.pluginbuild", "/nonexistent/gcc"], "pvcc.pluginbuild", 1),
     (["-m", "pvcc.driver", "-c", "x.c"], "pvcc", 1),

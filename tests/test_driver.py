@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -25,6 +26,7 @@ from asmtools import assemble, needs_binutils
 from pvcc.catalog import KERNEL_CFLAGS
 
 PLAIN = Path(__file__).parent / "data" / "plain"
+ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted(PLAIN.glob("*.c"))
 GCC_NAME = "ia64-linux-gnu-gcc"
 KERNEL_FLAGS = list(KERNEL_CFLAGS)
@@ -968,3 +970,28 @@ def test_plain_object_skips_the_checker(pvcc_exe, env, tmp_path):
     assert p.returncode == 0
     assert f"pvcc: check {tmp_path / 'l.o'}: ok (no pvcc section, no paravirt_ symbol)" \
         in verbose_lines(p)
+
+
+def _imported(args: list[str], env: dict) -> set[str]:
+    """The modules `pvcc ARGS` imports beyond a bare interpreter's (python -X importtime)."""
+    def modules(code: str) -> set[str]:
+        p = subprocess.run([sys.executable, "-X", "importtime", "-c", code], env=env,
+                           capture_output=True, text=True, check=False)
+        return {ln.rsplit("|", 1)[-1].strip() for ln in p.stderr.splitlines()
+                if ln.startswith("import time:")}
+
+    return modules("import sys; from pvcc.driver import main; sys.exit(main(['pvcc', "
+                   + ", ".join(repr(a) for a in args) + "]))") - modules("pass")
+
+
+def test_fast_path_imports_nothing_new(tmp_path):
+    """The CC fast path -- a call that needs no plugin, then an exec -- imports the
+    driver, its compiler lookup and its error reporting, nothing else; GCC's own
+    -print-* queries (kbuild's) the same.  A lone --print-* argument also loads
+    pvcc.cacheid (os and sys only), which names pvcc's --print-cache-identity."""
+    env = dict(os.environ, PVCC_GCC="/bin/true", PVCC_CACHE_DIR=str(tmp_path),
+               PYTHONPATH=str(ROOT / "wrapper"))
+    fast = {"pvcc", "pvcc.driver", "pvcc.compilers", "pvcc.cli"}
+    assert _imported(["-c", "x.s", "-o", str(tmp_path / "x.o")], env) == fast
+    assert _imported(["-print-file-name=include"], env) == fast
+    assert _imported(["--print-prog-name=cc1"], env) == fast | {"pvcc.cacheid"}

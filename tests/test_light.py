@@ -17,7 +17,9 @@ import pytest
 
 from asmtools import AS, assemble, link, needs_binutils
 from pvcc import callee, catalog, ia64, light_table, patch, thunks
-from pvcc.check import check_file, main, violations_of
+from pvcc.check import check_file, violations_of
+from pvcc.check_cli import main
+from pvcc.decoded import decode_file
 from pvcc.objects import open_object
 from test_check import Editor
 
@@ -148,9 +150,9 @@ def test_light_patch_native(tmp_path, light_o):
     out = tmp_path / "native.o"
     done = patch.patch_native(str(light_o), str(out))
     text = {s.name: s.text for s in done}
-    assert text["getreg(1019)"][0] == "mov r8=psr"
+    assert text["getreg(psr)"][0] == "mov r8=psr"
     assert text["get_cpuid"][0] == "mov r8=cpuid[r8]"
-    assert text["setreg(3116)"][0] == "mov.m ar.itc=r9"
+    assert text["setreg(ar.itc)"][0] == "mov.m ar.itc=r9"
     assert text["rsm_i"][0] == "rsm 0x4000"
 
 
@@ -185,7 +187,7 @@ __pvcc_light_paravirt_ssm_i:
 
 def callee_check(tmp_path: Path, body: str, name: str) -> list[str]:
     obj = assemble(tmp_path, GOOD.replace("{BODY}", body), name)
-    funcs, violations = callee.check(open_object(str(obj)))
+    funcs, violations = callee.check(decode_file(str(obj)))
     assert [f.name for f in funcs] == ["__pvcc_light_paravirt_ssm_i"]
     return [str(v).split(": error: ", 1)[1] for v in violations]
 
@@ -222,12 +224,12 @@ def test_callee_rejects(tmp_path, body, message):
 @needs_binutils
 def test_callee_must_return_through_b6_from_the_link(tmp_path):
     src = GOOD.replace("mov b6 = r2", "mov b6 = r3").replace("{BODY}", "")
-    _funcs, violations = callee.check(open_object(str(assemble(tmp_path, src, "nolink"))))
+    _funcs, violations = callee.check(decode_file(str(assemble(tmp_path, src, "nolink"))))
     text = [str(v) for v in violations]
     assert any("b6 is not set once, unpredicated, before any branch, from the link r2 + 16"
                in t for t in text), text
     src = GOOD.replace("br.cond.sptk.many b6", "br.ret.sptk.many b0").replace("{BODY}", "")
-    _funcs, violations = callee.check(open_object(str(assemble(tmp_path, src, "ret"))))
+    _funcs, violations = callee.check(decode_file(str(assemble(tmp_path, src, "ret"))))
     text = [str(v) for v in violations]
     assert any("returns with br.ret" in t for t in text), text
     assert any("never returns through b6" in t for t in text), text
@@ -251,7 +253,7 @@ def test_native_table_obeys_the_contract(tmp_path):
     src.write_text(light_table.source())
     obj = tmp_path / "table.o"
     subprocess.run([AS, "-x", str(src), "-o", str(obj)], check=True, capture_output=True)
-    funcs, violations = callee.check(open_object(str(obj)))
+    funcs, violations = callee.check(decode_file(str(obj)))
     assert [str(v) for v in violations] == []
     names = {f.name for f in funcs}
     assert "__pvcc_light_paravirt_ssm_i" in names
@@ -292,6 +294,18 @@ void _start(void) { }
 def test_thunks_bad_symbol(capsys):
     assert thunks.main(["1bad"]) == 2
     assert capsys.readouterr().err == "pvcc-thunks: error: '1bad' is not a C identifier\n"
+
+
+def test_thunk_registers_by_name(capsys):
+    """A thunk's register is an input: its name or its number, the same thunk."""
+    assert thunks.parse_spec("paravirt_getreg:ar.itc") == ("paravirt_getreg", 3116)
+    assert thunks.parse_spec("paravirt_setreg:cr.tpr") == thunks.parse_spec("paravirt_setreg:4162")
+    assert thunks.source([thunks.parse_spec("paravirt_getreg:psr")]) == \
+        thunks.source([thunks.parse_spec("paravirt_getreg:1019")])
+    assert thunks.main(["paravirt_getreg:ar.nope"]) == 2
+    assert capsys.readouterr().err == ("pvcc-thunks: error: 'paravirt_getreg:ar.nope': the "
+                                       "register after ':' is neither a register name nor a "
+                                       "number\n")
 
 
 def test_thunk_options_of_the_proof_only():
@@ -405,7 +419,12 @@ FAR_STUBS = """\
 	.proc __pvcc_light_paravirt_fc#
 __pvcc_light_paravirt_fc:
 __pvcc_light_paravirt_thash:
+	.prologue
+	.save rp, r2
+	.save ar.pfs, r0
+	.body
 	adds r2 = 16, r2 ;;
+	.spillreg rp, b6
 	mov b6 = r2 ;;
 	br.cond.sptk.many b6 ;;
 	.endp __pvcc_light_paravirt_fc#
@@ -473,7 +492,7 @@ unsigned long f(int i) {{ return {long}(i) + rd(3116); }}
         o = open_object(str(obj))
         targets = {catalog.type_name(r.type): str(r.target) for r in o.records}
         assert targets == {"get_cpuid": f"__pvcc_light_{long}",
-                           "getreg(3116)": f"__pvcc_light_{long}_reg_3116"}
+                           "getreg(ar.itc)": f"__pvcc_light_{long}_reg_3116"}
         assert violations_of(str(obj)) == []
 
 

@@ -23,10 +23,11 @@ from asmtools import (
     rela_entries,
     section_headers,
 )
-from pvcc import catalog
+from pvcc import catalog, elf
 from pvcc.objects import (
     R_IA64_DIR64LSB,
     R_IA64_PCREL21B,
+    STT_SECTION,
     ObjectError,
     SymRef,
     load_object,
@@ -88,7 +89,7 @@ def test_gp_flag(tmp_path):
 def test_several_sites_and_compat(tmp_path):
     obj = open_object(str(assemble(tmp_path, "sites.s")))
     assert [catalog.type_name(r.type) for r in obj.records] == [
-        "ssm_i", "set_rr0_to_rr4", "intrin_local_irq_restore", "getreg(3116)", "get_cpuid"]
+        "ssm_i", "set_rr0_to_rr4", "intrin_local_irq_restore", "getreg(ar.itc)", "get_cpuid"]
     assert [r.nbundles for r in obj.records] == [1, 4, 2, 1, 1]
     assert [(c.start, c.end, c.type) for c in obj.compat] == [
         (r.start, r.end, r.type) for r in obj.records]
@@ -314,7 +315,8 @@ def test_record_section_size(tmp_path):
     good = assemble(tmp_path, "good.s")
     data = good.read_bytes()
     sh = section_headers(data)[catalog.SECTION]
-    bad = edited(good, tmp_path / "size.o", [(sh["hdr"] + 32, struct.pack("<Q", 56))])
+    bad = edited(good, tmp_path / "size.o", [(sh["hdr"] + elf.SHDR.offset("sh_size"),
+                                                       struct.pack("<Q", 56))])
     with pytest.raises(ObjectError, match="size 0x38 is not a multiple of 64") as e:
         open_object(str(bad))
     one_line(e, bad)
@@ -332,7 +334,8 @@ def test_bad_relocation_type(tmp_path):
     good = assemble(tmp_path, "good.s")
     r = rela_entries(good.read_bytes(), catalog.SECTION)[0]
     assert r["type"] == R_IA64_DIR64LSB
-    bad = edited(good, tmp_path / "rt.o", [(r["at"] + 8, struct.pack("<I", 0x47))])
+    bad = edited(good, tmp_path / "rt.o", [(r["at"] + elf.RELA.offset("r_info"),
+                                                     struct.pack("<I", 0x47))])
     with pytest.raises(ObjectError, match=r"relocation type R_IA64_0x47 at offset 0x0 "
                                           r"\(expected R_IA64_DIR64LSB\)"):
         open_object(str(bad))
@@ -341,7 +344,8 @@ def test_bad_relocation_type(tmp_path):
 def test_relocation_outside_section(tmp_path):
     good = assemble(tmp_path, "good.s")
     r = rela_entries(good.read_bytes(), catalog.SECTION)[1]
-    bad = edited(good, tmp_path / "ro.o", [(r["at"], struct.pack("<Q", 0x1000))])
+    bad = edited(good, tmp_path / "ro.o", [(r["at"] + elf.RELA.offset("r_offset"),
+                                                     struct.pack("<Q", 0x1000))])
     with pytest.raises(ObjectError, match=r"offset 0x1000 is outside the section"):
         open_object(str(bad))
 
@@ -349,7 +353,8 @@ def test_relocation_outside_section(tmp_path):
 def test_relocation_on_a_non_address_field(tmp_path):
     good = assemble(tmp_path, "good.s")
     r = rela_entries(good.read_bytes(), catalog.SECTION)[1]
-    bad = edited(good, tmp_path / "rf.o", [(r["at"], struct.pack("<Q", 32))])
+    bad = edited(good, tmp_path / "rf.o", [(r["at"] + elf.RELA.offset("r_offset"),
+                                                     struct.pack("<Q", 32))])
     with pytest.raises(ObjectError, match="not on an address field"):
         open_object(str(bad))
 
@@ -357,7 +362,8 @@ def test_relocation_on_a_non_address_field(tmp_path):
 def test_relocation_symbol_out_of_range(tmp_path):
     good = assemble(tmp_path, "good.s")
     r = rela_entries(good.read_bytes(), catalog.SECTION)[0]
-    bad = edited(good, tmp_path / "rs.o", [(r["at"] + 12, struct.pack("<I", 999))])
+    bad = edited(good, tmp_path / "rs.o", [(r["at"] + elf.RELA.offset("r_info") + 4,
+                                                     struct.pack("<I", 999))])
     with pytest.raises(ObjectError, match="symbol 999, past the end of the symbol table"):
         open_object(str(bad))
 
@@ -365,7 +371,8 @@ def test_relocation_symbol_out_of_range(tmp_path):
 def test_record_outside_text(tmp_path):
     good = assemble(tmp_path, "good.s")
     r = rela_entries(good.read_bytes(), catalog.SECTION)[0]   # start = .text + 0x20
-    bad = edited(good, tmp_path / "out.o", [(r["at"] + 16, struct.pack("<q", 0x4000))])
+    bad = edited(good, tmp_path / "out.o", [(r["at"] + elf.RELA.offset("r_addend"),
+                                                      struct.pack("<q", 0x4000))])
     with pytest.raises(ObjectError, match="start .text\\+0x4000 is outside any executable section"):
         open_object(str(bad))
 
@@ -377,12 +384,14 @@ def test_record_pointing_at_data(tmp_path):
     data = obj_path.read_bytes()
     r = rela_entries(data, catalog.SECTION)[0]
     symtab = section_headers(data)[".symtab"]
-    syms = [struct.unpack_from("<IBBHQQ", data, symtab["offset"] + 24 * i)
-            for i in range(symtab["size"] // 24)]
+    syms = elf.SYM.iter_unpack(data[symtab["offset"]:symtab["offset"] + symtab["size"]])
     data_idx = section_headers(data)[".data"]["index"]
-    sym = next(i for i, s in enumerate(syms) if s[1] & 0xF == 3 and s[3] == data_idx)
-    bad = edited(obj_path, tmp_path / "d.o", [(r["at"] + 12, struct.pack("<I", sym)),
-                                              (r["at"] + 16, struct.pack("<q", 0))])
+    sym = next(i for i, s in enumerate(syms)
+               if elf.st_type(s.st_info) == STT_SECTION and s.st_shndx == data_idx)
+    r_sym_at = r["at"] + elf.RELA.offset("r_info") + 4      # the high half of r_info
+    bad = edited(obj_path, tmp_path / "d.o", [(r_sym_at, struct.pack("<I", sym)),
+                                              (r["at"] + elf.RELA.offset("r_addend"),
+                                               struct.pack("<q", 0))])
     with pytest.raises(ObjectError, match=r"start .data is outside any executable section"):
         open_object(str(bad))
 

@@ -92,6 +92,14 @@ def test_plugin_announces_itself(gcc, plugin_so):
                              capture_output=True, text=True, check=True)
     assert with_plugin.stdout.strip() == "record format 1"
     assert without.stdout.strip() == ""
+    # its version, as GCC lists loaded plugins, is the generated header's (one source:
+    # pvcc.__version__ and catalog.RECORD_VERSION)
+    verbose = subprocess.run([gcc, f"-fplugin={plugin_so}", "-v", "-S", "-o", "/dev/null",
+                              "-x", "c", "-"], input="int x;\n", capture_output=True,
+                             text=True, check=True)
+    from pvcc import __version__, catalog
+    assert (f" pvcc: pvcc {__version__} (record format {catalog.RECORD_VERSION})"
+            in verbose.stderr.splitlines()), verbose.stderr
 
 
 @pytest.mark.parametrize("compiler", ["host", "cross"])

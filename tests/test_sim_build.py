@@ -166,7 +166,7 @@ def test_cc_through_the_plugin_records_sites_and_links_the_native_table(cc, tmp_
                  "paravirt_getreg", "paravirt_setreg"):
         assert name in syms, name
     # pvcc-check proves the sites of the linked program.
-    check = "import sys; from pvcc.check import main; sys.exit(main())"
+    check = "import sys; from pvcc.check_cli import main; sys.exit(main())"
     p = subprocess.run([sys.executable, "-c", check, str(prog)], capture_output=True, text=True,
                        check=False)
     assert p.returncode == 0, p.stdout + p.stderr

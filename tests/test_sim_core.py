@@ -557,3 +557,16 @@ leaf:
     assert r.state.g[8] == 0x999 + 0x222
     assert r.state.rse.fills == 3  # r32-r34 of the caller came from the copy
     assert r.state.g[22] == 0x60000FFF80010000 + 3 * 8  # ar.bsp moved with ar.bspstore
+
+
+def test_a_run_reads_its_program_once(tmp_path, capsys):
+    """run_program and `pvcc-sim run --stats` read the program one time: the loader,
+    the site counters and the native table's map share one pvcc.objects reading."""
+    from opens import times_opened
+    from pvcc.sim import run_program
+    from pvcc.sim.cli import main
+
+    prog = program(tmp_path, "\tmov r8=0\n")
+    assert times_opened(prog, lambda: run_program(str(prog))) == 1
+    assert times_opened(prog, lambda: main(["run", "--stats", str(prog)])) == 1
+    assert "pvcc-sim: instructions: " in capsys.readouterr().err

@@ -9,6 +9,7 @@ with the C hypervisor layer, (C) B patched to native by pvcc's patcher.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -176,6 +177,10 @@ def test_three_ways_agree(cc, tmp_path):
     # every site ran through the hypervisor layer in B and natively in C
     assert rb.site_hits["get_psr_i"] == 3 and rb.site_hits["thash"] == 1
     assert "pvcc-sim: sites executed: get_psr_i: 3 (" in p.stderr
+    # --stats names a getreg/setreg site's register, never its number
+    assert "pvcc-sim: sites executed: setreg(cr.tpr): 1 (" in p.stderr
+    assert "pvcc-sim: sites executed: getreg(ar.itc): 2 (" in p.stderr
+    assert not re.search(r"sites executed: (get|set)reg\(\d", p.stderr), p.stderr
     assert rb.site_insns["get_psr_i"] >= 3 * 3  # the call bundle(s) of each of the 3 sites
     native = int(next(ln.split()[-1] for ln in p.stderr.splitlines()
                       if ln.startswith("pvcc-sim: instructions:")))

@@ -25,13 +25,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "wrapper"))
-sys.path.insert(0, str(ROOT / "tests"))
 
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
-from objdump_text import instructions  # tests/objdump_text.py
 from pvcc import compilers, ia64, objects
+from pvcc.ia64.objdump import instructions
 from pvcc.sim.lab.csmith import FLAG_SETS, LEVELS
 
 OBJDUMP = "ia64-linux-gnu-objdump"
@@ -102,7 +101,7 @@ def csmith_objects(tally: Tally, gcc: str, seeds: range, work: Path) -> None:
 def testcase_objects(tally: Tally, gcc: str, work: Path) -> None:
     env = dict(os.environ, PVCC_GCC=gcc)
     pvcc = [sys.executable, "-c", "import sys; from pvcc.driver import main; sys.exit(main())"]
-    check = [sys.executable, "-c", "import sys; from pvcc.check import main; sys.exit(main())"]
+    check = [sys.executable, "-c", "import sys; from pvcc.check_cli import main; sys.exit(main())"]
     inc = subprocess.run([*pvcc, "--print-include-dir"], capture_output=True, text=True,
                          env=env, check=True).stdout.strip()
     for case in sorted((ROOT / "testcases").glob("*/input.c")):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from asmtools import AS, OBJDUMP
-from objdump_text import instructions
+from pvcc.ia64.objdump import instructions
 
 
 class Binutils:

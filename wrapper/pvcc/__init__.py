@@ -5,4 +5,3 @@ build, and its fast path must not pay for imports it does not use.
 """
 
 __version__ = "0.1.0"
-RECORD_VERSION = 1

@@ -30,12 +30,12 @@ real compiler with pvcc's flags on its command line, and hashes them and the
 plugin file itself.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 
-from pvcc.driver import CACHE_IDENTITY_OPTION as OPTION
+# pvcc's option that prints the identity.  The driver imports this module (os and
+# sys only, no __future__) to learn it when a lone --print-* argument may be it.
+OPTION = "--print-cache-identity"
 
 FORMAT = "pvcc-cache-identity 1"
 

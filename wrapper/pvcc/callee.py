@@ -35,6 +35,7 @@ import re
 from dataclasses import dataclass
 
 from . import catalog, ia64
+from .decoded import DecodedObject
 from .ia64 import semantics
 from .objects import ElfObject, Function
 
@@ -80,7 +81,8 @@ def intended(name: str) -> str | None:
     return None
 
 
-def check_function(obj: ElfObject, f: Function) -> list[CalleeViolation]:
+def check_function(model: DecodedObject, f: Function) -> list[CalleeViolation]:
+    obj = model.obj
     out: list[CalleeViolation] = []
     purpose = intended(f.name)
 
@@ -91,23 +93,21 @@ def check_function(obj: ElfObject, f: Function) -> list[CalleeViolation]:
     if sec is None or f.addr % 16 or f.end <= f.addr:
         bad(f.addr, "is not a run of whole bundles in a code section")
         return out
-    end = min((f.end + 15) & ~15, sec.end)
-    insns: list[tuple[int, ia64.Insn]] = []
-    for b in ia64.iter_bundles(obj.read(f.addr, end - f.addr), f.addr):
-        if b.units is None:
-            bad(b.addr, "a bundle has a reserved template")
-            return out
-        insns += [(b.addr, i) for i in b.insns]
+    code = model.function(f)
+    if code.bad:
+        bad(code.bad[0], "a bundle has a reserved template")
+        return out
+    end = code.end
+    insns = code.insns
 
     link = catalog.LIGHT_LINK
     offset = {link: 0}          # general register -> its value minus the link
     b6_set = branched = returns = False
-    for addr, ins in insns:
+    for (addr, ins), e in zip(insns, code.effects):
         if ins.op in ("unknown", "reserved"):
             bad(addr, f"slot {ins.slot}: an instruction pvcc cannot decode "
                       f"({ins.raw:#013x}): not provable")
             continue
-        e = semantics.effects(ins)
         if e.kind == semantics.NOP:
             continue
         if e.kind in _FRAME_KINDS or "cfm" in e.writes or ins.op == "br.ia":
@@ -160,9 +160,10 @@ def check_function(obj: ElfObject, f: Function) -> list[CalleeViolation]:
     return out
 
 
-def check(obj: ElfObject) -> tuple[list[Function], list[CalleeViolation]]:
-    funcs = implementations(obj)
+def check(model: DecodedObject) -> tuple[list[Function], list[CalleeViolation]]:
+    """The light implementations of a decoded object, and their violations."""
+    funcs = implementations(model.obj)
     violations: list[CalleeViolation] = []
     for f in funcs:
-        violations += check_function(obj, f)
+        violations += check_function(model, f)
     return funcs, violations

@@ -187,6 +187,10 @@ class Intrinsic:
     native: tuple[NativeBundle, ...] = ()  # empty for getreg/setreg: see REGISTERS
     access: str | None = None  # "read" (getreg) or "write" (setreg): the type id names a register
     note: str = ""  # a comment for <pvcc/paravirt.h>
+    # What Linux's own native inline asm for the intrinsic weighs for GCC's inliner
+    # (one insn per asm statement: ';' or line): a light site's placeholder asm
+    # weighs as much, so a paravirtualized kernel keeps the plain kernel's inlining.
+    asm_weight: int = 1
 
     @property
     def nargs(self) -> int:
@@ -223,8 +227,10 @@ def _params(*decls: str) -> tuple[Param, ...]:
 
 
 def intrinsic(name: str, type_id: int, result: str | None, params: tuple[str, ...],
-              *native: NativeBundle, access: str | None = None, note: str = "") -> Intrinsic:
-    return Intrinsic(name, type_id, result, _params(*params), tuple(native), access, note)
+              *native: NativeBundle, access: str | None = None, note: str = "",
+              asm_weight: int = 1) -> Intrinsic:
+    return Intrinsic(name, type_id, result, _params(*params), tuple(native), access, note,
+                     asm_weight)
 
 
 UL = "unsigned long"
@@ -258,12 +264,13 @@ INTRINSICS = (
               bundle("MII;", "mov.to.rr r3=%index r2=%val")),
     # One rr write per instruction group; rr[n] is selected by bits 63:61 of
     # the address operand: r0 for region 0, scratch = n << 61 for the others.
+    # Linux's set_rr0_to_rr4 is five asms (weight 5, see Intrinsic.asm_weight).
     intrinsic("set_rr0_to_rr4", 8, None, tuple(f"{UL} val{n}" for n in range(5)),
               bundle("MII;", "mov.to.rr r3=0 r2=%val0", _region(0, 1), _region(1, 2)),
               bundle("M;MI;", "mov.to.rr r3=%scratch0 r2=%val1", "mov.to.rr r3=%scratch1 r2=%val2",
                      _region(0, 3)),
               bundle("MII;", "mov.to.rr r3=%scratch0 r2=%val3", _region(1, 4)),
-              bundle("MII;", "mov.to.rr r3=%scratch1 r2=%val4")),
+              bundle("MII;", "mov.to.rr r3=%scratch1 r2=%val4"), asm_weight=5),
     intrinsic("ssm_i", 9, None, (),
               bundle("MII;", f"ssm imm={PSR_I}")),
     intrinsic("rsm_i", 10, None, (),
@@ -272,10 +279,11 @@ INTRINSICS = (
     intrinsic("get_psr_i", 11, UL, (),
               bundle("MI;I;", "mov.from.psr r1=%result", f"addl r1=%scratch0 imm={PSR_I} r3=0",
                      "and r1=%result r2=%scratch0 r3=%result")),
-    # cmp.ne p6,p7 (spelled cmp.eq p7,p6); (p6) ssm psr.i; (p7) rsm psr.i; (p6) srlz.d
+    # cmp.ne p6,p7 (spelled cmp.eq p7,p6); (p6) ssm psr.i; (p7) rsm psr.i; (p6) srlz.d.
+    # Linux's intrin_local_irq_restore is one asm of 8 statements (weight 8).
     intrinsic("intrin_local_irq_restore", 12, None, (f"{UL} flags",),
               bundle("M;MI", "cmp.eq p1=7 p2=6 r2=%flags r3=0", f"ssm imm={PSR_I} qp=6"),
-              bundle("M;MI;", f"rsm imm={PSR_I} qp=7", "srlz.d qp=6")),
+              bundle("M;MI;", f"rsm imm={PSR_I} qp=7", "srlz.d qp=6"), asm_weight=8),
     intrinsic("getreg", GETREG_BASE, UL, ("int reg",), access="read",
               note="reg must be a compile-time constant _IA64_REG_* number."),
     intrinsic("setreg", SETREG_BASE, None, ("int reg", f"{UL} val"), access="write"),
@@ -398,12 +406,81 @@ def intrinsic_for(type_id: int) -> tuple[Intrinsic, int | None] | None:
     return None
 
 
+_FIXED_NAMES = {REG_IP: "ip", REG_PSR: "psr", REG_GP: "gp", REG_SP: "sp", REG_TP: "tp"}
+
+
+def reg_name(reg: int, access: str | None = None) -> str:
+    """The name of an _IA64_REG_* number as reports print it: "psr", "ar.itc",
+    "cr.tpr", "ar.k0", "gp"; the number itself for one without a name.  Written
+    (``access`` "write": setreg), the PSR is "psr.l", the part `mov psr.l` writes."""
+    from .ia64.regnames import AR_NAMES, CR_NAMES, ar_name, cr_name
+
+    if reg == REG_PSR and access == "write":
+        return "psr.l"
+    if reg in _FIXED_NAMES:
+        return _FIXED_NAMES[reg]
+    if reg - AR_BASE in AR_NAMES:
+        return ar_name(reg - AR_BASE)
+    if reg - CR_BASE in CR_NAMES:
+        return cr_name(reg - CR_BASE)
+    return str(reg)
+
+
+def reg_number(text: str) -> int | None:
+    """The _IA64_REG_* number a register input names: a name as `reg_name` prints
+    it ("ar.itc", "cr.tpr", "psr", "psr.l"), "ar44"/"cr66", or a number ("3116",
+    "0xc2c"); None for neither."""
+    from .ia64.regnames import AR_NAMES, CR_NAMES
+
+    word = text.strip().lower()
+    fixed = {v: k for k, v in _FIXED_NAMES.items()} | {"psr.l": REG_PSR}
+    if word in fixed:
+        return fixed[word]
+    for prefix, names, base in (("ar", AR_NAMES, AR_BASE), ("cr", CR_NAMES, CR_BASE)):
+        if word.startswith(prefix + "."):
+            found = [n for n, nm in names.items() if nm == word[3:]]
+            return base + found[0] if found else None
+        if word.startswith(prefix) and word[2:].isdigit() and int(word[2:]) < 128:
+            return base + int(word[2:])
+    try:
+        n = int(word, 0)
+    except ValueError:
+        return None
+    return n if n >= 0 else None
+
+
 def type_name(type_id: int) -> str:
+    """A type as every report prints it: "ssm_i", "getreg(ar.itc)", "setreg(cr.tpr)"."""
     found = intrinsic_for(type_id)
     if found is None:
         return f"unknown({type_id:#x})"
-    intr, reg = found
-    return intr.name if reg is None else f"{intr.name}({reg})"
+    return entry_name(*found)
+
+
+def entry_name(intr: Intrinsic, reg: int | None) -> str:
+    """type_name of an entry ``intrinsic_for`` found already."""
+    return intr.name if reg is None else f"{intr.name}({reg_name(reg, intr.access)})"
+
+
+def type_id_of(text: str) -> int | None:
+    """The type id a type input names: a name as `type_name` prints it, the register
+    of getreg/setreg by name or number ("getreg(ar.itc)", "getreg(3116)"), or the
+    type id as a number; None when it names no type of the catalog."""
+    word = text.strip()
+    name, paren, rest = word.partition("(")
+    intr = BY_NAME.get(name)
+    if intr is not None and intr.access is None and not paren:
+        return intr.type_id
+    if intr is not None and intr.access is not None and paren and rest.endswith(")"):
+        reg = reg_number(rest[:-1])
+        if reg is None or not 0 < reg < 0x10000000:
+            return None
+        return intr.type_id + reg
+    try:
+        tid = int(word, 0)
+    except ValueError:
+        return None
+    return tid if intrinsic_for(tid) is not None else None
 
 
 def expanded() -> list[tuple[Intrinsic, int | None]]:

@@ -19,7 +19,7 @@ import argparse
 import os
 import sys
 
-from . import catalog, cli, ia64
+from . import __version__, catalog, cli, ia64
 
 PARAVIRT_HEADER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plugin", "include",
                                "pvcc", "paravirt.h")
@@ -28,6 +28,11 @@ PLUGIN_HEADER_NAME = "pvcc-catalog.h"
 
 def _c_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _plugin_version() -> str:
+    """What GCC lists for the plugin (``-v``): pvcc's version and its record format."""
+    return f"pvcc {__version__} (record format {catalog.RECORD_VERSION})"
 
 
 def plugin_header() -> str:
@@ -44,6 +49,8 @@ def plugin_header() -> str:
         "#define PVCC_CATALOG_H",
         "",
         f"#define PVCC_RECORD_VERSION {catalog.RECORD_VERSION}",
+        "/* The plugin's version as GCC's -fplugin reports it. */",
+        f"#define PVCC_PLUGIN_VERSION {_c_string(_plugin_version())}",
         f"#define PVCC_SECTION {_c_string(catalog.SECTION)}",
         f"#define PVCC_COMPAT_SECTION {_c_string(catalog.COMPAT_SECTION)}",
         f"#define PVCC_MAX_ARGS {catalog.MAX_ARGS}",
@@ -84,6 +91,7 @@ def plugin_header() -> str:
         "\tint nargs;",
         "\tbool returns;",
         "\tint bundles;\t\t/* size of the patchable region */",
+        "\tint asm_weight;\t/* a light placeholder's weight for the inliner */",
         "};",
         "",
         "static const struct pvcc_intrinsic pvcc_catalog[] = {",
@@ -92,7 +100,7 @@ def plugin_header() -> str:
     for i in catalog.INTRINSICS:
         tid = bases.get(i.type_id, str(i.type_id))
         out.append(f"\t{{ {_c_string(i.name)}, {tid}, {i.nargs}, "
-                   f"{'true' if i.returns else 'false'}, {i.bundles} }},")
+                   f"{'true' if i.returns else 'false'}, {i.bundles}, {i.asm_weight} }},")
     out += [
         "};",
         "",

@@ -1,4 +1,4 @@
-"""pvcc-check: prove the site contract (docs/contract.md) on .o, .ko and vmlinux files.
+"""The site contract's rules (docs/contract.md), proven on .o, .ko and vmlinux files.
 
 For every `.pvcc_sites` record (docs/records.md) the checker proves, from the
 object file alone:
@@ -17,30 +17,31 @@ object file alone:
    argument bytes, reserved bytes zero, func = the function holding start;
 4. completeness: every direct call (`br.call`/`brl.call`) to a record target or
    to a catalog implementation (`paravirt_<name>`) lies inside a region, no two
-   regions overlap, and `.paravirt_bundles` (when present) matches one to one.
+   regions overlap, and `.paravirt_bundles` (when present) matches one to one;
+5. unwind: every light entry (`__pvcc_light_*`) of the object has unwind
+   information saying where the light link and the caller's frame are
+   (`pvcc.unwind`).
 
 `Checker.run` applies the groups in that order, one named method each: per
 record `check_region`, `check_frame` (only when the region reads as bundles)
-and `check_record`, then `check_completeness` and `check_compat` over the
-whole object.  Each violation names its group (`Violation.rule`).
+and `check_record`, then `check_completeness`, `check_compat` and
+`check_unwind` over the whole object.  Each violation names its group (`Violation.rule`).
 
-`violations_of(path)` is the API for the CC wrapper; `main()` is pvcc-check.
+The rules read the object as `pvcc.decoded` decoded it once.  `check_decoded(model)`
+is the rules' entry point, `violations_of(path)` the API for the CC wrapper; the
+command line, pvcc-check, is `pvcc.check_cli`.
 """
 
 from __future__ import annotations
 
-import argparse
 import bisect
-import json
-import os
-import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from . import catalog, cli, ia64
+from . import catalog, ia64, unwind
+from .decoded import DecodedObject, FunctionCode, SiteInfo, decode, decode_file
 from .ia64.semantics import (
-    ALLOC,
     BRANCH,
     BRANCH_IND,
     CALL,
@@ -51,18 +52,7 @@ from .ia64.semantics import (
     RETURN,
     effects,
 )
-from .objects import (
-    BRANCH_RELOCS,
-    ElfObject,
-    Function,
-    ObjectError,
-    Record,
-    SymRef,
-    Value,
-    open_object,
-)
-
-PROG = "pvcc-check"
+from .objects import BRANCH_RELOCS, ElfObject, Function, Record, SymRef, Value
 
 GP = 1
 
@@ -176,28 +166,16 @@ def _gp_use_before_reload(v: _FuncView, start: int) -> int | None:
 
 
 class _FuncView:
-    """The decoded instructions of one function, in address order, with an index."""
+    """What the frame rules read of one function, from its decoding in the model."""
 
-    def __init__(self, obj: ElfObject, f: Function):
-        self.f = f
-        self.insns: list[tuple[int, ia64.Insn]] = []     # (bundle addr, insn)
-        self.bad: list[int] = []                           # reserved templates
-        sec = obj.code_section_at(f.addr)
-        start = f.addr & ~15
-        end = min((f.end + 15) & ~15, sec.end & ~15) if sec else start
-        if end > start:
-            for b in ia64.iter_bundles(obj.read(start, end - start), start):
-                if b.units is None:
-                    self.bad.append(b.addr)
-                    continue
-                for ins in b.insns:
-                    self.insns.append((b.addr, ins))
-        self.addrs = [a for a, _ in self.insns]
-        effs = [effects(i) for _, i in self.insns]
-        # IP-relative transfers (their targets are exact: intra-section, no relocation)
-        self.branches = [(a, e.target) for (a, _), e in zip(self.insns, effs)
-                         if e.target is not None]
-        self.allocs = [n for n, e in enumerate(effs) if e.kind == ALLOC]
+    def __init__(self, code: FunctionCode):
+        self.f = code.f
+        self.insns = code.insns          # (bundle addr, insn), address order
+        self.bad = code.bad              # reserved templates
+        self.addrs = code.addrs
+        self.branches = code.branches
+        self.allocs = code.allocs
+        effs = code.effects
         # copies of b0 into a general register: (index, the register)
         self.b0_saves = [(n, e.grs_written[0]) for n, e in enumerate(effs)
                          if _copies(e, "b0") and e.grs_written]
@@ -245,8 +223,9 @@ def _is_link(e) -> bool:
 
 
 class Checker:
-    def __init__(self, obj: ElfObject):
-        self.obj = obj
+    def __init__(self, model: DecodedObject):
+        self.model = model
+        self.obj = obj = model.obj
         self.file = obj.path
         self.violations: list[Violation] = []
         self._seen: set[tuple[str, str]] = set()
@@ -301,26 +280,15 @@ class Checker:
     def view(self, f: Function) -> _FuncView:
         v = self._views.get(f.addr)
         if v is None:
-            v = self._views[f.addr] = _FuncView(self.obj, f)
+            v = self._views[f.addr] = _FuncView(self.model.function(f))
         return v
 
     def bundle(self, addr: int) -> ia64.Bundle | None:
-        sec = self.obj.code_section_at(addr)
-        if sec is None or addr + 16 > sec.end:
-            return None
-        try:
-            return ia64.decode_bundle(self.obj.read(addr, 16), addr)
-        except ia64.DecodeError:
-            return None
+        return self.model.bundle(addr)
 
     def call_target(self, b: ia64.Bundle, ins: ia64.Insn) -> Value:
         """Where a br.call/brl.call goes: its relocation in a .o, else its displacement."""
-        r = self.obj.code_reloc(b.addr + ins.slot)
-        if r is not None:
-            if r.type in BRANCH_RELOCS:
-                return r.value
-            return SymRef(f"?{r.type_name}")
-        return effects(ins).target
+        return self.model.call_target(b, ins)
 
     def name(self, rec: Record) -> str:
         return catalog.type_name(rec.type)
@@ -328,27 +296,27 @@ class Checker:
     # -- the rules ------------------------------------------------------------------
     def run(self) -> list[Violation]:
         """Every rule group, in the order of the contract (module docstring)."""
-        recs = self.obj.records or []
-        for rec in recs:
-            self.check_site(rec)
+        recs = self.model.records
+        for info in self.model.sites:
+            self.check_site(info)
         self.check_completeness(recs)
         self.check_compat(recs)
+        self.check_unwind()
         return self.violations
 
-    def check_site(self, rec: Record) -> None:
+    def check_site(self, info: SiteInfo) -> None:
         """The per-site rule groups: region, then frame (which needs a readable region), then
         the record's own fields."""
-        site = self.locate(rec)
+        site = self.locate(info)
         if self.check_region(site):
             self.check_frame(site)
         self.check_record(site)
 
-    def locate(self, rec: Record) -> Site:
-        found = catalog.intrinsic_for(rec.type)
-        f = self.obj.function_at(rec.start)
-        weak = self.overridden_weak(rec) if f is None else None
-        return Site(rec=rec, name=self.name(rec), intr=found[0] if found else None,
-                    reg=found[1] if found else None, func=f or weak, weak=weak is not None)
+    def locate(self, info: SiteInfo) -> Site:
+        f = info.func
+        weak = self.overridden_weak(info.rec) if f is None else None
+        return Site(rec=info.rec, name=info.name, intr=info.intr, reg=info.reg,
+                    func=f or weak, weak=weak is not None)
 
     # -- 1. region -------------------------------------------------------------------
     def check_region(self, site: Site) -> bool:
@@ -759,12 +727,27 @@ class Checker:
                 self.add(bundle, "completeness", f"branch to {obj.describe(t)} is not inside "
                          f"any recorded site")
 
+    def check_unwind(self) -> None:
+        """Every light entry (`__pvcc_light_*`: a native body or a thunk) has an unwind
+        entry of its own saying where the light link and the caller's frame are, and
+        where its calls of C find rp and ar.pfs (pvcc.unwind)."""
+        def calls_b0(start: int, end: int) -> list[int]:
+            f = self.obj.function_at(start)
+            if f is None:
+                return []
+            return [a + ins.slot for a, ins in self.model.function(f).insns
+                    if start <= a < end and effects(ins).kind == CALL
+                    and "b0" in effects(ins).writes]
+
+        def insns(f: Function) -> list:
+            return [(a + ins.slot, ins, eff) for (a, ins), eff
+                    in zip(self.model.function(f).insns, self.model.function(f).effects)]
+
+        for addr, message in unwind.check(self.obj, calls_b0, insns):
+            self.add(addr, "unwind", message)
+
     def _transfers(self, kind: str):
-        """Bundles of every code section holding an IP-relative transfer of ``kind``
-        (CALL: br.call/brl.call, BRANCH: br.cond/brl.cond and loop branches)."""
-        for sec in self.obj.code_sections:
-            yield from ia64.iter_transfer_bundles(
-                self.obj.read(sec.addr, sec.size - sec.size % 16), sec.addr, kind)
+        return self.model.transfers(kind)
 
     def check_compat(self, recs: list[Record]) -> None:
         obj = self.obj
@@ -825,202 +808,26 @@ def _argtext(a: int) -> str:
 # API
 
 
-def check_object(obj: ElfObject) -> Report:
+def check_decoded(model: DecodedObject) -> Report:
+    """The report of one decoded object (the rules' only entry point)."""
+    obj = model.obj
     rep = Report(obj.path, obj.kind, has_section=obj.records is not None)
-    rep.records = list(obj.records or [])
-    rep.by_type = Counter(catalog.type_name(r.type) for r in rep.records)
-    funcs = set()
-    for r in rep.records:
-        f = obj.function_at(r.start)
-        if f is not None:
-            funcs.add(f.name)
-    rep.functions = sorted(funcs)
-    rep.violations = Checker(obj).run()
+    rep.records = model.records
+    rep.by_type = Counter(s.name for s in model.sites)
+    rep.functions = sorted({s.func.name for s in model.sites if s.func is not None})
+    rep.violations = Checker(model).run()
     return rep
+
+
+def check_object(obj: ElfObject) -> Report:
+    return check_decoded(decode(obj))
 
 
 def check_file(path: str, *, require_records: bool = False) -> Report:
     """Read and check one file; raises ObjectError if it cannot be read."""
-    return check_object(open_object(path, require_records=require_records))
+    return check_decoded(decode_file(path, require_records=require_records))
 
 
 def violations_of(path: str) -> list[str]:
     """The contract violations of one object, one line each (raises ObjectError)."""
     return [str(v) for v in check_file(path).violations]
-
-
-# ---------------------------------------------------------------------------
-# CLI
-
-
-def _table(reports: list[Report]) -> str:
-    rows = [("FILE", "TYPE", "SITES", "FUNCS", "VIOLATIONS", "SITES BY TYPE")]
-    for r in reports:
-        if r.error is not None:
-            rows.append((r.file, "-", "-", "-", "-", "unreadable"))
-            continue
-        by = ", ".join(f"{k} {v}" for k, v in sorted(r.by_type.items())) or "-"
-        rows.append((r.file, r.kind, str(len(r.records)), str(len(r.functions)),
-                     str(len(r.violations)), by))
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
-    out = []
-    for row in rows:
-        cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1])]
-        cells += [row[i].rjust(widths[i]) for i in (2, 3, 4)]
-        out.append("  ".join(cells + [row[5]]).rstrip())
-    return "\n".join(out)
-
-
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog=PROG,
-        description="Check pvcc paravirt call sites in IA-64 objects (.o, .ko, vmlinux).",
-        epilog="Exit status: 0 all sites hold the contract, 1 violations (or a failed patch), "
-               "2 unreadable input or usage error.")
-    p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--json", action="store_true", help="machine-readable report on stdout")
-    p.add_argument("--require-sites", action="store_true",
-                   help=f"a file without a {catalog.SECTION} section is an error")
-    p.add_argument("--patch", choices=["native"],
-                   help="write a copy with every site replaced by its native code (needs -o)")
-    p.add_argument("-o", "--output", metavar="OUT", help="output file for --patch")
-    p.add_argument("--verify-retarget", metavar="TABLE",
-                   help="prove that every site calls the implementation TABLE registers for "
-                        "its type (lines 'TYPE SYMBOL-OR-ADDRESS'), or keeps its call")
-    p.add_argument("-q", "--quiet", action="store_true", help="no table, only diagnostics")
-    p.add_argument("--callee", action="store_true",
-                   help="instead of sites, prove that the light implementations "
-                        f"({catalog.LIGHT_PREFIX}*) in FILE follow the light convention")
-    return p
-
-
-def main(argv: list[str] | None = None) -> int:
-    p = _parser()
-    args = p.parse_args(argv)
-    if args.verify_retarget:
-        from . import retarget
-
-        if args.patch:
-            p.error("--verify-retarget and --patch exclude each other")
-        return cli.run(PROG, lambda: retarget.main_verify(
-            args.verify_retarget, args.files, args.json, args.quiet, _err))
-    if args.callee:
-        if args.patch:
-            p.error("--callee and --patch exclude each other")
-        return cli.run(PROG, lambda: _main_callee(args))
-    return cli.run(PROG, lambda: _main_patch(p, args) if args.patch else _main_check(args))
-
-
-def _err(msg: str) -> None:
-    cli.error(PROG, msg)
-
-
-def _main_callee(args) -> int:
-    from . import callee
-
-    status = 0
-    rows = []
-    for path in args.files:
-        try:
-            obj = open_object(path)
-        except ObjectError as e:
-            _err(str(e))
-            status = 2
-            continue
-        funcs, violations = callee.check(obj)
-        if not funcs:
-            _err(f"{path}: no {catalog.LIGHT_PREFIX}* implementation to check")
-            status = max(status, 1)
-        for v in violations:
-            print(v, file=sys.stderr)
-        if violations:
-            status = max(status, 1)
-        rows.append({"file": path, "implementations": len(funcs),
-                     "violations": [str(v) for v in violations]})
-    if args.json:
-        json.dump({"version": 1, "ok": status == 0, "callee": rows}, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    elif not args.quiet:
-        for r in rows:
-            print(f"{r['file']}: {r['implementations']} light implementation(s), "
-                  f"{len(r['violations'])} violation(s)")
-    return status
-
-
-def _main_check(args) -> int:
-    reports: list[Report] = []
-    status = 0
-    for path in args.files:
-        try:
-            rep = check_file(path, require_records=args.require_sites)
-        except ObjectError as e:
-            _err(str(e))
-            reports.append(Report(path, error=str(e)))
-            status = 2
-            continue
-        reports.append(rep)
-        if rep.violations:
-            status = max(status, 1)
-            if not args.json:
-                for v in rep.violations:
-                    print(v, file=sys.stderr)
-    if args.json:
-        doc = {
-            "version": 1,
-            "ok": status == 0,
-            "objects": [r.as_json() for r in reports],
-            "summary": {
-                "objects": len(reports),
-                "sites": sum(len(r.records) for r in reports),
-                "violations": sum(len(r.violations) for r in reports),
-                "errors": sum(1 for r in reports if r.error is not None),
-            },
-        }
-        json.dump(doc, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    elif not args.quiet:
-        print(_table(reports))
-    return status
-
-
-def _main_patch(p: argparse.ArgumentParser, args) -> int:
-    from . import patch
-
-    if not args.output:
-        p.error("--patch needs -o OUT")
-    if len(args.files) != 1:
-        p.error("--patch takes exactly one FILE")
-    path = args.files[0]
-    if os.path.abspath(args.output) == os.path.abspath(path):
-        p.error("-o OUT must not be the input file")
-    try:
-        rep = check_file(path, require_records=True)
-    except ObjectError as e:
-        _err(str(e))
-        return 2
-    if rep.violations:
-        for v in rep.violations:
-            print(v, file=sys.stderr)
-        _err(f"{path}: not patched: {len(rep.violations)} violation(s)")
-        return 1
-    try:
-        done = patch.patch_native(path, args.output)
-    except ObjectError as e:
-        _err(str(e))
-        return 2
-    except patch.PatchError as e:
-        _err(str(e))
-        return 1
-    if args.json:
-        json.dump({"version": 1, "file": path, "output": args.output,
-                   "patched": [s.as_json() for s in done]}, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    elif not args.quiet:
-        print(f"{args.output}: {len(done)} site(s) patched with native code")
-        for s in done:
-            print(f"  {s.where}: {s.name}: " + " ; ".join(s.text))
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

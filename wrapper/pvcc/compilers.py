@@ -1,7 +1,10 @@
 """Where the provisioned IA-64 compilers live, and which one pvcc uses.
 
 This is the compiler lookup of the CC hot path: the driver imports it on every
-compile, so it imports nothing but ``os`` and only stats files.  Building
+compile, so it imports nothing but ``os`` and only stats files.  A compiler's
+identity for the content-keyed caches (``pvcc.pluginbuild``'s plugins,
+pvcc-sim's runtime) is here too: ``resolve_compiler``, ``compiler_identity``,
+``stat_line`` -- stat data only, so the plugin's hot path needs nothing else.  Building
 compilers is ``pvcc.toolchain``'s job; the cache layout both share is here:
 
     <root>                  $PVCC_CACHE_DIR or ${XDG_CACHE_HOME:-~/.cache}/pvcc
@@ -165,3 +168,62 @@ def find_compiler(version: int | None = None) -> str:
     raise ToolchainError(
         f"no IA-64 GCC found (none provisioned in {cache.root}, no {GCC_NAME} on PATH): "
         f"run pvcc-toolchain install --gcc {DEFAULT_VERSION}")
+
+
+# --------------------------------------------------------------------------
+# identity: what changes when a compiler is rebuilt (stat data only)
+
+
+def stat_line(path: str, with_ctime: bool = False) -> str:
+    """NUL-separated path, size, mtime, inode and device (and ctime) of ``path``."""
+    st = os.stat(path)
+    line = f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\0{st.st_dev}"
+    if with_ctime:
+        line += f"\0{st.st_ctime_ns}"
+    return line
+
+
+def _cc1_candidates(driver_real: str) -> list[str]:
+    """cc1 binaries of the installation the driver belongs to, found by a
+    couple of directory listings (no subprocess)."""
+    prefix = os.path.dirname(os.path.dirname(driver_real))
+    found = []
+    for sub in ("libexec/gcc", "lib/gcc"):
+        base = os.path.join(prefix, sub)
+        try:
+            machines = sorted(os.listdir(base))
+        except OSError:
+            continue
+        for machine in machines:
+            try:
+                versions = sorted(os.listdir(os.path.join(base, machine)))
+            except OSError:
+                continue
+            for version in versions:
+                cc1 = os.path.join(base, machine, version, "cc1")
+                if os.path.isfile(cc1):
+                    found.append(cc1)
+    return found
+
+
+def resolve_compiler(compiler: str) -> str:
+    """Absolute path of the compiler (searching PATH for a bare name); ToolchainError
+    when there is none."""
+    if os.sep in compiler:
+        path = compiler
+    else:
+        path = which(compiler)
+        if path is None:
+            raise ToolchainError(f"compiler {compiler!r} not found on PATH")
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        raise ToolchainError(f"compiler {compiler!r} is not an executable file")
+    return os.path.abspath(path)
+
+
+def compiler_identity(compiler_abs: str) -> list[str]:
+    """Stat lines (``stat_line``) of the compiler's real driver and of the ``cc1``
+    binaries beside it: what changes when it is rebuilt."""
+    real = os.path.realpath(compiler_abs)
+    lines = [stat_line(real)]
+    lines.extend(stat_line(p) for p in _cc1_candidates(real))
+    return lines

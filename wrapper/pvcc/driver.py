@@ -117,9 +117,11 @@ _TAKES_ARG = frozenset(
     )
 )
 
-# pvcc's own option for ccache's compiler_check (pvcc.cacheid), and the
-# variable ccache sets in the environment of every compiler it runs.
-CACHE_IDENTITY_OPTION = "--print-cache-identity"
+# pvcc's own options are each alone and start with this; the module that answers
+# one names it (pvcc.cacheid.OPTION), and is imported only for such a call.
+_OWN_PREFIX = "--print-"
+_INCLUDE_DIR_OPTION = "--print-include-dir"
+# The variable ccache sets in the environment of every compiler it runs.
 _CCACHE_CHILD = "UNCACHED_ERR_FD"
 
 _C_LANGS = frozenset(("c", "cpp-output"))
@@ -584,21 +586,31 @@ def _launcher():
     return [found] + words[1:]
 
 
-def _main(argv):
-    if len(argv) == 2 and argv[1] == "--print-include-dir" and not _looks_like_compiler(argv[0]):
+def _own_option(argv):
+    """The exit status of pvcc's own option argv[1] (alone), or None when argv[1] is
+    the compiler's (``-print-*`` and ``--print-*`` of GCC itself)."""
+    if argv[1] == _INCLUDE_DIR_OPTION and not _looks_like_compiler(argv[0]):
         from pvcc.pluginbuild import include_dir
 
         sys.stdout.write(include_dir() + "\n")
         sys.stdout.flush()
         return 0
-    if len(argv) == 2 and argv[1] == CACHE_IDENTITY_OPTION:
+    from pvcc import cacheid
+
+    if argv[1] == cacheid.OPTION:
         try:
             _, path, _ = _resolve(argv[:1])
         except LookupError as e:
             return _err(str(e))
-        from pvcc.cacheid import print_identity
+        return cacheid.print_identity(path)
+    return None
 
-        return print_identity(path)
+
+def _main(argv):
+    if len(argv) == 2 and argv[1].startswith(_OWN_PREFIX):
+        status = _own_option(argv)
+        if status is not None:
+            return status
     try:
         child0, path, args = _resolve(argv)
         _guard(path)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from . import catalog, cli
 from .atomicfile import write_atomic
-from .objects import ElfObject, ObjectError, Record, open_object
+from .objects import ElfObject, ObjectError, open_object, pack_record
 
 MAGIC = b"PVCCIMG1"
 
@@ -52,15 +52,6 @@ def _segments(obj: ElfObject) -> list[Segment]:
                 for s in obj.segments if s.memsz]
     return [Segment(s.addr, obj.data[s.offset:s.offset + s.size], s.offset, s.size)
             for s in obj.sections if s.allocated and s.size and not s.nobits]
-
-
-def pack_record(rec: Record) -> bytes:
-    def val(v) -> int:
-        return v if isinstance(v, int) else 0
-    res1, res2 = struct.unpack("<IQ", rec.reserved)
-    return struct.pack("<QQQQIBBBBBBHI8sQ", rec.start, rec.end, val(rec.func), val(rec.target),
-                       rec.type, rec.version, rec.conv, rec.nargs, rec.result, rec.sol, rec.sof,
-                       rec.flags, res1, bytes(rec.args), res2)
 
 
 def build_image(obj: ElfObject, impls: dict[int, int] | None = None) -> tuple[bytes, list[Segment]]:

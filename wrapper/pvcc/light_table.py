@@ -15,13 +15,18 @@ register frame and writes only registers of the light clobber set (r2, r3,
 b6, p6, p7 and its result); ``pvcc-check --callee`` proves that on the
 assembled object.  The bundles come from pvcc's own encoder and are written
 as ``data8`` pairs, so the assembler cannot reorder or re-bundle them.
+
+Each body has an unwind entry (``pvcc.unwind.light_native_info``, written as data
+since the assembler counts no slots in ``data8``): on entry the return pointer is
+in r2 and ar.pfs "in r0" (no frame of its own), from slot 3 on the return pointer
+is in b6; pvcc-check's rule **unwind** proves it (docs/light.md).
 """
 
 from __future__ import annotations
 
 import sys
 
-from . import catalog, cli, ia64, native
+from . import catalog, cli, ia64, native, unwind
 from .atomicfile import write_atomic
 
 PROG = "pvcc.light_table"
@@ -56,14 +61,23 @@ def source() -> str:
         "// convention (docs/light.md).  Do not edit.",
         "\t.text",
     ]
-    for intr, reg in specs():
+    for n, (intr, reg) in enumerate(specs()):
         entry = catalog.light_entry(intr.symbol, intr.type_id + (reg or 0))
         lines += [f"\t.global {entry}#", f"\t.type {entry}#, @function", "\t.align 16",
                   f"{entry}:"]
-        for b in body(intr, reg):
+        bundles = body(intr, reg)
+        for b in bundles:
             lo, hi = int.from_bytes(b[:8], "little"), int.from_bytes(b[8:], "little")
             lines.append(f"\tdata8 {lo:#018x}, {hi:#018x}")
-        lines.append(f"\t.size {entry}#, .-{entry}")
+        lines += [f".Lend{n}:", f"\t.size {entry}#, .-{entry}"]
+        # the unwind entry, written out: the assembler cannot count the slots of data8
+        info = unwind.light_native_info(len(bundles))
+        lines += ["\t.section .IA_64.unwind_info,\"a\"", "\t.align 8", f".Linfo{n}:"]
+        lines += [f"\tdata8 {int.from_bytes(info[i:i + 8], 'little'):#018x}"
+                  for i in range(0, len(info), 8)]
+        lines += ["\t.section .IA_64.unwind,\"ao\",@progbits,.text", "\t.align 8",
+                  f"\tdata8 @segrel({entry}#), @segrel(.Lend{n}), @segrel(.Linfo{n})",
+                  "\t.text"]
     return "\n".join(lines) + "\n"
 
 

@@ -19,6 +19,7 @@ the result are the physical general registers the record names, e.g. r35 for
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 from . import catalog, ia64
 from .catalog import NativeBundle, NativeInsn
@@ -93,15 +94,8 @@ def encode_bundle(b: NativeBundle, operands: dict[str, int]) -> bytes:
 
 
 def _reg_name(reg: int) -> str:
-    names = {catalog.REG_PSR: "psr", catalog.REG_GP: "gp", catalog.REG_SP: "sp",
-             catalog.REG_TP: "tp", catalog.REG_IP: "ip"}
-    if reg in names:
-        return names[reg]
-    if 0 <= reg - catalog.AR_BASE < 128:
-        return ia64.ar_name(reg - catalog.AR_BASE)
-    if 0 <= reg - catalog.CR_BASE < 128:
-        return ia64.cr_name(reg - catalog.CR_BASE)
-    return f"register {reg}"
+    name = catalog.reg_name(reg)
+    return f"register {reg}" if name == str(reg) else name
 
 
 def _code(intr: catalog.Intrinsic, reg: int | None) -> tuple[tuple[NativeBundle, ...], int]:
@@ -121,6 +115,13 @@ def _is_reg(r: object, low: int = 0) -> bool:
     return isinstance(r, int) and not isinstance(r, bool) and low <= r <= 127
 
 
+class Bound(NamedTuple):
+    """A type's native code with its operands bound to a site's registers."""
+    name: str                           # the type's name, for messages
+    code: tuple[NativeBundle, ...]      # the catalog's bundles
+    operands: dict[str, int]            # %name -> register (or %hw: the AR/CR number)
+
+
 def native_bundles(type_id: int, args: list[int], result: int, nbundles: int) -> list[bytes]:
     """The native code of paravirt type ``type_id`` as exactly ``nbundles`` bundles.
 
@@ -132,14 +133,17 @@ def native_bundles(type_id: int, args: list[int], result: int, nbundles: int) ->
     an unknown type or register, bad register numbers, or code that needs
     more than ``nbundles`` bundles.
     """
-    _intrinsic(type_id)
-    name = catalog.type_name(type_id)
+    return encode(bind(type_id, args, result), nbundles)
+
+
+def encode(bound: Bound, nbundles: int) -> list[bytes]:
+    """``bound``'s code as exactly ``nbundles`` bundles (see native_bundles)."""
     if not isinstance(nbundles, int) or isinstance(nbundles, bool) or nbundles < 1:
-        raise ValueError(f"{name}: region size {nbundles!r} is not a positive bundle count")
-    code, operands = bound_code(type_id, args, result)
-    body = [encode_bundle(b, operands) for b in code]
+        raise ValueError(f"{bound.name}: region size {nbundles!r} is not a positive bundle "
+                         f"count")
+    body = [encode_bundle(b, bound.operands) for b in bound.code]
     if len(body) > nbundles:
-        raise ValueError(f"{name}: native code needs {len(body)} bundle(s), "
+        raise ValueError(f"{bound.name}: native code needs {len(body)} bundle(s), "
                          f"the region has {nbundles}")
     return body + [NOP_BUNDLE] * (nbundles - len(body))
 
@@ -158,8 +162,17 @@ def bound_code(type_id: int, args: list[int],
     Same arguments and errors as ``native_bundles``; the patcher uses this to
     know which instructions a patched region must decode to.
     """
-    intr, reg = _intrinsic(type_id)
-    name = catalog.type_name(type_id)
+    bound = bind(type_id, args, result)
+    return bound.code, bound.operands
+
+
+def bind(type_id: int, args: list[int], result: int,
+         found: tuple[catalog.Intrinsic, int | None] | None = None,
+         name: str | None = None) -> Bound:
+    """``bound_code`` as one `Bound`; ``found`` (the catalog entry, ``catalog.intrinsic_for``)
+    and ``name`` (``catalog.type_name``) when the caller has looked them up already."""
+    intr, reg = found if found is not None else _intrinsic(type_id)
+    name = name if name is not None else catalog.type_name(type_id)
     args = list(args)
     if len(args) < intr.nargs:
         raise ValueError(f"{name} takes {intr.nargs} argument(s), got {len(args)} register(s)")
@@ -177,7 +190,7 @@ def bound_code(type_id: int, args: list[int],
     code, operands["hw"] = _code(intr, reg)
     _bind_scratch(name, code, operands, [operands[p.name] for p in intr.params
                                          if p.name in operands])
-    return code, operands
+    return Bound(name, code, operands)
 
 
 def _bind_scratch(name: str, code: tuple[NativeBundle, ...], operands: dict[str, int],

@@ -16,7 +16,8 @@ a link.  A value that names an undefined symbol (typically the record's
 
 Layers.  pyelftools reads the ELF header, the section headers and their
 names, and the program headers.  The two bulk tables are unpacked here with
-`struct`, bounds-checked, into named tuples: pyelftools parses each entry on
+`struct` (their layouts, by field name, are `pvcc.elf`'s), bounds-checked,
+into named tuples: pyelftools parses each entry on
 its own.  Measured (CPU time) on synthetic objects of 150,000 functions, a
 10.7 MB .o with as many code relocations and the 7 MB executable ld links
 from it: pyelftools takes 3.2-3.5 s for their symbol tables alone, this whole
@@ -48,6 +49,7 @@ from elftools.elf.enums import ENUM_E_MACHINE, ENUM_ST_INFO_TYPE
 from elftools.elf.sections import Section as ElfSection
 
 from . import catalog
+from .elf import RELA, SHDR, SYM, UNWIND, Layout, r_sym, r_type, st_bind, st_type
 
 EM_IA_64 = ENUM_E_MACHINE["EM_IA_64"]
 ELF_TYPES = ("ET_REL", "ET_EXEC", "ET_DYN")
@@ -160,7 +162,7 @@ class Reloc:
 
 @dataclass(frozen=True)
 class Record:
-    """One `.pvcc_sites` record (docs/records.md, version 1)."""
+    """One `.pvcc_sites` record (docs/records.md, version catalog.RECORD_VERSION)."""
     index: int
     section_offset: int
     start: int
@@ -212,14 +214,20 @@ class Symbol(NamedTuple):
     resolved: Value    # address (synthetic base + value in an ET_REL file), or SymRef
 
 
-_SYM = struct.Struct("<IBBHQQ")     # Elf64_Sym: st_name, st_info, st_other, st_shndx, st_value, st_size
-_RELA = struct.Struct("<QQq")       # Elf64_Rela: r_offset, r_info, r_addend
-_SHDR_SIZE = 64
-_RECORD = struct.Struct("<QQQQIBBBBBBHI8sQ")
-assert _RECORD.size == catalog.RECORD_SIZE
+_SYM = SYM.struct
+_RELA = RELA.struct
+_SHDR_SIZE = SHDR.size
+# A .pvcc_sites record (docs/records.md): the layout the plugin writes, the checker
+# reads and pvcc's kernel-patcher images carry (pack_record).
+RECORD = Layout("pvcc_site", "<QQQQIBBBBBBHI8sQ",
+                "start end func target type version conv nargs result sol sof flags "
+                "reserved0 args reserved1")
+assert RECORD.size == catalog.RECORD_SIZE
+_RECORD = RECORD.struct
+_RESERVED = struct.Struct("<IQ")    # Record.reserved: bytes 44..47 and 56..63
 _COMPAT = struct.Struct("<QQQ")
 assert _COMPAT.size == catalog.COMPAT_RECORD_SIZE
-_UNWIND = struct.Struct("<QQQ")     # .IA_64.unwind entry: start, end, info (segment-relative)
+_UNWIND = UNWIND.struct
 
 
 class ElfObject:
@@ -230,9 +238,11 @@ class ElfObject:
         self.data = data
         self.elf_type = ""             # "ET_REL", "ET_EXEC" or "ET_DYN"
         self.e_flags = 0
+        self.entry = 0                 # e_entry
         self.sections: list[Section] = []
         self.segments: list[LoadSegment] = []         # linked files only
         self.functions: list[Function] = []
+        self.symbols: list[Symbol] = []     # the symbol table (.symtab, else .dynsym)
         self.records: list[Record] | None = None
         self.compat: list[CompatRecord] | None = None
         self.record_section: Section | None = None
@@ -244,6 +254,7 @@ class ElfObject:
         self._func_starts: list[int] = []
         self._overlap = False
         self._unwind: list[tuple[int, int]] | None = None
+        self._unwind_relocs: dict[int, Value] = {}    # ET_REL: .IA_64.unwind's relocations
 
     # -- queries ------------------------------------------------------------
     @property
@@ -356,6 +367,35 @@ class ElfObject:
             self._unwind = sorted(out)
         return self._unwind
 
+    def unwind_entries(self) -> list[tuple[int, int, int]]:
+        """(start, end, info) of every `.IA_64.unwind` entry as addresses of this file:
+        in a linked file the segment-relative values plus the base of the segment
+        holding the table, in a `.o` the values of their relocations (an entry whose
+        fields are not all resolved to addresses is left out)."""
+        out = []
+        for sec in self.sections:
+            if not _is_unwind_table(sec):
+                continue
+            base = 0 if self.relocatable else self.segment_base(sec.addr) or 0
+            raw = self.data[sec.offset:sec.offset + sec.size - sec.size % _UNWIND.size]
+            for n, fields in enumerate(_UNWIND.iter_unpack(raw)):
+                at = sec.addr + n * _UNWIND.size
+                if self.relocatable:
+                    vals = [self._unwind_relocs.get(at + 8 * k) for k in range(3)]
+                    if all(isinstance(v, int) for v in vals):
+                        out.append(tuple(vals))
+                else:
+                    out.append(tuple(base + v for v in fields))
+        return sorted(out)
+
+    def unwind_info(self, addr: int, n: int) -> bytes:
+        """n bytes of unwind information at addr (short at the end of its section)."""
+        sec = self.section_at(addr)
+        if sec is None or sec.nobits:
+            return b""
+        off = addr - sec.addr
+        return self.data[sec.offset + off:sec.offset + min(sec.size, off + n)]
+
     def unwind_range_at(self, addr: int) -> tuple[int, int] | None:
         """[start, end) of the code whose unwind entry covers addr (linked files), else None.
 
@@ -370,6 +410,22 @@ class ElfObject:
         if i < 0 or not table[i][0] <= off < table[i][1]:
             return None
         return base + table[i][0], base + table[i][1]
+
+
+def _is_unwind_table(sec: Section) -> bool:
+    return (sec.name.startswith(".IA_64.unwind") and not sec.name.startswith(".IA_64.unwind_info")
+            and sec.sh_type != "SHT_NOBITS")
+
+
+def pack_record(rec: Record) -> bytes:
+    """The 64 bytes of a record as a linked image holds it (a SymRef field as 0)."""
+    def val(v: Value) -> int:
+        return v if isinstance(v, int) else 0
+    res0, res1 = _RESERVED.unpack(rec.reserved)
+    return RECORD.pack(start=rec.start, end=rec.end, func=val(rec.func), target=val(rec.target),
+                       type=rec.type, version=rec.version, conv=rec.conv, nargs=rec.nargs,
+                       result=rec.result, sol=rec.sol, sof=rec.sof, flags=rec.flags,
+                       reserved0=res0, args=bytes(rec.args), reserved1=res1)
 
 
 # ---------------------------------------------------------------------------
@@ -472,6 +528,7 @@ class _Loader:
             raise self.fail(f"unsupported ELF type {etype} (expected ET_REL, ET_EXEC or ET_DYN)")
         self.obj.elf_type = etype
         self.obj.e_flags = self.elf["e_flags"]
+        self.obj.entry = self.elf["e_entry"]
         self._read_section_headers()
         self._place_sections()
         if not self.obj.relocatable:
@@ -480,6 +537,7 @@ class _Loader:
         relas = self._relocation_sections()
         if self.obj.relocatable:
             self._read_code_relocs(relas)
+            self._read_unwind_relocs(relas)
         self._read_records(relas)
         return self.obj
 
@@ -591,7 +649,8 @@ class _Loader:
         funcs: dict[tuple[int, int], Function] = {}
         if symtab is not None:
             code_section_at = obj.code_section_at
-            for name, stype, bind, shndx, _value, size, resolved in self._symbols(symtab):
+            obj.symbols = self._symbols(symtab)
+            for name, stype, bind, shndx, _value, size, resolved in obj.symbols:
                 if stype != STT_FUNC or size == 0 or not isinstance(resolved, int):
                     continue
                 if shndx == SHN_UNDEF or code_section_at(resolved) is None:
@@ -625,7 +684,7 @@ class _Loader:
         relocatable = self.obj.relocatable
         for st_name, st_info, _st_other, st_shndx, st_value, st_size in \
                 _SYM.iter_unpack(data[off:off + size]):
-            stype = st_info & 0xF
+            stype = st_type(st_info)
             name = ""
             if st_name:
                 if st_name >= str_size:
@@ -652,7 +711,8 @@ class _Loader:
             if stype == STT_SECTION and not name:
                 sec = self.obj.section(st_shndx)
                 name = sec.name if sec is not None else f"section{st_shndx}"
-            out.append(Symbol(name, stype, st_info >> 4, st_shndx, st_value, st_size, resolved))
+            out.append(Symbol(name, stype, st_bind(st_info), st_shndx, st_value, st_size,
+                              resolved))
         self._symtabs[idx] = out
         return out
 
@@ -680,13 +740,21 @@ class _Loader:
                     for rel in self._relocs(ri, sec):
                         self.obj._code_relocs[rel.addr] = rel
 
+    def _read_unwind_relocs(self, relas: dict[int, list[int]]) -> None:
+        for sec in self.obj.sections:
+            if _is_unwind_table(sec):
+                for ri in relas.get(sec.index, []):
+                    if self.shdrs[ri]["sh_type"] == "SHT_RELA":
+                        for rel in self._relocs(ri, sec):
+                            self.obj._unwind_relocs[rel.addr] = rel.value
+
     def _relocs(self, ri: int, target: Section) -> list[Reloc]:
         """The RELA section ri's relocations of target, with their values S + A."""
         entries = self._rela_entries(ri, target.name)
         syms = self._symbols(self.shdrs[ri]["sh_link"])
         out = []
         for n, (r_offset, r_info, r_addend) in enumerate(entries):
-            sym, rtype = r_info >> 32, r_info & 0xFFFFFFFF
+            sym, rtype = r_sym(r_info), r_type(r_info)
             if sym >= len(syms):
                 raise self.fail(f"relocation {n} for {target.name} names symbol {sym}, "
                                 f"past the end of the symbol table")
@@ -716,7 +784,7 @@ class _Loader:
                     self._rela_entries(ri, f"dynamic section {ri}")):
                 if not sec.contains(r_offset):
                     continue
-                sym, rtype = r_info >> 32, r_info & 0xFFFFFFFF
+                sym, rtype = r_sym(r_info), r_type(r_info)
                 if sym >= max(len(syms), 1):
                     raise self.fail(f"dynamic relocation {n} names symbol {sym}, "
                                     f"past the end of the symbol table")
@@ -821,8 +889,8 @@ class _Loader:
         fields: list[Value] = [values.get(o + k, v) for k, v in
                                zip((0, 8, 16, 24), (start, end, func, target))]
         where = f"{name} record {n} (offset {o:#x})"
-        if version != 1:
-            raise self.fail(f"{where}: version {version}, expected 1")
+        if version != catalog.RECORD_VERSION:
+            raise self.fail(f"{where}: version {version}, expected {catalog.RECORD_VERSION}")
         s, e = fields[0], fields[1]
         rs = self.obj.record_section
         sec = self.obj.code_section_at(s) if isinstance(s, int) else None
@@ -835,7 +903,7 @@ class _Loader:
         return Record(index=n, section_offset=o, start=s, end=e, func=fields[2],
                       target=fields[3], type=rtype, version=version, conv=conv, nargs=nargs,
                       result=result, sol=sol, sof=sof, flags=flags,
-                      reserved=struct.pack("<IQ", res1, res2), args=tuple(args))
+                      reserved=_RESERVED.pack(res1, res2), args=tuple(args))
 
     def _fmt(self, v: Value, sec: Section | None = None, off: int = 0) -> str:
         r = self._field_relocs.get((sec.index, off)) if sec is not None else None

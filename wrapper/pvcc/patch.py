@@ -1,7 +1,9 @@
 """pvcc-check --patch native: rewrite every site with its native code (docs/contract.md).
 
-`patch_native(src, out)` copies src, replaces each `.pvcc_sites` region with
-`native.native_bundles(type, physical argument registers, result, nbundles)`
+`patch_decoded(model, out)` copies the object `pvcc.decoded` decoded (each
+record's catalog entry looked up once, there), replaces each `.pvcc_sites`
+region with its native code, bound once (`native.bind`) to the physical
+argument registers and result and encoded to the region's size (`native.encode`)
 (an argument `out k` of F is physically `r(32 + sol + k)`), turns the code
 relocations inside each region (the call's R_IA64_PCREL21B in a .o) into
 R_IA64_NONE so a later link cannot write into the native code, and then
@@ -13,17 +15,19 @@ ends with a stop.
 
 The copy is written to a temporary file beside OUT, verified there, and
 renamed over OUT only when everything holds: OUT is never half-written.
+`patch_native(src, out)` reads and decodes SRC first.
 """
 
 from __future__ import annotations
 
 import os
-import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import catalog, ia64
 from .atomicfile import write_atomic
-from .objects import ElfObject, ObjectError, Record, load_object, open_object
+from .decoded import DecodedObject, SiteInfo, decode_file
+from .elf import RELA
+from .objects import ElfObject, ObjectError, Record, load_object
 
 
 class PatchError(Exception):
@@ -40,6 +44,7 @@ class PatchedSite:
     result: int
     code: bytes
     text: tuple[str, ...]
+    bound: object = field(default=None, compare=False, repr=False)   # native.Bound
 
     def as_json(self) -> dict:
         return {"record": self.index, "where": self.where, "type": self.name,
@@ -72,12 +77,16 @@ def physical_args(rec: Record) -> list[int]:
     return out
 
 
-def _native(rec: Record) -> list[bytes]:
+def _native(site: SiteInfo):
+    """The site's native code bound to its registers (native.Bound), and its bundles."""
     from . import native
 
+    rec = site.rec
     args = physical_args(rec)
     try:
-        bundles = native.native_bundles(rec.type, args, rec.result, rec.nbundles)
+        bound = native.bind(rec.type, args, rec.result,
+                            found=(site.intr, site.reg) if site.intr else None, name=site.name)
+        bundles = native.encode(bound, rec.nbundles)
     except ValueError as e:
         raise PatchError(str(e)) from None
     bundles = list(bundles)
@@ -85,7 +94,7 @@ def _native(rec: Record) -> list[bytes]:
         raise PatchError(f"native code is {len(bundles)} piece(s) of "
                          f"{sorted({len(b) for b in bundles})} bytes, the region is "
                          f"{rec.nbundles} bundle(s)")
-    return bundles
+    return bound, bundles
 
 
 def patch_native(src: str, out: str) -> list[PatchedSite]:
@@ -94,23 +103,30 @@ def patch_native(src: str, out: str) -> list[PatchedSite]:
     Raises ObjectError if SRC cannot be read, PatchError if a site cannot be
     patched or the patched copy does not verify (OUT is then left untouched).
     """
-    obj = open_object(src, require_records=True)
+    return patch_decoded(decode_file(src, require_records=True), out)
+
+
+def patch_decoded(model: DecodedObject, out: str) -> list[PatchedSite]:
+    """patch_native of an object already read and decoded (pvcc-check reads it once)."""
+    obj = model.obj
+    src = obj.path
     buf = bytearray(obj.data)
     done: list[PatchedSite] = []
-    for rec in obj.records or []:
-        name = catalog.type_name(rec.type)
+    for site in model.sites:
+        rec, name = site.rec, site.name
         where = obj.where(rec.start)
         try:
-            code = b"".join(_native(rec))
+            bound, bundles = _native(site)
         except PatchError as e:
             raise PatchError(f"{src}: {where}: cannot patch site of {name}: {e}") from None
+        code = b"".join(bundles)
         off = obj.file_offset(rec.start)
         buf[off:off + len(code)] = code
         for r in obj.code_relocs_in(rec.start, rec.end):
             _neutralize(obj, buf, r.rela_index, r.entry)
         text = tuple(i.text() for b in _bundles(code, rec.start) for i in b.insns)
         done.append(PatchedSite(rec.index, where, name, rec.start, tuple(physical_args(rec)),
-                                rec.result, code, text))
+                                rec.result, code, text, bound))
 
     try:
         mode = os.stat(src).st_mode & 0o7777
@@ -125,8 +141,9 @@ def _neutralize(obj: ElfObject, buf: bytearray, rela_index: int, entry: int) -> 
     sec = obj.section(rela_index)
     if sec is None:  # pragma: no cover - objects keeps every section of an ET_REL
         raise PatchError(f"{obj.path}: relocation section {rela_index} not found")
-    at = sec.offset + 24 * entry + 8
-    buf[at:at + 16] = struct.pack("<Qq", 0, 0)        # R_IA64_NONE, symbol 0, addend 0
+    at = sec.offset + RELA.size * entry
+    r_offset = RELA.unpack_from(buf, at).r_offset
+    buf[at:at + RELA.size] = RELA.pack(r_offset=r_offset, r_info=0, r_addend=0)  # R_IA64_NONE
 
 
 def _bundles(code: bytes, addr: int) -> list[ia64.Bundle]:
@@ -175,13 +192,13 @@ def _verify_site(new: ElfObject, rec: Record, site: PatchedSite) -> str | None:
             return f"holds a branch '{i.text()}'"
     if not bundles[-1].ends_group:
         return "the last bundle does not end with a stop"
-    return _expect(rec, site.args, insns)
+    return _expect(site, insns)
 
 
-def _expect(rec: Record, args: tuple[int, ...], insns: list[ia64.Insn]) -> str | None:
+def _expect(site: PatchedSite, insns: list[ia64.Insn]) -> str | None:
     """The region decodes, nops aside, to the catalog's native code of the record's
-    type, on the record's registers."""
-    return code_mismatch(rec.type, list(args), rec.result, insns)
+    type, on the record's registers (bound once, when the site was patched)."""
+    return _mismatch(site.bound, insns)
 
 
 def code_mismatch(type_id: int, args: list[int], result: int,
@@ -191,9 +208,14 @@ def code_mismatch(type_id: int, args: list[int], result: int,
     from . import native
 
     try:
-        code, operands = native.bound_code(type_id, args, result)
+        bound = native.bind(type_id, args, result)
     except ValueError as e:
         return str(e)
+    return _mismatch(bound, insns)
+
+
+def _mismatch(bound, insns: list[ia64.Insn]) -> str | None:
+    code, operands = bound.code, bound.operands
     work = [i for i in insns if ia64.effects(i).kind != ia64.semantics.NOP]
     want = [i for b in code for i in b.insns]
     region = "; ".join(i.text() for i in insns)

@@ -93,66 +93,21 @@ def cache_dir() -> str:
 # identity
 
 
-def _stat_line(path: str, with_ctime: bool = False) -> str:
-    st = os.stat(path)
-    line = f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\0{st.st_dev}"
-    if with_ctime:
-        line += f"\0{st.st_ctime_ns}"
-    return line
-
-
-def _cc1_candidates(driver_real: str) -> list[str]:
-    """cc1 binaries of the installation the driver belongs to, found by a
-    couple of directory listings (no subprocess)."""
-    prefix = os.path.dirname(os.path.dirname(driver_real))
-    found = []
-    for sub in ("libexec/gcc", "lib/gcc"):
-        base = os.path.join(prefix, sub)
-        try:
-            machines = sorted(os.listdir(base))
-        except OSError:
-            continue
-        for machine in machines:
-            try:
-                versions = sorted(os.listdir(os.path.join(base, machine)))
-            except OSError:
-                continue
-            for version in versions:
-                cc1 = os.path.join(base, machine, version, "cc1")
-                if os.path.isfile(cc1):
-                    found.append(cc1)
-    return found
-
-
 def _resolve_compiler(compiler: str) -> str:
-    """Absolute path of the compiler (searching PATH for a bare name)."""
-    if os.sep in compiler:
-        path = compiler
-    else:
-        path = None
-        for d in os.environ.get("PATH", os.defpath).split(os.pathsep):
-            cand = os.path.join(d or ".", compiler)
-            if os.path.isfile(cand) and os.access(cand, os.X_OK):
-                path = cand
-                break
-        if path is None:
-            raise PluginBuildError(f"compiler {compiler!r} not found on PATH")
-    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-        raise PluginBuildError(f"compiler {compiler!r} is not an executable file")
-    return os.path.abspath(path)
+    from pvcc.compilers import ToolchainError, resolve_compiler
 
-
-def _compiler_identity(compiler_abs: str) -> list[str]:
-    real = os.path.realpath(compiler_abs)
-    lines = [_stat_line(real)]
-    lines.extend(_stat_line(p) for p in _cc1_candidates(real))
-    return lines
+    try:
+        return resolve_compiler(compiler)
+    except ToolchainError as e:
+        raise PluginBuildError(str(e)) from None
 
 
 def compiler_identity(compiler: str) -> list[str]:
     """Stat data (NUL-separated fields) of ``compiler``'s real driver and of
     the ``cc1`` binaries beside it: what changes when it is rebuilt."""
-    return _compiler_identity(_resolve_compiler(compiler))
+    from pvcc.compilers import compiler_identity as identity
+
+    return identity(_resolve_compiler(compiler))
 
 
 def _source_files(sources: str) -> list[str]:
@@ -173,10 +128,12 @@ def _catalog_files() -> list[str]:
 
 
 def _stamp(compiler_abs: str, sources: str, files: list[str]) -> str:
+    from pvcc.compilers import compiler_identity, stat_line
+
     lines = [RECIPE, compiler_abs, sources]
-    lines.extend(_compiler_identity(compiler_abs))
-    lines.extend(_stat_line(os.path.join(sources, f), with_ctime=True) for f in files)
-    lines.extend(_stat_line(f, with_ctime=True) for f in _catalog_files())
+    lines.extend(compiler_identity(compiler_abs))
+    lines.extend(stat_line(os.path.join(sources, f), with_ctime=True) for f in files)
+    lines.extend(stat_line(f, with_ctime=True) for f in _catalog_files())
     return "\n".join(lines)
 
 
@@ -249,29 +206,16 @@ def _plugin_headers(compiler: str) -> str:
     return inc
 
 
-def framed_hash():
-    """A sha256 and its ``add(tag, data)``: each part goes in framed by its tag and
-    length, so two different lists of parts never hash alike (str as UTF-8)."""
-    import hashlib
-
-    h = hashlib.sha256()
-
-    def add(tag: str, data: bytes | str) -> None:
-        if isinstance(data, str):
-            data = data.encode("utf-8", "surrogateescape")
-        h.update(f"{tag}\0{len(data)}\0".encode())
-        h.update(data)
-
-    return h, add
-
-
 def _content_key(compiler: str, compiler_abs: str, sources: str, files: list[str],
                  plugin_inc: str, generated: dict[str, str]) -> str:
+    from pvcc.buildcache import framed_hash
+    from pvcc.compilers import compiler_identity
+
     h, add = framed_hash()
 
     add("recipe", RECIPE + "\0" + "\0".join(CXXFLAGS))
     add("realpath", os.path.realpath(compiler_abs))
-    for line in _compiler_identity(compiler_abs):
+    for line in compiler_identity(compiler_abs):
         add("stat", line)
     add("dumpfullversion", _probe(compiler, "-dumpfullversion"))
     add("dumpmachine", _probe(compiler, "-dumpmachine"))
@@ -304,41 +248,6 @@ def _hostcxx() -> list[str]:
     return words
 
 
-def build_cache_entry(final: str, marker: str, build) -> None:
-    """Build the cache directory ``final`` once, however many processes ask at once.
-
-    Under a lock (``.lock-KEY`` beside it): unless ``final/marker`` exists (someone
-    else built it while we waited), sweep the temporaries of builds that died and a
-    ``final`` without ``marker`` (debris), call ``build(tmp)`` in a fresh temporary
-    directory and rename that to ``final`` (mode 0755).  A failed build leaves nothing.
-    """
-    import fcntl
-    import shutil
-    import tempfile
-
-    top = os.path.dirname(final)
-    key = os.path.basename(final)
-    with open(os.path.join(top, f".lock-{key}"), "a+") as lock:
-        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-        if os.path.isfile(os.path.join(final, marker)):
-            return
-        # Temp dirs of builds that died: nobody else holds the lock.
-        for name in os.listdir(top):
-            if name.startswith(f".tmp-{key}-"):
-                shutil.rmtree(os.path.join(top, name), ignore_errors=True)
-        if os.path.isdir(final):
-            shutil.rmtree(final, ignore_errors=True)
-        tmp = tempfile.mkdtemp(prefix=f".tmp-{key}-", dir=top)
-        try:
-            build(tmp)
-            os.chmod(tmp, 0o755)
-            os.rename(tmp, final)
-            tmp = None
-        finally:
-            if tmp is not None:
-                shutil.rmtree(tmp, ignore_errors=True)
-
-
 def _build(compiler: str, sources: str, files: list[str], plugin_inc: str, final: str,
            generated: dict[str, str]) -> None:
     def build(tmp: str) -> None:
@@ -359,6 +268,8 @@ def _build(compiler: str, sources: str, files: list[str], plugin_inc: str, final
             )
         with open(os.path.join(tmp, "build.txt"), "w", encoding="utf-8") as f:
             f.write(f"compiler: {compiler}\ncommand: {argv!r}\n{out}{err}")
+
+    from pvcc.buildcache import build_cache_entry
 
     build_cache_entry(final, PLUGIN_NAME, build)
 

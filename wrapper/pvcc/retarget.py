@@ -13,8 +13,9 @@ kept call goes, and one left on a retargeted transfer is a violation (a link
 or module load would undo it).
 
 TABLE has one line per registered type and convention, `TYPE IMPLEMENTATION
-[CONVENTION]`: TYPE as pvcc-check prints it (`ssm_i`, `getreg(1019)`) or a
-number, IMPLEMENTATION a function symbol of the image or an address,
+[CONVENTION]`: TYPE as pvcc-check prints it (`ssm_i`, `getreg(psr)`,
+`setreg(cr.tpr)`; the register of getreg/setreg also by number, `getreg(1019)`)
+or a number, IMPLEMENTATION a function symbol of the image or an address,
 CONVENTION `c-call` (the default) or `light`; `#` starts a comment.  A light
 site's transfer is its last bundle, `mov r2 = ip; br.cond` (docs/light.md).
 """
@@ -25,21 +26,30 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from . import catalog, ia64
-from .objects import BRANCH_RELOCS, ElfObject, ObjectError, open_object
+from .decoded import DecodedObject, decode_file
+from .objects import BRANCH_RELOCS, ElfObject, ObjectError
 
 
 class RetargetError(Exception):
     """TABLE is unreadable or names an unknown type or symbol (one located line)."""
 
 
-def _type_ids() -> dict[str, int]:
-    from .patch_table import native_types
-    return {catalog.type_name(t): t for t in native_types()}
+def _type_id(word: str, native: set[int]) -> int | None:
+    """A TYPE of TABLE: a type with native code by name (registers by name or
+    number), or any type of the catalog by number."""
+    try:
+        tid = int(word, 0)
+    except ValueError:
+        tid = catalog.type_id_of(word)
+        return tid if tid in native else None
+    return tid if catalog.intrinsic_for(tid) is not None else None
 
 
 def read_impls(path: str, obj: ElfObject) -> dict[int, int]:
     """TABLE as {impl_key(type, convention): address}; symbols resolved in OBJ."""
-    names = _type_ids()
+    from .patch_table import native_types
+
+    native = set(native_types())
     funcs = {f.name: f.addr for f in obj.functions}
     out: dict[int, int] = {}
     with open(path, encoding="utf-8") as f:
@@ -59,15 +69,9 @@ def read_impls(path: str, obj: ElfObject) -> dict[int, int]:
                 raise RetargetError(f"{path}:{n}: unknown calling convention "
                                     f"{words[2]!r} (one of {', '.join(sorted(convs))})")
             conv = convs[words[2]]
-        if t in names:
-            tid = names[t]
-        else:
-            try:
-                tid = int(t, 0)
-            except ValueError:
-                raise RetargetError(f"{path}:{n}: unknown paravirt type {t!r}") from None
-            if catalog.intrinsic_for(tid) is None:
-                raise RetargetError(f"{path}:{n}: unknown paravirt type {t!r}")
+        tid = _type_id(t, native)
+        if tid is None:
+            raise RetargetError(f"{path}:{n}: unknown paravirt type {t!r}")
         if impl in funcs:
             addr = funcs[impl]
         else:
@@ -132,12 +136,13 @@ def _transfer(b: ia64.Bundle, branches: tuple[str, ...],
     return branch, None
 
 
-def verify(obj: ElfObject, impls: dict[int, int]) -> RetargetReport:
+def verify(model: DecodedObject, impls: dict[int, int]) -> RetargetReport:
     """IMPLS maps impl_key(type, conv) to the implementation's address."""
+    obj = model.obj
     rep = RetargetReport(obj.path)
-    for rec in obj.records or []:
+    for site in model.sites:
+        rec, name = site.rec, site.name
         rep.sites += 1
-        name = catalog.type_name(rec.type)
         where = f"{obj.path}: {obj.where(rec.start)}: site of {name}"
         key = impl_key(rec.type, rec.conv)
         want = impls.get(key, rec.target)
@@ -146,8 +151,7 @@ def verify(obj: ElfObject, impls: dict[int, int]) -> RetargetReport:
             continue
         place, branches, extra = _SHAPES[rec.conv]
         try:
-            bundles = list(ia64.iter_bundles(obj.read(rec.start, rec.end - rec.start),
-                                             rec.start))
+            bundles = model.region(rec)
         except (ia64.DecodeError, ObjectError) as e:
             rep.violations.append(f"{where}: region unreadable ({e})")
             continue
@@ -209,8 +213,8 @@ def main_verify(table_path: str, files: list[str], as_json: bool, quiet: bool,
     status, docs = 0, []
     for path in files:
         try:
-            obj = open_object(path, require_records=True)
-            rep = verify(obj, read_impls(table_path, obj))
+            model = decode_file(path, require_records=True)
+            rep = verify(model, read_impls(table_path, model.obj))
         except (ObjectError, RetargetError, OSError) as e:
             error(str(e) if not isinstance(e, OSError) else f"{e.strerror}: {e.filename}")
             status = 2

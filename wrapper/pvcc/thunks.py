@@ -32,6 +32,12 @@ link unit).  Interrupts may arrive anywhere in the thunk, whose frame is below
 the caller's sp; it must not be used for sites that run with PSR.ic = 0
 (its ``alloc`` may spill stacked registers to the backing store).
 
+Unwind directives describe both parts for a backtrace (docs/light.md, "Unwind
+information"): on entry rp is the link r2 and ar.pfs "r0" (no frame of its own),
+then b6 (also named the return link, ``.altrp b6``); the inner part saves ar.pfs
+in r40 and rp in r42, so an unwinder steps from it straight into the site's
+caller.  pvcc-check's rule **unwind** proves them (``pvcc.unwind``).
+
 pvcc-sim's proof builds its own variant with ``thunk``'s ``callee`` and
 ``before_return`` options (``pvcc.sim.lab.hostile``); ``pvcc-thunks`` never uses them.
 """
@@ -95,9 +101,17 @@ def thunk(symbol: str, reg: int | None = None, *, callee: str | None = None,
         "\t.align 32",
         f"\t.proc {entry}#",
         f"{entry}:",
+        # unwind state on entry: rp is the link, no frame of its own; b6, where rp
+        # goes next, is the return link wherever no save says otherwise (docs/light.md)
+        "\t.prologue",
+        f"\t.save rp, r{catalog.LIGHT_LINK}",
+        "\t.save ar.pfs, r0",
+        "\t.altrp b6",
+        "\t.body",
         "\tmov r16 = ar.pfs",
         f"\tadds r{catalog.LIGHT_LINK} = 16, r{catalog.LIGHT_LINK}",
         "\t;;",
+        "\t.spillreg rp, b6",
         f"\tmov b6 = r{catalog.LIGHT_LINK}",
         f"\tbr.call.sptk.many b7 = {inner}",
         "\t;;",
@@ -106,8 +120,13 @@ def thunk(symbol: str, reg: int | None = None, *, callee: str | None = None,
         "\tbr.cond.sptk.many b6",
         "\t;;",
         f"{inner}:",
+        # the inner frame returns, for an unwinder, straight to the site's caller:
+        # its ar.pfs (saved by alloc) is the caller's frame marker, rp is b6
+        "\t.prologue",
+        f"\t.save ar.pfs, r{L_PFS}",
         f"\talloc r{L_PFS} = ar.pfs, {IN_REGS}, {N_LOCALS}, {OUT_REGS}, 0",
         f"\tmov r{L_B0} = b0",
+        f"\t.save rp, r{L_B6}",
         f"\tmov r{L_B6} = b6",
         "\t;;",
         f"\tmov r{L_B7} = b7",
@@ -116,8 +135,10 @@ def thunk(symbol: str, reg: int | None = None, *, callee: str | None = None,
     ]
     lines += [f"\tmov r{loc} = r{gr}" for loc, gr in zip(L_GRS, SAVED_GRS)]
     lines += [
+        f"\t.fframe {FRAME}",
         f"\tadds r12 = -{FRAME}, r12",
         "\t;;",
+        "\t.body",
         "\tadds r17 = 16, r12",
         "\t;;",
     ]
@@ -133,6 +154,7 @@ def thunk(symbol: str, reg: int | None = None, *, callee: str | None = None,
     lines += [f"\tldf.fill f{f} = [r17], 16\n\t;;" for f in SAVED_FRS]
     lines += [f"\tmov r{gr} = r{loc}" for loc, gr in zip(L_GRS, SAVED_GRS)]
     lines += [
+        "\t.restore sp",
         f"\tadds r12 = {FRAME}, r12",
         f"\tmov r16 = r{L_R16}",
         f"\tmov r1 = r{L_GP}",
@@ -151,14 +173,16 @@ def thunk(symbol: str, reg: int | None = None, *, callee: str | None = None,
 
 
 def parse_spec(spec: str) -> tuple[str, int | None]:
-    """``SYMBOL`` or ``SYMBOL:REG`` (a getreg/setreg entry for register REG)."""
+    """``SYMBOL`` or ``SYMBOL:REG`` (a getreg/setreg entry for register REG: its
+    name, ``ar.itc``, or its _IA64_REG_* number, ``3116``)."""
     symbol, sep, reg = spec.partition(":")
     if not sep:
         return symbol, None
-    try:
-        return symbol, int(reg, 0)
-    except ValueError:
-        raise ValueError(f"'{spec}': the register after ':' is not a number") from None
+    number = catalog.reg_number(reg)
+    if number is None:
+        raise ValueError(f"'{spec}': the register after ':' is neither a register name "
+                         f"nor a number")
+    return symbol, number
 
 
 def source(specs: list[tuple[str, int | None]]) -> str:

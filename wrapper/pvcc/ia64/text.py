@@ -8,9 +8,14 @@ below handles objdump's pseudo-ops (``mov``, ``shl``, ``shr``, ``br``, ``fnorm``
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .forms import TEMPLATE
-from .model import Insn, ar_name, cr_name
+from .regnames import ar_name, cr_name
 from .units_i import MUX1_TYPES
+
+if TYPE_CHECKING:
+    from .model import Insn
 
 _HINT = {0: "", 1: ".nt1", 2: ".nt2", 3: ".nta"}  # loads, stores, lfetch, semaphores
 

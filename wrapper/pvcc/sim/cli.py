@@ -72,12 +72,18 @@ def run_main(argv: list[str]) -> int:
                 return _die(f"--patch native: {e}", EXIT_USAGE)
             prog = patched
         sys.stdout.flush()
-        sites = calls = None
+        sites = None
+        calls = []
         if opts.stats:
             from .lab.prove import table_sites
             from .platform.userland.program import site_types
-            if not site_types(prog):    # no sites: count the native table's functions
-                sites = calls = table_sites(prog)
+
+            def sites(obj):
+                found = site_types(obj)
+                if not found:       # no sites: count the native table's functions
+                    found = table_sites(obj)
+                    calls.append(bool(found))
+                return found
         try:
             r = run_program(prog, opts.args, spec=opts.spec, max_insns=opts.max_insns,
                             trace=sys.stderr if opts.trace else None, nphys=opts.nphys,
@@ -87,8 +93,9 @@ def run_main(argv: list[str]) -> int:
             return _die(e.msg, e.status)
         sys.stdout.flush()
         if opts.stats:
-            _print_stats(r, "native table calls" if calls else "sites executed",
-                         "inside the function" if calls else "in site bundles")
+            table = any(calls)
+            _print_stats(r, "native table calls" if table else "sites executed",
+                         "inside the function" if table else "in site bundles")
         if r.error is not None:
             loc = f"{r.where}: " if r.where else ""
             return _die(f"{loc}{r.error.msg}", r.error.status)

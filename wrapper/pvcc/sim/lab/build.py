@@ -168,7 +168,8 @@ def _generated() -> dict[str, str]:
 
 def _key(compiler: str, flags: tuple[str, ...], files: list[str], ar: str,
          generated: dict[str, str]) -> str:
-    from pvcc.pluginbuild import _compiler_identity, _stat_line, framed_hash
+    from pvcc.buildcache import framed_hash
+    from pvcc.compilers import compiler_identity, stat_line
     from pvcc.pluginbuild import include_dir as pvcc_include_dir
 
     h, add = framed_hash()
@@ -176,9 +177,9 @@ def _key(compiler: str, flags: tuple[str, ...], files: list[str], ar: str,
     add("recipe", "\0".join((RECIPE, *RUNTIME_CFLAGS)))
     add("flags", "\0".join(flags))
     add("compiler", os.path.realpath(compiler))
-    for line in _compiler_identity(compiler):
+    for line in compiler_identity(compiler):
         add("stat", line)
-    add("ar", _stat_line(os.path.realpath(ar)))
+    add("ar", stat_line(os.path.realpath(ar)))
     for name, text in sorted(generated.items()):
         add("generated:" + name, text)
     # <pvcc/paravirt.h> & co., which the native table and the hypervisor layer include
@@ -256,16 +257,17 @@ def runtime_dir(compiler: str, flags: tuple[str, ...] = ()) -> str:
     """The directory holding crt0.o, libc.a, native.a, hv.a and the generated
     headers (``include/``) built by ``compiler`` with ABI ``flags``, building it
     first if the cache has none.  Raises :class:`BuildError`."""
-    from pvcc.pluginbuild import PluginBuildError, _resolve_compiler, build_cache_entry, cache_dir
+    from pvcc.buildcache import build_cache_entry
+    from pvcc.compilers import ToolchainError, cache_root, resolve_compiler
 
     try:
-        compiler = _resolve_compiler(compiler)
-    except PluginBuildError as e:
+        compiler = resolve_compiler(compiler)
+    except ToolchainError as e:
         raise BuildError(str(e)) from None
     ar = _tool("ia64-linux-gnu-ar")
     generated = _generated()
     key = _key(compiler, flags, _source_files(), ar, generated)
-    top = os.path.join(cache_dir(), "simrt")
+    top = os.path.join(cache_root(), "simrt")
     final = os.path.join(top, key)
     if os.path.isfile(os.path.join(final, "build.txt")):
         return final

@@ -33,6 +33,7 @@ import struct
 import tempfile
 
 from ... import catalog
+from ...objects import ElfObject
 from .csmith import AGREE, BUILD_ERROR, DISAGREE, MODEL_ERROR
 
 WAYS = ("A", "B", "C")
@@ -101,14 +102,12 @@ def _intrinsic_of(type_name: str) -> str:
     return type_name.split("(", 1)[0]
 
 
-def table_sites(path: str) -> dict[int, tuple[str, bool]]:
+def table_sites(obj: ElfObject) -> dict[int, tuple[str, bool]]:
     """Every bundle of the native table's ``paravirt_NAME`` functions in the
-    executable ``path`` -> (NAME, whether it is the function's entry)."""
-    from ...objects import open_object
-
+    executable ``obj`` -> (NAME, whether it is the function's entry)."""
     names = {intr.symbol: intr.name for intr in catalog.INTRINSICS}
     out = {}
-    for f in open_object(path).functions:
+    for f in obj.functions:
         name = names.get(f.name)
         if name is not None:
             for a in range(f.addr, f.end, 16):
@@ -116,27 +115,15 @@ def table_sites(path: str) -> dict[int, tuple[str, bool]]:
     return out
 
 
-def each_site(path: str) -> dict[int, tuple[str, bool]]:
-    """Every bundle of every `.pvcc_sites` record of ``path`` -> ("FUNC+0xOFF TYPE"
+def each_site(obj: ElfObject) -> dict[int, tuple[str, bool]]:
+    """Every bundle of every `.pvcc_sites` record of ``obj`` -> ("FUNC+0xOFF TYPE"
     of its record, whether it is the record's first bundle)."""
-    from ...objects import open_object
-
-    obj = open_object(path)
     out = {}
     for r in obj.records or []:
         key = f"{obj.where(r.start)} {catalog.type_name(r.type)}"
         for a in range(r.start, max(r.end, r.start + 16), 16):
             out[a] = (key, a == r.start)
     return out
-
-
-def _symbol(path: str, name: str) -> int | None:
-    from elftools.elf.elffile import ELFFile
-
-    with open(path, "rb") as f:
-        symtab = ELFFile(f).get_section_by_name(".symtab")
-        found = symtab.get_symbol_by_name(name) if symtab is not None else None
-    return found[0]["st_value"] if found else None
 
 
 def _machine_state(st) -> dict[str, int]:
@@ -148,9 +135,9 @@ def _machine_state(st) -> dict[str, int]:
     return out
 
 
-def _virtual_state(st, path: str) -> dict[str, int]:
+def _virtual_state(st, symbols: dict[str, int]) -> dict[str, int]:
     """The hypervisor layer's virtual state (the machine's while no intrinsic ran)."""
-    addr = _symbol(path, "vcpu")
+    addr = symbols.get("vcpu")
     if addr is None:    # no intrinsic is called: the layer is not linked
         return _machine_state(st)
     ready, psr, *rest = _VCPU.unpack(st.mem.read_bytes(addr, _VCPU.size))
@@ -183,12 +170,12 @@ def run_way(way: str, path: str, seed: int = 1, spec: str = "succeed",
     from .. import run_program
     from . import hostile
 
-    sites = table_sites(path) if way == "A" else each_site(path) if way == "C" else None
+    sites = table_sites if way == "A" else each_site if way == "C" else None
     r = run_program(path, spec=spec, max_insns=max_insns, hypercalls=hostile.hypercalls(seed),
                     sites=sites)
     if way == "C":      # per site, and per intrinsic below
         per_site = {k: (r.site_hits.get(k, 0), r.site_insns.get(k, 0))
-                    for k in {key for key, _first in sites.values()}}
+                    for k in {key for key, _first in r.sites.values()}}
         hits, insns_by = {}, {}
         for k, (n, i) in per_site.items():
             t = k.split(" ", 1)[1]
@@ -198,7 +185,7 @@ def run_way(way: str, path: str, seed: int = 1, spec: str = "succeed",
     error = None
     if r.error is not None:
         error = f"{r.where}: {r.error.msg}" if r.where else r.error.msg
-    state = _virtual_state(r.state, path) if way == "B" else _machine_state(r.state)
+    state = _virtual_state(r.state, r.symbols) if way == "B" else _machine_state(r.state)
     calls: dict[str, int] = {}
     insns: dict[str, int] = {}
     for k, v in r.site_hits.items():

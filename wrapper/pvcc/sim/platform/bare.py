@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from ..board import Board
 from ..cpu.nat import plain
 from ..errors import LoadError, ProgramExit, SimError
-from .userland.loader import parse
+from .userland.loader import parse, read_program
 
 STOP = 0x1F0000
 RAM_BASE = 0
@@ -63,12 +63,7 @@ class BareRun:
 
 def load_bare(path: str, *, ram: int = RAM_SIZE, trace=None, groups: bool = True) -> Board:
     """A system-mode board with ``ram`` bytes of RAM at 0 and ``path`` loaded."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        raise LoadError(f"{path}: {e.strerror}") from None
-    img, segs = parse(path, data, require_exec=False)
+    img, segs = parse(read_program(path), require_exec=False)
     board = Board(system=True, trace=trace, groups=groups)
     board.images.append(img)
     mem = board.mem

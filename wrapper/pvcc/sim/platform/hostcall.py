@@ -19,7 +19,15 @@ import io
 from ..board import Board
 from ..errors import ReturnToHost, SimError
 from .userland import syscalls
-from .userland.loader import RBS_BASE, RBS_SIZE, STACK_SIZE, STACK_TOP, Image, parse
+from .userland.loader import (
+    RBS_BASE,
+    RBS_SIZE,
+    STACK_SIZE,
+    STACK_TOP,
+    Image,
+    parse,
+    read_program,
+)
 
 RETURN_ADDR = 0x6000000F00000000  # b0 of a call: reaching it returns to Python
 
@@ -40,9 +48,7 @@ class Machine:
 
     # -- images and memory -----------------------------------------------------
     def load(self, path: str) -> Image:
-        with open(path, "rb") as f:
-            data = f.read()
-        img, segs = parse(path, data, require_exec=False)
+        img, segs = parse(read_program(path), require_exec=False)
         mem = self.state.mem
         for vaddr, body, memsz in segs:
             lo = vaddr & ~0xFFF

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ctypes
 from dataclasses import dataclass
 
+from ....elf import EHDR, ET_EXEC, PHDR, PT_LOAD, Layout
 from ....objects import identity_problem
 from .errors import MachineError
 from .layout import (
@@ -38,32 +39,7 @@ COMMAND_LINE = BOOT_DATA_BASE + 0x100
 MEMORY_MAP = BOOT_DATA_BASE + 0x1000
 INITRD_ALIGN = 0x10000
 
-ET_EXEC = 2
-PT_LOAD = 1
 PSR_BN = 1 << 44
-
-
-class Elf64Ehdr(ctypes.LittleEndianStructure):
-    _pack_ = 1
-    _fields_ = [
-        ("e_ident", ctypes.c_uint8 * 16), ("e_type", ctypes.c_uint16),
-        ("e_machine", ctypes.c_uint16), ("e_version", ctypes.c_uint32),
-        ("e_entry", ctypes.c_uint64), ("e_phoff", ctypes.c_uint64),
-        ("e_shoff", ctypes.c_uint64), ("e_flags", ctypes.c_uint32),
-        ("e_ehsize", ctypes.c_uint16), ("e_phentsize", ctypes.c_uint16),
-        ("e_phnum", ctypes.c_uint16), ("e_shentsize", ctypes.c_uint16),
-        ("e_shnum", ctypes.c_uint16), ("e_shstrndx", ctypes.c_uint16),
-    ]
-
-
-class Elf64Phdr(ctypes.LittleEndianStructure):
-    _pack_ = 1
-    _fields_ = [
-        ("p_type", ctypes.c_uint32), ("p_flags", ctypes.c_uint32),
-        ("p_offset", ctypes.c_uint64), ("p_vaddr", ctypes.c_uint64),
-        ("p_paddr", ctypes.c_uint64), ("p_filesz", ctypes.c_uint64),
-        ("p_memsz", ctypes.c_uint64), ("p_align", ctypes.c_uint64),
-    ]
 
 
 class ConsoleInfo(ctypes.LittleEndianStructure):
@@ -88,7 +64,6 @@ class BootParam(ctypes.LittleEndianStructure):
     ]
 
 
-assert ctypes.sizeof(Elf64Ehdr) == 64 and ctypes.sizeof(Elf64Phdr) == 56
 assert ctypes.sizeof(BootParam) == 80
 assert (BootParam.efi_memdesc_version.offset, BootParam.console_info.offset,
         BootParam.fpswa.offset, BootParam.initrd_start.offset) == (40, 44, 56, 64)
@@ -135,12 +110,11 @@ class EntryState:
     cr_lid: int = 0
 
 
-def _hdr(cls, data: bytes, off: int, what: str, path: str):
-    n = ctypes.sizeof(cls)
-    if off < 0 or off + n > len(data):
+def _hdr(layout: Layout, data: bytes, off: int, what: str, path: str):
+    if off < 0 or off + layout.size > len(data):
         raise MachineError(f"{path}: truncated ELF file ({what} at offset {off:#x} "
                            "is past the end)")
-    return cls.from_buffer_copy(data, off)
+    return layout.unpack_from(data, off)
 
 
 def parse_vmlinux(path: str, data: bytes) -> KernelImage:
@@ -148,16 +122,16 @@ def parse_vmlinux(path: str, data: bytes) -> KernelImage:
     problem = identity_problem(data[:64])
     if problem:
         raise MachineError(f"{path}: not an IA-64 kernel: {problem}")
-    eh = _hdr(Elf64Ehdr, data, 0, "ELF header", path)
+    eh = _hdr(EHDR, data, 0, "ELF header", path)
     if eh.e_type != ET_EXEC:
         raise MachineError(f"{path}: not an IA-64 kernel: ELF type {eh.e_type}, "
                            "a vmlinux is ET_EXEC")
-    if eh.e_phnum and eh.e_phentsize != ctypes.sizeof(Elf64Phdr):
+    if eh.e_phnum and eh.e_phentsize != PHDR.size:
         raise MachineError(f"{path}: malformed ELF file (program header size "
-                           f"{eh.e_phentsize}, expected {ctypes.sizeof(Elf64Phdr)})")
+                           f"{eh.e_phentsize}, expected {PHDR.size})")
     segs = []
     for k in range(eh.e_phnum):
-        ph = _hdr(Elf64Phdr, data, eh.e_phoff + k * eh.e_phentsize, "program header", path)
+        ph = _hdr(PHDR, data, eh.e_phoff + k * eh.e_phentsize, "program header", path)
         if ph.p_type != PT_LOAD:
             continue
         if ph.p_offset + ph.p_filesz > len(data):

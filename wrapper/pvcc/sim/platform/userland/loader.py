@@ -12,15 +12,11 @@ AT_NULL; r13 = 0; the frame is empty (sof = 0); ar.bsp = ar.bspstore = RBS_BASE.
 from __future__ import annotations
 
 import bisect
-import struct
 from dataclasses import dataclass, field
 
-from ....objects import identity_problem
+from ....objects import STT_FUNC, STT_SECTION, ElfObject, ObjectError, identity_problem, load_object
 from ...errors import LoadError
 
-ET_EXEC = 2
-PT_LOAD = 1
-STT_FUNC = 2
 STACK_TOP = 0x6000100000000000
 STACK_SIZE = 8 << 20
 RBS_BASE = 0x60000FFF80000000
@@ -35,6 +31,7 @@ class Image:
     segments: list[tuple[int, int]]  # (vaddr, memsz)
     funcs: list[tuple[int, int, str]] = field(default_factory=list)  # sorted (addr, size, name)
     symbols: dict[str, int] = field(default_factory=dict)
+    obj: ElfObject | None = None     # the file as pvcc.objects read it: records, functions
 
     def symbolize(self, addr: int) -> str:
         """FUNC+0xOFF (ADDR), or just ADDR outside every function."""
@@ -47,78 +44,48 @@ class Image:
         return f"{addr:#x}"
 
 
-def _read(data: bytes, fmt: str, off: int, what: str):
-    s = struct.Struct(fmt)
-    if off < 0 or off + s.size > len(data):
-        raise LoadError(f"truncated ELF file ({what} at offset {off:#x} is past the end)")
-    return s.unpack_from(data, off)
-
-
-def parse(path: str, data: bytes, require_exec: bool = True
-          ) -> tuple[Image, list[tuple[int, bytes, int]]]:
-    """The image and its loadable segments (vaddr, file bytes, memsz)."""
-    problem = identity_problem(data[:64])
-    if problem:
-        raise LoadError(f"{path}: not an IA-64 program: {problem}")
-    (e_type, _machine, _ver, e_entry, e_phoff, e_shoff, _flags, _ehsize, e_phentsize,
-     e_phnum, e_shentsize, e_shnum, _e_shstrndx) = _read(data, "<HHIQQQIHHHHHH", 16, "header")
-    if require_exec and e_type != ET_EXEC:
-        raise LoadError(f"{path}: not a static executable (ELF type {e_type}, need ET_EXEC)")
-    segs = []
-    for n in range(e_phnum):
-        (p_type, _pf, p_offset, p_vaddr, _pa, p_filesz, p_memsz,
-         _al) = _read(data, "<IIQQQQQQ", e_phoff + n * e_phentsize, "program header")
-        if p_type != PT_LOAD:
-            continue
-        if p_offset + p_filesz > len(data):
-            raise LoadError(f"{path}: truncated ELF file (segment at {p_vaddr:#x} "
-                            "is past the end)")
-        segs.append((p_vaddr, data[p_offset:p_offset + p_filesz], p_memsz))
-    if not segs:
-        raise LoadError(f"{path}: no loadable segment")
-    img = Image(path, e_entry, 0, [(v, m) for v, _, m in segs])
-    _symbols(data, img, e_shoff, e_shnum, e_shentsize)
-    img.gp = img.symbols.get("__gp", 0)
-    return img, segs
-
-
-def _symbols(data, img, shoff, shnum, shentsize):
-    if not shoff or not shnum:
-        return
-    shdrs = [_read(data, "<IIQQQQIIQQ", shoff + n * shentsize, "section header")
-             for n in range(shnum)]
-    for sh in shdrs:
-        if sh[1] != 2:  # SHT_SYMTAB
-            continue
-        strtab = shdrs[sh[6]] if sh[6] < len(shdrs) else None
-        if strtab is None:
-            continue
-        soff, ssize = strtab[4], strtab[5]
-        for k in range(sh[5] // 24):
-            name, info, _other, shndx, value, size = _read(
-                data, "<IBBHQQ", sh[4] + 24 * k, "symbol")
-            if not name or name >= ssize:
-                continue
-            end = data.find(b"\0", soff + name)
-            nm = data[soff + name:end].decode(errors="replace")
-            img.symbols.setdefault(nm, value)
-            if info & 0xF == STT_FUNC and shndx:
-                img.funcs.append((value, size, nm))
-    img.funcs.sort()
-
-
-def load(state, path: str, argv: list[str]) -> Image:
+def read_program(path: str) -> ElfObject:
+    """Read an IA-64 program once (pvcc.objects): the loader, the site counters and
+    the native table's map all use what this returns.  LoadError (one line) when
+    it is unreadable or not an IA-64 ELF file."""
     try:
         with open(path, "rb") as f:
             data = f.read()
     except OSError as e:
         raise LoadError(f"{path}: {e.strerror}") from None
+    problem = identity_problem(data[:64])
+    if problem:
+        raise LoadError(f"{path}: not an IA-64 program: {problem}")
     try:
-        img, segs = parse(path, data)
-    except LoadError as e:
-        if e.msg.startswith(path + ":"):
-            raise
-        raise LoadError(f"{path}: {e.msg}") from None
+        return load_object(path, data)
+    except ObjectError as e:
+        raise LoadError(str(e)) from None
+
+
+def parse(obj: ElfObject, require_exec: bool = True
+          ) -> tuple[Image, list[tuple[int, bytes, int]]]:
+    """The image and its loadable segments (vaddr, file bytes, memsz)."""
+    path = obj.path
+    if require_exec and obj.elf_type != "ET_EXEC":
+        raise LoadError(f"{path}: not a static executable ({obj.elf_type}, need ET_EXEC)")
+    segs = [(s.vaddr, obj.data[s.offset:s.offset + s.filesz], s.memsz) for s in obj.segments]
+    if not segs:
+        raise LoadError(f"{path}: no loadable segment")
+    img = Image(path, obj.entry, 0, [(v, m) for v, _, m in segs], obj=obj)
+    for sym in obj.symbols:
+        if not sym.name or sym.type == STT_SECTION:
+            continue
+        img.symbols.setdefault(sym.name, sym.value)
+        if sym.type == STT_FUNC and sym.shndx:
+            img.funcs.append((sym.value, sym.size, sym.name))
+    img.funcs.sort()
+    img.gp = img.symbols.get("__gp", 0)
+    return img, segs
+
+
+def load(state, path: str, argv: list[str], obj: ElfObject | None = None) -> Image:
+    """Load the program ``path`` (``obj``: read already by read_program) into ``state``."""
+    img, segs = parse(obj if obj is not None else read_program(path))
     mem = state.mem
     for vaddr, body, memsz in segs:
         lo = vaddr & ~0xFFF

@@ -1,5 +1,7 @@
 """Reading ``ia64-linux-gnu-objdump -d`` output in the spelling ``pvcc.ia64``'s ``Insn.text()``
-uses: shared by the IA-64 unit tests and ``tools/ia64_forms.py``."""
+uses: how the decoder is checked against binutils, by the IA-64 unit tests
+(``tests/unit``) and ``tools/ia64_forms.py``.  Not imported by ``pvcc.ia64``
+itself: nothing but those checks reads objdump's text."""
 
 from __future__ import annotations
 
