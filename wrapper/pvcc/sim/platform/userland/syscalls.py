@@ -27,7 +27,8 @@ The harness clock is deterministic: every clock_gettime and gettimeofday
 reads one clock that starts at 0 (the epoch, for the real-time clocks) and
 advances CLOCK_STEP_NS at every read that succeeds, so a loop that waits for
 time to pass ends after a known number of reads, whatever it executes between
-them.
+them.  The coarse clocks read it rounded down to a TICK_NS tick, as Linux's
+stand at the last timer tick, behind the others by up to a tick.
 
 Hypercalls: ``break hypercalls.BASE + N`` (the table and what each does:
 ``pvcc.sim.hypercalls``).  This platform serves cpuid, itc, thash, ttag,
@@ -59,6 +60,8 @@ UTS = (b"Linux", b"(none)", b"6.1.0-pvcc-sim", b"#1 pvcc-sim user-mode harness",
 UTS_FIELD = 65                      # include/uapi/linux/utsname.h: __NEW_UTS_LEN + 1
 CLOCK_STEP_NS = 1_000_000           # the harness clock's advance per read
 CLOCKS = {0, 1, 4, 5, 6, 7}         # include/uapi/linux/time.h: the clocks served
+COARSE_CLOCKS = {5, 6}              # REALTIME_COARSE, MONOTONIC_COARSE
+TICK_NS = 10_000_000                # what the coarse clocks round to (a tick at HZ=100)
 # include/uapi/linux/reboot.h
 REBOOT_MAGIC1 = 0xFEE1DEAD
 REBOOT_MAGIC2 = (672274793, 85072278, 369367448, 537993216)
@@ -79,8 +82,8 @@ def attach(ex) -> Syscalls:
 class Syscalls:
     def __init__(self, ex):
         self.ex = ex
-        self.clock_ns = 0               # the harness clock (system calls)
         self.hypercalls: dict[int, Handler] = dict(SERVED)
+        self.clock_ns = 0               # the harness clock (system calls)
 
     def register_hypercall(self, n: int, handler: Handler) -> None:
         """Serve ``break hypercalls.BASE + n`` with ``handler(ex, addr)``.  ``n`` must
@@ -135,7 +138,7 @@ class Syscalls:
         if nr == SYS_CLOCK_GETTIME:
             if self._arg(0) not in CLOCKS:
                 return self._ret(EINVAL, True)
-            ok = self._read_clock(self._arg(1), 1)
+            ok = self._read_clock(self._arg(1), 1, self._arg(0) in COARSE_CLOCKS)
             return self._ret(0) if ok else self._ret(EFAULT, True)
         if nr == SYS_GETTIMEOFDAY:
             tv, tz = self._arg(0), self._arg(1)
@@ -153,12 +156,13 @@ class Syscalls:
             return self._ret(EINVAL, True)
         raise SimError(f"unsupported system call {nr}", addr)
 
-    def _read_clock(self, addr: int, unit_ns: int) -> bool:
+    def _read_clock(self, addr: int, unit_ns: int, coarse: bool = False) -> bool:
         """Store the harness clock at ``addr`` as {seconds, units of ``unit_ns``}
-        (a timespec or a timeval); the clock advances CLOCK_STEP_NS at every
-        read that succeeds.  False (EFAULT) if ``addr`` is not writable."""
+        (a timespec or a timeval), rounded down to a TICK_NS tick if ``coarse``;
+        the clock advances CLOCK_STEP_NS at every read that succeeds.  False
+        (EFAULT) if ``addr`` is not writable."""
         now = self.clock_ns + CLOCK_STEP_NS
-        sec, ns = divmod(now, 1_000_000_000)
+        sec, ns = divmod(now - now % TICK_NS if coarse else now, 1_000_000_000)
         if not self._put(addr, sec.to_bytes(8, "little") + (ns // unit_ns).to_bytes(8, "little")):
             return False
         self.clock_ns = now
