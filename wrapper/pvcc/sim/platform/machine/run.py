@@ -203,7 +203,7 @@ class Boot:
     def __init__(self, vmlinux: str, *, initrd: str | None = None, append: str | None = None,
                  cmdline: str | None = None, mem_mib: int = 256, out=None,
                  trace_interrupts=None, trace=None, announce_pvcc: bool = False):
-        from ..userland.loader import parse
+        from ..userland.loader import parse, read_program
         from ..userland.program import site_types
 
         self.console = Console(out)
@@ -220,14 +220,14 @@ class Boot:
             mem.map_device(start, size, name, *_located(read, write))
         es = m.boot(vmlinux, initrd=initrd, cmdline=cmdline, append=append)
         try:
-            with open(vmlinux, "rb") as f:
-                img, _ = parse(vmlinux, f.read(), require_exec=True)
+            obj = read_program(vmlinux)  # symbols and .pvcc_sites records
+            img, _ = parse(obj, require_exec=True)
         except LoadError as e:
             raise MachineError(e.msg) from None
         self.image = img
         board.images.append(img)
         board.images.append(PhysAlias(img, m.kernel.segments))
-        board.ex.sites = site_types(vmlinux)
+        board.ex.sites = site_types(obj)
         self.system = system = board.system
         m.iosapic.deliver = system.intc.post  # the UART's interrupt reaches the CPU
         if m.config.nphys != board.state.rse.nphys:
