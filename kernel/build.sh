@@ -24,6 +24,12 @@
 #             hypervisor table and proven with pvcc-check --verify-retarget, and
 #             retargeted to the pass-through hypervisor's implementations in
 #             vmlinux (python -m pvcc.passthru_impls --table) and proven the same way
+#   simboot   (PVCC_KERNEL_CONFIG=sim only) the sim kernels booted in pvcc-sim
+#             (pvcc-sim boot, kernel/simboot.py): plain, paravirt (light, patched
+#             native at boot), paravirt with noreplace-paravirt, paravirt-c when
+#             built (PVCC_KERNEL_CONV=c), and a panic (rdinit=/nonexistent); each to
+#             /init and its power-off, consoles checked and compared with the plain
+#             kernel's, the patcher's site count against pvcc-check's
 #   modules   the paravirt configuration + CONFIG_MODULES with modules that have
 #             sites (-> CONFIG/paravirt[-c]-modules/): pvcc-check on every .ko, and
 #             the same patcher run over each .ko against pvcc-check --patch native;
@@ -99,12 +105,15 @@ STEPS=()
 for a in "$@"; do
     case $a in
         --clean) CLEAN=1 ;;
-        -h|--help) sed -n '2,35p' "${BASH_SOURCE[0]}"; exit 0 ;;
-        plain|pvcc|compare|paravirt|check|boot|modules) STEPS+=("$a") ;;
+        -h|--help) sed -n "2,$(($(grep -n '^set -euo pipefail' "${BASH_SOURCE[0]}" | cut -d: -f1) - 1))p" "${BASH_SOURCE[0]}"; exit 0 ;;
+        plain|pvcc|compare|paravirt|check|boot|simboot|modules) STEPS+=("$a") ;;
         *) die "unknown argument '$a' (see --help)" ;;
     esac
 done
-[ ${#STEPS[@]} -gt 0 ] || STEPS=(plain pvcc compare paravirt check boot modules)
+if [ ${#STEPS[@]} -eq 0 ]; then
+    STEPS=(plain pvcc compare paravirt check boot modules)
+    [ "$CONFIG" != sim ] || STEPS+=(simboot)    # the sim configuration also boots
+fi
 want() { local s; for s in "${STEPS[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 
 # -- host packages ------------------------------------------------------------
@@ -464,6 +473,13 @@ if want modules; then
     say "the modules configuration's vmlinux"
     pvcc-check "$PM/vmlinux" || status=1
     boot_checks "$PM"
+fi
+
+if want simboot; then
+    [ "$CONFIG" = sim ] || die "simboot boots the sim configuration (PVCC_KERNEL_CONFIG=sim)"
+    [ -f "$BUILDS/plain/vmlinux" ] || die "no $BUILDS/plain/vmlinux (the plain step builds it)"
+    say "booting the sim kernels in pvcc-sim (kernel/simboot.py; about a minute of CPU each)"
+    "$PY" "$HERE/simboot.py" "$BUILDS" || status=1
 fi
 
 if [ -f "$TIMINGS" ]; then

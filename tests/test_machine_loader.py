@@ -164,7 +164,7 @@ def test_boot_parameter_block(vmlinux, tmp_path):
     assert bp.command_line == COMMAND_LINE
     assert cstring(m, bp.command_line) == (
         "console=ttyS0 earlycon=uart8250,mmio,0xff5e0000 nomca lpj=100000 "
-        "loglevel=8 init=/init")
+        "swiotlb=64 loglevel=8 init=/init")
     assert bp.efi_systab == firmware.SYSTAB
     assert m.memory.read(bp.efi_systab, 8) == (0x5453595320494249).to_bytes(8, "little")
     assert (bp.efi_memmap, bp.efi_memdesc_size, bp.efi_memdesc_version) == (MEMORY_MAP, 48, 1)
@@ -277,7 +277,7 @@ def test_module_command_shows_the_machine(vmlinux, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "entry: ip=0x4000000 psr=0x100000000000 r28=0x130000 ar.k0=0xffffc000000" in r.stdout
     assert "command line: console=ttyS0 earlycon=uart8250,mmio,0xff5e0000 nomca lpj=100000 " \
-           "loglevel=8" in r.stdout
+           "swiotlb=64 loglevel=8" in r.stdout
     assert sorted(p.name for p in (tmp_path / "acpi").iterdir()) == [
         "apic.dat", "dsdt.dat", "facp.dat", "rsdp.dat", "xsdt.dat"]
 

@@ -117,6 +117,7 @@ def test_rotation_moves_r32_f32_and_p16(tmp_path):
 	alloc r2 = ar.pfs, 0, 8, 0, 8
 	mov r32 = 7
 	mov r3 = 1
+	mov r14 = 0
 	;;
 	setf.sig f32 = r32
 	mov ar.lc = r3
@@ -128,6 +129,7 @@ next:
 	mov r9 = r33
 	getf.sig r10 = f33
 	mov r11 = pr
+(p17)	mov r14 = 1
 	;;
 	clrrrb
 	mov r8 = 0
@@ -136,7 +138,10 @@ next:
     assert r.error is None, f"{r.where}: {r.error}"
     g = r.state.g
     assert (g[9], g[10]) == (7, 7)
-    assert (g[11] >> 16) & 3 == 3  # p16 (from p63 = 1) and p17 (from p16)
+    assert g[14] == 1  # p17 (from p16)
+    # mov =pr reads as if rrb.pr were 0 (SDM vol. 1, 4.4.6): p16 (from p63 = 1)
+    # is physical p63, p17 physical p16
+    assert (g[11] >> 16) & 3 == 1 and g[11] >> 63 == 1
 
 
 def test_call_and_return_keep_the_callers_rotation(tmp_path):
@@ -145,6 +150,7 @@ def test_call_and_return_keep_the_callers_rotation(tmp_path):
     r = run(tmp_path, """
 	alloc r35 = ar.pfs, 0, 8, 0, 8
 	mov r3 = 1
+	mov r14 = 0
 	;;
 	mov ar.lc = r3
 	mov pr.rot = 1 << 16
@@ -157,6 +163,7 @@ next:
 	;;
 	mov b0 = r36
 	mov r11 = pr
+(p17)	mov r14 = 1
 	;;
 	clrrrb
 	mov r8 = 0
@@ -177,7 +184,8 @@ callee:
     assert (pfs >> 14) & 0xF == 1  # sor 8
     assert ((pfs >> 18) & 0x7F, (pfs >> 25) & 0x7F, (pfs >> 32) & 0x3F) == (7, 95, 47)
     assert (g[10] >> 16) & 3 == 1  # the callee sees p16 unrotated: p17 (rotated 0) at 16
-    assert (g[11] >> 16) & 3 == 3  # the caller's rotated view again
+    assert g[14] == 1  # the caller's rotated view again: p17 is the old p16
+    assert g[11] == g[10]  # mov =pr reads as if rrb.pr were 0 (SDM vol. 1, 4.4.6)
 
 
 def test_cover_and_rfi_keep_the_rotation(tmp_path):
@@ -188,6 +196,7 @@ def test_cover_and_rfi_keep_the_rotation(tmp_path):
     r = run_system(tmp_path, """
 	alloc r35 = ar.pfs, 0, 8, 0, 8
 	mov r3 = 1
+	mov r11 = 0
 	;;
 	mov r32 = 5
 	mov ar.lc = r3
@@ -215,6 +224,7 @@ next:
 back:
 	mov r9 = r33
 	mov r10 = pr
+(p17)	mov r11 = 1
 	;;
 	clrrrb
 	mov r8 = 0
@@ -224,4 +234,5 @@ back:
     g = r.state.g
     assert g[14] >> 63 and ((g[14] >> 18) & 0x7F, (g[14] >> 32) & 0x3F) == (7, 47)
     assert (g[15] >> 16) & 3 == 1  # after cover: p16-p63 unrotated
-    assert (g[10] >> 16) & 3 == 3 and g[9] == 5  # after rfi: rotated again
+    assert g[11] == 1 and g[9] == 5  # after rfi: rotated again (p17 is the old p16)
+    assert g[10] == g[15]  # mov =pr reads as if rrb.pr were 0 (SDM vol. 1, 4.4.6)

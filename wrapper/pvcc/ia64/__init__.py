@@ -96,12 +96,12 @@ all system/management forms (mov to/from rr/dbr/ibr/pkr/pmc/pmd/msr/cpuid/
 psr/psr.l/psr.um/ar/cr, fc(.i),
 thash, ttag, tpa, tak, ptc.*, ptr.*, itr.*, itc.*, probe.*, ssm/rsm/sum/rum);
 B unit: br.cond/wexit/wtop/cloop/cexit/ctop, br.call (IP-relative and
-indirect), br.cond/br.ia/br.ret indirect, cover, clrrrb, rfi, bsw, epc, vmsw;
+indirect), br.cond/br.ia/br.ret indirect, brp (a hint: no operands kept), cover, clrrrb, rfi, bsw, epc, vmsw;
 F unit: fma/fms/fnma (.s .d) and fpma/fpms/fpnma, xma.l/.h/.hu, fselect,
 fcmp, frcpa, frsqrta, fmerge, fmin/fmax/famin/famax, fand/fandcm/for/fxor,
 fpack, fswap, fmix, fsxt, fcvt.fx/fxu(.trunc), fcvt.xf; MLX: movl, brl.call,
 brl.cond; nop/hint/break on every unit.  Anything else is 'unknown' (e.g.
-ld16, fclass, fsetc, the parallel FP compares, brp).
+ld16, fclass, fsetc, the parallel FP compares).
 """
 
 from .bits import MASK41, MASK64

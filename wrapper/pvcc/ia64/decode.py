@@ -25,7 +25,8 @@ _DISPATCH = {
                  6: units_m.m_fp_ldst, 7: units_m.m_fp_ldst_imm, **_ALU}),
     "I": _table({0: units_i.i_misc, 4: units_i.i_dep_reg, 5: units_i.i_shift, 7: units_i.i_mm,
                  **_ALU}),
-    "B": _table({0: units_b.b_ind, 1: units_b.b5, 2: units_b.b_nop, 4: units_b.b1, 5: units_b.b3}),
+    "B": _table({0: units_b.b_ind, 1: units_b.b5, 2: units_b.b_nop, 4: units_b.b1, 5: units_b.b3,
+                   7: units_b.b6}),
     "F": _table({0: units_f.f_misc, 4: units_f.f_cmp, **{m: units_f.f_fma for m in range(8, 14)},
                  0xE: units_f.f_xma}),
 }

@@ -195,6 +195,7 @@ _CALL_IMPLICIT = (("ar.bsp", "ar.ec", "cfm"), ("ar.pfs", "ar.bsp", "cfm"))
 _IMPLICIT: dict[str, tuple] = {
     "nop": (NOP, (), (), False, False),
     "hint": (NOP, (), (), False, False),
+    "brp": (NOP, (), (), False, False),
     "break": (BREAK, (), (), False, False),
     "alloc": (ALLOC, ("ar.pfs", "ar.bsp", "ar.bspstore", "ar.rnat", "ar.rsc", "cfm"),
               ("ar.bspstore", "ar.rnat", "cfm"), False, False),

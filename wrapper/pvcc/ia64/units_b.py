@@ -43,8 +43,10 @@ def b5(r, addr):  # B5 br.call b1=b2: wh is 3 bits (34:32)
                            "p": PH[(r >> 12) & 1], "d": (r >> 35) & 1}, "b{b1}=b{b2}"
 
 
-def b_nop(r, addr):  # B9 nop.b / hint.b (major 2)
+def b_nop(r, addr):  # B9 nop.b / hint.b (major 2), B7 brp indirect
     x6 = x6_of(r)
+    if x6 in (0x10, 0x11):  # brp.ind / brp.ret: a prediction hint, no architectural effect
+        return "brp", {}, ""
     if x6 > 1:
         return UNKNOWN
     return ("hint" if x6 else "nop"), {"imm": imm21(r)}, "{imm}"
@@ -61,3 +63,7 @@ def b1(r, addr):  # B1 IP-relative br.cond & co (major 4)
 def b3(r, addr):  # B3 IP-relative br.call (major 5)
     return "br.call", {"target": target21_b(r, addr), "b1": (r >> 6) & 7, **br_hints(r)}, (
         "b{b1}={target}")
+
+
+def b6(r, addr):  # B6 IP-relative brp (major 7): a prediction hint, no architectural effect
+    return "brp", {}, ""

@@ -3,6 +3,8 @@
   pvcc-sim run [--patch native] [--spec succeed|fail] [--max-insns N] [--trace]
                [--stats] [--nphys N] [--seed N] PROG [ARGS...]
   pvcc-sim bare [--max-insns N] [--trace] [--stats] [--ram MIB] [--chk-faults] PROG
+  pvcc-sim boot [--initrd CPIO] [--append CMDLINE] [--mem MIB] [--max-insns N] [--stats]
+                [--trace-interrupts] [--trace] VMLINUX
   pvcc-sim cc ...   (see pvcc.sim.lab.build)
   pvcc-sim prove [--conv c|light] [--seeds 1,2] [--spec succeed|fail] [--max-insns N]
                  [--keep DIR] [--sites] GCC-ARGS... SOURCES...   (see pvcc.sim.lab.prove)
@@ -185,12 +187,15 @@ def _main(argv: list[str]) -> int:
         return run_main(rest)
     if cmd == "bare":
         return bare_main(rest)
+    if cmd == "boot":
+        from .platform.machine.run import boot_main
+        return boot_main(rest)
     if cmd == "cc":
         from .lab.build import cc_main
         return cc_main(rest)
     if cmd == "prove":
         return prove_main(rest)
-    return _die(f"unknown command {cmd!r} (run, bare, cc or prove)", EXIT_USAGE)
+    return _die(f"unknown command {cmd!r} (run, bare, boot, cc or prove)", EXIT_USAGE)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,7 +20,7 @@ from .memory import MemoryFault
 from .nat import plain
 
 _MODULES = (sem_int, sem_mem, sem_fp, sem_branch, sem_sys, sem_mm)
-_NOPS = frozenset(("nop", "hint"))
+_NOPS = frozenset(("nop", "hint", "brp"))
 BATCH = 8  # bundles compiled together
 # The privileged instructions (SDM vol. 3: the instructions marked
 # privileged"): at cpl != 0 they take a Privileged Operation fault.

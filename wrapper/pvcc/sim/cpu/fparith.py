@@ -72,6 +72,8 @@ def round_value(sign: int, m: int, e: int, fmt, rc: int = 0) -> tuple[int, int]:
         else:
             up = False
         m, e = q + up, e + drop
+        if keep > 0 and m >> keep:  # rounded up to the next power of two: keep the width
+            m, e = m >> 1, e + 1
     if m == 0:
         return 0, sign << 17
     n = m.bit_length()

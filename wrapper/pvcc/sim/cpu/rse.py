@@ -315,14 +315,18 @@ class RSE:
             self.bsi = target  # registers in between are discarded
 
     def write_bspstore(self, value: int) -> None:
-        if self.bof != self.bsi:
-            raise SimError("write to ar.bspstore with dirty registers (flushrs first)")
+        """mov ar.bspstore: the dirty registers move with it (SDM vol. 2, 6.4
+        "RSE Control": ar.bsp becomes the new bspstore plus the dirty registers
+        and their NaT collections); they are spilled there later (Linux's
+        kernel entry switches to its own backing store this way)."""
         if value & 7 or is_collection(value):
             raise SimError(f"ar.bspstore = {value:#x} is not a register slot")
         self._save_frame()
-        frame = self.stk[self.bof - self.off:self.bof - self.off + self.sof]
-        self.bof = self.bsi = self.off = reg_index(value)
-        self.stk = list(frame)
+        keep = self.stk[self.bsi - self.off:self.bof - self.off + self.sof]
+        dirty = self.bof - self.bsi
+        self.bsi = self.off = reg_index(value)
+        self.bof = self.bsi + dirty
+        self.stk = list(keep)
         self._load_frame()
 
     # -- inspection (tests, hypervisor layer) ------------------------------------

@@ -141,13 +141,30 @@ def _ldf_body(op: str, d: int) -> list[str]:
 
 
 def fload(i, c):
+    """ldf8, ldfe, ldf.fill and the advanced and check forms of ldf8/ldfe (the ALAT
+    key of f1 is ("f", 1), as chk.a has it)."""
     fl = i.fields
     d = fd(fl["f1"])
     base = i.op.split(".")[0] if i.op != "ldf.fill" else "ldf.fill"
+    comp = i.op[len(base):]
+    key = ("f", fl["f1"])
     out = [f"_a = g[{fl['r3']}]"]
     if i.op == "ldf.fill":
         out.append("X.check_align(_a, 16)")
-    out += _ldf_body(base, d)
+    size = 8 if base == "ldf8" else 16
+    if comp == ".a":
+        out += _ldf_body(base, d)
+        out.append(f"st.alat.pop({key!r}, None)" if c.spec == "fail"
+                   else f"X.alat_put({key!r}, _a, {size})")
+    elif comp in (".c.clr", ".c.nc"):
+        out += [f"if st.alat.get({key!r}) is None:",
+                *(f"    {ln}" for ln in _ldf_body(base, d)), "    X.reloads += 1"]
+        if comp == ".c.clr":
+            out.append(f"st.alat.pop({key!r}, None)")
+    elif comp:
+        raise Unimplemented(i.op)
+    else:
+        out += _ldf_body(base, d)
     return out + _postinc(i)
 
 
@@ -201,6 +218,7 @@ def lfetch(i, c):
 HANDLERS = {
     **{op: lfetch for op in ("lfetch", "lfetch.excl", "lfetch.fault", "lfetch.fault.excl")},
     "ldf.fill": fload, "ldf8": fload, "ldfe": fload,
+    **{f"{op}{comp}": fload for op in ("ldf8", "ldfe") for comp in (".a", ".c.clr", ".c.nc")},
     "stf.spill": fstore, "stf8": fstore, "stfe": fstore,
     "setf.sig": setf, "setf.exp": setf, "getf.sig": getf, "getf.exp": getf,
 }

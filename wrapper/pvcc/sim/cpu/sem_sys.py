@@ -126,7 +126,7 @@ def mov_psr(i, c):
     fl = i.fields
     op = i.op
     if op == "mov.from.psr":
-        return [f"{gd(fl['r1'])} = X.priv.psr & 0xFFFFFFFFF"]
+        return [f"{gd(fl['r1'])} = X.priv.psr & 0x1FFFFFFFFF"]  # PSR{36:0}
     if op == "mov.to.psr.l":
         return [f"X.priv.psr = (X.priv.psr & ~0xFFFFFFFF) | (g[{fl['r2']}] & 0xFFFFFFFF)",
                 f"X.priv.log('mov.to.psr.l', {c.addr | c.slot:#x}, X.priv.psr)",

@@ -54,6 +54,16 @@ class State:
         return cfm | ec << 52 | cpl << 62
 
     def pr_value(self) -> int:
+        """p0-p63 as ``mov r=pr`` reads them: as if CFM.rrb.pr were 0 (SDM vol. 1,
+        4.4.6 "Predicate Register Transfers"; vol. 3 "mov pr")."""
+        rse = self.rse
+        if rse.rrb_pr:
+            rrb = rse.rrb_pr
+            rse._set_rrb(rse.rrb_gr, rse.rrb_fr, 0)
+            try:
+                return self.pr_value()
+            finally:
+                rse._set_rrb(rse.rrb_gr, rse.rrb_fr, rrb)
         v = 0
         pr = self.pr
         for n in range(64):
@@ -62,6 +72,16 @@ class State:
         return v
 
     def set_pr(self, value: int, mask: int) -> None:
+        """``mov pr=r, mask`` and ``mov pr.rot=imm``: as if CFM.rrb.pr were 0."""
+        rse = self.rse
+        if rse.rrb_pr:
+            rrb = rse.rrb_pr
+            rse._set_rrb(rse.rrb_gr, rse.rrb_fr, 0)
+            try:
+                self.set_pr(value, mask)
+            finally:
+                rse._set_rrb(rse.rrb_gr, rse.rrb_fr, rrb)
+            return
         pr = self.pr
         for n in range(1, 64):
             if (mask >> n) & 1:

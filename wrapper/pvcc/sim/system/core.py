@@ -65,6 +65,7 @@ class System:
         self.platform = None
         self.chk_faults = False  # chk.s/chk.a take the Speculation vector instead of branching
         self.counts: Counter = Counter()  # interruptions delivered, by vector
+        self.on_deliver = None  # called (vector name, bundle | slot) at each delivery
         self.mmu = mmu = MMU(priv, st.mem, st.ar)
         self.intc = Intc(priv)
         self.timer = Timer(priv, self.intc)

@@ -100,6 +100,8 @@ def deliver(system, e: Interruption, at: int, iipa: int) -> int:
     dcr = cr[CR_DCR]
     priv.psr = (psr & PSR_KEPT) | (dcr & 2) | ((dcr & 1) << 21)
     system.counts[vector] += 1
+    if system.on_deliver is not None:
+        system.on_deliver(vector, at)
     system.psr_changed()
     return (cr[CR_IVA] & ~0x7FFF) + VECTORS[vector]
 

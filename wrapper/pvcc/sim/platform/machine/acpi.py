@@ -268,18 +268,28 @@ def res_io(port: int, length: int) -> bytes:
             + bytes([1, length]))
 
 
+def res_interrupt(gsi: int) -> bytes:
+    """Extended Interrupt descriptor (large item 0x89): consumer, edge-triggered,
+    active high, exclusive, one interrupt: the global system interrupt ``gsi``."""
+    return b"\x89" + (6).to_bytes(2, "little") + bytes([0x03, 1]) + gsi.to_bytes(4, "little")
+
+
 RES_END_TAG = b"\x79\x00"   # checksum 0: "treat as correct"
 
 
-def dsdt(uart: str = "mmio", uart_base: int = UART_BASE, uart_port: int = 0x3F8) -> bytes:
+def dsdt(uart: str = "mmio", uart_base: int = UART_BASE, uart_port: int = 0x3F8,
+         uart_gsi: int | None = None) -> bytes:
     """The DSDT: \\_SB.COM1, a PNP0501 with its registers as ``uart`` says
-    ("mmio": Memory32Fixed at uart_base; "io": IO at uart_port)."""
+    ("mmio": Memory32Fixed at uart_base; "io": IO at uart_port) and, with
+    ``uart_gsi``, its interrupt (edge, active high) at that I/O SAPIC input."""
     if uart == "mmio":
         res = res_memory32_fixed(uart_base, 8)
     elif uart == "io":
         res = res_io(uart_port, 8)
     else:
         raise ValueError(f"uart resource {uart!r}: mmio or io")
+    if uart_gsi is not None:
+        res += res_interrupt(uart_gsi)
     com1 = aml_device("COM1",
                       aml_name("_HID", aml_integer(eisa_id("PNP0501")))
                       + aml_name("_UID", aml_integer(0))
@@ -289,12 +299,13 @@ def dsdt(uart: str = "mmio", uart_base: int = UART_BASE, uart_port: int = 0x3F8)
 
 
 def tables(lid_id: int = 0, lid_eid: int = 0, uart: str = "mmio",
-           uart_base: int = UART_BASE) -> list[tuple[str, int, bytes]]:
+           uart_base: int = UART_BASE, uart_gsi: int | None = None
+           ) -> list[tuple[str, int, bytes]]:
     """(name, physical address, bytes) of every table; the RSDP is at RSDP_ADDR."""
     return [
         ("RSDP", RSDP_ADDR, rsdp(XSDT_ADDR)),
         ("XSDT", XSDT_ADDR, xsdt([FADT_ADDR, MADT_ADDR])),
         ("FACP", FADT_ADDR, fadt(DSDT_ADDR)),
         ("APIC", MADT_ADDR, madt(lid_id, lid_eid)),
-        ("DSDT", DSDT_ADDR, dsdt(uart, uart_base)),
+        ("DSDT", DSDT_ADDR, dsdt(uart, uart_base, uart_gsi=uart_gsi)),
     ]

@@ -19,7 +19,7 @@ with granule-sized pages and only uses memory whose whole granule is WB, see
                                     64 MiB-aligned: the kernel's LMA)
     ...         conventional
     top - n     loader data         the initrd, if any, at the top of RAM
-    IOSAPIC_BASE MMIO, UC   4 KiB   an I/O SAPIC with nothing wired to it
+    IOSAPIC_BASE MMIO, UC   4 KiB   an I/O SAPIC (the UART's interrupt with uart_irq)
     UART_BASE   MMIO, UC    4 KiB   the 16550 (outside RAM)
     IO_BASE     I/O port space, UC  64 MiB: legacy ports, sparse (docs/machine.md)
 

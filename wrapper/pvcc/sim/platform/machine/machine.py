@@ -42,6 +42,8 @@ from .physmem import RAM, PhysicalMemory, accessor
 from .uart import IoPortSpace, Uart16550
 
 COM1_PORT = 0x3F8
+SWIOTLB_SLABS = 64  # swiotlb= of the default command line: 64 slabs of 2 KiB
+UART_GSI = 4      # the I/O SAPIC input of the UART's interrupt (uart_irq): COM1's ISA IRQ
 ZERO_CHUNK = 1 << 20
 
 
@@ -58,7 +60,7 @@ class Machine:
                  config: ProcessorConfig | None = None,
                  console: BinaryIO | None = None, console_input: bytes = b"",
                  announce_pvcc: bool = False, uart_resource: str = "mmio",
-                 memory: PhysicalMemory | None = None):
+                 memory: PhysicalMemory | None = None, uart_irq: bool = False):
         self.mem_size = check_mem_mib(mem_mib)
         if uart_resource not in ("mmio", "io"):
             raise MachineError(f"UART resource {uart_resource!r}: mmio or io")
@@ -68,10 +70,15 @@ class Machine:
         self.ioports = IoPortSpace()
         self.ioports.attach(COM1_PORT, 8, self.uart)
         self.uart_resource = uart_resource
+        # with uart_irq, the DSDT gives the UART an interrupt: its line drives
+        # I/O SAPIC input UART_GSI (the CPU side sets iosapic.deliver)
+        self.uart_gsi = UART_GSI if uart_irq else None
         self.firmware = Firmware(self.config, rsdp=acpi.RSDP_ADDR, announce_pvcc=announce_pvcc)
         # (first physical address, size, device, name); a device answers
         # read(offset, size) and write(offset, size, value)
         self.iosapic = IoSapic()
+        if self.uart_gsi is not None:
+            self.uart.line = lambda level: self.iosapic.set_line(self.uart_gsi, level)
         self.devices = [(IOSAPIC_BASE, IOSAPIC_SIZE, self.iosapic, "I/O SAPIC"),
                         (UART_BASE, UART_SIZE, self.uart, "16550 UART"),
                         (IO_BASE, IO_SIZE, self.ioports, "legacy I/O port space")]
@@ -124,7 +131,7 @@ class Machine:
     def acpi_tables(self) -> list[tuple[str, int, bytes]]:
         """(signature, physical address, bytes) of the machine's ACPI tables."""
         return acpi.tables(self.config.lid_id, self.config.lid_eid, self.uart_resource,
-                           UART_BASE)
+                           uart_base=UART_BASE, uart_gsi=self.uart_gsi)
 
     def install_firmware(self) -> int:
         """Write the EFI and SAL tables and the ACPI tables into memory; the
@@ -136,13 +143,15 @@ class Machine:
 
     def default_cmdline(self) -> str:
         """The console on ttyS0 (the DSDT's PNP0501) with the 8250 earlycon
-        before it, no MCA set-up, and loops_per_jiffy for 100 Hz so the
-        kernel does not calibrate its delay loop."""
+        before it, no MCA set-up, loops_per_jiffy for 100 Hz so the
+        kernel does not calibrate its delay loop, and the smallest DMA bounce
+        buffer (swiotlb: the machine has no device that does DMA; the default
+        64 MiB buffer costs a third of the boot's instructions to clear)."""
         if self.uart_resource == "mmio":
             early = f"earlycon=uart8250,mmio,{UART_BASE:#x}"
         else:
             early = f"earlycon=uart8250,io,{COM1_PORT:#x}"
-        return f"console=ttyS0 {early} nomca lpj={self.config.itc_hz // 100}"
+        return f"console=ttyS0 {early} nomca lpj={self.config.itc_hz // 100} swiotlb={SWIOTLB_SLABS}"
 
     def boot(self, vmlinux: str, initrd: str | None = None, cmdline: str | None = None,
              append: str | None = None) -> EntryState:

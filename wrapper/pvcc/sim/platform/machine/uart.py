@@ -26,8 +26,10 @@ bytes given to ``feed`` (or ``input`` at construction) wait in a 16-byte
 receive FIFO, more in a backlog: LSR.DR, IIR receive-data-available when
 IER.ERBFI, RBR pops.  A FIFO reset puts the unread bytes back at the head of
 the backlog: the model never loses input.  ``irq_pending`` is the interrupt
-line (gated by MCR.OUT2 as on a PC); the machine routes no interrupt from it
-today: the DSDT gives the port no IRQ and the driver polls.
+line (gated by MCR.OUT2 as on a PC); ``line``, when set, is called with its
+level after every register access (the machine's ``uart_irq`` wires it to an
+I/O SAPIC input; without it the DSDT gives the port no IRQ and the driver
+polls).
 
 Every register is one byte: an access of another size is a DeviceError.
 """
@@ -76,6 +78,7 @@ class Uart16550:
         self.dlm = 0
         self.lsr_errors = 0               # OE until LSR is read
         self.thri_pending = False         # THR-empty interrupt waiting for IIR/THR
+        self.line = None                  # called with irq_pending after each access
         self.msr_deltas = 0
         self._fill()
 
@@ -132,6 +135,17 @@ class Uart16550:
         return bool(self.mcr & MCR_OUT2) and not self.iir() & IIR_NO_INT
 
     def read(self, offset: int, size: int = 1) -> int:
+        v = self._read(offset, size)
+        if self.line is not None:
+            self.line(self.irq_pending)
+        return v
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        self._write(offset, size, value)
+        if self.line is not None:
+            self.line(self.irq_pending)
+
+    def _read(self, offset: int, size: int = 1) -> int:
         self._check(offset, size, "read")
         if offset == RBR:
             if self.dlab:
@@ -162,7 +176,7 @@ class Uart16550:
             return v
         return self.scr
 
-    def write(self, offset: int, size: int, value: int) -> None:
+    def _write(self, offset: int, size: int, value: int) -> None:
         self._check(offset, size, "write")
         value &= 0xFF
         if offset == THR:

@@ -234,7 +234,7 @@ def _log(ex, addr: int) -> None:
 
 
 def _psr(ex, addr: int) -> None:
-    ex.st.g[8] = ex.priv.psr & 0xFFFFFFFFF
+    ex.st.g[8] = ex.priv.psr & 0x1FFFFFFFFF  # as mov r=psr: PSR{36:0}
 
 
 def _cr(ex, addr: int) -> None:

@@ -236,7 +236,7 @@ unsigned long __pvcc_hv_getreg(int reg)
 
 	hv_enter(PARAVIRT_PATCH_TYPE_GETREG, (unsigned long)reg, 0);
 	if (reg == REG_PSR)
-		return vcpu.psr & 0xFFFFFFFFFUL;
+		return vcpu.psr & 0x1FFFFFFFFFUL;	/* as mov r=psr: PSR{36:0} */
 	if (reg >= REG_AR_KR0 && reg < REG_AR_KR0 + 8)
 		return vcpu.kr[reg - REG_AR_KR0];
 	if (reg == REG_AR_ITC)

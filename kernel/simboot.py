@@ -1,0 +1,165 @@
+"""Boot the sim kernels in pvcc-sim and check their consoles (kernel/build.sh simboot).
+
+    python kernel/simboot.py BUILDS [--ways plain,paravirt,noreplace,paravirt-c,panic]
+                                    [--max-insns N]
+
+BUILDS is the sim configuration's build directory (``$PVCC_KERNEL_WORK/sim``).
+Ways, each run as ``pvcc-sim boot VMLINUX --stats`` when its vmlinux is built:
+
+  plain       BUILDS/plain/vmlinux
+  paravirt    BUILDS/paravirt/vmlinux: light sites, patched native at boot
+  noreplace   the same with ``--append noreplace-paravirt``: every site keeps its call
+  paravirt-c  BUILDS/paravirt-c/vmlinux: C-call sites (PVCC_KERNEL_CONV=c), patched native
+  panic       the plain kernel with ``--append rdinit=/nonexistent``: no /init in the
+              initramfs and no root device, so the kernel panics ("VFS: Unable
+              to mount root fs"; init= would not do: /init of the initramfs
+              runs first)
+
+Checks: exit status 0 (PAL_HALT after /init's reboot(POWER_OFF)); the banner,
+"Run /init as init process", /init's first line, its verdict "init: all
+checks passed" and "reboot: System halted" on the console; no WARNING, BUG, Oops, Call Trace or panic; the paravirt
+kernels' patcher line ("pvcc: N sites native, ..." or, with noreplace, "N
+sites keep their calls") with N = pvcc-check's count; each console equal to
+the plain kernel's apart from the build time stamp, the paravirt lines, the
+command line and the kernel's own sizes (the Memory: and Freeing lines).  The panic way must
+exit with 3 and end with the panic line.  Consoles and --stats go to
+BUILDS/simboot/WAY.console and WAY.stats; a table of the figures is printed.
+Exit status 0 when every check passed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+WAYS = ("plain", "paravirt", "noreplace", "paravirt-c", "panic")
+BAD = re.compile(r"WARNING|\bBUG\b|Oops|Call Trace|Kernel panic|\bError\b")
+# lines that differ between the ways by design: the build's time stamp, the
+# kernel's sizes, the patcher's line, the command line (noreplace-paravirt)
+VARIABLE = re.compile(r"^(Linux version |Memory: |Freeing unused kernel memory|pvcc: |"
+                      r"Kernel command line: )")
+
+
+def vmlinux_of(builds: Path, way: str) -> Path:
+    return builds / {"noreplace": "paravirt", "panic": "plain"}.get(way, way) / "vmlinux"
+
+
+def append_of(way: str) -> list[str]:
+    return {"noreplace": ["--append", "noreplace-paravirt"],
+            "panic": ["--append", "rdinit=/nonexistent"]}.get(way, [])
+
+
+def boot(vmlinux: Path, extra: list[str], max_insns: int) -> tuple[int, str, str, float]:
+    cmd = [sys.executable, "-m", "pvcc.sim.cli", "boot", "--stats", "--max-insns",
+           str(max_insns), *extra, str(vmlinux)]
+    t0 = time.time()
+    p = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
+                       check=False)
+    return p.returncode, p.stdout, p.stderr, time.time() - t0
+
+
+def stats_of(err: str) -> dict[str, str]:
+    out = {}
+    for line in err.splitlines():
+        if line.startswith("pvcc-sim: ") and line.count(": ") >= 2:
+            k, v = line[len("pvcc-sim: "):].rsplit(": ", 1)
+            out[k] = v
+    return out
+
+
+def sites_of(vmlinux: Path) -> int:
+    p = subprocess.run([sys.executable, "-m", "pvcc.check", "--json", str(vmlinux)],
+                       capture_output=True, text=True, check=False)
+    return json.loads(p.stdout)["objects"][0]["sites"]
+
+
+def normal(console: str) -> list[str]:
+    return [ln for ln in console.splitlines() if not VARIABLE.match(ln)]
+
+
+def check(way: str, vmlinux: Path, status: int, out: str, err: str) -> list[str]:
+    problems = []
+    lines = out.splitlines()
+    if way == "panic":
+        if status != 3:
+            problems.append(f"exit status {status}, expected 3 (kernel panic)")
+        if not lines or "Kernel panic - not syncing: VFS: Unable to mount root fs" not in lines[-1]:
+            problems.append(f"the console does not end with the panic line: {lines[-1:]}")
+        return problems
+    if status != 0:
+        tail = err.strip().splitlines()[-1:] or ["(nothing on stderr)"]
+        problems.append(f"exit status {status}: {tail[0]}")
+    for want in ("Linux version 6.1", "Run /init as init process", "init: pvcc sim /init",
+                 "init: all checks passed, powering off", "reboot: System halted"):
+        if not any(ln.startswith(want) for ln in lines):
+            problems.append(f"no console line {want!r}")
+    problems += [f"console: {ln}" for ln in lines if BAD.search(ln)]
+    if way != "plain":
+        n = sites_of(vmlinux)
+        want = (rf"^pvcc: .*noreplace-paravirt: {n} sites keep their calls$" if way == "noreplace"
+                else rf"^pvcc: (.* )?{n} sites native, 0 retargeted, 0 kept, 0 refused$")
+        if not any(re.match(want, ln) for ln in lines):
+            got = [ln for ln in lines if ln.startswith("pvcc: ")]
+            problems.append(f"no patcher line for pvcc-check's {n} sites (console: {got})")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("builds", type=Path)
+    p.add_argument("--ways", default=",".join(WAYS))
+    p.add_argument("--max-insns", type=int, default=400_000_000)
+    opts = p.parse_args(argv)
+    outdir = opts.builds / "simboot"
+    outdir.mkdir(parents=True, exist_ok=True)
+    failed = False
+    consoles: dict[str, str] = {}
+    rows = []
+    for way in opts.ways.split(","):
+        if way not in WAYS:
+            print(f"simboot: unknown way {way!r} ({', '.join(WAYS)})", file=sys.stderr)
+            return 2
+        vm = vmlinux_of(opts.builds, way)
+        if not vm.exists():
+            print(f"-- {way}: {vm} not built, skipped")
+            continue
+        print(f"-- {way}: pvcc-sim boot {' '.join(append_of(way))} {vm}", flush=True)
+        status, out, err, wall = boot(vm, append_of(way), opts.max_insns)
+        (outdir / f"{way}.console").write_text(out)
+        (outdir / f"{way}.stats").write_text(err)
+        lines = out.splitlines()
+        print("   first: " + (lines[0] if lines else "(no console output)"))
+        print("   last:  " + (lines[-1] if lines else ""))
+        problems = check(way, vm, status, out, err)
+        if way != "panic":
+            consoles[way] = out
+            if way != "plain" and "plain" in consoles:
+                a, b = normal(consoles["plain"]), normal(out)
+                if a != b:
+                    diff = [f"plain: {x!r} / {way}: {y!r}" for x, y in zip(a, b) if x != y]
+                    diff = diff or [f"{len(a)} lines against {len(b)}"]
+                    problems += [f"console differs from the plain kernel's: {d}" for d in diff]
+        for pr in problems:
+            print(f"   FAIL: {pr}")
+        failed |= bool(problems)
+        st = stats_of(err)
+        rows.append((way, st, wall))
+    print(f"\n{'way':<11} {'instructions':>13} {'groups':>12} {'interrupts':>10} "
+          f"{'to /init':>12} {'cpu s':>7} {'insns/s':>9}")
+    for way, st, _wall in rows:
+        cpu = st.get("cpu seconds", "0 (0 instructions/s)")
+        secs, ips = cpu.split(" (")[0], cpu.split("(")[-1].split()[0]
+        print(f"{way:<11} {st.get('instructions', '-'):>13} "
+              f"{st.get('instruction groups', '-'):>12} {st.get('interruptions', '-'):>10} "
+              f"{st.get('boot to /init: instructions', '-'):>12} {secs:>7} {ips:>9}")
+    print("simboot: " + ("FAILED" if failed else "every boot passed"))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""pvcc-sim boot (pvcc.sim.platform.machine.run): the smallest boots that are
+fast, and bad input.
+
+The whole boot of the sim kernels to /init and power-off (about 45 s of CPU
+each) is the opt-in ``tox -e boot`` (``kernel/build.sh simboot``); here a
+real sim vmlinux of kernel/build.sh, when one is built, runs to its banner
+(about 2.5 M instructions) and every bad input is one line and its status.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pvcc.sim import cli
+from pvcc.sim.platform.machine.run import EXIT_PANIC, Console, KernelPanic
+
+WORK = Path(os.environ.get("PVCC_KERNEL_WORK", Path.home() / ".cache/pvcc/kernel"))
+PLAIN = WORK / "sim/plain/vmlinux"
+needs_kernel = pytest.mark.skipif(
+    not PLAIN.exists(),
+    reason="no sim kernel built yet (PVCC_KERNEL_CONFIG=sim bash kernel/build.sh plain)")
+
+
+def boot(capfd, *args) -> tuple[int, str, list[str]]:
+    status = cli.main(["boot", *map(str, args)])
+    out, err = capfd.readouterr()
+    return status, out, err.splitlines()
+
+
+@needs_kernel
+def test_boot_to_the_banner(capfd):
+    """The plain sim kernel from its physical entry through head.S, the switch
+    to virtual mode, EFI/SAL/PAL calls and the earlycon: the banner and the
+    EFI lines are on the console when --max-insns stops it (status 124)."""
+    status, out, err = boot(capfd, "--max-insns", 2_500_000, "--stats", "--trace-interrupts",
+                            "--append", "loglevel=8", PLAIN)
+    assert status == 124
+    assert out.startswith("Linux version 6.1.")
+    assert "efi: EFI v1.10 by pvcc-sim" in out
+    assert "printk: bootconsole [uart8250] enabled" in out
+    assert err[-1].startswith("pvcc-sim: error: ") and "more than 2500000 instructions" in err[-1]
+    assert "Kernel command line: console=ttyS0 earlycon=uart8250,mmio,0xff5e0000 nomca " \
+        "lpj=100000 swiotlb=64 loglevel=8" in out
+    tlb = [ln for ln in err if ln.startswith("pvcc-sim: interruption Alternate Data TLB:")]
+    assert tlb and all(" iip=0x" in ln and " ifa=0x" in ln and " isr=0x" in ln for ln in tlb)
+    stats = dict(line[len("pvcc-sim: "):].rsplit(": ", 1) for line in err[:-1]
+                 if line.count(": ") >= 2 and "interruption " not in line)
+    assert 2_400_000 <= int(stats["instructions"]) <= 2_500_100
+    assert int(stats["firmware EFI SetVirtualAddressMap"]) == 1
+    assert int(stats["firmware PAL_VM_SUMMARY"]) >= 1
+    assert int(stats["tlb: itr.i"]) >= 1 and int(stats["tlb: ptc.e"]) == 1
+    assert int(stats["interruptions: Alternate Data TLB"]) == len(tlb)
+
+
+def test_not_ia64(tmp_path, capfd):
+    bad = tmp_path / "vmlinux"
+    bad.write_bytes(b"\x7fELF\x02\x01\x01" + bytes(9) + b"\x02\x00\x3e\x00" + bytes(44))
+    status, out, err = boot(capfd, bad)
+    assert status == 2 and out == ""
+    assert len(err) == 1 and err[0].startswith("pvcc-sim: error: ")
+
+
+def test_not_elf(tmp_path, capfd):
+    bad = tmp_path / "vmlinux"
+    bad.write_text("not a kernel\n")
+    status, _, err = boot(capfd, bad)
+    assert status == 2 and len(err) == 1 and err[0].startswith("pvcc-sim: error: ")
+
+
+def test_missing_file(tmp_path, capfd):
+    status, _, err = boot(capfd, tmp_path / "nothing")
+    assert status == 2 and len(err) == 1 and "nothing" in err[0]
+
+
+@needs_kernel
+def test_truncated(tmp_path, capfd):
+    cut = tmp_path / "vmlinux"
+    cut.write_bytes(PLAIN.read_bytes()[:200_000])
+    status, _, err = boot(capfd, cut)
+    assert status == 2 and len(err) == 1 and "truncated" in err[0]
+
+
+@needs_kernel
+def test_initrd_that_does_not_fit(tmp_path, capfd):
+    rd = tmp_path / "initrd.cpio"
+    with open(rd, "wb") as f:
+        f.truncate(80 << 20)
+    status, _, err = boot(capfd, "--mem", 80, "--initrd", rd, PLAIN)
+    assert status == 2 and len(err) == 1 and err[0].startswith("pvcc-sim: error: ")
+
+
+def test_bad_mem(tmp_path, capfd):
+    status, _, err = boot(capfd, "--mem", 7, tmp_path / "vmlinux")
+    assert status == 2 and len(err) == 1 and err[0].startswith("pvcc-sim: error: ")
+
+
+def test_the_panic_line_ends_the_run():
+    """The console ends the run at the end of the kernel's panic line (the
+    whole boot with rdinit=/nonexistent is in kernel/build.sh simboot)."""
+    import io
+    out = io.BytesIO()
+    con = Console(out)
+    con.write(b"Run /init as init process\n")
+    con.write(b"Kernel panic - not syncing: Requested init /x failed (error -2).")
+    with pytest.raises(KernelPanic) as e:
+        con.write(b"\n")
+    assert e.value.status == EXIT_PANIC
+    assert e.value.line.startswith("Kernel panic - not syncing: Requested init")
+    assert out.getvalue().endswith(b"(error -2).\n")
