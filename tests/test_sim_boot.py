@@ -147,7 +147,7 @@ def test_stats_of_the_pass_through_hypervisor_and_the_paths():
     hv.counts[catalog.type_name(catalog.BY_NAME["ssm_i"].type_id)] += 2
     r = BootResult(status=0, counters={"instructions": 100, "instruction groups": 40},
                    hypervisor=hv.stats_lines(),
-                   paths={"getpid syscall": (200, 465, 131), "timer interrupt": (9, 3441, 1324)})
+                   paths={"getpid syscall": (200, 465, 131, 90), "timer interrupt": (9, 3441, 1324, 700)})
     err = io.StringIO()
     print_stats(r, err)
     st = simboot.stats_of(err.getvalue())

@@ -76,7 +76,7 @@ class PathCosts:
 
     def __init__(self, system, ex):
         self.system, self.ex = system, ex
-        self.samples: dict[str, list[tuple[int, int]]] = {"getpid syscall": [],
+        self.samples: dict[str, list[tuple[int, int, int]]] = {"getpid syscall": [],
                                                           "timer interrupt": []}
         self.open: dict[str, tuple] = {}   # kind -> (end condition, icount, groups)
         inner = ex.rfi
@@ -88,8 +88,9 @@ class PathCosts:
             return nip
         ex.rfi = rfi
 
-    def _groups(self) -> int:
-        return self.ex.counters()["instruction groups"]
+    def _counts(self) -> tuple[int, int, int]:
+        c = self.ex.counters()
+        return c["instructions"], c["instruction groups"], c["nops"]
 
     def deliver(self, vector: str, at: int) -> None:
         s = self.system
@@ -109,23 +110,21 @@ class PathCosts:
             return
         if len(self.samples[kind]) >= PATH_SAMPLES:
             return
-        self.open[kind] = (end, s.timer.icount, self._groups())
+        self.open[kind] = (end, self._counts())
 
     def _rfi(self, nip: int) -> None:
         s = self.system
-        for kind, (end, icount, groups) in list(self.open.items()):
+        for kind, (end, before) in list(self.open.items()):
             if end == "user" and (s.priv.psr >> 32) & 3 == 3 or end == nip:
                 del self.open[kind]
-                self.samples[kind].append((s.timer.icount - icount, self._groups() - groups))
+                self.samples[kind].append(tuple(b - a for a, b in zip(before, self._counts())))
 
     def medians(self) -> dict:
         out = {}
         for kind, xs in self.samples.items():
             if xs:
                 n = len(xs)
-                ins = sorted(x[0] for x in xs)[n // 2]
-                grp = sorted(x[1] for x in xs)[n // 2]
-                out[kind] = (n, ins, grp)
+                out[kind] = (n, *(sorted(x[i] for x in xs)[n // 2] for i in range(3)))
         return out
 
 
@@ -519,9 +518,10 @@ def print_stats(r: BootResult, err) -> None:
     for line in r.hypervisor:   # "pass-through hypercalls: N", then "  TYPE: N" per type
         prefix = "pass-through hypercalls: " if line.startswith(" ") else ""
         print(f"pvcc-sim: {prefix}{line.strip()}", file=err)
-    for kind, (n, ins, grp) in r.paths.items():
+    for kind, (n, ins, grp, nops) in r.paths.items():
         print(f"pvcc-sim: per {kind} (median of {n}): instructions: {ins}", file=err)
         print(f"pvcc-sim: per {kind} (median of {n}): instruction groups: {grp}", file=err)
+        print(f"pvcc-sim: per {kind} (median of {n}): nops: {nops}", file=err)
     for k in sorted(r.sites):
         print(f"pvcc-sim: sites executed: {k}: {r.sites[k]}", file=err)
     ips = r.counters["instructions"] / r.cpu_seconds if r.cpu_seconds else 0
