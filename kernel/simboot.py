@@ -95,9 +95,13 @@ def path_cost(st: dict[str, str], kind: str) -> str:
 
 
 def sites_of(vmlinux: Path) -> int:
-    p = subprocess.run([sys.executable, "-m", "pvcc.check", "--json", str(vmlinux)],
+    p = subprocess.run([sys.executable, "-m", "pvcc.check_cli", "--json", str(vmlinux)],
                        capture_output=True, text=True, check=False)
-    return json.loads(p.stdout)["objects"][0]["sites"]
+    try:
+        return json.loads(p.stdout)["objects"][0]["sites"]
+    except (ValueError, KeyError, IndexError):
+        last = (p.stderr.strip().splitlines() or ["no output"])[-1]
+        raise SystemExit(f"simboot: pvcc-check --json {vmlinux} failed: {last}") from None
 
 
 def normal(console: str) -> list[str]:
