@@ -21,7 +21,9 @@
 #             paravirt tree, its generated table) run outside the kernel over vmlinux:
 #             built for the host and, with `pvcc-sim cc`, for pvcc-sim; its text
 #             compared with vmlinux.native site by site; then retargeted to a
-#             hypervisor table and proven with pvcc-check --verify-retarget
+#             hypervisor table and proven with pvcc-check --verify-retarget, and
+#             retargeted to the pass-through hypervisor's implementations in
+#             vmlinux (python -m pvcc.passthru_impls --table) and proven the same way
 #   simboot   (PVCC_KERNEL_CONFIG=sim only) the sim kernels booted in pvcc-sim
 #             (pvcc-sim boot, kernel/simboot.py): plain, paravirt (light, patched
 #             native at boot), paravirt with noreplace-paravirt, paravirt-c when
@@ -224,10 +226,15 @@ prepare_paravirt_tree() {
     # the light convention's implementations: the native table as assembly
     "$PY" -m pvcc.light_table "$tmp/arch/ia64/kernel/pvcc_light.S" \
         || die "python -m pvcc.light_table failed"
+    # the pass-through hypervisor's implementations (C functions, light entries,
+    # registrations) and its hypercalls, from pvcc's catalog and pvcc-sim's table
+    "$PY" -m pvcc.passthru_impls "$tmp/arch/ia64/kernel" \
+        || die "python -m pvcc.passthru_impls failed"
     files+=(arch/ia64/include/asm/pvcc-paravirt.h arch/ia64/kernel/pvcc_native.c
             arch/ia64/kernel/pvcc_patch.c arch/ia64/kernel/pvcc_patch.h
             arch/ia64/kernel/pvcc_boot.c arch/ia64/kernel/pvcc_patch_table.h
-            arch/ia64/kernel/pvcc_light.S)
+            arch/ia64/kernel/pvcc_light.S arch/ia64/kernel/pvcc_passthru.h
+            arch/ia64/kernel/pvcc_passthru.c arch/ia64/kernel/pvcc_passthru_light.S)
     for f in "${files[@]}"; do
         if ! cmp -s "$tmp/$f" "$PVSRC/$f"; then
             echo "  updating $f"
@@ -348,10 +355,14 @@ if want check; then
     PV=$BUILDS/$PVNAME$SUFFIX
     say "the native table is call-safe"
     "$PY" "$HERE/kbuild.py" leaf "$PV/arch/ia64/kernel/pvcc_native.o" || status=1
+    say "the pass-through hypervisor's C functions are call-safe"
+    "$PY" "$HERE/kbuild.py" leaf "$PV/arch/ia64/kernel/pvcc_passthru.o" pvcc_pt_ || status=1
     if [ "$CONV" = light ]; then
         say "the light implementations follow the light convention"
         pvcc-check --callee "$PV/arch/ia64/kernel/pvcc_light.o" || status=1
     fi
+    say "the pass-through hypervisor's light entries follow the light convention"
+    pvcc-check --callee "$PV/arch/ia64/kernel/pvcc_passthru_light.o" || status=1
     say "records in vmlinux"
     ia64-linux-gnu-readelf -SW "$PV/vmlinux" | grep -E ' \.pvcc_sites ' || die "no .pvcc_sites in vmlinux"
     ia64-linux-gnu-nm "$PV/vmlinux" | grep -E ' (__start|__stop)_pvcc_sites$'
@@ -421,6 +432,12 @@ boot_checks() {
         cmp "$pv/vmlinux.retarget" "$pv/vmlinux.retarget.sim" \
             && echo "pvcc-sim's retargeted vmlinux is byte-identical to the host run's" || status=1
     fi
+    say "retargeting $pv/vmlinux to the pass-through hypervisor's implementations"
+    "$PY" "$HERE/kbuild.py" passthru "$pv/vmlinux" || status=1
+    "$PY" -m pvcc.passthru_impls --table "$pv/passthru.txt" || { status=1; return; }
+    "$PY" -m pvcc.kimage "$BUILDS/pvcc_patch_run" "$pv/vmlinux" --impls "$pv/passthru.txt" \
+        -o "$pv/vmlinux.passthru" || status=1
+    pvcc-check --verify-retarget "$pv/passthru.txt" "$pv/vmlinux.passthru" || status=1
 }
 
 if want boot; then

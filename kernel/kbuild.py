@@ -11,8 +11,11 @@
         compare the executable sections (.text, .init.text, ...) of every
         *.o under the two build directories; print each difference with the
         file and the reason; exit 1 if any
-    kbuild.py leaf OBJ
-        prove that every paravirt_* function of the native table is a leaf
+    kbuild.py passthru VMLINUX
+        the pass-through hypervisor's registrations in vmlinux are
+        python -m pvcc.passthru_impls' (type, C function, light entry)
+    kbuild.py leaf OBJ [PREFIX]
+        prove that every PREFIX* function (default paravirt_: the native table) is a leaf
         without alloc and without a memory stack frame
     kbuild.py samples PATCH_JSON PARAVIRT_VMLINUX NATIVE_VMLINUX PLAIN_VMLINUX
         disassemble a few sites: the call in the paravirtualized vmlinux, the
@@ -268,6 +271,7 @@ def cmd_compare(args: list[str]) -> int:
 
 def cmd_leaf(args: list[str]) -> int:
     obj = args[0]
+    prefix = args[1] if len(args) > 1 else "paravirt_"
     out = subprocess.run([OBJDUMP, "-d", obj], check=True, capture_output=True,
                          text=True).stdout
     funcs: dict[str, list[str]] = {}
@@ -281,18 +285,21 @@ def cmd_leaf(args: list[str]) -> int:
             funcs[cur].append(line.split("\t")[-1].strip())
     bad = []
     for name, insns in sorted(funcs.items()):
-        if not name.startswith("paravirt_"):
+        if not name.startswith(prefix):
             continue
         for i in insns:
             if re.search(r"\balloc\b|\br12\b|\bbr\.call\b|\bsp\b", i):
                 bad.append(f"{name}: {i}")
-    n = sum(1 for f in funcs if f.startswith("paravirt_"))
+    n = sum(1 for f in funcs if f.startswith(prefix))
     if bad:
         print(f"{obj}: {len(bad)} instruction(s) break the leaf rule:")
         for b in bad:
             print("  " + b)
         return 1
-    print(f"{obj}: {n} paravirt_* functions, none has alloc, a memory stack frame "
+    if not n:
+        print(f"{obj}: no {prefix}* function")
+        return 1
+    print(f"{obj}: {n} {prefix}* functions, none has alloc, a memory stack frame "
           "or a call (safe with psr.ic off)")
     return 0
 
@@ -391,6 +398,47 @@ def cmd_impls(args: list[str]) -> int:
         else:
             impl = f"{other[0]:#x}"
         print(f"{catalog.type_name(t):28} {impl:20} {catalog.CONV_NAMES[conv]}")
+    return 0
+
+
+def cmd_passthru(args: list[str]) -> int:
+    """The registrations the kernel makes under pvcc's pass-through hypervisor
+    (pvcc_passthru_impls[] in vmlinux) are python -m pvcc.passthru_impls' table:
+    the type, the C function's entry (through its descriptor) and the light entry."""
+    import struct
+
+    from pvcc import catalog, passthru_impls
+    from pvcc.objects import open_object
+
+    vmlinux = args[0]
+    out = subprocess.run(["ia64-linux-gnu-nm", vmlinux], check=True, capture_output=True,
+                         text=True).stdout
+    syms = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3:
+            syms.setdefault(parts[2], int(parts[0], 16))
+    if passthru_impls.IMPLS not in syms:
+        print(f"{vmlinux}: no {passthru_impls.IMPLS}")
+        return 1
+    obj = open_object(vmlinux)
+    specs = passthru_impls.specs()
+    raw = obj.read(syms[passthru_impls.IMPLS], 24 * len(specs))
+    bad = []
+    for k, (intr, reg) in enumerate(specs):
+        t, _pad, desc, light = struct.unpack_from("<IIQQ", raw, 24 * k)
+        entry = struct.unpack("<Q", obj.read(desc, 8))[0]
+        want = (passthru_impls.type_id(intr, reg), syms.get(passthru_impls.c_function(intr)),
+                syms.get(passthru_impls.light_entry(intr, reg)))
+        if (t, entry, light) != want:
+            bad.append(f"  [{k}] {catalog.type_name(t)}: type {t:#x}, C entry {entry:#x}, "
+                       f"light {light:#x}; expected {want}")
+    if bad:
+        print(f"{vmlinux}: {len(bad)} registration(s) differ from pvcc.passthru_impls:")
+        print("\n".join(bad))
+        return 1
+    print(f"{vmlinux}: {passthru_impls.IMPLS}[] holds {len(specs)} registrations, each "
+          "the generated C function and light entry of its type")
     return 0
 
 
@@ -637,6 +685,7 @@ def main() -> int:
     cmd, args = sys.argv[1], sys.argv[2:]
     table = {"timed": cmd_timed, "count": cmd_count, "compare": cmd_compare,
              "leaf": cmd_leaf, "samples": cmd_samples, "impls": cmd_impls,
+             "passthru": cmd_passthru,
              "functions": cmd_functions, "siteobjs": cmd_siteobjs,
              "config": cmd_config, "initramfs": cmd_initramfs}
     if cmd not in table:

@@ -14,7 +14,14 @@
  * pvcc_register_impls() before setup_arch() reaches this point gets its
  * sites pointed at its implementations instead (the C function for C-call
  * sites, the light entry for light sites); sites without one keep calling
- * their own implementation.  A module's sites
+ * their own implementation.
+ *
+ * pvcc's pass-through hypervisor (pvcc's docs/boot-patching.md) is found
+ * here: when efi_init() saw its EFI configuration table (pvcc_hv_table_phys,
+ * arch_tables[] of efi.c), pvcc_patch_kernel() checks the table and registers
+ * the implementations generated from pvcc's catalog (pvcc_passthru.c, light
+ * entries in pvcc_passthru_light.S), each of which is one hypercall, before it
+ * patches.  Without the table nothing changes.  A module's sites
  * call the kernel through the module's PLT, which switches gp; a direct
  * branch to an implementation would run it with the module's gp, so under a
  * hypervisor a module's sites keep their calls.
@@ -26,6 +33,7 @@
 #define PVCC_NATIVE_INTRINSICS 1
 
 #include <linux/cache.h>
+#include <linux/efi.h>
 #include <linux/elf.h>
 #include <linux/init.h>
 #include <linux/kernel.h>
@@ -35,6 +43,7 @@
 #include <asm/intrinsics.h>
 
 #include "pvcc_patch.h"
+#include "pvcc_passthru.h"
 
 extern const struct pvcc_site __start_pvcc_sites[], __stop_pvcc_sites[];
 
@@ -53,6 +62,42 @@ void __init pvcc_register_impls(const struct pvcc_impl *impls, unsigned int n)
 {
 	pvcc_impls = impls;
 	pvcc_nimpls = n;
+}
+
+unsigned long pvcc_hv_table_phys __initdata = EFI_INVALID_TABLE_ADDR;
+
+/*
+ * The machine announces pvcc's pass-through hypervisor: register its
+ * implementations if the table is one this kernel's hypercalls fit.
+ */
+static void __init pvcc_passthru_detect(void)
+{
+	const struct pvcc_hv_table *t;
+	unsigned long phys = pvcc_hv_table_phys;
+
+	if (phys == EFI_INVALID_TABLE_ADDR)
+		return;
+	t = __va(phys);
+	if (memcmp(t->signature, PVCC_HV_SIGNATURE, sizeof(t->signature)) ||
+	    t->revision != PVCC_HV_REVISION || t->length < sizeof(*t)) {
+		pr_warn("pvcc: EFI table at %#lx is not a pvcc hypervisor table of revision %u: "
+			"ignored\n", phys, PVCC_HV_REVISION);
+		return;
+	}
+	if (!(t->flags & PVCC_HV_PASSTHRU) || t->hypercall_imm != HYPERCALL_BASE ||
+	    t->nr_hypercalls <= PVCC_PASSTHRU_LAST - HYPERCALL_BASE) {
+		pr_warn("pvcc: hypervisor at %#lx (flags %#x, hypercalls break %#llx + %u) "
+			"does not serve this kernel's pass-through hypercalls "
+			"(break %#x-%#x): ignored\n", phys, t->flags,
+			(unsigned long long)t->hypercall_imm, t->nr_hypercalls,
+			PVCC_PASSTHRU_FIRST, PVCC_PASSTHRU_LAST);
+		return;
+	}
+	pvcc_register_impls(pvcc_passthru_impls, PVCC_PASSTHRU_NIMPLS);
+	pr_info("pvcc: pass-through hypervisor %.8s revision %u at %#lx: "
+		"%u implementations registered (hypercalls break %#x-%#x)\n",
+		t->signature, t->revision, phys, PVCC_PASSTHRU_NIMPLS,
+		PVCC_PASSTHRU_FIRST, PVCC_PASSTHRU_LAST);
 }
 
 static void *pvcc_code(struct pvcc_patcher *p, u64 addr, u64 len)
@@ -132,6 +177,7 @@ static void pvcc_run(const char *who, const struct pvcc_site *begin,
 
 void __init pvcc_patch_kernel(void)
 {
+	pvcc_passthru_detect();
 	pvcc_run(NULL, __start_pvcc_sites, __stop_pvcc_sites, false);
 }
 

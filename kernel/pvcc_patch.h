@@ -118,6 +118,13 @@ struct pvcc_impl {
 	const void *light;	/* for light sites: the entry's code address */
 };
 
+/*
+ * The physical address of pvcc's hypervisor table (an EFI configuration
+ * table, found by efi_init()), or EFI_INVALID_TABLE_ADDR: pvcc_patch_kernel()
+ * registers the pass-through hypervisor's implementations when it is there.
+ */
+extern unsigned long pvcc_hv_table_phys;
+
 /* Before setup_arch() patches: retarget the kernel's sites to IMPLS. */
 void pvcc_register_impls(const struct pvcc_impl *impls, unsigned int n);
 /* setup_arch(): the kernel's sites; module_finalize(): a module's. */

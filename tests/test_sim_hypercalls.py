@@ -12,6 +12,7 @@ from pvcc.sim import hypercalls as hc
 from pvcc.sim.cpu.executor import Executor
 from pvcc.sim.cpu.state import State
 from pvcc.sim.lab import hostile
+from pvcc.sim.platform.machine.passthru import PassThrough
 from pvcc.sim.platform.userland import syscalls
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,8 +37,12 @@ def test_the_header_defines_every_hypercall_and_effect():
 
 
 def test_the_platform_serves_all_but_the_clobbers_which_the_lab_serves():
-    assert set(syscalls.SERVED) | set(hostile.CLOBBERS) == {h.n for h in hc.HYPERCALLS}
+    """... and the pass-through ones, which the machine serves (passthru.py)."""
+    passthru = set(PassThrough().handlers())
+    assert set(syscalls.SERVED) | set(hostile.CLOBBERS) | passthru == {
+        h.n for h in hc.HYPERCALLS}
     assert not set(syscalls.SERVED) & set(hostile.CLOBBERS)
+    assert not (set(syscalls.SERVED) | set(hostile.CLOBBERS)) & passthru
     assert set(hostile.hypercalls(7)) == set(hostile.CLOBBERS)
 
 

@@ -84,11 +84,14 @@ def run_main(argv: list[str]) -> int:
                     found = table_sites(obj)
                     calls.append(bool(found))
                 return found
+        from .platform.machine.passthru import PassThrough
+        passthru = PassThrough()        # the machine's pass-through hypercalls too
         try:
             r = run_program(prog, opts.args, spec=opts.spec, max_insns=opts.max_insns,
                             trace=sys.stderr if opts.trace else None, nphys=opts.nphys,
                             stdout=sys.stdout.buffer, stderr=sys.stderr.buffer,
-                            hypercalls=hostile.hypercalls(opts.seed), sites=sites)
+                            hypercalls={**hostile.hypercalls(opts.seed), **passthru.handlers()},
+                            sites=sites)
         except SimError as e:
             return _die(e.msg, e.status)
         sys.stdout.flush()
@@ -96,6 +99,9 @@ def run_main(argv: list[str]) -> int:
             table = any(calls)
             _print_stats(r, "native table calls" if table else "sites executed",
                          "inside the function" if table else "in site bundles")
+            if passthru.counts:
+                for line in passthru.stats_lines():
+                    print(f"pvcc-sim: {line.strip()}", file=sys.stderr)
         if r.error is not None:
             loc = f"{r.where}: " if r.where else ""
             return _die(f"{loc}{r.error.msg}", r.error.status)

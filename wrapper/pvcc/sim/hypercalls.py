@@ -3,10 +3,22 @@
 A hypercall is ``break BASE + N``: arguments in r8-r11, result in r8.  They use
 only static registers, so code running in its caller's frame (the static
 calling convention) can make them.  The user-mode platform
-(``platform/userland/syscalls.py``) serves all but the three clobber
-hypercalls; those are the hostile returns of proof way B, whose register sets
+(``platform/userland/syscalls.py``) serves all below ``PASSTHRU_BASE`` but the
+three clobber hypercalls; those are the hostile returns of proof way B, whose register sets
 are the lab's (``lab/hostile.py``), and whoever makes a run registers them with
 the platform.  A ``break`` in the range that nothing serves stops the model.
+
+The pass-through hypercalls (``PASSTHRU``, numbers ``PASSTHRU_BASE`` + the
+intrinsic's index in ``pvcc.catalog.INTRINSICS``) are the hypervisor a
+paravirtualized kernel finds on pvcc-sim's machine (docs/boot-patching.md):
+one per intrinsic of the catalog, each performing that intrinsic's operation
+on the machine as its native code does, with the light convention's
+registers -- arguments in r8, r9, r10, r11, r14, result in r8; getreg and
+setreg take the ``_IA64_REG_*`` number in r8 (setreg's value in r9).  The
+machine platform serves them (``platform/machine/passthru.py``); the
+kernel's implementations that make them are generated from the catalog
+(``pvcc.passthru_impls``).  ``COUNT`` is the number of hypercalls the
+machine announces (its EFI table's ``nr_hypercalls``).
 
 The runtime's C and assembly (``runtime/hv/hv.c``, ``runtime/hv/hv_entry.S``)
 take the numbers from ``hypercalls.h``, which :func:`header` renders from this
@@ -21,8 +33,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .. import catalog
+
 BASE = 0x1C0000  # break BASE + N
 END = 0x1D0000   # the first immediate past the hypercalls' range
+COUNT = 64       # hypercalls 0..COUNT-1 exist (what the machine announces)
 
 # N of each hypercall (what it does: HYPERCALLS below).
 CPUID = 0
@@ -37,6 +52,10 @@ CR = 8
 RR = 9
 CLOBBER_THUNKED = 10
 CLOBBER_LIGHT = 11
+
+# The pass-through hypercalls: PASSTHRU_BASE + the intrinsic's index in the catalog.
+PASSTHRU_BASE = 32
+PASSTHRU = {intr.name: PASSTHRU_BASE + k for k, intr in enumerate(catalog.INTRINSICS)}
 
 # The effects the log hypercall appends, by their number in r8.
 EFFECTS = ("fc", "fc.i", "ptc.ga", "ptc.e", "itc.d", "itc.i", "itr.d", "itr.i", "srlz.d",
@@ -73,6 +92,12 @@ HYPERCALLS = (
               "as clobber_c without f32-f127: a C function behind a light thunk"),
     Hypercall(CLOBBER_LIGHT, "clobber_light",
               "hostile return of a light callee; keep mask in r9 (served by the lab)"),
+    *(Hypercall(n, f"pt_{name}", "pass-through " + (
+        "getreg: r8 = the register numbered r8" if name == "getreg" else
+        "setreg: the register numbered r8 = r9" if name == "setreg" else
+        f"{name}({', '.join(f'r{r}' for r in catalog.LIGHT_ARGS[:catalog.BY_NAME[name].nargs])})"
+        + (" -> r8" if catalog.BY_NAME[name].returns else "")) + " (served by the machine)")
+      for name, n in PASSTHRU.items()),
 )
 
 
@@ -102,6 +127,7 @@ def header() -> str:
         "#define PVCC_SIM_HYPERCALLS_H",
         "",
         f"#define HYPERCALL_BASE {BASE:#x}",
+        f"#define HYPERCALL_COUNT {COUNT}",
     ]
     for h in HYPERCALLS:
         out.append(f"#define HYPERCALL_{_macro(h.name):<{width}} {h.imm:#x}  /* {h.does} */")

@@ -100,6 +100,7 @@ class BuildError(Exception):
 
 
 def _runtime_sources_dir() -> str:
+    """``sim/runtime`` (this module lives in ``sim/lab``)."""
     return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "runtime")
 
 

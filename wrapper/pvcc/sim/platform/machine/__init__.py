@@ -44,6 +44,13 @@ lists the firmware calls by name (unimplemented ones marked) for ``--stats``;
 ``m.uart.flush()`` at the end of a run flushes the console's last line.
 ``m.config`` (ProcessorConfig) is what PAL reported: the CPU must implement
 the same (stacked registers, VA/PA bits, RID bits, TRs, page sizes, ITC rate).
+
+The pass-through hypervisor (``announce_pvcc``; passthru.py), for every
+``break`` before it becomes a Break Instruction interruption::
+
+    pt = PassThrough(executor)             # the system-mode executor
+    if pt.serves(imm): pt.brk(imm, addr)   # performs the operation, r8 = result
+    pt.stats_lines()                       # --stats: hypercalls per paravirt type
 """
 
 from .calls import (
@@ -63,6 +70,7 @@ from .errors import DeviceError, MachineError
 from .firmware import FirmwareEntry
 from .loader import EntryState
 from .machine import Machine
+from .passthru import PassThrough
 from .physmem import RAM, PhysicalMemory
 
 __all__ = [
@@ -80,6 +88,7 @@ __all__ = [
                     "Machine",
                     "MachineError",
                     "MachineStop",
+                    "PassThrough",
                     "PhysicalMemory",
                     "ProcessorConfig",
                     "Timer",

@@ -55,7 +55,7 @@ PVCC_TABLE = RT_DATA_BASE + 0x600
 VENDOR = "pvcc-sim"
 FW_REVISION = 0x00010000
 PVCC_HYPERCALL_IMM = hypercalls.BASE   # break immediate of hypercall 0 (pvcc.sim.hypercalls)
-PVCC_NR_HYPERCALLS = 64
+PVCC_NR_HYPERCALLS = hypercalls.COUNT
 
 
 @dataclass(frozen=True)
