@@ -72,10 +72,14 @@ def stats_of(err: str) -> dict[str, str]:
     return out
 
 
-def sites_of(vmlinux: Path) -> int:
-    p = subprocess.run([sys.executable, "-m", "pvcc.check", "--json", str(vmlinux)],
+def sites_of(vmlinux: Path) -> int | None:
+    """pvcc-check's site count of ``vmlinux`` (None when it cannot say)."""
+    p = subprocess.run([sys.executable, "-m", "pvcc.check_cli", "--json", str(vmlinux)],
                        capture_output=True, text=True, check=False)
-    return json.loads(p.stdout)["objects"][0]["sites"]
+    try:
+        return json.loads(p.stdout)["objects"][0]["sites"]
+    except (ValueError, KeyError, IndexError):
+        return None
 
 
 def normal(console: str) -> list[str]:
@@ -101,6 +105,8 @@ def check(way: str, vmlinux: Path, status: int, out: str, err: str) -> list[str]
     problems += [f"console: {ln}" for ln in lines if BAD.search(ln)]
     if way != "plain":
         n = sites_of(vmlinux)
+        if n is None:
+            return problems + [f"pvcc-check --json {vmlinux} gave no site count"]
         want = (rf"^pvcc: .*noreplace-paravirt: {n} sites keep their calls$" if way == "noreplace"
                 else rf"^pvcc: (.* )?{n} sites native, 0 retargeted, 0 kept, 0 refused$")
         if not any(re.match(want, ln) for ln in lines):
