@@ -1,6 +1,6 @@
 """Boot the sim kernels in pvcc-sim and check their consoles (kernel/build.sh simboot).
 
-    python kernel/simboot.py BUILDS [--ways plain,paravirt,noreplace,paravirt-c,panic]
+    python kernel/simboot.py BUILDS [--ways plain,paravirt,noreplace,paravirt-c,passthru,panic]
                                     [--max-insns N]
 
 BUILDS is the sim configuration's build directory (``$PVCC_KERNEL_WORK/sim``).
@@ -10,6 +10,10 @@ Ways, each run as ``pvcc-sim boot VMLINUX --stats`` when its vmlinux is built:
   paravirt    BUILDS/paravirt/vmlinux: light sites, patched native at boot
   noreplace   the same with ``--append noreplace-paravirt``: every site keeps its call
   paravirt-c  BUILDS/paravirt-c/vmlinux: C-call sites (PVCC_KERNEL_CONV=c), patched native
+  passthru    BUILDS/paravirt/vmlinux with ``--hypervisor passthru``: the machine announces
+              pvcc's pass-through hypervisor, the kernel registers its implementations
+              and retargets every site to them; each runs one hypercall the machine
+              performs and counts
   panic       the plain kernel with ``--append rdinit=/nonexistent``: no /init in the
               initramfs and no root device, so the kernel panics ("VFS: Unable
               to mount root fs"; init= would not do: /init of the initramfs
@@ -19,7 +23,9 @@ Checks: exit status 0 (PAL_HALT after /init's reboot(POWER_OFF)); the banner,
 "Run /init as init process", /init's first line, its verdict "init: all
 checks passed" and "reboot: System halted" on the console; no WARNING, BUG, Oops, Call Trace or panic; the paravirt
 kernels' patcher line ("pvcc: N sites native, ..." or, with noreplace, "N
-sites keep their calls") with N = pvcc-check's count; each console equal to
+sites keep their calls", or with passthru "0 sites native, N retargeted", after
+"pvcc: pass-through hypervisor ... M implementations registered") with N =
+pvcc-check's count; passthru: pass-through hypercalls counted per type; each console equal to
 the plain kernel's apart from the build time stamp, the paravirt lines, the
 command line and the kernel's own sizes (the Memory: and Freeing lines).  The panic way must
 exit with 3 and end with the panic line.  Consoles and --stats go to
@@ -37,7 +43,7 @@ import sys
 import time
 from pathlib import Path
 
-WAYS = ("plain", "paravirt", "noreplace", "paravirt-c", "panic")
+WAYS = ("plain", "paravirt", "noreplace", "paravirt-c", "passthru", "panic")
 BAD = re.compile(r"WARNING|\bBUG\b|Oops|Call Trace|Kernel panic|\bError\b")
 # lines that differ between the ways by design: the build's time stamp, the
 # kernel's sizes, the patcher's line, the command line (noreplace-paravirt)
@@ -46,11 +52,13 @@ VARIABLE = re.compile(r"^(Linux version |Memory: |Freeing unused kernel memory|p
 
 
 def vmlinux_of(builds: Path, way: str) -> Path:
-    return builds / {"noreplace": "paravirt", "panic": "plain"}.get(way, way) / "vmlinux"
+    return builds / {"noreplace": "paravirt", "passthru": "paravirt",
+                     "panic": "plain"}.get(way, way) / "vmlinux"
 
 
 def append_of(way: str) -> list[str]:
     return {"noreplace": ["--append", "noreplace-paravirt"],
+            "passthru": ["--hypervisor", "passthru"],
             "panic": ["--append", "rdinit=/nonexistent"]}.get(way, [])
 
 
@@ -70,6 +78,20 @@ def stats_of(err: str) -> dict[str, str]:
             k, v = line[len("pvcc-sim: "):].rsplit(": ", 1)
             out[k] = v
     return out
+
+
+def path(st: dict[str, str], kind: str) -> tuple[int, int] | None:
+    """(instructions, groups) per execution of a kernel path from --stats, or None."""
+    keys = [k for k in st if k.startswith(f"per {kind} (") and k.endswith(": instructions")]
+    if not keys:
+        return None
+    k = keys[0][:-len("instructions")]
+    return int(st[k + "instructions"]), int(st[k + "instruction groups"])
+
+
+def path_cost(st: dict[str, str], kind: str) -> str:
+    p = path(st, kind)
+    return f"{p[0]}/{p[1]}" if p else "-"
 
 
 def sites_of(vmlinux: Path) -> int | None:
@@ -108,10 +130,30 @@ def check(way: str, vmlinux: Path, status: int, out: str, err: str) -> list[str]
         if n is None:
             return problems + [f"pvcc-check --json {vmlinux} gave no site count"]
         want = (rf"^pvcc: .*noreplace-paravirt: {n} sites keep their calls$" if way == "noreplace"
+                else rf"^pvcc: (.* )?0 sites native, {n} retargeted, 0 kept, 0 refused$"
+                if way == "passthru"
                 else rf"^pvcc: (.* )?{n} sites native, 0 retargeted, 0 kept, 0 refused$")
         if not any(re.match(want, ln) for ln in lines):
             got = [ln for ln in lines if ln.startswith("pvcc: ")]
             problems.append(f"no patcher line for pvcc-check's {n} sites (console: {got})")
+    if way == "passthru":
+        problems += check_passthru(lines, err)
+    return problems
+
+
+def check_passthru(lines: list[str], err: str) -> list[str]:
+    """The kernel found the hypervisor and its sites ran through hypercalls."""
+    problems = []
+    if not any(re.match(r"^pvcc: pass-through hypervisor .* [1-9][0-9]* implementations "
+                        r"registered", ln) for ln in lines):
+        problems.append("no console line 'pvcc: pass-through hypervisor ... N implementations "
+                        "registered'")
+    st = stats_of(err)
+    per_type = {k: int(v) for k, v in st.items() if k.startswith("pass-through hypercalls: ")}
+    total = int(st.get("pass-through hypercalls", "0").split()[0])
+    if not total or not per_type or sum(per_type.values()) != total:
+        problems.append(f"pass-through hypercalls not counted per type (--stats: total "
+                        f"{total}, per type {per_type})")
     return problems
 
 
@@ -156,13 +198,18 @@ def main(argv: list[str] | None = None) -> int:
         st = stats_of(err)
         rows.append((way, st, wall))
     print(f"\n{'way':<11} {'instructions':>13} {'groups':>12} {'interrupts':>10} "
-          f"{'to /init':>12} {'cpu s':>7} {'insns/s':>9}")
+          f"{'to /init':>12} {'cpu s':>7} {'insns/s':>9} {'getpid':>9} {'timer':>10} "
+          f"{'hypercalls':>10}")
     for way, st, _wall in rows:
         cpu = st.get("cpu seconds", "0 (0 instructions/s)")
         secs, ips = cpu.split(" (")[0], cpu.split("(")[-1].split()[0]
         print(f"{way:<11} {st.get('instructions', '-'):>13} "
               f"{st.get('instruction groups', '-'):>12} {st.get('interruptions', '-'):>10} "
-              f"{st.get('boot to /init: instructions', '-'):>12} {secs:>7} {ips:>9}")
+              f"{st.get('boot to /init: instructions', '-'):>12} {secs:>7} {ips:>9} "
+              f"{path_cost(st, 'getpid syscall'):>9} {path_cost(st, 'timer interrupt'):>10} "
+              f"{st.get('pass-through hypercalls', '-'):>10}")
+    print("(getpid, timer: instructions/groups per getpid syscall and per timer interrupt, "
+          "medians)")
     print("simboot: " + ("FAILED" if failed else "every boot passed"))
     return 1 if failed else 0
 

@@ -446,3 +446,19 @@ def test_the_light_entries_pass_pvcc_check_callee_and_unwind(gcc, tmp_path, caps
     assert check_main(["--callee", str(obj)]) == 0
     out = capsys.readouterr().out
     assert f"{len(catalog.expanded())} light implementation(s), 0 violation(s)" in out
+
+
+def test_getreg_psr_reads_psr_36_0_as_the_cpu_does():
+    """mov r = psr reads PSR{36:0}: psr.it (bit 36) too.  A hypercall that lost
+    it made the kernel build user-mode ipsr values with psr.it = 0 (the fifth
+    boot's /init was fetched in physical mode)."""
+    from pvcc.sim.board import Board
+
+    board = Board(system=True)
+    psr = (1 << 36) | (1 << 27) | (1 << 17) | (1 << 13)  # it, rt, dt, ic
+    board.state.priv.psr = psr | (1 << 40)   # above PSR{36:0}: not read
+    board.state.g[8] = catalog.REG_PSR
+    hv = PassThrough(board.ex)
+    hv.brk(hc.BASE + hc.PASSTHRU["getreg"], 0x1000)
+    assert board.state.g[8] == psr
+    assert hv.counts == {"getreg(psr)": 1}

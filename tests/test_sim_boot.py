@@ -110,3 +110,82 @@ def test_the_panic_line_ends_the_run():
     assert e.value.status == EXIT_PANIC
     assert e.value.line.startswith("Kernel panic - not syncing: Requested init")
     assert out.getvalue().endswith(b"(error -2).\n")
+
+
+# -- the fifth way: the pass-through hypervisor ---------------------------------------
+
+def _simboot():
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "kernel"))
+    import simboot
+    return simboot
+
+
+def test_simboot_ways_include_the_pass_through_hypervisor(tmp_path):
+    """kernel/build.sh simboot boots five ways and the panic: the fifth is the
+    light paravirt kernel with the machine's pass-through hypervisor."""
+    simboot = _simboot()
+    assert simboot.WAYS == ("plain", "paravirt", "noreplace", "paravirt-c", "passthru", "panic")
+    assert simboot.vmlinux_of(tmp_path, "passthru") == tmp_path / "paravirt/vmlinux"
+    assert simboot.append_of("passthru") == ["--hypervisor", "passthru"]
+
+
+def test_stats_of_the_pass_through_hypervisor_and_the_paths():
+    """What print_stats writes for the fifth way is what simboot checks and
+    reads: hypercalls per type, per-path medians; a console without the
+    kernel's registration line, or a run without hypercalls, is a failure."""
+    import io
+
+    from pvcc import catalog
+    from pvcc.sim import hypercalls as hc
+    from pvcc.sim.platform.machine.passthru import PassThrough
+    from pvcc.sim.platform.machine.run import BootResult, print_stats
+
+    simboot = _simboot()
+    hv = PassThrough()
+    hv.counts[catalog.type_name(catalog.BY_NAME["rsm_i"].type_id)] += 3
+    hv.counts[catalog.type_name(catalog.BY_NAME["ssm_i"].type_id)] += 2
+    r = BootResult(status=0, counters={"instructions": 100, "instruction groups": 40},
+                   hypervisor=hv.stats_lines(),
+                   paths={"getpid syscall": (200, 465, 131, 90), "timer interrupt": (9, 3441, 1324, 700)})
+    err = io.StringIO()
+    print_stats(r, err)
+    st = simboot.stats_of(err.getvalue())
+    assert st["pass-through hypercalls"] == "5"
+    assert st["pass-through hypercalls: rsm_i"] == "3" and st["pass-through hypercalls: ssm_i"] == "2"
+    assert simboot.path(st, "getpid syscall") == (465, 131)
+    assert simboot.path_cost(st, "timer interrupt") == "3441/1324"
+    registered = ("pvcc: pass-through hypervisor PVCCHYPV revision 1 at 0x1000: "
+                  f"{len(hc.PASSTHRU)} implementations registered (hypercalls break 0x1-0x2)")
+    assert simboot.check_passthru([registered], err.getvalue()) == []
+    assert "no console line" in simboot.check_passthru([], err.getvalue())[0]
+    none = io.StringIO()
+    print_stats(BootResult(status=0, counters={"instructions": 1}, hypervisor=PassThrough().stats_lines()),
+                none)
+    assert "not counted per type" in simboot.check_passthru([registered], none.getvalue())[0]
+
+
+def test_unknown_hypervisor_is_one_line(tmp_path):
+    from pvcc.sim.platform.machine.errors import MachineError
+    from pvcc.sim.platform.machine.run import Boot
+
+    with pytest.raises(MachineError) as e:
+        Boot(str(tmp_path / "vmlinux"), hypervisor="xen")
+    assert e.value.msg == "unknown hypervisor 'xen' (passthru)"
+
+
+@needs_kernel
+def test_boot_with_the_pass_through_hypervisor_to_the_banner(capfd):
+    """--hypervisor passthru: the machine announces the hypervisor and the
+    hypervisor is the system's platform (its hypercalls are served before a
+    Break Instruction interruption); a plain kernel ignores the table and boots
+    as without it."""
+    from pvcc.sim.platform.machine.run import Boot
+
+    b = Boot(str(PLAIN), hypervisor="passthru")
+    assert b.machine.firmware.announce_pvcc
+    assert b.system.platform is b.passthru and b.passthru.ex is b.board.ex
+    status, out, err = boot(capfd, "--hypervisor", "passthru", "--max-insns", 2_500_000,
+                            "--stats", PLAIN)
+    assert status == 124 and out.startswith("Linux version 6.1.")
+    assert "pvcc-sim: pass-through hypercalls: 0" in err

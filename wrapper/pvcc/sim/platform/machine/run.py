@@ -42,6 +42,7 @@ from ...cpu.nat import plain
 from ...errors import EXIT_LIMIT, EXIT_MODEL_ERROR, LoadError, ProgramExit, SimError
 from .errors import DeviceError, MachineError
 from .machine import Machine
+from .passthru import PassThrough
 
 EXIT_PANIC = 3
 PHYS_MASK = (1 << 61) - 1
@@ -51,6 +52,80 @@ INIT_TEXT = b"Run /init as init process"  # init/main.c: boot-to-init ends here
 IDLE_LIMIT = 10_000  # PAL_HALT_LIGHT calls in a row with no timer armed: the machine hangs
 AR_K0, AR_RSC = 0, 16
 CR_LID = 64
+CR_IPSR, CR_IIP, CR_IIM, CR_ITV = 16, 19, 24, 72
+PSR_RI_SHIFT = 41
+HYPERVISORS = ("passthru",)
+SYSCALL_BREAK = 0x100000    # Linux ia64's system call: break 0x100000, the number in r15
+NR_GETPID = 1041
+PATH_SAMPLES = 200          # kernel paths measured per kind (each costs two counter sums)
+
+
+class PathCosts:
+    """Instructions and instruction groups of two kernel paths, per execution
+    (``--stats``, docs/boot.md "Native-path cost"):
+
+    * ``getpid syscall``: the Break Instruction interruption of a user-mode
+      ``break 0x100000`` with r15 = getpid (/init's loop) up to the rfi that
+      returns to user mode (cpl 3);
+    * ``timer interrupt``: the External Interrupt delivered while cr.itv's
+      vector is pending, up to the rfi that resumes the interrupted
+      instruction (what the handler's own interruptions cost is included).
+
+    The first ``PATH_SAMPLES`` of each are measured; the median is reported
+    (a path that a timer interrupt or a context switch lengthens is an outlier)."""
+
+    def __init__(self, system, ex):
+        self.system, self.ex = system, ex
+        self.samples: dict[str, list[tuple[int, int, int]]] = {"getpid syscall": [],
+                                                          "timer interrupt": []}
+        self.open: dict[str, tuple] = {}   # kind -> (end condition, icount, groups)
+        inner = ex.rfi
+
+        def rfi() -> int:
+            nip = inner()
+            if self.open:
+                self._rfi(nip)
+            return nip
+        ex.rfi = rfi
+
+    def _counts(self) -> tuple[int, int, int]:
+        c = self.ex.counters()
+        return c["instructions"], c["instruction groups"], c["nops"]
+
+    def deliver(self, vector: str, at: int) -> None:
+        s = self.system
+        cr = s.priv.cr
+        if vector == "Break Instruction":
+            kind = "getpid syscall"
+            if (cr[CR_IIM] != SYSCALL_BREAK or (cr[CR_IPSR] >> 32) & 3 != 3
+                    or plain(s.state.g[15]) != NR_GETPID):
+                return
+            end = "user"
+        elif vector == "External Interrupt":
+            kind = "timer interrupt"
+            if not (s.intc.irr >> (cr[CR_ITV] & 0xFF)) & 1:
+                return
+            end = (cr[CR_IIP] & ~15) | ((cr[CR_IPSR] >> PSR_RI_SHIFT) & 3)
+        else:
+            return
+        if len(self.samples[kind]) >= PATH_SAMPLES:
+            return
+        self.open[kind] = (end, self._counts())
+
+    def _rfi(self, nip: int) -> None:
+        s = self.system
+        for kind, (end, before) in list(self.open.items()):
+            if end == "user" and (s.priv.psr >> 32) & 3 == 3 or end == nip:
+                del self.open[kind]
+                self.samples[kind].append(tuple(b - a for a, b in zip(before, self._counts())))
+
+    def medians(self) -> dict:
+        out = {}
+        for kind, xs in self.samples.items():
+            if xs:
+                n = len(xs)
+                out[kind] = (n, *(sorted(x[i] for x in xs)[n // 2] for i in range(3)))
+        return out
 
 
 class KernelPanic(ProgramExit):
@@ -195,6 +270,8 @@ class BootResult:
     patcher_insns: int | None = None    # from the console line before "pvcc: ..." to it
     sites: Counter = field(default_factory=Counter)
     firmware: list = field(default_factory=list)
+    hypervisor: list = field(default_factory=list)   # the hypervisor's --stats lines
+    paths: dict = field(default_factory=dict)        # PathCosts.medians()
 
 
 class Boot:
@@ -202,7 +279,8 @@ class Boot:
 
     def __init__(self, vmlinux: str, *, initrd: str | None = None, append: str | None = None,
                  cmdline: str | None = None, mem_mib: int = 256, out=None,
-                 trace_interrupts=None, trace=None, announce_pvcc: bool = False):
+                 trace_interrupts=None, trace=None, announce_pvcc: bool = False,
+                 hypervisor: str | None = None, paths: bool = False):
         from ..userland.loader import parse, read_program
         from ..userland.program import site_types
 
@@ -213,6 +291,15 @@ class Boot:
         self.last_line_icount = 0
         self.board = board = Board(system=True, sites=None, trace=trace)
         mem = board.mem
+        if hypervisor is not None and hypervisor not in HYPERVISORS:
+            raise MachineError(f"unknown hypervisor {hypervisor!r} ({', '.join(HYPERVISORS)})")
+        # the pass-through hypervisor: the machine announces it (the EFI table the
+        # kernel detects) and serves its hypercalls before any Break Instruction
+        # interruption (docs/boot.md, "The fifth way")
+        self.passthru = PassThrough(board.ex) if hypervisor == "passthru" else None
+        if self.passthru is not None:
+            announce_pvcc = True
+            board.plug(self.passthru)
         self.machine = m = Machine(mem_mib, console=self.console, memory=mem,
                                    announce_pvcc=announce_pvcc, uart_irq=True)
         mem.map(0, m.mem_size, "RAM")
@@ -240,8 +327,9 @@ class Boot:
         self.idle_calls = 0
         self.stop = None
         self.trace_interrupts = trace_interrupts
-        if trace_interrupts is not None:
-            system.on_deliver = self._trace_interrupt
+        self.paths = PathCosts(system, board.ex) if paths else None
+        if trace_interrupts is not None or self.paths is not None:
+            system.on_deliver = self._on_deliver
         st = board.state
         st.priv.psr = es.psr
         system.psr_changed()
@@ -318,6 +406,12 @@ class Boot:
             return inner(op, addr, *regs)
         ex.tlb_insn = tlb_insn
 
+    def _on_deliver(self, vector: str, at: int) -> None:
+        if self.paths is not None:
+            self.paths.deliver(vector, at)
+        if self.trace_interrupts is not None:
+            self._trace_interrupt(vector, at)
+
     def _trace_interrupt(self, vector: str, at: int) -> None:
         cr = self.board.state.priv.cr
         self.trace_interrupts.write(
@@ -361,6 +455,10 @@ class Boot:
         res.patcher_insns = self.patcher_insns
         res.sites = board.ex.site_hits
         res.firmware = self.machine.stats_lines()
+        if self.passthru is not None:
+            res.hypervisor = self.passthru.stats_lines()
+        if self.paths is not None:
+            res.paths = self.paths.medians()
         return res
 
 
@@ -378,6 +476,9 @@ def boot_main(argv: list[str]) -> int:
     p.add_argument("--trace-interrupts", action="store_true",
                    help="one line per interruption delivered, on stderr")
     p.add_argument("--trace", action="store_true", help="print every executed instruction")
+    p.add_argument("--hypervisor", choices=HYPERVISORS, default=None,
+                   help="announce pvcc's pass-through hypervisor (an EFI table) and serve "
+                        "its hypercalls: a paravirtualized kernel retargets its sites to it")
     p.add_argument("vmlinux")
     opts = p.parse_args(argv)
     err = sys.stderr
@@ -385,7 +486,8 @@ def boot_main(argv: list[str]) -> int:
     try:
         b = Boot(opts.vmlinux, initrd=opts.initrd, append=opts.append, mem_mib=opts.mem,
                  out=out, trace_interrupts=err if opts.trace_interrupts else None,
-                 trace=err if opts.trace else None)
+                 trace=err if opts.trace else None, hypervisor=opts.hypervisor,
+                 paths=opts.stats)
     except MachineError as e:
         print(f"pvcc-sim: error: {e.msg}", file=err)
         return e.status
@@ -413,10 +515,18 @@ def print_stats(r: BootResult, err) -> None:
               f"{r.patcher_insns}", file=err)
     for line in r.firmware:
         print(f"pvcc-sim: {line}", file=err)
+    for line in r.hypervisor:   # "pass-through hypercalls: N", then "  TYPE: N" per type
+        prefix = "pass-through hypercalls: " if line.startswith(" ") else ""
+        print(f"pvcc-sim: {prefix}{line.strip()}", file=err)
+    for kind, (n, ins, grp, nops) in r.paths.items():
+        print(f"pvcc-sim: per {kind} (median of {n}): instructions: {ins}", file=err)
+        print(f"pvcc-sim: per {kind} (median of {n}): instruction groups: {grp}", file=err)
+        print(f"pvcc-sim: per {kind} (median of {n}): nops: {nops}", file=err)
     for k in sorted(r.sites):
         print(f"pvcc-sim: sites executed: {k}: {r.sites[k]}", file=err)
     ips = r.counters["instructions"] / r.cpu_seconds if r.cpu_seconds else 0
     print(f"pvcc-sim: cpu seconds: {r.cpu_seconds:.1f} ({ips:,.0f} instructions/s)", file=err)
 
 
-__all__ = ["EXIT_LIMIT", "EXIT_MODEL_ERROR", "EXIT_PANIC", "Boot", "BootResult", "boot_main"]
+__all__ = ["EXIT_LIMIT", "EXIT_MODEL_ERROR", "EXIT_PANIC", "HYPERVISORS", "Boot", "BootResult",
+           "PathCosts", "boot_main"]
