@@ -763,6 +763,10 @@ def test_mutated_operands_match_objdump(corpus, binutils):
     Exception: hint.m with an immediate >= 16, where binutils 2.40 disagrees with
     the SDM's M48 format (it prints e.g. imm21 0x10 as 64); the decoder follows
     the SDM (same immediate field as nop.m).
+
+    brp (B6/B7) is decoded as a hint without its operands (target, tag and
+    hints are not kept: it has no architectural effect); for it the check is
+    that objdump prints a brp in that slot.
     """
     text, syms, _ = corpus
     rng = random.Random(20240601)
@@ -786,6 +790,9 @@ def test_mutated_operands_match_objdump(corpus, binutils):
             if insn.op == "unknown" or (insn.op == "hint" and insn.unit == "M"):
                 continue
             compared += 1
+            if insn.op == "brp":
+                assert objdump[b.addr][n].startswith("brp"), f"{insn}"
+                continue
             assert insn.text() == objdump[b.addr][n], f"{insn}"
     assert compared > len(CASES) * 40
 

@@ -35,7 +35,7 @@ _DISPATCH = {
 # branches, B8) or must be 0 (M34 alloc); objdump does not print them either.
 _NO_QP = frozenset(("alloc", "loadrs", "flushrs", "br.cloop", "br.cexit", "br.ctop",
                     "cover", "clrrrb", "clrrrb.pr", "rfi", "bsw.0", "bsw.1", "epc",
-                    "vmsw.0", "vmsw.1"))
+                    "vmsw.0", "vmsw.1", "brp"))  # B6/B7 brp have no qualifying predicate
 
 # Speed (a vmlinux .text has ~2.3 M bundles): decoded instructions and bundles
 # are cached (bounded), and the hot path builds the frozen dataclasses by

@@ -46,7 +46,8 @@ def b5(r, addr):  # B5 br.call b1=b2: wh is 3 bits (34:32)
 def b_nop(r, addr):  # B9 nop.b / hint.b (major 2), B7 brp indirect
     x6 = x6_of(r)
     if x6 in (0x10, 0x11):  # brp.ind / brp.ret: a prediction hint, no architectural effect
-        return "brp", {}, ""
+        # indwh (bits 4:3): 0 sptk, 2 dptk; 1 and 3 are reserved
+        return ("brp", {}, "") if not (r >> 3) & 1 else UNKNOWN
     if x6 > 1:
         return UNKNOWN
     return ("hint" if x6 else "nop"), {"imm": imm21(r)}, "{imm}"

@@ -28,6 +28,9 @@ PSR_BITS = {"be": 1, "up": 2, "ac": 3, "mfl": 4, "mfh": 5, "ic": 13, "i": 14, "p
             "it": 36, "id": 37, "da": 38, "dd": 39, "ss": 40, "ri": 41, "ed": 43,
             "bn": 44, "ia": 45}
 
+# What `mov r = psr` reads: PSR{36:0} (bits 63:37 read as 0).
+PSR_READ = 0x1FFFFFFFFF
+
 ITC_START = 1_000_000
 ITC_STEP = 1_000
 

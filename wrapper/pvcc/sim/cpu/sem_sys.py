@@ -4,6 +4,7 @@ privileged instructions, break (system calls, hypercalls), nop and hint."""
 from __future__ import annotations
 
 from .gen import Unimplemented, gd, on_nat, propagate_nat
+from .privileged import PSR_READ
 
 # application registers the executor computes or must see written
 _AR_READ = {17: "X.rse.bsp", 18: "X.rse.bspstore", 44: "X.priv.read_itc()"}
@@ -126,7 +127,7 @@ def mov_psr(i, c):
     fl = i.fields
     op = i.op
     if op == "mov.from.psr":
-        return [f"{gd(fl['r1'])} = X.priv.psr & 0x1FFFFFFFFF"]  # PSR{36:0}
+        return [f"{gd(fl['r1'])} = X.priv.psr & {PSR_READ:#x}"]  # PSR{36:0}
     if op == "mov.to.psr.l":
         return [f"X.priv.psr = (X.priv.psr & ~0xFFFFFFFF) | (g[{fl['r2']}] & 0xFFFFFFFF)",
                 f"X.priv.log('mov.to.psr.l', {c.addr | c.slot:#x}, X.priv.psr)",

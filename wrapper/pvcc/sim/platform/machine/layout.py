@@ -211,11 +211,11 @@ def _granule_up(a: int) -> int:
     return (a + GRANULE - 1) & ~(GRANULE - 1)
 
 
-def kernel_usable_memory(descs: list[EfiMemoryDescriptor]) -> list[tuple[int, int]]:
-    """The [start, end) ranges ``efi_memmap_init`` gives the kernel as WB
-    memory: available types, trimmed inward to granules over contiguous WB
-    runs, merged."""
-    out: list[tuple[int, int]] = []
+def _wb_descriptors(descs: list[EfiMemoryDescriptor]):
+    """Each WB descriptor with its end and the granule-trimmed bounds
+    [contig_low, contig_high) of the contiguous WB run it belongs to, the way
+    the kernel's efi.c walks the map (a run starts where the previous
+    descriptor is not WB or not adjacent)."""
     prev = None
     contig_low = contig_high = 0
     for i, md in enumerate(descs):
@@ -233,6 +233,15 @@ def kernel_usable_memory(descs: list[EfiMemoryDescriptor]) -> list[tuple[int, in
                 contig_high = q.phys_addr + q.num_pages * EFI_PAGE
             contig_high = _granule_down(contig_high)
         prev = md
+        yield md, end, contig_low, contig_high
+
+
+def kernel_usable_memory(descs: list[EfiMemoryDescriptor]) -> list[tuple[int, int]]:
+    """The [start, end) ranges ``efi_memmap_init`` gives the kernel as WB
+    memory: available types, trimmed inward to granules over contiguous WB
+    runs, merged."""
+    out: list[tuple[int, int]] = []
+    for md, end, contig_low, contig_high in _wb_descriptors(descs):
         if md.type not in AVAILABLE_TYPES:
             continue
         lo, hi = max(md.phys_addr, contig_low), min(end, contig_high)
@@ -250,23 +259,7 @@ def kernel_memdesc_home(descs: list[EfiMemoryDescriptor]) -> int | None:
     start of the first granule-aligned available descriptor that is not
     LOADER_DATA and has room for it (None: the kernel would panic)."""
     need = 24 * (3 * len(descs) + 1)
-    contig_low = contig_high = 0
-    prev = None
-    for i, md in enumerate(descs):
-        end = md.phys_addr + md.num_pages * EFI_PAGE
-        if not md.attribute & EFI_MEMORY_WB:
-            prev = md
-            continue
-        if (prev is None or not prev.attribute & EFI_MEMORY_WB
-                or prev.phys_addr + prev.num_pages * EFI_PAGE != md.phys_addr):
-            contig_low = _granule_up(md.phys_addr)
-            contig_high = end
-            for q in descs[i + 1:]:
-                if not q.attribute & EFI_MEMORY_WB or q.phys_addr != contig_high:
-                    break
-                contig_high = q.phys_addr + q.num_pages * EFI_PAGE
-            contig_high = _granule_down(contig_high)
-        prev = md
+    for md, end, contig_low, contig_high in _wb_descriptors(descs):
         if md.type not in AVAILABLE_TYPES or md.type == EFI_LOADER_DATA:
             continue
         lo, hi = max(contig_low, md.phys_addr), min(contig_high, end)

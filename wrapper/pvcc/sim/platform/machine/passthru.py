@@ -39,11 +39,11 @@ from collections import Counter
 from .... import catalog
 from ... import hypercalls as hc
 from ...cpu.nat import is_nat, plain
+from ...cpu.privileged import PSR_READ
 from ...errors import SimError
 
 PSR_I = catalog.PSR_I
 PSR_LOW = 0xFFFFFFFF         # mov psr.l = r writes PSR{31:0}
-PSR_READ = 0x1FFFFFFFFF      # mov r = psr reads PSR{36:0} (psr.it included), as the CPU does
 CPL = 3 << 32
 AR_ITC = 44
 FIRST = hc.PASSTHRU_BASE

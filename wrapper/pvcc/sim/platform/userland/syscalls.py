@@ -46,6 +46,7 @@ from collections.abc import Callable
 
 from ... import hypercalls as hc
 from ...cpu.nat import plain
+from ...cpu.privileged import PSR_READ
 from ...errors import ProgramExit, SimError
 
 SYSCALL = 0x100000
@@ -234,7 +235,7 @@ def _log(ex, addr: int) -> None:
 
 
 def _psr(ex, addr: int) -> None:
-    ex.st.g[8] = ex.priv.psr & 0x1FFFFFFFFF  # as mov r=psr: PSR{36:0}
+    ex.st.g[8] = ex.priv.psr & PSR_READ  # as mov r=psr
 
 
 def _cr(ex, addr: int) -> None:
