@@ -161,15 +161,7 @@ class System:
         if ip & 15:
             return self._resume(ip)
         ex = self.ex
-        try:
-            pa = self.mmu.fetch(ip)
-        except Interruption as e:
-            e.addr = ip
-            raise
-        bd = ex.cache.get(ip)
-        if bd is None or bd.pa != pa:
-            bd = self._compile(ip, pa)
-        bd.n += 1
+        bd = self._fetched(ip, ip)
         if ex.trace is not None:
             nip = ex._run_traced(bd)
         else:
@@ -180,6 +172,21 @@ class System:
                 nip = ex._recover(bd, e)
         self.timer.icount += bd.ninsn
         return nip
+
+    def _fetched(self, base: int, ip: int):
+        """The bundle at ``base`` as the current translation fetches it (compiled
+        again when its physical address changed), counted as executed; a fetch
+        fault is located at ``ip``."""
+        try:
+            pa = self.mmu.fetch(base)
+        except Interruption as e:
+            e.addr = ip
+            raise
+        bd = self.ex.cache.get(base)
+        if bd is None or bd.pa != pa:
+            bd = self._compile(base, pa)
+        bd.n += 1
+        return bd
 
     def trap(self, pa: int, handler) -> None:
         """Reaching the bundle at physical address ``pa`` calls ``handler(system)``
@@ -206,15 +213,7 @@ class System:
         """Run the bundle at ``ip & ~15`` from slot ``ip & 3`` (rfi with ipsr.ri != 0)."""
         ex = self.ex
         base, ri = ip & ~15, ip & 3
-        try:
-            pa = self.mmu.fetch(base)
-        except Interruption as e:
-            e.addr = ip
-            raise
-        bd = ex.cache.get(base)
-        if bd is None or bd.pa != pa:
-            bd = self._compile(base, pa)
-        bd.n += 1
+        bd = self._fetched(base, ip)
         ex.gw = 0
         for k, rec in enumerate(bd.slots):
             if rec.slot < ri:
