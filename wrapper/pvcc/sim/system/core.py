@@ -162,7 +162,7 @@ class System:
             return self._resume(ip)
         ex = self.ex
         bd = self._fetched(ip, ip)
-        if ex.trace is not None:
+        if ex.trace is not None and bd.slots:
             nip = ex._run_traced(bd)
         else:
             self.fast[ip] = bd
@@ -203,7 +203,13 @@ class System:
 
     def _trap_bundle(self, ip: int, pa: int, handler):
         bd = Bundle()
-        bd.fn = lambda: handler(self)
+
+        def served():
+            if self.ex.trace is not None:
+                name = getattr(handler, "__name__", "firmware")
+                self.ex.trace.write(f"{ip:#x} ({name}: served by the model)\n")
+            return handler(self)
+        bd.fn = served
         bd.addr, bd.pa, bd.n, bd.ninsn, bd.nnop, bd.nstop = ip, pa, 0, 0, 0, 0
         bd.slots, bd.lines, bd.prefix, bd.site, bd.starts = [], [], [], None, True
         self.ex.cache[ip] = bd

@@ -376,6 +376,7 @@ class Boot:
             if conv.static:
                 return b0
             return ex.ret(b0)
+        call.__name__ = f"{entry.kind} entry"  # what --trace shows
         return call
 
     def _arg(self, name: str) -> int:
