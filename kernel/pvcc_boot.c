@@ -100,16 +100,6 @@ static void __init pvcc_passthru_detect(void)
 		PVCC_PASSTHRU_FIRST, PVCC_PASSTHRU_LAST);
 }
 
-static void *pvcc_code(struct pvcc_patcher *p, u64 addr, u64 len)
-{
-	return (void *)addr;
-}
-
-static void pvcc_flush(struct pvcc_patcher *p, void *bundle)
-{
-	asm volatile ("fc.i %0" :: "r"(bundle) : "memory");
-}
-
 static void pvcc_serialize(void)
 {
 	ia64_sync_i();
@@ -150,14 +140,17 @@ static u64 pvcc_keep(struct pvcc_patcher *p, u32 type, u8 conv)
 	return 0;
 }
 
+/* The kernel's sites, patched once at boot: encoded once per kind of record. */
+static struct pvcc_memo pvcc_memo[PVCC_MEMO_SLOTS] __initdata;
+
 static void pvcc_run(const char *who, const struct pvcc_site *begin,
-		     const struct pvcc_site *end, bool module)
+		     const struct pvcc_site *end, bool module, struct pvcc_memo *memo)
 {
 	struct pvcc_patcher p = {
-		.code = pvcc_code,
-		.flush = pvcc_flush,
+		.in_place = 1,		/* the text itself, each bundle flushed with fc.i */
 		.refuse = pvcc_refuse,
 		.data = (void *)who,
+		.memo = memo,
 	};
 
 	if (begin == end)
@@ -178,7 +171,7 @@ static void pvcc_run(const char *who, const struct pvcc_site *begin,
 void __init pvcc_patch_kernel(void)
 {
 	pvcc_passthru_detect();
-	pvcc_run(NULL, __start_pvcc_sites, __stop_pvcc_sites, false);
+	pvcc_run(NULL, __start_pvcc_sites, __stop_pvcc_sites, false, pvcc_memo);
 }
 
 #ifdef CONFIG_MODULES
@@ -193,7 +186,7 @@ void pvcc_patch_module(const Elf64_Ehdr *hdr, const Elf64_Shdr *sechdrs, struct 
 		if (strcmp(names + s->sh_name, ".pvcc_sites") || !(s->sh_flags & SHF_ALLOC))
 			continue;
 		pvcc_run(mod->name, (const struct pvcc_site *)s->sh_addr,
-			 (const struct pvcc_site *)(s->sh_addr + s->sh_size), true);
+			 (const struct pvcc_site *)(s->sh_addr + s->sh_size), true, NULL);
 	}
 }
 #endif

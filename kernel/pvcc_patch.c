@@ -22,10 +22,6 @@
  */
 #include "pvcc_patch.h"
 
-struct pvcc_bundle {
-	u64 lo, hi;
-};
-
 struct pvcc_field {
 	u8 operand;		/* 0..7 argument, 8 result, 9 displacement */
 	u8 bundle;		/* index within the code */
@@ -51,6 +47,9 @@ struct pvcc_code {
 #include "pvcc_patch_table.h"
 
 #define NOPERANDS (PVCC_DISP_OPERAND + 1)
+
+_Static_assert(PVCC_TABLE_MAX_BUNDLES <= PVCC_MEMO_BUNDLES,
+	       "a native code longer than a memo entry holds");
 
 _Static_assert(PVCC_SITE_C_CALL == PVCC_CONV_C_CALL && PVCC_SITE_LIGHT == PVCC_CONV_LIGHT,
 	       "pvcc_patch.h and pvcc_patch_table.h disagree on the conventions");
@@ -111,12 +110,39 @@ static void put(struct pvcc_bundle *b, unsigned int bit, unsigned int width, u64
 		b->hi |= v >> (64 - bit);
 }
 
-static void write_bundle(struct pvcc_patcher *p, u64 *dst, const struct pvcc_bundle *b)
+/* Writable memory for a site's region (->in_place: the region itself). */
+static inline u64 *region(struct pvcc_patcher *p, int in_place, u64 addr, u64 len)
+{
+#ifdef __ia64__
+	if (in_place)
+		return (u64 *)addr;
+#else
+	(void)in_place;
+#endif
+	return p->code(p, addr, len);
+}
+
+static inline void store_bundle(struct pvcc_patcher *p, int in_place, u64 *dst,
+				const struct pvcc_bundle *b)
 {
 	dst[0] = b->lo;
 	dst[1] = b->hi;
+#ifdef __ia64__
+	if (in_place) {
+		/* after the two stores (its memory operand), before nothing else */
+		asm volatile ("fc.i %1" :: "m"(*(const struct pvcc_bundle *)dst), "r"(dst));
+		return;
+	}
+#else
+	(void)in_place;
+#endif
 	if (p->flush)
 		p->flush(p, dst);
+}
+
+static void write_bundle(struct pvcc_patcher *p, u64 *dst, const struct pvcc_bundle *b)
+{
+	store_bundle(p, p->in_place, dst, b);
 }
 
 /* NBUNDLES bundles at DST: nops, with code C (operands filled in) from bundle AT. */
@@ -144,6 +170,97 @@ static void emit(struct pvcc_patcher *p, u64 *dst, unsigned int nbundles,
 static int refused_reg(const struct pvcc_code *c, u64 reg)
 {
 	return reg > 127 || (c->refuse[reg / 64] >> (reg % 64) & 1);
+}
+
+/*
+ * The memo (pvcc_patch.h).  A record's key is its words at bytes 32 (type,
+ * version, conv, nargs, result) and 48 (args), and its frame (sol, sof) when
+ * an argument is an output register ("out k" is r(32 + sol + k)).  The
+ * records are 8-byte aligned: read as words, not byte by byte.
+ */
+typedef u64 __attribute__((__may_alias__)) pvcc_word;
+
+struct memo_key {
+	u64 k0, k1, k2;
+};
+
+static inline struct memo_key memo_key(const struct pvcc_site *s)
+{
+	const pvcc_word *w = (const pvcc_word *)s;
+	u64 k1 = w[6], out = k1 & 0x8080808080808080ULL;
+	/* the frame counts when an argument is an out register: all ones, else 0 */
+	u64 frame = -((out | -out) >> 63);
+	struct memo_key k = { w[4], k1, (1 << 16 | (u64)s->sof << 8 | s->sol) & frame };
+
+	return k;
+}
+
+static inline struct pvcc_memo *memo_slot(struct pvcc_memo *memo, struct memo_key k)
+{
+	/* type (the getreg/setreg base at bit 28), conv (bit 40), the frame */
+	u64 h = k.k0 ^ k.k0 >> 28 ^ k.k0 >> 40 ^ k.k2 ^ k.k2 >> 6;
+
+	return &memo[h & (PVCC_MEMO_SLOTS - 1)];
+}
+
+/*
+ * Bare metal: from S on, every site whose record agrees with one patched
+ * before gets that one's code, then nops, when its region is sound and long
+ * enough.  Returns the first site that needs the long way (which refuses
+ * what is wrong with it), or END.  The loop the kernel's boot spends its
+ * patching time in: a copy per site.
+ */
+static const struct pvcc_site *memo_run(struct pvcc_patcher *p, const struct pvcc_site *s,
+					const struct pvcc_site *end)
+{
+	struct pvcc_memo *memo = p->memo;
+	int in_place = p->in_place;
+	unsigned long native = 0;
+
+	for (; s < end; s++) {
+		struct memo_key k = memo_key(s);
+		const struct pvcc_memo *m = memo_slot(memo, k);
+		u64 start = s->start, len = s->end - start, n = len / 16, nb = m->nbundles, i;
+		u64 *dst;
+
+		/*
+		 * The long way when the key differs, the region is not 1 to 255
+		 * whole bundles, or nbundles is 0 (an empty slot) or more than the
+		 * region (n and nb are below 256: the differences' sign bits).
+		 * Computed as one word, without a branch or a predicate per test.
+		 */
+		if ((m->key[0] ^ k.k0) | (m->key[1] ^ k.k1) | (m->key[2] ^ k.k2) |
+		    ((start | len) & 15) | (n - 1) >> 8 | (n - nb) >> 63 | (nb - 1) >> 63)
+			break;
+		dst = region(p, in_place, start, len);
+		if (!dst)
+			break;
+		for (i = 0; i < nb; i++)
+			store_bundle(p, in_place, dst + 2 * i, &m->code[i]);
+		for (; i < n; i++)
+			store_bundle(p, in_place, dst + 2 * i, &pvcc_table_nop);
+		native++;
+	}
+	p->native += native;
+	return s;
+}
+
+/* The native code just written at DST for site S, for the sites that agree. */
+static void memo_keep(struct pvcc_patcher *p, const struct pvcc_site *s,
+		      const u64 *dst, unsigned int nbundles)
+{
+	struct memo_key k = memo_key(s);
+	struct pvcc_memo *m = memo_slot(p->memo, k);
+	unsigned int i;
+
+	m->key[0] = k.k0;
+	m->key[1] = k.k1;
+	m->key[2] = k.k2;
+	m->nbundles = nbundles;
+	for (i = 0; i < nbundles; i++) {
+		m->code[i].lo = dst[2 * i];
+		m->code[i].hi = dst[2 * i + 1];
+	}
 }
 
 enum pvcc_refusal pvcc_patch_site(struct pvcc_patcher *p, const struct pvcc_site *s,
@@ -239,7 +356,7 @@ enum pvcc_refusal pvcc_patch_site(struct pvcc_patcher *p, const struct pvcc_site
 			return PVCC_NO_ROOM;
 		}
 	}
-	dst = p->code(p, s->start, len);
+	dst = region(p, p->in_place, s->start, len);
 	if (!dst) {
 		*detail = s->start;
 		return PVCC_NO_MAPPING;
@@ -263,6 +380,8 @@ enum pvcc_refusal pvcc_patch_site(struct pvcc_patcher *p, const struct pvcc_site
 	} else {
 		emit(p, dst, nbundles, c, regs, 0);
 		p->native++;
+		if (p->memo)
+			memo_keep(p, s, dst, c->nbundles);
 	}
 	return PVCC_OK;
 }
@@ -275,8 +394,14 @@ unsigned long pvcc_patch_sites(struct pvcc_patcher *p, const struct pvcc_site *b
 	u64 detail;
 
 	for (s = begin; s < end; s++) {
-		enum pvcc_refusal why = pvcc_patch_site(p, s, &detail);
+		enum pvcc_refusal why;
 
+		if (p->memo && !p->impl) {
+			s = memo_run(p, s, end);
+			if (s == end)
+				break;
+		}
+		why = pvcc_patch_site(p, s, &detail);
 		if (why == PVCC_OK)
 			continue;
 		refused++;

@@ -46,6 +46,31 @@ struct pvcc_site {
 	u64 reserved1;
 };
 
+/* One instruction bundle, as it lies in memory (little-endian halves). */
+struct pvcc_bundle {
+	u64 lo, hi;
+};
+
+/*
+ * The native code of a site depends on nothing but its record's type,
+ * convention, registers (arguments and result) and, when an argument is an
+ * output register, the holding function's frame: records that agree there
+ * get the same bundles.  Given an array of PVCC_MEMO_SLOTS of these
+ * (->memo), the patcher keeps the code it wrote for the last record of each
+ * slot and copies it into the next site whose record agrees, after the
+ * checks that depend on the site itself (its region): a site then costs a
+ * copy instead of a table lookup and an encoding.
+ */
+#define PVCC_MEMO_SLOTS 128		/* a power of two */
+#define PVCC_MEMO_BUNDLES 4		/* the longest native code */
+
+struct pvcc_memo {
+	u64 key[3];
+	u64 nbundles;		/* 0: an empty slot */
+	struct pvcc_bundle code[PVCC_MEMO_BUNDLES];
+	u64 pad[4];		/* 128 bytes: a slot's address is one shift */
+};
+
 /* Calling conventions of a site (the record's conv); pvcc_patch.c checks
  * them against the generated table. */
 enum pvcc_site_conv {
@@ -77,6 +102,13 @@ struct pvcc_patcher {
 	void *(*code)(struct pvcc_patcher *p, u64 addr, u64 len);
 	/* A rewritten bundle (fc.i); may be NULL. */
 	void (*flush)(struct pvcc_patcher *p, void *bundle);
+	/*
+	 * Built for IA-64 (__ia64__) only, the kernel's case: the code is
+	 * written at its own address and each rewritten bundle flushed with
+	 * fc.i by the patcher itself, instead of calling ->code and ->flush
+	 * for every site.  Elsewhere ignored.
+	 */
+	int in_place;
 	/* A site left unpatched, and why; may be NULL. */
 	void (*refuse)(struct pvcc_patcher *p, const struct pvcc_site *site,
 		       enum pvcc_refusal why, u64 detail);
@@ -88,6 +120,11 @@ struct pvcc_patcher {
 	 */
 	u64 (*impl)(struct pvcc_patcher *p, u32 type, u8 conv);
 	void *data;		/* for the callbacks */
+	/*
+	 * PVCC_MEMO_SLOTS entries, zeroed before the first use, or NULL: the
+	 * native code of sites whose records agree is encoded once.
+	 */
+	struct pvcc_memo *memo;
 	/* Counts, added to by pvcc_patch_sites(). */
 	unsigned long native, retargeted, kept, refused;
 };

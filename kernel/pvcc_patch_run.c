@@ -60,6 +60,9 @@ static int get(FILE *f, void *buf, u64 n)
 	return n == 0 || fread(buf, 1, n, f) == n;
 }
 
+/* As the kernel patches its own sites (pvcc_boot.c). */
+static struct pvcc_memo memo[PVCC_MEMO_SLOTS];
+
 int main(int argc, char **argv)
 {
 	u64 hdr[7], i, pad;
@@ -103,6 +106,7 @@ int main(int argc, char **argv)
 		return die("the record table is outside the segments");
 	memset(&p, 0, sizeof(p));
 	p.code = code_at;
+	p.memo = memo;
 	p.refuse = pvcc_harness_refuse;
 	p.impl = hdr[1] ? impl_of : NULL;
 	pvcc_patch_sites(&p, sites, sites + hdr[5]);

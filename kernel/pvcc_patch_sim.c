@@ -49,6 +49,9 @@ static u64 impl_of(struct pvcc_patcher *p, u32 type, u8 conv)
 	return pvcc_harness_impl(j->impls, j->nimpls, type, conv);
 }
 
+/* As the kernel patches its own sites (pvcc_boot.c). */
+static struct pvcc_memo memo[PVCC_MEMO_SLOTS];
+
 int main(void)
 {
 	struct pvcc_sim_job *j = &pvcc_sim_job;
@@ -64,6 +67,7 @@ int main(void)
 		return 2;
 	}
 	p.code = code_at;
+	p.memo = memo;
 	p.refuse = pvcc_harness_refuse;
 	p.impl = j->mode ? impl_of : 0;
 	p.data = j;

@@ -278,7 +278,11 @@ def _assert_patcher_equals_patch_native(obj: Path, run_patcher):
     return o
 
 
+# the patcher encodes a kind of record once (its memo, pvcc_patch.h) and copies the
+# code into the next site that agrees: "several", "loop", "many_locals" and
+# "live_outputs" repeat types in frames of different sizes (out registers differ)
 @pytest.mark.parametrize("case", ["all_types", "set_rr0_to_rr4", "getreg_setreg", "several",
+                                  "loop", "many_locals", "live_outputs",
                                   "light_leaf", "light_attribute"])
 def test_c_patcher_equals_patch_native_on_real_objects(gcc, plugin_so, include_dir, runner,
                                                        tmp_path, case):

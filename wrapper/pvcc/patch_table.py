@@ -388,6 +388,7 @@ def render_c(table: Table) -> str:
         f"#define PVCC_SETREG_BASE 0x{catalog.SETREG_BASE:08x}",
         f"#define PVCC_TABLE_TYPES {len(types)}",
         f"#define PVCC_TABLE_ENTRIES {len(table.entries)}",
+        f"#define PVCC_TABLE_MAX_BUNDLES {max(len(e.bundles) for e in table.entries)}",
         f"#define PVCC_RESULT_OPERAND {RESULT}",
         f"#define PVCC_DISP_OPERAND {DISP}",
         f"#define PVCC_NO_GUARD {NO_GUARD}",
