@@ -376,8 +376,11 @@ if want check; then
             "$PY" "$HERE/kbuild.py" samples "$BUILDS/patch.json" "$PV/vmlinux" \
                 "$PV/vmlinux.native" "$BUILDS/plain$SUFFIX/vmlinux" || status=1
             say "function by function: plain vmlinux vs the paravirtualized one patched native"
+            calls=()
+            [ "$CONV" = c ] && calls=(--c-calls)   # a leaf with a C-call site gains alloc and b0
             "$PY" "$HERE/kbuild.py" functions "$BUILDS/plain$SUFFIX/vmlinux" \
-                "$PV/vmlinux.native" --json "$BUILDS/functions-$PVNAME$SUFFIX.json" || status=1
+                "$PV/vmlinux.native" --json "$BUILDS/functions-$PVNAME$SUFFIX.json" \
+                "${calls[@]}" || status=1
         else
             echo "(no $BUILDS/plain$SUFFIX/vmlinux: run the plain step for the sample disassembly)"
         fi
