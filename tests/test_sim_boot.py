@@ -159,6 +159,18 @@ def test_unwind_console_passes_through_the_site():
     assert bad == ["Call Trace:"]
 
 
+def test_unwind_c_console_calls_the_implementation_directly():
+    """The paravirt-c kernel's console (3868 sites): C-call sites go to the C
+    function itself, so no thunk is between it and the site's caller."""
+    simboot = _simboot()
+    lines = (UNWIND_CONSOLE.parent / "unwind-c.console").read_text().splitlines()
+    [trace] = simboot.call_traces(lines)
+    assert trace[4:7] == list(simboot.UNWIND_FRAMES["unwind-c"])
+    assert not any(f.startswith("__pvcc_light_") for f in trace)
+    assert simboot.check_unwind("unwind-c", lines, 3868) == []
+    assert len(simboot.check_unwind("unwind", lines, 3868)) == 1
+
+
 def test_unwind_console_without_dump_stack():
     """What the console comparison with the plain kernel leaves out: dump_stack()'s
     "CPU:" line, the blank line, "Call Trace:" and the 12 frames with their sp lines."""
