@@ -27,9 +27,13 @@
 #   simboot   (PVCC_KERNEL_CONFIG=sim only) the sim kernels booted in pvcc-sim
 #             (pvcc-sim boot, kernel/simboot.py): plain, paravirt (light, patched
 #             native at boot), paravirt with noreplace-paravirt, paravirt-c when
-#             built (PVCC_KERNEL_CONV=c), and a panic (rdinit=/nonexistent); each to
-#             /init and its power-off, consoles checked and compared with the plain
-#             kernel's, the patcher's site count against pvcc-check's
+#             built (PVCC_KERNEL_CONV=c), passthru (retargeted to the pass-through
+#             hypervisor), unwind (paravirt with pvcc_unwind_test: dump_stack() from
+#             a C implementation reached through a site; the Call Trace must pass
+#             through the thunk into the site's caller) and a panic
+#             (rdinit=/nonexistent); each to /init and its power-off, consoles
+#             checked and compared with the plain kernel's, the patcher's site
+#             count against pvcc-check's
 #   modules   the paravirt configuration + CONFIG_MODULES with modules that have
 #             sites (-> CONFIG/paravirt[-c]-modules/): pvcc-check on every .ko, and
 #             the same patcher run over each .ko against pvcc-check --patch native;
@@ -217,7 +221,7 @@ prepare_paravirt_tree() {
     cp "$HERE/pvcc-paravirt.h" "$tmp/arch/ia64/include/asm/pvcc-paravirt.h"
     cp "$HERE/pvcc_native.c" "$tmp/arch/ia64/kernel/pvcc_native.c"
     local k
-    for k in pvcc_patch.c pvcc_patch.h pvcc_boot.c; do
+    for k in pvcc_patch.c pvcc_patch.h pvcc_boot.c pvcc_unwind_test.c; do
         cp "$HERE/$k" "$tmp/arch/ia64/kernel/$k"
     done
     # the boot-time patcher's bundles, from pvcc's own encoder
@@ -230,11 +234,15 @@ prepare_paravirt_tree() {
     # registrations) and its hypercalls, from pvcc's catalog and pvcc-sim's table
     "$PY" -m pvcc.passthru_impls "$tmp/arch/ia64/kernel" \
         || die "python -m pvcc.passthru_impls failed"
+    # CONFIG_PVCC_UNWIND_TEST: the light entry of its C implementation (pvcc-thunks)
+    "$PY" -m pvcc.thunks -o "$tmp/arch/ia64/kernel/pvcc_unwind_test_light.S" \
+        pvcc_unwind_test_get_cpuid || die "python -m pvcc.thunks failed"
     files+=(arch/ia64/include/asm/pvcc-paravirt.h arch/ia64/kernel/pvcc_native.c
             arch/ia64/kernel/pvcc_patch.c arch/ia64/kernel/pvcc_patch.h
             arch/ia64/kernel/pvcc_boot.c arch/ia64/kernel/pvcc_patch_table.h
             arch/ia64/kernel/pvcc_light.S arch/ia64/kernel/pvcc_passthru.h
-            arch/ia64/kernel/pvcc_passthru.c arch/ia64/kernel/pvcc_passthru_light.S)
+            arch/ia64/kernel/pvcc_passthru.c arch/ia64/kernel/pvcc_passthru_light.S
+            arch/ia64/kernel/pvcc_unwind_test.c arch/ia64/kernel/pvcc_unwind_test_light.S)
     for f in "${files[@]}"; do
         if ! cmp -s "$tmp/$f" "$PVSRC/$f"; then
             echo "  updating $f"
@@ -272,6 +280,12 @@ build() {
             for opt in "$@"; do
                 "$src/scripts/config" --file "$out/.config" $opt
             done
+            # the fragment's options of the pvcc patch's own symbols: allnoconfig
+            # could not set them while PVCC_PARAVIRT, their dependency, was off
+            local -a popts=()
+            [ -z "$FRAGMENT" ] \
+                || read -ra popts < <("$PY" "$HERE/kbuild.py" patchopts "$FRAGMENT" "$PATCH")
+            [ ${#popts[@]} -eq 0 ] || "$src/scripts/config" --file "$out/.config" "${popts[@]}"
             env "${envs[@]}" make -s -C "$src" "${MAKEVARS[@]}" "CC=$cc" O="$out" olddefconfig >/dev/null
             grep -q '^CONFIG_PVCC_PARAVIRT=y' "$out/.config" \
                 || die "CONFIG_PVCC_PARAVIRT did not stick (is CC=pvcc working?)"
@@ -280,7 +294,8 @@ build() {
     fi
     if [ -n "$FRAGMENT" ]; then
         echo "$out/.config against $(basename "$FRAGMENT") (and SMP, NUMA, SPARSEMEM off):"
-        "$PY" "$HERE/kbuild.py" config "$FRAGMENT" "$out/.config" --off SMP NUMA SPARSEMEM \
+        "$PY" "$HERE/kbuild.py" config "$FRAGMENT" "$out/.config" --patch "$PATCH" \
+            --off SMP NUMA SPARSEMEM \
             || die "$out/.config is not the $CONFIG configuration (see above)"
         # the built-in initramfs (CONFIG_INITRAMFS_SOURCE="initramfs.list", relative
         # to the O= directory); rewritten only when it changes
@@ -363,6 +378,8 @@ if want check; then
     fi
     say "the pass-through hypervisor's light entries follow the light convention"
     pvcc-check --callee "$PV/arch/ia64/kernel/pvcc_passthru_light.o" || status=1
+    # CONFIG_PVCC_UNWIND_TEST's thunk allocates a frame and calls C on purpose: not a
+    # --callee; pvcc-check vmlinux's rule unwind proves its unwind information below
     say "records in vmlinux"
     ia64-linux-gnu-readelf -SW "$PV/vmlinux" | grep -E ' \.pvcc_sites ' || die "no .pvcc_sites in vmlinux"
     ia64-linux-gnu-nm "$PV/vmlinux" | grep -E ' (__start|__stop)_pvcc_sites$'

@@ -45,11 +45,19 @@
         (brl.call), the others at the implementation of another type in the
         same convention (within br.call's reach, not the site's own target),
         the last two not registered
-    kbuild.py config FRAGMENT DOTCONFIG [--off SYMBOL...]
+    kbuild.py config FRAGMENT DOTCONFIG [--patch PATCH] [--off SYMBOL...]
         check a .config against the fragment it was made from: every
         CONFIG_X=value line of FRAGMENT holds in DOTCONFIG, every "# CONFIG_X
         is not set" symbol is off (not set or absent), and so is every --off
-        SYMBOL; print each option with its result, exit 1 if any fails
+        SYMBOL; print each option with its result, exit 1 if any fails.  With
+        --patch, the options of symbols PATCH declares ("+config X": the pvcc
+        patch's) hold only in a paravirt build (CONFIG_PVCC_PARAVIRT=y); in any
+        other .config they must be absent, as the unpatched tree has no such
+        symbol
+    kbuild.py patchopts FRAGMENT PATCH
+        the scripts/config arguments (--enable X, --disable X, --set-val X V)
+        that set FRAGMENT's options of the symbols PATCH declares: a paravirt
+        build applies them once PVCC_PARAVIRT, which they depend on, is on
     kbuild.py initramfs CPIO INIT
         check the initramfs a build made (usr/initramfs_data.cpio, newc): it
         holds /init, a regular executable file with INIT's bytes, and
@@ -611,18 +619,38 @@ def _config_lines(path: Path) -> tuple[dict[str, str], set[str]]:
     return on, off
 
 
+def _patch_symbols(patch: Path) -> set[str]:
+    """The Kconfig symbols a patch declares ("+config X"), as CONFIG_X."""
+    return {"CONFIG_" + m.group(1) for m in
+            re.finditer(r"^\+(?:menu)?config\s+(\w+)", patch.read_text(), re.MULTILINE)}
+
+
 def cmd_config(args: list[str]) -> int:
+    usage = "kbuild.py config FRAGMENT DOTCONFIG [--patch PATCH] [--off SYMBOL...]"
     if len(args) < 2:
-        print("kbuild.py config FRAGMENT DOTCONFIG [--off SYMBOL...]", file=sys.stderr)
+        print(usage, file=sys.stderr)
         return 2
-    frag, dotconfig = Path(args[0]), Path(args[1])
-    extra_off = args[3:] if len(args) > 2 and args[2] == "--off" else []
+    frag, dotconfig, rest = Path(args[0]), Path(args[1]), args[2:]
+    patched: set[str] = set()
+    if rest[:1] == ["--patch"]:
+        if len(rest) < 2:
+            print(usage, file=sys.stderr)
+            return 2
+        patched, rest = _patch_symbols(Path(rest[1])), rest[2:]
+    extra_off = rest[1:] if rest[:1] == ["--off"] else []
     want_on, want_off = _config_lines(frag)
     want_off |= {s if s.startswith("CONFIG_") else "CONFIG_" + s for s in extra_off}
     have, _ = _config_lines(dotconfig)
+    paravirt = have.get("CONFIG_PVCC_PARAVIRT") == "y"
     bad = 0
     for name, value in want_on.items():
         got = have.get(name)
+        if name in patched and not paravirt:
+            ok = got is None
+            bad += not ok
+            print(f"  {'n/a' if ok else 'BAD'} {name}={value} (the pvcc patch's: not a paravirt "
+                  f"build" + (")" if ok else f", yet the .config has {name}={got})"))
+            continue
         ok = got == value
         bad += not ok
         print(f"  {'ok ' if ok else 'BAD'} {name}={value}"
@@ -637,6 +665,23 @@ def cmd_config(args: list[str]) -> int:
     if bad:
         print(f"{dotconfig}: {bad} option(s) of {frag} do not hold", file=sys.stderr)
     return 1 if bad else 0
+
+
+def cmd_patchopts(args: list[str]) -> int:
+    if len(args) != 2:
+        print("kbuild.py patchopts FRAGMENT PATCH", file=sys.stderr)
+        return 2
+    patched = _patch_symbols(Path(args[1]))
+    on, off = _config_lines(Path(args[0]))
+    out = []
+    for name, value in on.items():
+        if name in patched:
+            sym = name[len("CONFIG_"):]
+            out += (["--enable", sym] if value == "y" else ["--disable", sym] if value == "n"
+                    else ["--set-val", sym, value])
+    out += [a for name in sorted(off & patched) for a in ("--disable", name[len("CONFIG_"):])]
+    print(" ".join(out))
+    return 0
 
 
 def _newc(data: bytes):
@@ -692,7 +737,8 @@ def main() -> int:
              "leaf": cmd_leaf, "samples": cmd_samples, "impls": cmd_impls,
              "passthru": cmd_passthru,
              "functions": cmd_functions, "siteobjs": cmd_siteobjs,
-             "config": cmd_config, "initramfs": cmd_initramfs}
+             "config": cmd_config, "patchopts": cmd_patchopts,
+             "initramfs": cmd_initramfs}
     if cmd not in table:
         print(__doc__)
         return 2

@@ -27,6 +27,10 @@
  * hypervisor a module's sites keep their calls.
  *
  * "noreplace-paravirt" on the command line leaves every site as it is.
+ *
+ * CONFIG_PVCC_UNWIND_TEST with "pvcc_unwind_test" on the command line and no
+ * hypervisor: pvcc_unwind_test.c registers a C implementation of get_cpuid
+ * before the patch, for a backtrace through a site.
  */
 
 /* This file's own instructions stay native (it rewrites the sites). */
@@ -171,6 +175,11 @@ static void pvcc_run(const char *who, const struct pvcc_site *begin,
 void __init pvcc_patch_kernel(void)
 {
 	pvcc_passthru_detect();
+#ifdef CONFIG_PVCC_UNWIND_TEST
+	/* "pvcc_unwind_test" on bare metal: get_cpuid's test implementation */
+	if (!pvcc_nimpls)
+		pvcc_unwind_test_register();
+#endif
 	pvcc_run(NULL, __start_pvcc_sites, __stop_pvcc_sites, false, pvcc_memo);
 }
 

@@ -168,6 +168,8 @@ void pvcc_register_impls(const struct pvcc_impl *impls, unsigned int n);
 void pvcc_patch_kernel(void);
 void pvcc_patch_module(const Elf64_Ehdr *hdr, const Elf64_Shdr *sechdrs,
 		       struct module *mod);
+/* CONFIG_PVCC_UNWIND_TEST (pvcc_unwind_test.c): its implementation, when asked. */
+void pvcc_unwind_test_register(void);
 #endif
 
 #endif /* _PVCC_PATCH_H */

@@ -1,6 +1,7 @@
 """Boot the sim kernels in pvcc-sim and check their consoles (kernel/build.sh simboot).
 
-    python kernel/simboot.py BUILDS [--ways plain,paravirt,noreplace,paravirt-c,passthru,panic]
+    python kernel/simboot.py BUILDS [--ways plain,paravirt,noreplace,paravirt-c,passthru,unwind,
+                                            unwind-c,panic]
                                     [--max-insns N]
 
 BUILDS is the sim configuration's build directory (``$PVCC_KERNEL_WORK/sim``).
@@ -14,6 +15,13 @@ Ways, each run as ``pvcc-sim boot VMLINUX --stats`` when its vmlinux is built:
               pvcc's pass-through hypervisor, the kernel registers its implementations
               and retargets every site to them; each runs one hypercall the machine
               performs and counts
+  unwind      BUILDS/paravirt/vmlinux with ``--append pvcc_unwind_test``
+              (CONFIG_PVCC_UNWIND_TEST, kernel/pvcc_unwind_test.c): get_cpuid's sites
+              are retargeted to a C implementation through its pvcc-thunks light entry
+              (the other types' sites are kept: they call the native table), and a late
+              initcall reaches it through a site; it calls dump_stack() once
+  unwind-c    the same with BUILDS/paravirt-c/vmlinux: C-call sites call the C
+              implementation directly
   panic       the plain kernel with ``--append rdinit=/nonexistent``: no /init in the
               initramfs and no root device, so the kernel panics ("VFS: Unable
               to mount root fs"; init= would not do: /init of the initramfs
@@ -27,7 +35,13 @@ sites keep their calls", or with passthru "0 sites native, N retargeted", after
 "pvcc: pass-through hypervisor ... M implementations registered") with N =
 pvcc-check's count; passthru: pass-through hypercalls counted per type; each console equal to
 the plain kernel's apart from the build time stamp, the paravirt lines, the
-command line and the kernel's own sizes (the Memory: and Freeing lines).  The panic way must
+command line and the kernel's own sizes (the Memory: and Freeing lines).  The unwind ways:
+the patcher line "0 sites native, R retargeted, K kept, 0 refused" with R > 0 and R + K
+= pvcc-check's count, the test's line "pvcc: unwind test: the get_cpuid site ...", and
+exactly one "Call Trace:" (the only one allowed), whose frames hold, one after the
+other, pvcc_unwind_test_get_cpuid, __pvcc_light_pvcc_unwind_test_get_cpuid (unwind
+only), pvcc_unwind_test_site (the site's caller) and pvcc_unwind_test_init (its
+caller); the console equals the plain kernel's without the dump_stack() lines.  The panic way must
 exit with 3 and end with the panic line.  Consoles and --stats go to
 BUILDS/simboot/WAY.console and WAY.stats; a table of the figures is printed.
 Exit status 0 when every check passed.
@@ -43,7 +57,9 @@ import sys
 import time
 from pathlib import Path
 
-WAYS = ("plain", "paravirt", "noreplace", "paravirt-c", "passthru", "panic")
+WAYS = ("plain", "paravirt", "noreplace", "paravirt-c", "passthru", "unwind", "unwind-c",
+        "panic")
+UNWIND = ("unwind", "unwind-c")
 BAD = re.compile(r"WARNING|\bBUG\b|Oops|Call Trace|Kernel panic|\bError\b")
 # lines that differ between the ways by design: the build's time stamp, the
 # kernel's sizes, the patcher's line, the command line (noreplace-paravirt)
@@ -51,14 +67,33 @@ VARIABLE = re.compile(r"^(Linux version |Memory: |Freeing unused kernel memory|p
                       r"Kernel command line: )")
 
 
+# dump_stack() on ia64 (lib/dump_stack.c, ia64_do_show_stack() of arch/ia64/kernel/process.c):
+# "CPU: 0 PID: 1 Comm: ...", "Call Trace:", then per frame " [<ip>] function+0xoff/0xsize"
+# and a line "sp=... bsp=..."
+DUMP_HEAD = re.compile(r"^CPU: \d+ PID: \d+ Comm: ")
+FRAME = re.compile(r"^ \[<([0-9a-f]{16})>\] ([^\s+]+)(\+0x[0-9a-f]+/0x[0-9a-f]+)?$")
+FRAME_SP = re.compile(r"^\s+sp=[0-9a-f]{16} bsp=[0-9a-f]{16}$")
+# the unwind ways' backtrace, one frame after the other from the C implementation: its
+# light entry (pvcc-thunks), the function holding the site, that function's caller
+UNWIND_FRAMES = {
+    "unwind": ("pvcc_unwind_test_get_cpuid", "__pvcc_light_pvcc_unwind_test_get_cpuid",
+               "pvcc_unwind_test_site", "pvcc_unwind_test_init"),
+    "unwind-c": ("pvcc_unwind_test_get_cpuid", "pvcc_unwind_test_site",
+                 "pvcc_unwind_test_init"),
+}
+UNWIND_OK = "pvcc: unwind test: the get_cpuid site in pvcc_unwind_test_site() reached "
+
+
 def vmlinux_of(builds: Path, way: str) -> Path:
-    return builds / {"noreplace": "paravirt", "passthru": "paravirt",
-                     "panic": "plain"}.get(way, way) / "vmlinux"
+    return builds / {"noreplace": "paravirt", "passthru": "paravirt", "unwind": "paravirt",
+                     "unwind-c": "paravirt-c", "panic": "plain"}.get(way, way) / "vmlinux"
 
 
 def append_of(way: str) -> list[str]:
     return {"noreplace": ["--append", "noreplace-paravirt"],
             "passthru": ["--hypervisor", "passthru"],
+            "unwind": ["--append", "pvcc_unwind_test"],
+            "unwind-c": ["--append", "pvcc_unwind_test"],
             "panic": ["--append", "rdinit=/nonexistent"]}.get(way, [])
 
 
@@ -104,8 +139,62 @@ def sites_of(vmlinux: Path) -> int | None:
         return None
 
 
+def call_traces(lines: list[str]) -> list[list[str]]:
+    """The functions of each "Call Trace:" of a console, innermost first."""
+    traces = []
+    for i, ln in enumerate(lines):
+        if ln != "Call Trace:":
+            continue
+        frames = []
+        for f in lines[i + 1:]:
+            if m := FRAME.match(f):
+                frames.append(m.group(2))
+            elif not FRAME_SP.match(f):
+                break
+        traces.append(frames)
+    return traces
+
+
+def without_dump_stack(lines: list[str]) -> list[str]:
+    """The console without dump_stack()'s lines: from its "CPU: N PID: N Comm:" line
+    to the last frame of the Call Trace after it."""
+    out, i = [], 0
+    while i < len(lines):
+        if DUMP_HEAD.match(lines[i]) and "Call Trace:" in lines[i + 1:i + 5]:
+            i = lines.index("Call Trace:", i) + 1
+            while i < len(lines) and (FRAME.match(lines[i]) or FRAME_SP.match(lines[i])):
+                i += 1
+            continue
+        out.append(lines[i])
+        i += 1
+    return out
+
+
 def normal(console: str) -> list[str]:
-    return [ln for ln in console.splitlines() if not VARIABLE.match(ln)]
+    return [ln for ln in without_dump_stack(console.splitlines()) if not VARIABLE.match(ln)]
+
+
+def check_unwind(way: str, lines: list[str], sites: int) -> list[str]:
+    """The unwind ways: the test ran, and its one backtrace passes through the site."""
+    problems = []
+    counts = [m.groups() for ln in lines
+              if (m := re.match(r"^pvcc: 0 sites native, (\d+) retargeted, (\d+) kept, "
+                                r"0 refused$", ln))]
+    if not any(int(r) > 0 and int(r) + int(k) == sites for r, k in counts):
+        got = [ln for ln in lines if ln.startswith("pvcc: ")]
+        problems.append(f"no patcher line 'pvcc: 0 sites native, R retargeted, K kept, "
+                        f"0 refused' with R > 0 and R + K = pvcc-check's {sites} (console: {got})")
+    if not any(ln.startswith(UNWIND_OK) for ln in lines):
+        got = [ln for ln in lines if ln.startswith("pvcc: unwind test: ")]
+        problems.append(f"no console line {UNWIND_OK.strip()!r}... (console: {got})")
+    traces = call_traces(lines)
+    if len(traces) != 1:
+        return problems + [f"{len(traces)} Call Traces on the console, expected 1"]
+    want, frames = UNWIND_FRAMES[way], traces[0]
+    if not any(tuple(frames[i:i + len(want)]) == want for i in range(len(frames))):
+        problems.append(f"the Call Trace does not hold {' > '.join(want)} one after the "
+                        f"other: {' > '.join(frames)}")
+    return problems
 
 
 def check(way: str, vmlinux: Path, status: int, out: str, err: str) -> list[str]:
@@ -124,7 +213,13 @@ def check(way: str, vmlinux: Path, status: int, out: str, err: str) -> list[str]
                  "init: all checks passed, powering off", "reboot: System halted"):
         if not any(ln.startswith(want) for ln in lines):
             problems.append(f"no console line {want!r}")
-    problems += [f"console: {ln}" for ln in lines if BAD.search(ln)]
+    problems += [f"console: {ln}" for ln in lines if BAD.search(ln)
+                 and not (way in UNWIND and ln == "Call Trace:")]   # check_unwind's
+    if way in UNWIND:
+        n = sites_of(vmlinux)
+        if n is None:
+            return problems + [f"pvcc-check --json {vmlinux} gave no site count"]
+        return problems + check_unwind(way, lines, n)
     if way != "plain":
         n = sites_of(vmlinux)
         if n is None:

@@ -122,12 +122,92 @@ def _simboot():
 
 
 def test_simboot_ways_include_the_pass_through_hypervisor(tmp_path):
-    """kernel/build.sh simboot boots five ways and the panic: the fifth is the
-    light paravirt kernel with the machine's pass-through hypervisor."""
+    """kernel/build.sh simboot boots five ways, the unwind test and the panic: the
+    fifth is the light paravirt kernel with the machine's pass-through hypervisor."""
     simboot = _simboot()
-    assert simboot.WAYS == ("plain", "paravirt", "noreplace", "paravirt-c", "passthru", "panic")
+    assert simboot.WAYS == ("plain", "paravirt", "noreplace", "paravirt-c", "passthru",
+                            "unwind", "unwind-c", "panic")
     assert simboot.vmlinux_of(tmp_path, "passthru") == tmp_path / "paravirt/vmlinux"
     assert simboot.append_of("passthru") == ["--hypervisor", "passthru"]
+    assert simboot.vmlinux_of(tmp_path, "unwind") == tmp_path / "paravirt/vmlinux"
+    assert simboot.vmlinux_of(tmp_path, "unwind-c") == tmp_path / "paravirt-c/vmlinux"
+    assert simboot.append_of("unwind") == simboot.append_of("unwind-c") == [
+        "--append", "pvcc_unwind_test"]
+
+
+# -- the way unwind: a backtrace through a light site ---------------------------------
+
+# The console of kernel/simboot.py --ways unwind: the sim configuration's light
+# paravirt kernel (CONFIG_PVCC_UNWIND_TEST) booted with pvcc_unwind_test; pvcc-check
+# counted 3819 sites in that vmlinux.
+UNWIND_CONSOLE = Path(__file__).parent / "data/simboot/unwind.console"
+UNWIND_SITES = 3819
+
+
+def test_unwind_console_passes_through_the_site():
+    """The real console: one Call Trace, the C implementation, its thunk, the
+    function holding the site and the initcall one after the other."""
+    simboot = _simboot()
+    lines = UNWIND_CONSOLE.read_text().splitlines()
+    [trace] = simboot.call_traces(lines)
+    assert trace[:4] == ["show_stack.part.0", "show_stack", "dump_stack_lvl", "dump_stack"]
+    assert trace[4:8] == list(simboot.UNWIND_FRAMES["unwind"])
+    assert trace[8:] == ["do_one_initcall", "kernel_init_freeable", "kernel_init", "call_payload"]
+    assert simboot.check_unwind("unwind", lines, UNWIND_SITES) == []
+    # the only Call Trace any way accepts, and only in the unwind ways
+    bad = [ln for ln in lines if simboot.BAD.search(ln)]
+    assert bad == ["Call Trace:"]
+
+
+def test_unwind_c_console_calls_the_implementation_directly():
+    """The paravirt-c kernel's console (3868 sites): C-call sites go to the C
+    function itself, so no thunk is between it and the site's caller."""
+    simboot = _simboot()
+    lines = (UNWIND_CONSOLE.parent / "unwind-c.console").read_text().splitlines()
+    [trace] = simboot.call_traces(lines)
+    assert trace[4:7] == list(simboot.UNWIND_FRAMES["unwind-c"])
+    assert not any(f.startswith("__pvcc_light_") for f in trace)
+    assert simboot.check_unwind("unwind-c", lines, 3868) == []
+    assert len(simboot.check_unwind("unwind", lines, 3868)) == 1
+
+
+def test_unwind_console_without_dump_stack():
+    """What the console comparison with the plain kernel leaves out: dump_stack()'s
+    "CPU:" line, the blank line, "Call Trace:" and the 12 frames with their sp lines."""
+    simboot = _simboot()
+    lines = UNWIND_CONSOLE.read_text().splitlines()
+    rest = simboot.without_dump_stack(lines)
+    assert len(rest) == len(lines) - 3 - 2 * 12
+    assert not any(simboot.DUMP_HEAD.match(ln) or ln == "Call Trace:" or "sp=" in ln
+                   or simboot.FRAME.match(ln) for ln in rest)
+    i = lines.index("Call Trace:")
+    assert rest[i - 2:i] == [lines[i + 25], lines[i + 26]]   # the test's line, then Freeing
+    assert simboot.without_dump_stack(rest) == rest
+
+
+def test_unwind_check_refuses_a_trace_that_stops_or_skips():
+    """A backtrace that stops in the thunk, skips it, or has no trace at all, a
+    patcher line whose counts do not add up, or a missing verdict fail the way."""
+    simboot = _simboot()
+    lines = UNWIND_CONSOLE.read_text().splitlines()
+    i = lines.index("Call Trace:")
+    thunk = next(j for j in range(i, len(lines)) if "__pvcc_light_" in lines[j])
+    stops = lines[:thunk + 2] + lines[i + 25:]          # the unwinder gave up after the thunk
+    [problem] = simboot.check_unwind("unwind", stops, UNWIND_SITES)
+    assert problem.startswith("the Call Trace does not hold pvcc_unwind_test_get_cpuid > "
+                              "__pvcc_light_pvcc_unwind_test_get_cpuid > pvcc_unwind_test_site")
+    skips = lines[:thunk] + lines[thunk + 2:]
+    assert len(simboot.check_unwind("unwind", skips, UNWIND_SITES)) == 1
+    assert simboot.check_unwind("unwind-c", skips, UNWIND_SITES) == []
+    assert simboot.check_unwind("unwind", lines[:i] + lines[i + 25:], UNWIND_SITES) == [
+        "0 Call Traces on the console, expected 1"]
+    assert simboot.check_unwind("unwind", lines + lines[i - 2:i + 25], UNWIND_SITES) == [
+        "2 Call Traces on the console, expected 1"]
+    [problem] = simboot.check_unwind("unwind", lines, UNWIND_SITES + 1)
+    assert problem.startswith("no patcher line 'pvcc: 0 sites native, R retargeted, K kept")
+    quiet = [ln for ln in lines if not ln.startswith(simboot.UNWIND_OK)]
+    [problem] = simboot.check_unwind("unwind", quiet, UNWIND_SITES)
+    assert problem.startswith("no console line 'pvcc: unwind test: the get_cpuid site")
 
 
 def test_stats_of_the_pass_through_hypervisor_and_the_paths():
