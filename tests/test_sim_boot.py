@@ -269,3 +269,19 @@ def test_boot_with_the_pass_through_hypervisor_to_the_banner(capfd):
                             "--stats", PLAIN)
     assert status == 124 and out.startswith("Linux version 6.1.")
     assert "pvcc-sim: pass-through hypercalls: 0" in err
+
+
+def test_the_patcher_figure_ends_at_the_patchers_own_line():
+    """--stats' "boot patcher" counts up to kernel/pvcc_boot.c's own line, not
+    the pass-through hypervisor's or the unwind test's line printed before it."""
+    from pvcc.sim.platform.machine.run import PATCHER_LINE
+
+    for line in (b"pvcc: 3819 sites native, 0 retargeted, 0 kept, 0 refused",
+                 b"pvcc: 0 sites native, 3819 retargeted, 0 kept, 0 refused",
+                 b"pvcc: noreplace-paravirt: 3819 sites keep their calls"):
+        assert PATCHER_LINE.match(line), line
+    for line in (b"pvcc: pass-through hypervisor PVCCHYPV revision 1 at 0x110600: "
+                 b"79 implementations registered (hypercalls break 0x1c0020-0x1c002d)",
+                 b"pvcc: unwind test: get_cpuid's sites go to pvcc_unwind_test_get_cpuid(); "
+                 b"the other types have no implementation here and keep their calls"):
+        assert not PATCHER_LINE.match(line), line

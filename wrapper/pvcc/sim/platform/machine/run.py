@@ -32,6 +32,7 @@ that is not IA-64, truncated, an initrd that does not fit, ...).
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections import Counter
@@ -49,6 +50,8 @@ PHYS_MASK = (1 << 61) - 1
 REGION_IDENTITY = (6, 7)  # regions the kernel maps by identity (ivt.S alt_dtlb_miss)
 PANIC_TEXT = b"Kernel panic - not syncing"
 INIT_TEXT = b"Run /init as init process"  # init/main.c: boot-to-init ends here
+# the boot patcher's own line (kernel/pvcc_boot.c), not the lines printed before it
+PATCHER_LINE = re.compile(rb"pvcc: (\d+ sites native, |noreplace-paravirt: \d+ sites keep)")
 IDLE_LIMIT = 10_000  # PAL_HALT_LIGHT calls in a row with no timer armed: the machine hangs
 AR_K0, AR_RSC = 0, 16
 CR_LID = 64
@@ -343,8 +346,9 @@ class Boot:
 
     def _line(self, line: bytes) -> None:
         icount = self.system.timer.icount
-        if line.startswith(b"pvcc: ") and self.patcher_insns is None:
+        if self.patcher_insns is None and PATCHER_LINE.match(line):
             # the boot patcher runs between the console's previous line and its own
+            # (after the pass-through hypervisor's or the unwind test's line, if any)
             self.patcher_insns = icount - self.last_line_icount
         self.last_line_icount = icount
         if self.init_counters is None and INIT_TEXT in line:
