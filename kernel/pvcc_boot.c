@@ -50,6 +50,7 @@
 #include "pvcc_passthru.h"
 
 extern const struct pvcc_site __start_pvcc_sites[], __stop_pvcc_sites[];
+extern const struct pvcc_native __start_pvcc_native[], __stop_pvcc_native[];
 
 static bool pvcc_noreplace __ro_after_init;
 static const struct pvcc_impl *pvcc_impls __ro_after_init;
@@ -148,13 +149,15 @@ static u64 pvcc_keep(struct pvcc_patcher *p, u32 type, u8 conv)
 static struct pvcc_memo pvcc_memo[PVCC_MEMO_SLOTS] __initdata;
 
 static void pvcc_run(const char *who, const struct pvcc_site *begin,
-		     const struct pvcc_site *end, bool module, struct pvcc_memo *memo)
+		     const struct pvcc_site *end, bool module, struct pvcc_memo *memo,
+		     const struct pvcc_native *native)
 {
 	struct pvcc_patcher p = {
 		.in_place = 1,		/* the text itself, each bundle flushed with fc.i */
 		.refuse = pvcc_refuse,
 		.data = (void *)who,
 		.memo = memo,
+		.native_code = native,
 	};
 
 	if (begin == end)
@@ -180,7 +183,10 @@ void __init pvcc_patch_kernel(void)
 	if (!pvcc_nimpls)
 		pvcc_unwind_test_register();
 #endif
-	pvcc_run(NULL, __start_pvcc_sites, __stop_pvcc_sites, false, pvcc_memo);
+	/* .pvcc_native, filled at link time, has an entry per record */
+	pvcc_run(NULL, __start_pvcc_sites, __stop_pvcc_sites, false, pvcc_memo,
+		 __stop_pvcc_native - __start_pvcc_native == __stop_pvcc_sites - __start_pvcc_sites ?
+		 __start_pvcc_native : NULL);
 }
 
 #ifdef CONFIG_MODULES
@@ -195,7 +201,7 @@ void pvcc_patch_module(const Elf64_Ehdr *hdr, const Elf64_Shdr *sechdrs, struct 
 		if (strcmp(names + s->sh_name, ".pvcc_sites") || !(s->sh_flags & SHF_ALLOC))
 			continue;
 		pvcc_run(mod->name, (const struct pvcc_site *)s->sh_addr,
-			 (const struct pvcc_site *)(s->sh_addr + s->sh_size), true, NULL);
+			 (const struct pvcc_site *)(s->sh_addr + s->sh_size), true, NULL, NULL);
 	}
 }
 #endif

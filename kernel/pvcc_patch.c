@@ -50,6 +50,7 @@ struct pvcc_code {
 
 _Static_assert(PVCC_TABLE_MAX_BUNDLES <= PVCC_MEMO_BUNDLES,
 	       "a native code longer than a memo entry holds");
+_Static_assert(sizeof(struct pvcc_native) == 80, "a .pvcc_native entry is 80 bytes");
 
 _Static_assert(PVCC_SITE_C_CALL == PVCC_CONV_C_CALL && PVCC_SITE_LIGHT == PVCC_CONV_LIGHT,
 	       "pvcc_patch.h and pvcc_patch_table.h disagree on the conventions");
@@ -245,6 +246,41 @@ static const struct pvcc_site *memo_run(struct pvcc_patcher *p, const struct pvc
 	return s;
 }
 
+/*
+ * Bare metal with .pvcc_native: from S on, every site whose entry is filled
+ * gets the entry's code, then nops, when its region is sound and long
+ * enough.  Returns the first site that needs the long way, or END.
+ */
+static const struct pvcc_site *native_run(struct pvcc_patcher *p,
+					  const struct pvcc_site *begin,
+					  const struct pvcc_site *s,
+					  const struct pvcc_site *end)
+{
+	const struct pvcc_native *e = p->native_code + (s - begin);
+	int in_place = p->in_place;
+	unsigned long native = 0;
+
+	for (; s < end; s++, e++) {
+		u64 start = s->start, len = s->end - start, n = len / 16, nb = e->nbundles, i;
+		u64 *dst;
+
+		/* as memo_run's test, and nb at most PVCC_MEMO_BUNDLES */
+		if ((e->magic ^ PVCC_NATIVE_MAGIC) | ((start | len) & 15) | (n - 1) >> 8 |
+		    (n - nb) >> 63 | (nb - 1) >> 63 | (PVCC_MEMO_BUNDLES - nb) >> 63)
+			break;
+		dst = region(p, in_place, start, len);
+		if (!dst)
+			break;
+		for (i = 0; i < nb; i++)
+			store_bundle(p, in_place, dst + 2 * i, &e->code[i]);
+		for (; i < n; i++)
+			store_bundle(p, in_place, dst + 2 * i, &pvcc_table_nop);
+		native++;
+	}
+	p->native += native;
+	return s;
+}
+
 /* The native code just written at DST for site S, for the sites that agree. */
 static void memo_keep(struct pvcc_patcher *p, const struct pvcc_site *s,
 		      const u64 *dst, unsigned int nbundles)
@@ -396,8 +432,11 @@ unsigned long pvcc_patch_sites(struct pvcc_patcher *p, const struct pvcc_site *b
 	for (s = begin; s < end; s++) {
 		enum pvcc_refusal why;
 
-		if (p->memo && !p->impl) {
-			s = memo_run(p, s, end);
+		if (!p->impl) {		/* bare metal: the fast ways first */
+			if (p->native_code)
+				s = native_run(p, begin, s, end);
+			else if (p->memo)
+				s = memo_run(p, s, end);
 			if (s == end)
 				break;
 		}

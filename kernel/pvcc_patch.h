@@ -71,6 +71,23 @@ struct pvcc_memo {
 	u64 pad[4];		/* 128 bytes: a slot's address is one shift */
 };
 
+/*
+ * A site's native code encoded at link time: .pvcc_native holds one entry per
+ * .pvcc_sites record, in the same order, zero as linked; pvcc-check
+ * --fill-native (scripts/link-vmlinux.sh) writes NBUNDLES bundles of the
+ * record's native code into each, which followed by nop bundles up to the
+ * region's end are what pvcc-check --patch native writes there.  A zero entry
+ * (not filled, or a site the host could not encode) is patched the long way.
+ */
+#define PVCC_NATIVE_MAGIC 0x424e5650	/* "PVNB" */
+
+struct pvcc_native {
+	u32 magic;		/* PVCC_NATIVE_MAGIC when filled */
+	u8 nbundles;		/* 1..PVCC_MEMO_BUNDLES */
+	u8 reserved[11];
+	struct pvcc_bundle code[PVCC_MEMO_BUNDLES];
+};
+
 /* Calling conventions of a site (the record's conv); pvcc_patch.c checks
  * them against the generated table. */
 enum pvcc_site_conv {
@@ -125,6 +142,11 @@ struct pvcc_patcher {
 	 * native code of sites whose records agree is encoded once.
 	 */
 	struct pvcc_memo *memo;
+	/*
+	 * Bare metal: the entries of .pvcc_native parallel to the records
+	 * pvcc_patch_sites() is given, or NULL.  A filled entry is copied.
+	 */
+	const struct pvcc_native *native_code;
 	/* Counts, added to by pvcc_patch_sites(). */
 	unsigned long native, retargeted, kept, refused;
 };

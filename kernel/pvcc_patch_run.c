@@ -8,7 +8,7 @@
  *
  * IMAGE (written by pvcc.kimage; all fields little-endian u64):
  *   "PVCCIMG1", mode (0 native, 1 retarget), nsegs, nimpls,
- *   table address, record count,
+ *   table address, record count, .pvcc_native address (0: none),
  *   nsegs x { vaddr, size, size bytes padded to 8 },
  *   nimpls x { type, implementation address }.
  * The records are read where the table address lies in the segments, as the
@@ -109,6 +109,11 @@ int main(int argc, char **argv)
 	p.memo = memo;
 	p.refuse = pvcc_harness_refuse;
 	p.impl = hdr[1] ? impl_of : NULL;
+	if (hdr[6]) {
+		p.native_code = code_at(NULL, hdr[6], hdr[5] * sizeof(struct pvcc_native));
+		if (!p.native_code)
+			return die("the .pvcc_native entries are outside the segments");
+	}
 	pvcc_patch_sites(&p, sites, sites + hdr[5]);
 	pvcc_harness_report(&p);
 

@@ -26,6 +26,7 @@ struct pvcc_sim_job {
 	u64 nsegs, nimpls;
 	u64 segs[PVCC_SIM_MAX_SEGS][2];		/* vaddr, size */
 	u64 impls[PVCC_SIM_MAX_IMPLS][2];	/* type, implementation */
+	u64 native;		/* the records' .pvcc_native entries, 0: none */
 };
 
 struct pvcc_sim_job pvcc_sim_job = { 0 };
@@ -75,6 +76,13 @@ int main(void)
 	if (!sites && j->count) {
 		printf("pvcc_patch_sim: the record table is outside the segments\n");
 		return 2;
+	}
+	if (j->native) {
+		p.native_code = code_at(&p, j->native, j->count * sizeof(struct pvcc_native));
+		if (!p.native_code) {
+			printf("pvcc_patch_sim: the .pvcc_native entries are outside the segments\n");
+			return 2;
+		}
 	}
 	pvcc_patch_sites(&p, sites, sites + j->count);
 	pvcc_harness_report(&p);

@@ -54,6 +54,20 @@ def _segments(obj: ElfObject) -> list[Segment]:
             for s in obj.sections if s.allocated and s.size and not s.nobits]
 
 
+NATIVE_ENTRY = 80   # a .pvcc_native entry (struct pvcc_native, kernel/pvcc_patch.h)
+
+
+def native_table(obj: ElfObject) -> int:
+    """The address of OBJ's .pvcc_native (the sites' native code encoded at link
+    time, an entry per record) when it has one of the records' size, else 0."""
+    n = len(obj.records or [])
+    for s in obj.sections:
+        if s.name == ".pvcc_native" and n and s.size == NATIVE_ENTRY * n and not s.nobits \
+                and not obj.relocatable:
+            return s.addr
+    return 0
+
+
 def build_image(obj: ElfObject, impls: dict[int, int] | None = None) -> tuple[bytes, list[Segment]]:
     """The image of OBJ for pvcc_patch_run; IMPLS (retarget.impl_key(type, conv) ->
     address): retarget mode."""
@@ -65,15 +79,16 @@ def build_image(obj: ElfObject, impls: dict[int, int] | None = None) -> tuple[by
         segs.append(Segment(table, b"".join(pack_record(r) for r in recs), None))
     else:
         table = obj.record_section.addr
-    return image_from(segs, table, len(recs), impls), segs
+    return image_from(segs, table, len(recs), impls, native_table(obj)), segs
 
 
 def image_from(segs: list[Segment], table: int, count: int,
-               impls: dict[int, int] | None = None) -> bytes:
-    """SEGS with COUNT records at address TABLE, in pvcc_patch_run's format."""
+               impls: dict[int, int] | None = None, native: int = 0) -> bytes:
+    """SEGS with COUNT records at address TABLE, in pvcc_patch_run's format; NATIVE:
+    the address of their .pvcc_native entries, 0 for none."""
     impls = impls or {}
     out = [MAGIC, struct.pack("<QQQQQQ", 1 if impls else 0, len(segs), len(impls), table,
-                              count, 0)]
+                              count, native)]
     for s in segs:
         out.append(struct.pack("<QQ", s.vaddr, len(s.data)))
         out.append(s.data + bytes(-len(s.data) % 8))
@@ -129,13 +144,15 @@ def run_sim(prog: str, obj: ElfObject, impls: dict[int, int] | None = None,
     _, segs = build_image(obj, impls)
     table = segs[-1].vaddr if (obj.relocatable or obj.record_section is None) else \
         obj.record_section.addr
-    return run_sim_segments(prog, segs, table, len(recs), impls, max_insns)
+    return run_sim_segments(prog, segs, table, len(recs), impls, max_insns, native_table(obj))
 
 
 def run_sim_segments(prog: str, segs: list[Segment], table: int, count: int,
                      impls: dict[int, int] | None = None,
-                     max_insns: int | None = None) -> tuple[list[tuple[int, bytes]], str]:
-    """run_sim over SEGS with COUNT records at address TABLE."""
+                     max_insns: int | None = None,
+                     native: int = 0) -> tuple[list[tuple[int, bytes]], str]:
+    """run_sim over SEGS with COUNT records at address TABLE (their .pvcc_native
+    entries at NATIVE, 0: none)."""
     from .sim.board import Board
     from .sim.cpu.memory import PAGE_SIZE
     from .sim.errors import SimError
@@ -176,6 +193,8 @@ def run_sim_segments(prog: str, segs: list[Segment], table: int, count: int,
         if impl_words:
             st.mem.write_bytes(job_at + 8 * (len(words) + 2 * SIM_MAX_SEGS),
                                struct.pack(f"<{len(impl_words)}Q", *impl_words))
+        st.mem.write_bytes(job_at + 8 * (len(words) + 2 * SIM_MAX_SEGS + 2 * SIM_MAX_IMPLS),
+                           struct.pack("<Q", native))
         board.plug(syscalls.Syscalls(board.ex))
         status, error = board.run(st.ip, max_insns)
         if error is not None:
