@@ -135,6 +135,12 @@ def test_fill_native_writes_what_patch_native_writes(objects, tmp_path, capsys, 
         assert sizes == {1, 2, 4}
     assert patch_table.NOP_BUNDLE == patch_table.generate().nop == native.NOP_BUNDLE
 
+    # through a symbolic link the file it names is filled, the link stays
+    link_path = tmp_path / "vmlinux"
+    link_path.symlink_to(zero.name)
+    assert check_main(["--fill-native", "-q", str(link_path)]) == 0
+    assert link_path.is_symlink() and zero.read_bytes() == after
+
     # the filled table passes the check; filling again changes nothing (no rewrite)
     assert check_main(["-q", str(elf)]) == 0
     ino = os.stat(elf).st_ino

@@ -215,7 +215,9 @@ def fill_file(path: str) -> Filled:
         if len(back) != len(buf) or back[sec.offset:sec.offset + sec.size] != table:
             raise TableError(f"{path}: the written copy does not read back")
 
-    write_atomic(path, buf, mode=os.stat(path).st_mode & 0o7777, fsync=True, check=check)
+    # through a symbolic link: the file it names is replaced, the link stays
+    write_atomic(os.path.realpath(path), buf, mode=os.stat(path).st_mode & 0o7777, fsync=True,
+                 check=check)
     done.written = True
     return done
 
