@@ -37,6 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SECTION = ".pvcc_sites"
+NATIVE_SECTION = ".pvcc_native"  # a linked kernel's pre-encoded native code (pvcc.native_table)
 COMPAT_SECTION = ".paravirt_bundles"
 RECORD_VERSION = 1
 RECORD_SIZE = 64

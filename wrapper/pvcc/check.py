@@ -20,12 +20,15 @@ object file alone:
    regions overlap, and `.paravirt_bundles` (when present) matches one to one;
 5. unwind: every light entry (`__pvcc_light_*`) of the object has unwind
    information saying where the light link and the caller's frame are
-   (`pvcc.unwind`).
+   (`pvcc.unwind`);
+6. native-table: in a file with a `.pvcc_native` section (a linked kernel's
+   pre-encoded native code), every entry is all zero or exactly what
+   `pvcc-check --fill-native` writes for its record (`pvcc.native_table`).
 
 `Checker.run` applies the groups in that order, one named method each: per
 record `check_region`, `check_frame` (only when the region reads as bundles)
 and `check_record`, then `check_completeness`, `check_compat` and
-`check_unwind` over the whole object.  Each violation names its group (`Violation.rule`).
+`check_unwind` and `check_native_table` over the whole object.  Each violation names its group (`Violation.rule`).
 
 The rules read the object as `pvcc.decoded` decoded it once.  `check_decoded(model)`
 is the rules' entry point, `violations_of(path)` the API for the CC wrapper; the
@@ -98,7 +101,7 @@ class Site:
 class Violation:
     file: str
     where: str        # "foo+0x40" (or a section offset)
-    rule: str         # region, frame, record, completeness, compat
+    rule: str         # region, frame, record, completeness, compat, unwind, native-table
     message: str
 
     def __str__(self) -> str:
@@ -302,6 +305,7 @@ class Checker:
         self.check_completeness(recs)
         self.check_compat(recs)
         self.check_unwind()
+        self.check_native_table()
         return self.violations
 
     def check_site(self, info: SiteInfo) -> None:
@@ -745,6 +749,19 @@ class Checker:
 
         for addr, message in unwind.check(self.obj, calls_b0, insns):
             self.add(addr, "unwind", message)
+
+    def check_native_table(self) -> None:
+        """A linked kernel's pre-encoded native code (`.pvcc_native`): every entry all
+        zero or exactly what `--fill-native` writes for its record (pvcc.native_table).
+        The module is imported only for a file that may have the section (not for the
+        objects the CC wrapper checks)."""
+        obj = self.obj
+        if obj.relocatable and not any(s.name == catalog.NATIVE_SECTION for s in obj.sections):
+            return
+        from . import native_table
+
+        for where, message in native_table.violations(self.model):
+            self.add(where, "native-table", message)
 
     def _transfers(self, kind: str):
         return self.model.transfers(kind)

@@ -3,12 +3,13 @@
 The front end of the checker and of the tools beside it; the rules are
 `pvcc.check` (the site contract, docs/contract.md), `pvcc.patch` (``--patch
 native``), `pvcc.retarget` (``--verify-retarget``) and `pvcc.callee`
-(``--callee``).  Each input file is read and decoded once (`pvcc.decoded`), and
+(``--callee``) and `pvcc.native_table` (``--fill-native``).  Each input file is read and decoded once (`pvcc.decoded`), and
 every step asked for reads that one model: ``--patch native`` checks the
 sites and patches them from the same decoding.
 
 Exit status: 0 all hold, 1 violations (or a failed patch), 2 unreadable input
-or usage error.  Every error is one ``pvcc-check: error: ...`` line.
+or usage error (``--fill-native``: 2 when a file's table cannot be filled).
+Every error is one ``pvcc-check: error: ...`` line.
 """
 
 from __future__ import annotations
@@ -60,6 +61,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--verify-retarget", metavar="TABLE",
                    help="prove that every site calls the implementation TABLE registers for "
                         "its type (lines 'TYPE SYMBOL-OR-ADDRESS'), or keeps its call")
+    p.add_argument("--fill-native", action="store_true",
+                   help=f"fill the {catalog.NATIVE_SECTION} section of each linked FILE "
+                        "in place with its records' native code (exit 2 when a file has "
+                        "no such section, a wrong-sized one, or no records)")
     p.add_argument("-q", "--quiet", action="store_true", help="no table, only diagnostics")
     p.add_argument("--callee", action="store_true",
                    help="instead of sites, prove that the light implementations "
@@ -77,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
             p.error("--verify-retarget and --patch exclude each other")
         return cli.run(PROG, lambda: retarget.main_verify(
             args.verify_retarget, args.files, args.json, args.quiet, _err))
+    if args.fill_native:
+        if args.patch or args.callee or args.output or args.json:
+            p.error("--fill-native excludes --patch, -o, --callee and --json")
+        return cli.run(PROG, lambda: _main_fill(args))
     if args.callee:
         if args.patch:
             p.error("--callee and --patch exclude each other")
@@ -86,6 +95,29 @@ def main(argv: list[str] | None = None) -> int:
 
 def _err(msg: str) -> None:
     cli.error(PROG, msg)
+
+
+def _main_fill(args) -> int:
+    """--fill-native: each file's table filled in place, or left untouched with one error."""
+    from . import native_table
+
+    status = 0
+    for path in args.files:
+        try:
+            done = native_table.fill_file(path)
+        except (ObjectError, native_table.TableError) as e:
+            _err(str(e))
+            status = 2
+            continue
+        except OSError as e:
+            _err(f"{path}: {cli.message_of(e)}")
+            status = 2
+            continue
+        if not args.quiet:
+            print(done.summary())
+            for where, name, reason in done.left:
+                print(f"  {where}: {name}: left zero: {reason}")
+    return status
 
 
 def _main_callee(args) -> int:

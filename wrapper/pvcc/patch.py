@@ -97,6 +97,12 @@ def _native(site: SiteInfo):
     return bound, bundles
 
 
+def native_code(site: SiteInfo) -> list[bytes]:
+    """The bundles `pvcc-check --patch native` writes into the site's whole region
+    (native code, then nop bundles); raises PatchError when the site cannot be patched."""
+    return _native(site)[1]
+
+
 def patch_native(src: str, out: str) -> list[PatchedSite]:
     """Write OUT = SRC with every site replaced by native code; verify it; return the sites.
 
