@@ -54,15 +54,14 @@ def _segments(obj: ElfObject) -> list[Segment]:
             for s in obj.sections if s.allocated and s.size and not s.nobits]
 
 
-NATIVE_ENTRY = 80   # a .pvcc_native entry (struct pvcc_native, kernel/pvcc_patch.h)
-
-
 def native_table(obj: ElfObject) -> int:
     """The address of OBJ's .pvcc_native (the sites' native code encoded at link
     time, an entry per record) when it has one of the records' size, else 0."""
+    from .native_table import ENTRY, SECTION
+
     n = len(obj.records or [])
     for s in obj.sections:
-        if s.name == ".pvcc_native" and n and s.size == NATIVE_ENTRY * n and not s.nobits \
+        if s.name == SECTION and n and s.size == ENTRY.size * n and not s.nobits \
                 and not obj.relocatable:
             return s.addr
     return 0
