@@ -247,25 +247,33 @@ static const struct pvcc_site *memo_run(struct pvcc_patcher *p, const struct pvc
 }
 
 /*
- * Bare metal with .pvcc_native: from S on, every site whose entry is filled
+ * Bare metal with .pvcc_native: from S on, every site whose entry E is filled
  * gets the entry's code, then nops, when its region is sound and long
- * enough.  Returns the first site that needs the long way, or END.
+ * enough.  Returns the first site that needs the long way, or END.  Inlined
+ * twice, IN_PLACE a constant in each: the kernel's loop has no callback and
+ * no test of it per site.
  */
-static const struct pvcc_site *native_run(struct pvcc_patcher *p,
-					  const struct pvcc_site *begin,
-					  const struct pvcc_site *s,
-					  const struct pvcc_site *end)
+static inline __attribute__((__always_inline__)) const struct pvcc_site *
+native_loop(struct pvcc_patcher *p, const struct pvcc_native *e,
+	    const struct pvcc_site *s, const struct pvcc_site *end, int in_place)
 {
-	const struct pvcc_native *e = p->native_code + (s - begin);
-	int in_place = p->in_place;
 	unsigned long native = 0;
 
 	for (; s < end; s++, e++) {
 		u64 start = s->start, len = s->end - start, n = len / 16, nb = e->nbundles, i;
-		u64 *dst;
+		u64 magic = e->magic ^ PVCC_NATIVE_MAGIC, *dst;
 
+		/* most sites: a region of one bundle, an entry of one bundle */
+		if (!((len ^ 16) | (start & 15) | magic | (nb ^ 1))) {
+			dst = region(p, in_place, start, len);
+			if (!dst)
+				break;
+			store_bundle(p, in_place, dst, &e->code[0]);
+			native++;
+			continue;
+		}
 		/* as memo_run's test, and nb at most PVCC_MEMO_BUNDLES */
-		if ((e->magic ^ PVCC_NATIVE_MAGIC) | ((start | len) & 15) | (n - 1) >> 8 |
+		if (magic | ((start | len) & 15) | (n - 1) >> 8 |
 		    (n - nb) >> 63 | (nb - 1) >> 63 | (PVCC_MEMO_BUNDLES - nb) >> 63)
 			break;
 		dst = region(p, in_place, start, len);
@@ -279,6 +287,18 @@ static const struct pvcc_site *native_run(struct pvcc_patcher *p,
 	}
 	p->native += native;
 	return s;
+}
+
+static const struct pvcc_site *native_run(struct pvcc_patcher *p,
+					  const struct pvcc_site *begin,
+					  const struct pvcc_site *s,
+					  const struct pvcc_site *end)
+{
+	const struct pvcc_native *e = p->native_code + (s - begin);
+
+	if (p->in_place)
+		return native_loop(p, e, s, end, 1);
+	return native_loop(p, e, s, end, 0);
 }
 
 /* The native code just written at DST for site S, for the sites that agree. */
