@@ -146,6 +146,18 @@ static void write_bundle(struct pvcc_patcher *p, u64 *dst, const struct pvcc_bun
 	store_bundle(p, p->in_place, dst, b);
 }
 
+/* A region of N bundles at DST: the NB bundles of CODE, then nop bundles. */
+static inline void store_code(struct pvcc_patcher *p, int in_place, u64 *dst,
+			      const struct pvcc_bundle *code, u64 nb, u64 n)
+{
+	u64 i;
+
+	for (i = 0; i < nb; i++)
+		store_bundle(p, in_place, dst + 2 * i, &code[i]);
+	for (; i < n; i++)
+		store_bundle(p, in_place, dst + 2 * i, &pvcc_table_nop);
+}
+
 /* NBUNDLES bundles at DST: nops, with code C (operands filled in) from bundle AT. */
 static void emit(struct pvcc_patcher *p, u64 *dst, unsigned int nbundles,
 		 const struct pvcc_code *c, const u64 *regs, unsigned int at)
@@ -221,7 +233,7 @@ static const struct pvcc_site *memo_run(struct pvcc_patcher *p, const struct pvc
 	for (; s < end; s++) {
 		struct memo_key k = memo_key(s);
 		const struct pvcc_memo *m = memo_slot(memo, k);
-		u64 start = s->start, len = s->end - start, n = len / 16, nb = m->nbundles, i;
+		u64 start = s->start, len = s->end - start, n = len / 16, nb = m->nbundles;
 		u64 *dst;
 
 		/*
@@ -236,10 +248,7 @@ static const struct pvcc_site *memo_run(struct pvcc_patcher *p, const struct pvc
 		dst = region(p, in_place, start, len);
 		if (!dst)
 			break;
-		for (i = 0; i < nb; i++)
-			store_bundle(p, in_place, dst + 2 * i, &m->code[i]);
-		for (; i < n; i++)
-			store_bundle(p, in_place, dst + 2 * i, &pvcc_table_nop);
+		store_code(p, in_place, dst, m->code, nb, n);
 		native++;
 	}
 	p->native += native;
@@ -260,15 +269,17 @@ native_loop(struct pvcc_patcher *p, const struct pvcc_native *e,
 	unsigned long native = 0;
 
 	for (; s < end; s++, e++) {
-		u64 start = s->start, len = s->end - start, n = len / 16, nb = e->nbundles, i;
+		u64 start = s->start, len = s->end - start, n = len / 16, nb = e->nbundles;
 		u64 magic = e->magic ^ PVCC_NATIVE_MAGIC, *dst;
 
-		/* most sites: a region of one bundle, an entry of one bundle */
-		if (!((len ^ 16) | (start & 15) | magic | (nb ^ 1))) {
+		/* most sites: the entry fills the region, one or two bundles */
+		if (!((len ^ nb << 4) | (start & 15) | magic | (nb - 1) >> 1)) {
 			dst = region(p, in_place, start, len);
 			if (!dst)
 				break;
 			store_bundle(p, in_place, dst, &e->code[0]);
+			if (nb == 2)
+				store_bundle(p, in_place, dst + 2, &e->code[1]);
 			native++;
 			continue;
 		}
@@ -279,10 +290,7 @@ native_loop(struct pvcc_patcher *p, const struct pvcc_native *e,
 		dst = region(p, in_place, start, len);
 		if (!dst)
 			break;
-		for (i = 0; i < nb; i++)
-			store_bundle(p, in_place, dst + 2 * i, &e->code[i]);
-		for (; i < n; i++)
-			store_bundle(p, in_place, dst + 2 * i, &pvcc_table_nop);
+		store_code(p, in_place, dst, e->code, nb, n);
 		native++;
 	}
 	p->native += native;

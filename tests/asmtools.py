@@ -21,6 +21,20 @@ needs_binutils = pytest.mark.skipif(AS is None or LD is None,
                                     reason="needs ia64-linux-gnu binutils")
 
 
+def return_stubs(names: list[str] | tuple[str, ...], section: str = ".text") -> str:
+    """Assembly of functions NAMES in SECTION that only return (br.ret b0): the
+    C implementations an object with C-call sites links against."""
+    return "".join(f"""\t.section {section},"ax",@progbits
+\t.global {n}
+\t.type {n}, @function
+\t.proc {n}
+{n}:
+\tbr.ret.sptk.many b0 ;;
+\t.endp {n}
+\t.size {n}, .-{n}
+""" for n in names)
+
+
 def assemble(tmp_path: Path, source: str, name: str | None = None,
              flags: tuple[str, ...] = ("-mconstant-gp",)) -> Path:
     """Assemble a fixture (a name under tests/data/asm) or inline source text."""

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from asmtools import LD, assemble, link, needs_binutils
+from asmtools import LD, assemble, link, needs_binutils, return_stubs
 from helpers import compile_c
 from pvcc import catalog, ia64, kimage, native, patch_table
 from pvcc.check_cli import main as check_main
@@ -294,26 +294,9 @@ def test_c_patcher_equals_patch_native_on_real_objects(gcc, plugin_so, include_d
 
 # -- retargeting, proven by pvcc-check --verify-retarget -------------------------
 
-STUBS = "\n".join(
-    f"""\t.text
-\t.global paravirt_{i.name}
-\t.type paravirt_{i.name}, @function
-\t.proc paravirt_{i.name}
-paravirt_{i.name}:
-\tbr.ret.sptk.many b0 ;;
-\t.endp paravirt_{i.name}
-\t.size paravirt_{i.name}, .-paravirt_{i.name}
-""" for i in catalog.INTRINSICS) + "".join(
-    f"""\t.section {sec},"ax",@progbits
-\t.global {name}
-\t.type {name}, @function
-\t.proc {name}
-{name}:
-\tbr.ret.sptk.many b0 ;;
-\t.endp {name}
-\t.size {name}, .-{name}
-""" for name, sec in [("hv_ssm_i", ".text"), ("hv_irq_restore", ".text"),
-                      ("hv_fc", ".farcode"), ("hv_getreg_itc", ".farcode")])
+STUBS = (return_stubs([f"paravirt_{i.name}" for i in catalog.INTRINSICS])
+         + return_stubs(["hv_ssm_i", "hv_irq_restore"])
+         + return_stubs(["hv_fc", "hv_getreg_itc"], ".farcode"))
 
 TABLE = """# hypervisor implementations
 ssm_i                     hv_ssm_i

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from asmtools import LD, assemble, link, needs_binutils, section_headers
+from asmtools import LD, assemble, link, needs_binutils, return_stubs, section_headers
 from helpers import compile_c
 from pvcc import catalog, light_table, native, patch_table
 from pvcc.check_cli import main as check_main
@@ -32,16 +32,7 @@ from pvcc.objects import Record, open_object
 TESTCASES = Path(__file__).resolve().parent.parent / "testcases"
 WRAPPER = Path(__file__).resolve().parent.parent / "wrapper"
 
-C_STUBS = "\n".join(
-    f"""\t.text
-\t.global paravirt_{i.name}
-\t.type paravirt_{i.name}, @function
-\t.proc paravirt_{i.name}
-paravirt_{i.name}:
-\tbr.ret.sptk.many b0 ;;
-\t.endp paravirt_{i.name}
-\t.size paravirt_{i.name}, .-paravirt_{i.name}
-""" for i in catalog.INTRINSICS)
+C_STUBS = return_stubs([f"paravirt_{i.name}" for i in catalog.INTRINSICS])
 
 # the native light implementations (with their unwind entries, which rule unwind asks)
 LIGHT_STUBS = light_table.source()
