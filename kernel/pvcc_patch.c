@@ -271,13 +271,14 @@ native_loop(struct pvcc_patcher *p, const struct pvcc_native *e,
 	for (; s < end; s++, e++) {
 		u64 start = s->start, len = s->end - start, n = len / 16, nb = e->nbundles;
 		u64 magic = e->magic ^ PVCC_NATIVE_MAGIC, *dst;
+		struct pvcc_bundle b0 = e->code[0];	/* loaded with the rest */
 
 		/* most sites: the entry fills the region, one or two bundles */
 		if (!((len ^ nb << 4) | (start & 15) | magic | (nb - 1) >> 1)) {
 			dst = region(p, in_place, start, len);
 			if (!dst)
 				break;
-			store_bundle(p, in_place, dst, &e->code[0]);
+			store_bundle(p, in_place, dst, &b0);
 			if (nb == 2)
 				store_bundle(p, in_place, dst + 2, &e->code[1]);
 			native++;

@@ -68,6 +68,7 @@ int main(void)
 		return 2;
 	}
 	p.code = code_at;
+	p.in_place = 1;		/* as the kernel: the segments lie at their own addresses */
 	p.memo = memo;
 	p.refuse = pvcc_harness_refuse;
 	p.impl = j->mode ? impl_of : 0;
