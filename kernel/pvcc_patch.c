@@ -269,23 +269,30 @@ native_loop(struct pvcc_patcher *p, const struct pvcc_native *e,
 	unsigned long native = 0;
 
 	for (; s < end; s++, e++) {
-		u64 start = s->start, len = s->end - start, n = len / 16, nb = e->nbundles;
-		u64 magic = e->magic ^ PVCC_NATIVE_MAGIC, *dst;
-		struct pvcc_bundle b0 = e->code[0];	/* loaded with the rest */
+		u64 w = *(const pvcc_word *)e, start, len, n, nb;
+		u64 *dst;
 
-		/* most sites: the entry fills the region, one or two bundles */
-		if (!((len ^ nb << 4) | (start & 15) | magic | (nb - 1) >> 1)) {
-			dst = region(p, in_place, start, len);
+		/*
+		 * Most sites: an entry of one or two bundles that fill the region.
+		 * pvcc-check's rule native-table proved nregion the record's region
+		 * at link time, so the entry's first word alone says so.
+		 */
+		if (w == PVCC_NATIVE_FILLS(1) || w == PVCC_NATIVE_FILLS(2)) {
+			dst = region(p, in_place, s->start, 16 * (w >> 32 & 0xff));
 			if (!dst)
 				break;
-			store_bundle(p, in_place, dst, &b0);
-			if (nb == 2)
+			store_bundle(p, in_place, dst, &e->code[0]);
+			if (w == PVCC_NATIVE_FILLS(2))
 				store_bundle(p, in_place, dst + 2, &e->code[1]);
 			native++;
 			continue;
 		}
 		/* as memo_run's test, and nb at most PVCC_MEMO_BUNDLES */
-		if (magic | ((start | len) & 15) | (n - 1) >> 8 |
+		start = s->start;
+		len = s->end - start;
+		n = len / 16;
+		nb = e->nbundles;
+		if ((e->magic ^ PVCC_NATIVE_MAGIC) | ((start | len) & 15) | (n - 1) >> 8 |
 		    (n - nb) >> 63 | (nb - 1) >> 63 | (PVCC_MEMO_BUNDLES - nb) >> 63)
 			break;
 		dst = region(p, in_place, start, len);

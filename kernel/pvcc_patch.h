@@ -84,9 +84,14 @@ struct pvcc_memo {
 struct pvcc_native {
 	u32 magic;		/* PVCC_NATIVE_MAGIC when filled */
 	u8 nbundles;		/* 1..PVCC_MEMO_BUNDLES */
-	u8 reserved[11];
+	u8 nregion;		/* the record's region, in bundles */
+	u8 reserved[10];
 	struct pvcc_bundle code[PVCC_MEMO_BUNDLES];
 };
+
+/* The first word of a filled entry whose NB code bundles fill a region of NB. */
+#define PVCC_NATIVE_FILLS(nb) \
+	((u64)PVCC_NATIVE_MAGIC | (u64)(nb) << 32 | (u64)(nb) << 40)
 
 /* Calling conventions of a site (the record's conv); pvcc_patch.c checks
  * them against the generated table. */

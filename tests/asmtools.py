@@ -65,6 +65,7 @@ def section_headers(data: bytes) -> dict[str, dict]:
     for name, sh in elf.section_headers(data).items():
         h = sh.header
         out[name] = {"index": sh.index, "hdr": sh.hdr, "type": h.sh_type, "flags": h.sh_flags,
+                     "addr": h.sh_addr,
                      "offset": h.sh_offset, "size": h.sh_size, "link": h.sh_link,
                      "info": h.sh_info}
     return out

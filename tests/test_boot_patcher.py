@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -30,32 +28,12 @@ from pvcc.patch import patch_native
 
 KERNEL = Path(__file__).resolve().parent.parent / "kernel"
 TESTCASES = Path(__file__).resolve().parent.parent / "testcases"
-HOST_CC = shutil.which("cc") or shutil.which("gcc")
 FILLER = bytes(range(0xA0, 0xB0))       # what a region holds before patching
 
 
 @pytest.fixture(scope="module")
 def table() -> patch_table.Table:
     return patch_table.generate()
-
-
-@pytest.fixture(scope="module")
-def table_dir(tmp_path_factory) -> Path:
-    d = tmp_path_factory.mktemp("table")
-    assert patch_table.main([str(d / "pvcc_patch_table.h")]) == 0
-    return d
-
-
-@pytest.fixture(scope="module")
-def runner(table_dir) -> list[str]:
-    if HOST_CC is None:
-        pytest.skip("no host C compiler")
-    exe = table_dir / "pvcc_patch_run"
-    subprocess.run([HOST_CC, "-O2", "-Wall", "-Wextra", "-Werror", "-I", str(KERNEL),
-                    "-I", str(table_dir), str(KERNEL / "pvcc_patch.c"),
-                    str(KERNEL / "pvcc_patch_run.c"), "-o", str(exe)],
-                   check=True, capture_output=True, text=True)
-    return [str(exe)]
 
 
 # -- the table is the encoder ------------------------------------------------
@@ -461,18 +439,6 @@ def test_retargeted_light_sites_pass_verify_retarget(gcc, plugin_so, include_dir
 
 
 # -- the same source, compiled by the cross GCC, run in pvcc-sim --------------------
-
-
-@pytest.fixture(scope="module")
-def sim_prog(gcc, table_dir) -> str:
-    prog = table_dir / "pvcc_patch_sim"
-    p = subprocess.run([sys.executable, "-m", "pvcc.sim.lab.build", "-O2", "-I", str(KERNEL),
-                        "-I", str(table_dir), str(KERNEL / "pvcc_patch.c"),
-                        str(KERNEL / "pvcc_patch_sim.c"), "-o", str(prog)],
-                       capture_output=True, text=True, check=False,
-                       env={**os.environ, "PVCC_GCC": gcc})
-    assert p.returncode == 0, p.stderr
-    return str(prog)
 
 
 EDGE_REGS = (1, 2, 3, 8, 14, 31, 32, 33, 85, 126, 127)

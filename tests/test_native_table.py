@@ -23,7 +23,7 @@ import pytest
 
 from asmtools import LD, assemble, link, needs_binutils, return_stubs, section_headers
 from helpers import compile_c
-from pvcc import catalog, light_table, native, patch_table
+from pvcc import catalog, kimage, light_table, native, patch_table
 from pvcc.check_cli import main as check_main
 from pvcc.decoded import SiteInfo
 from pvcc.native_table import ENTRY, MAGIC, SECTION, entry_for
@@ -115,7 +115,8 @@ def test_fill_native_writes_what_patch_native_writes(objects, tmp_path, capsys, 
     sizes = set()
     for rec, entry in zip(recs, _entries(elf), strict=True):
         e = ENTRY.unpack_from(entry)
-        assert e.magic == MAGIC and entry[:4] == b"PVNB" and e.pad == bytes(11)
+        assert e.magic == MAGIC and entry[:4] == b"PVNB" and e.pad == bytes(10)
+        assert e.nregion == rec.nbundles
         assert 1 <= e.nbundles <= 4
         code = e.code[:16 * e.nbundles]
         assert e.code[16 * e.nbundles:] == bytes(16 * (4 - e.nbundles))
@@ -139,6 +140,36 @@ def test_fill_native_writes_what_patch_native_writes(objects, tmp_path, capsys, 
     assert os.stat(elf).st_ino == ino and elf.read_bytes() == after
 
 
+@needs_binutils
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_the_boot_patcher_copies_the_filled_table(objects, tmp_path, runner, sim_prog, case):
+    """kernel/pvcc_patch.c over the filled file, as the kernel runs it (the image
+    carries .pvcc_native's address): on the host through its callbacks, in
+    pvcc-sim in place with fc.i; both write what --patch native writes.  With
+    entry 0 zeroed, its site takes the long way and the result is the same."""
+    elf = _linked(objects, tmp_path, case)
+    native_elf = tmp_path / "native.elf"
+    assert check_main(["-q", "--patch", "native", "-o", str(native_elf), str(elf)]) == 0
+    assert check_main(["--fill-native", "-q", str(elf)]) == 0
+    o = open_object(str(elf), require_records=True)
+    assert kimage.native_table(o) == section_headers(elf.read_bytes())[SECTION]["addr"]
+    n = len(o.records)
+    for run in (lambda o: kimage.run(runner, o), lambda o: kimage.run_sim(sim_prog, o)):
+        segs, report = run(o)
+        r = kimage.compare_native(o, segs, open_object(str(native_elf)))
+        assert r["differ"] == [] and r["bytes_changed_outside_sites"] == 0
+        assert r["identical"] == r["sites"] == n
+        assert report.splitlines()[-1] == f"native {n} retargeted 0 kept 0 refused 0"
+    data = bytearray(elf.read_bytes())
+    off = section_headers(bytes(data))[SECTION]["offset"]
+    data[off:off + ENTRY.size] = bytes(ENTRY.size)
+    elf.write_bytes(bytes(data))
+    o = open_object(str(elf), require_records=True)
+    segs, report = kimage.run_sim(sim_prog, o)
+    r = kimage.compare_native(o, segs, open_object(str(native_elf)))
+    assert r["identical"] == r["sites"] == n and r["bytes_changed_outside_sites"] == 0
+
+
 # (what to change in entry 0, the violation's text after "entry 0 ")
 CORRUPTIONS = [
     (lambda e: e.__setitem__(16 + 5, e[16 + 5] ^ 0x04),
@@ -146,7 +177,8 @@ CORRUPTIONS = [
     (lambda e: e.__setitem__(4, e[4] + 1), r"has nbundles \d, the native code is \d bundle\(s\)"),
     (lambda e: e.__setitem__(0, ord("Q")),
      r'has magic 0x424e5651, expected 0x424e5650 \("PVNB"\) or an all-zero entry'),
-    (lambda e: e.__setitem__(9, 1), r"has nonzero bytes 5\.\.15"),
+    (lambda e: e.__setitem__(5, e[5] + 1), r"has nregion \d, the region is \d bundle\(s\)"),
+    (lambda e: e.__setitem__(9, 1), r"has nonzero bytes 6\.\.15"),
     (lambda e: e.__setitem__(79, 1), r"unused bundle 3 is not zero"),
 ]
 

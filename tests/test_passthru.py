@@ -14,14 +14,13 @@ log and the same privileged state as the same program patched to native code.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from asmtools import needs_binutils
-from pvcc import catalog, kimage, passthru_impls, patch_table
+from pvcc import catalog, kimage, passthru_impls
 from pvcc.check_cli import main as check_main
 from pvcc.objects import open_object
 from pvcc.patch import patch_native
@@ -34,7 +33,6 @@ from pvcc.sim.platform.userland import syscalls
 from test_sim_hv import EVERYTHING, KERNEL_FLAGS
 
 KERNEL = Path(__file__).resolve().parent.parent / "kernel"
-HOST_CC = shutil.which("cc") or shutil.which("gcc")
 
 
 # -- the table, the announcement, the generated code ------------------------------
@@ -99,20 +97,6 @@ def test_one_registration_per_catalog_type_and_register():
 
 
 # -- the program, retargeted to the generated implementations ----------------------
-
-@pytest.fixture(scope="module")
-def runner(tmp_path_factory) -> list[str]:
-    if HOST_CC is None:
-        pytest.skip("no host C compiler")
-    d = tmp_path_factory.mktemp("patcher")
-    assert patch_table.main([str(d / "pvcc_patch_table.h")]) == 0
-    exe = d / "pvcc_patch_run"
-    subprocess.run([HOST_CC, "-O2", "-Wall", "-Wextra", "-Werror", "-I", str(KERNEL),
-                    "-I", str(d), str(KERNEL / "pvcc_patch.c"),
-                    str(KERNEL / "pvcc_patch_run.c"), "-o", str(exe)],
-                   check=True, capture_output=True, text=True)
-    return [str(exe)]
-
 
 @pytest.fixture
 def cc(gcc, monkeypatch):

@@ -12,7 +12,8 @@ An entry (little-endian, ``struct pvcc_native`` of kernel/pvcc_patch.h):
 |-------:|-----:|------------|---------|
 | 0      | 4    | `magic`    | `MAGIC` ("PVNB") when filled, 0 when not |
 | 4      | 1    | `nbundles` | 1..4: the code bundles that follow |
-| 5      | 11   | `pad`      | 0 |
+| 5      | 1    | `nregion`  | 1..255: the bundles of the record's region (`end - start` / 16) |
+| 6      | 10   | `pad`      | 0 |
 | 16     | 64   | `code`     | 4 bundles, the first `nbundles` used, the rest 0 |
 
 A filled entry's bundles, followed by the C table's nop bundle
@@ -47,10 +48,12 @@ SECTION = catalog.NATIVE_SECTION
 MAGIC = 0x424E5650          # the bytes "PVNB", little-endian
 MAX_BUNDLES = 4
 BUNDLE = 16
-ENTRY = Layout("pvcc_native", f"<IB11s{MAX_BUNDLES * BUNDLE}s", "magic nbundles pad code")
+ENTRY = Layout("pvcc_native", f"<IBB10s{MAX_BUNDLES * BUNDLE}s",
+               "magic nbundles nregion pad code")
 ZERO = bytes(ENTRY.size)
 assert ENTRY.size == 80 and MAGIC.to_bytes(4, "little") == b"PVNB"
-assert ENTRY.offset("nbundles") == 4 and ENTRY.offset("code") == 16
+assert ENTRY.offset("nbundles") == 4 and ENTRY.offset("nregion") == 5
+assert ENTRY.offset("code") == 16
 
 # why an entry stays zero, as the summary counts it
 UNPATCHABLE = "cannot be patched"
@@ -73,11 +76,13 @@ class Entry:
         return self.nbundles > 0
 
 
-def pack(bundles: list[bytes]) -> bytes:
-    """The filled entry of 1..MAX_BUNDLES code bundles."""
+def pack(bundles: list[bytes], nregion: int) -> bytes:
+    """The filled entry of 1..MAX_BUNDLES code bundles for a region of NREGION."""
     assert 1 <= len(bundles) <= MAX_BUNDLES and all(len(b) == BUNDLE for b in bundles)
+    assert len(bundles) <= nregion <= 255
     code = b"".join(bundles).ljust(MAX_BUNDLES * BUNDLE, b"\0")
-    return ENTRY.pack(magic=MAGIC, nbundles=len(bundles), pad=bytes(11), code=code)
+    return ENTRY.pack(magic=MAGIC, nbundles=len(bundles), nregion=nregion, pad=bytes(10),
+                      code=code)
 
 
 def _refused(rec) -> str | None:
@@ -114,7 +119,7 @@ def entry_for(site: SiteInfo, memo: dict | None = None) -> Entry:
                           reason=f"native code is {len(bundles)} bundles, an entry holds "
                                  f"{MAX_BUNDLES}")
         else:
-            found = Entry(pack(bundles), nbundles=len(bundles))
+            found = Entry(pack(bundles, rec.nbundles), nbundles=len(bundles))
     if memo is not None:
         memo[key] = found
     return found
@@ -264,8 +269,10 @@ def _difference(got: bytes, want: Entry) -> str:
         return f"has magic {g.magic:#010x}, expected {MAGIC:#010x} (\"PVNB\") or an all-zero entry"
     if g.nbundles != w.nbundles:
         return f"has nbundles {g.nbundles}, the native code is {w.nbundles} bundle(s)"
+    if g.nregion != w.nregion:
+        return f"has nregion {g.nregion}, the region is {w.nregion} bundle(s)"
     if g.pad != w.pad:
-        return "has nonzero bytes 5..15"
+        return "has nonzero bytes 6..15"
     for k in range(MAX_BUNDLES):
         a, b = g.code[k * BUNDLE:(k + 1) * BUNDLE], w.code[k * BUNDLE:(k + 1) * BUNDLE]
         if a != b:
