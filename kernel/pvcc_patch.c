@@ -123,11 +123,10 @@ static inline u64 *region(struct pvcc_patcher *p, int in_place, u64 addr, u64 le
 	return p->code(p, addr, len);
 }
 
-static inline void store_bundle(struct pvcc_patcher *p, int in_place, u64 *dst,
-				const struct pvcc_bundle *b)
+static inline void store_words(struct pvcc_patcher *p, int in_place, u64 *dst, u64 lo, u64 hi)
 {
-	dst[0] = b->lo;
-	dst[1] = b->hi;
+	dst[0] = lo;
+	dst[1] = hi;
 #ifdef __ia64__
 	if (in_place) {
 		/* after the two stores (its memory operand), before nothing else */
@@ -139,6 +138,13 @@ static inline void store_bundle(struct pvcc_patcher *p, int in_place, u64 *dst,
 #endif
 	if (p->flush)
 		p->flush(p, dst);
+}
+
+/* Both halves loaded before the stores (which might alias B, for all GCC knows). */
+static inline void store_bundle(struct pvcc_patcher *p, int in_place, u64 *dst,
+				const struct pvcc_bundle *b)
+{
+	store_words(p, in_place, dst, b->lo, b->hi);
 }
 
 static void write_bundle(struct pvcc_patcher *p, u64 *dst, const struct pvcc_bundle *b)
@@ -278,10 +284,12 @@ native_loop(struct pvcc_patcher *p, const struct pvcc_native *e,
 		 * at link time, so the entry's first word alone says so.
 		 */
 		if (w == PVCC_NATIVE_FILLS(1) || w == PVCC_NATIVE_FILLS(2)) {
+			u64 lo = e->code[0].lo, hi = e->code[0].hi;
+
 			dst = region(p, in_place, s->start, 16 * (w >> 32 & 0xff));
-			if (!dst)
+			if (!in_place && !dst)	/* in place: the text is there */
 				break;
-			store_bundle(p, in_place, dst, &e->code[0]);
+			store_words(p, in_place, dst, lo, hi);
 			if (w == PVCC_NATIVE_FILLS(2))
 				store_bundle(p, in_place, dst + 2, &e->code[1]);
 			native++;
@@ -312,8 +320,10 @@ static const struct pvcc_site *native_run(struct pvcc_patcher *p,
 {
 	const struct pvcc_native *e = p->native_code + (s - begin);
 
+#ifdef __ia64__
 	if (p->in_place)
 		return native_loop(p, e, s, end, 1);
+#endif
 	return native_loop(p, e, s, end, 0);
 }
 
