@@ -4,7 +4,7 @@
                [--stats] [--nphys N] [--seed N] PROG [ARGS...]
   pvcc-sim bare [--max-insns N] [--trace] [--stats] [--ram MIB] [--chk-faults] PROG
   pvcc-sim boot [--initrd CPIO] [--append CMDLINE] [--mem MIB] [--max-insns N] [--stats]
-                [--trace-interrupts] [--trace] VMLINUX
+                [--trace-interrupts] [--trace] [--stdin] [--hypervisor passthru] VMLINUX
   pvcc-sim cc ...   (see pvcc.sim.lab.build)
   pvcc-sim prove [--conv c|light] [--seeds 1,2] [--spec succeed|fail] [--max-insns N]
                  [--keep DIR] [--sites] GCC-ARGS... SOURCES...   (see pvcc.sim.lab.prove)

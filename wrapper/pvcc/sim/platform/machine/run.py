@@ -283,7 +283,8 @@ class Boot:
     def __init__(self, vmlinux: str, *, initrd: str | None = None, append: str | None = None,
                  cmdline: str | None = None, mem_mib: int = 256, out=None,
                  trace_interrupts=None, trace=None, announce_pvcc: bool = False,
-                 hypervisor: str | None = None, paths: bool = False):
+                 hypervisor: str | None = None, paths: bool = False,
+                 console_input: bytes = b""):
         from ..userland.loader import parse, read_program
         from ..userland.program import site_types
 
@@ -304,6 +305,7 @@ class Boot:
             announce_pvcc = True
             board.plug(self.passthru)
         self.machine = m = Machine(mem_mib, console=self.console, memory=mem,
+                                   console_input=console_input,
                                    announce_pvcc=announce_pvcc, uart_irq=True)
         mem.map(0, m.mem_size, "RAM")
         for start, size, name, read, write in m.device_ranges():
@@ -481,6 +483,9 @@ def boot_main(argv: list[str]) -> int:
     p.add_argument("--trace-interrupts", action="store_true",
                    help="one line per interruption delivered, on stderr")
     p.add_argument("--trace", action="store_true", help="print every executed instruction")
+    p.add_argument("--stdin", action="store_true",
+                   help="the UART's input: this command's standard input, read whole "
+                        "before the boot (a pipe or a file)")
     p.add_argument("--hypervisor", choices=HYPERVISORS, default=None,
                    help="announce pvcc's pass-through hypervisor (an EFI table) and serve "
                         "its hypercalls: a paravirtualized kernel retargets its sites to it")
@@ -488,8 +493,10 @@ def boot_main(argv: list[str]) -> int:
     opts = p.parse_args(argv)
     err = sys.stderr
     out = getattr(sys.stdout, "buffer", sys.stdout)
+    console_input = sys.stdin.buffer.read() if opts.stdin else b""
     try:
         b = Boot(opts.vmlinux, initrd=opts.initrd, append=opts.append, mem_mib=opts.mem,
+                 console_input=console_input,
                  out=out, trace_interrupts=err if opts.trace_interrupts else None,
                  trace=err if opts.trace else None, hypervisor=opts.hypervisor,
                  paths=opts.stats)
