@@ -69,33 +69,24 @@ pal_static:
 	.align 32768
 	.global ivt
 ivt:
+	.macro vectors count, size
+	.rept \count
+	.org ivt + off
+	{ .mlx
+	nop.m 0
+	movl r16 = off ;;
+	}
+	{ .mib
+	nop.m 0
+	nop.i 0
+	br.sptk.many dispatch ;;
+	}
+	.set off, off + \size
+	.endr
+	.endm
 	.set off, 0
-	.rept 20
-	.org ivt + off
-	{ .mlx
-	nop.m 0
-	movl r16 = off ;;
-	}
-	{ .mib
-	nop.m 0
-	nop.i 0
-	br.sptk.many dispatch ;;
-	}
-	.set off, off + 0x400
-	.endr
-	.rept 48
-	.org ivt + off
-	{ .mlx
-	nop.m 0
-	movl r16 = off ;;
-	}
-	{ .mib
-	nop.m 0
-	nop.i 0
-	br.sptk.many dispatch ;;
-	}
-	.set off, off + 0x100
-	.endr
+	vectors 20, 0x400
+	vectors 48, 0x100
 	.org ivt + 0x8000
 
 	.text
