@@ -2,9 +2,11 @@
 lines of C and assembly, compiled by the real cross GCC in a second) booted
 by ``pvcc-sim boot`` on the machine, so that every run of the default suite,
 on a fresh clone before any Linux is built, goes through the loader's entry
-state, the firmware's three calling conventions, the UART, the interval
-timer's External Interrupts through the kernel's own vector table,
-PAL_HALT_LIGHT's fast-forward and each way a run ends.
+state, the firmware's three calling conventions, the UART, the switch to
+virtual mode (region registers, translation registers, Alternate TLB misses
+served by the kernel's own handlers with itc), the interval timer's External
+Interrupts through its vector table, PAL_HALT_LIGHT's fast-forward and each
+way a run ends.
 
 What the minikernel prints it reads from the tables the way the UEFI, SAL
 and ACPI specifications lay them out (its structures are its own, written
@@ -58,7 +60,8 @@ def stats(err: list[str]) -> dict[str, str]:
 
 
 def test_the_minikernel_boots_and_powers_off(minikernel, capfd):
-    status, out, err = boot(capfd, "--stats", "--mem", 128, "--max-insns", 1_000_000, minikernel)
+    status, out, err = boot(capfd, "--stats", "--trace-interrupts", "--mem", 128,
+                            "--max-insns", 1_000_000, minikernel)
     assert status == 0, err
     # docs/machine.md: the boot parameter block at 0x130000, the default command
     # line, EFI 1.10 by "pvcc-sim" with the SAL and ACPI 2.0 tables, RAM = --mem
@@ -75,12 +78,30 @@ acpi: RSDP revision 2 at 0x120000, XSDT: FACP APIC
 sal: revision 3.20, PAL at 0x100000, SAL at 0x100040 gp 0x108000
 efi: GetTime 2026-01-01 00:00:00
 freq: platform 100000000 Hz, ITC ratio 1/10, ITC 10000000 Hz
+virtual: translation on; the image's 64 MiB page in itr/dtr 0, the rest by the miss handlers
 timer: 3 ticks of 100000 at vector 0xef, the ITC moved past them
 minikernel: powering off
 """
     s = stats(err)
     assert s["interruptions: External Interrupt"] == "3" and s["timer interrupts"] == "3"
-    assert s["interruptions"] == "3"
+    # virtual mode: the UART (bit 63: region 4, uncacheable) and the boot
+    # parameter block missed in the data TLB, PAL's entry in the instruction
+    # TLB; each served by one itc (the image itself is in the two TRs)
+    assert s["interruptions: Alternate Data TLB"] == "2"
+    assert s["interruptions: Alternate Instruction TLB"] == "1"
+    assert s["interruptions"] == "6"
+    assert (s["tlb: itr.i"], s["tlb: itr.d"], s["tlb: itc.i"], s["tlb: itc.d"]) == \
+        ("1", "1", "1", "2")
+    # SDM Vol. 2 Part I 8.3: cr.ifa is the faulting address; ISR.r (bit 34)
+    # for a data read, ISR.x (bit 32) for an instruction fetch
+    misses = [ln for ln in err if " TLB: iip=" in ln]
+
+    def isr(line: str) -> int:
+        return int(line.split(" isr=")[1].split()[0], 16)
+    assert "interruption Alternate Data TLB: " in misses[0]
+    assert " ifa=0x80000000ff5e0005 " in misses[0] and isr(misses[0]) >> 34 & 1   # LSR
+    assert "interruption Alternate Instruction TLB: iip=0x100000 ifa=0x100000 " in misses[1]
+    assert isr(misses[1]) == 1 << 32
     for call, n in (("EFI GetTime", 1), ("EFI ResetSystem", 1), ("PAL_FREQ_RATIOS", 1),
                     ("SAL_FREQ_BASE", 1), ("PAL_HALT_LIGHT", 3)):
         assert s[f"firmware {call}"] == str(n), call

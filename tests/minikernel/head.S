@@ -1,5 +1,7 @@
-// The minikernel's assembly: its entry, its interruption vector table and
-// the PAL static-convention call.  See main.c for what the minikernel is.
+// The minikernel's assembly: its entry, its interruption vector table (the
+// External Interrupt and the Alternate TLB misses handled, anything else
+// reported) and the PAL static-convention call.  See main.c for what the
+// minikernel is.
 //
 // Entry state (docs/machine.md, "The boot loader"): physical mode, psr.ic and
 // psr.i off, r28 = the boot parameter block, an empty frame.
@@ -93,6 +95,13 @@ ivt:
 	.proc dispatch
 dispatch:
 	mov r17 = 0x3000
+	mov r18 = 0x0c00
+	mov r19 = 0x1000
+	;;
+	cmp.eq p6, p0 = r16, r18
+	cmp.eq p7, p0 = r16, r19
+(p6)	br.cond.sptk.many alt_tlb_miss
+(p7)	br.cond.sptk.many alt_tlb_miss
 	;;
 	cmp.eq p6, p7 = r16, r17
 (p7)	br.cond.spnt.many unexpected
@@ -125,6 +134,30 @@ dispatch:
 	;;
 	srlz.d
 9:	rfi
+	;;
+// Alternate Instruction/Data TLB (no VHPT walker): map the 16 MiB page
+// around cr.ifa by identity, as physical mode addresses it (bit 63 of the
+// address selects uncacheable), with one translation-cache insert.
+alt_tlb_miss:
+	mov r17 = cr.ifa
+	movl r19 = 0x661		// present, accessed, dirty, pl 0, RWX, WB
+	mov r20 = 24 << 2		// itir.ps: 16 MiB
+	;;
+	tbit.nz p8, p0 = r17, 63
+	dep r18 = 0, r17, 50, 14	// the physical address
+	mov cr.itir = r20
+	;;
+	dep r18 = 0, r18, 0, 24		// its 16 MiB page
+(p8)	or r19 = 0x10, r19		// ma 4: uncacheable
+	;;
+	or r18 = r18, r19
+	;;
+(p6)	itc.i r18
+	;;
+(p7)	itc.d r18
+	;;
+	srlz.d
+	rfi
 	;;
 // Any other interruption: keep the vector, cr.iip and cr.iim, and resume in
 // interrupted_by() (main.c), which reports them and stops the machine.

@@ -10,9 +10,14 @@
  * tables, the memory map, ACPI's RSDP and XSDT, the SAL system table's
  * entry point, PAL_FREQ_RATIOS (static convention) and SAL_FREQ_BASE (a C
  * call through a descriptor) for the ITC's rate, EFI GetTime, then the
+ * switch to virtual mode: region registers, the image's 64 MiB page in
+ * instruction and data translation registers, everything else (firmware,
+ * UART) mapped on demand by its Alternate TLB miss handlers; then the
  * interval timer: cr.itv, cr.itm, three External Interrupts through its
- * vector table (head.S), idling in PAL_HALT_LIGHT between them.  Everything
- * goes to the 16550 UART, polled.  It ends as the command line says:
+ * vector table (head.S), idling in PAL_HALT_LIGHT (called at its virtual
+ * address) between them.  Everything goes to the 16550 UART, polled.  EFI
+ * is called in physical mode, as Linux does.  It ends as the command line
+ * says:
  *
  *   (default)  EFI ResetSystem(EfiResetShutdown, EFI_SUCCESS)  -> status 0
  *   halt       PAL_HALT                                        -> status 0
@@ -211,8 +216,11 @@ static u64 read_itc(void)
 	return v;
 }
 
+static void translation(u64 on);
+
 static void __attribute__((noreturn)) efi_reset(u64 type, u64 status)
 {
+	translation(0);		/* EFI runs in physical mode */
 	((efi_reset_fn)rt->reset_system)(type, status, 0, 0);
 	puts("minikernel: ResetSystem returned\n");
 	for (;;)
@@ -361,6 +369,71 @@ static void efi_time(void)
 	puts("\n");
 }
 
+#define IMAGE 0x4000000UL		/* its physical (and virtual) address */
+#define RR_VALUE(rid) ((rid) << 8 | 14 << 2)	/* 16 KiB preferred pages, no VHPT */
+
+/*
+ * Translation on or off (psr.it, dt, rt; psr.ic on, so that a TLB miss
+ * reaches its handler with cr.ifa) with an rfi to the next bundle of this
+ * function (cr.ifs invalid: the frame stays).  Virtual addresses are
+ * the physical ones (region 0 by identity; region 4 for what bit 63 makes
+ * uncacheable), so code, stack and pointers stay valid on both sides.
+ */
+static void translation(u64 on)
+{
+	asm volatile("mov r16 = psr\n"
+		     "movl r17 = 1f\n"
+		     ";;\n"
+		     "rsm 0x6000\n"			/* psr.i, psr.ic */
+		     ";;\n"
+		     "srlz.d\n"
+		     "dep r16 = %0, r16, 17, 1\n"	/* dt */
+		     ";;\n"
+		     "dep r16 = %0, r16, 27, 1\n"	/* rt */
+		     ";;\n"
+		     "dep r16 = %0, r16, 36, 1\n"	/* it */
+		     ";;\n"
+		     "dep r16 = -1, r16, 44, 1\n"	/* bn */
+		     ";;\n"
+		     "dep r16 = -1, r16, 13, 1\n"	/* ic: TLB misses are collected */
+		     "mov cr.iip = r17\n"
+		     "mov cr.ifs = r0\n"
+		     ";;\n"
+		     "mov cr.ipsr = r16\n"
+		     ";;\n"
+		     "{ .mib\n nop.m 0\n nop.i 0\n rfi\n ;;\n}\n"
+		     "1:\n"
+		     :: "r"(on) : "r16", "r17", "memory");
+}
+
+static void virtual_mode(void)
+{
+	u64 pte = IMAGE | 0x661;	/* present, accessed, dirty, pl 0, RWX, WB */
+
+	asm volatile("mov rr[%0] = %1\n"
+		     ";;\n"
+		     "mov rr[%2] = %3\n"
+		     ";;\n"
+		     "srlz.d\n"
+		     ";;\n"
+		     "rsm 0x6000\n"
+		     ";;\n"
+		     "srlz.d\n"
+		     "mov cr.ifa = %4\n"
+		     "mov cr.itir = %5\n"
+		     ";;\n"
+		     "itr.i itr[r0] = %6\n"
+		     ";;\n"
+		     "itr.d dtr[r0] = %6\n"
+		     ";;\n"
+		     "srlz.i\n"
+		     ";;\n"
+		     :: "r"(0UL), "r"(RR_VALUE(0x100UL)), "r"(4UL << 61), "r"(RR_VALUE(0x104UL)),
+			"r"(IMAGE), "r"(26UL << 2), "r"(pte) : "memory");
+	translation(1);
+	puts("virtual: translation on; the image's 64 MiB page in itr/dtr 0, the rest by the miss handlers\n");
+}
+
 static void timer(u64 itc_hz)
 {
 	u64 start;
@@ -423,7 +496,10 @@ void __attribute__((noreturn)) start_kernel(struct boot_param *bp)
 		efi_reset(EFI_RESET_COLD, EFI_DEVICE_ERROR);
 	}
 	efi_time();
-	timer(itc_frequency());
+	u64 itc_hz = itc_frequency();
+
+	virtual_mode();
+	timer(itc_hz);
 	if (bp->initrd_size) {
 		const char *p = (const char *)bp->initrd_start;
 		puts("initrd: ");
