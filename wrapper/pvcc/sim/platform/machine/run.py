@@ -493,7 +493,9 @@ def boot_main(argv: list[str]) -> int:
     opts = p.parse_args(argv)
     err = sys.stderr
     out = getattr(sys.stdout, "buffer", sys.stdout)
-    console_input = sys.stdin.buffer.read() if opts.stdin else b""
+    console_input = b""
+    if opts.stdin and sys.stdin is not None:   # None: the descriptor is closed
+        console_input = sys.stdin.buffer.read()
     try:
         b = Boot(opts.vmlinux, initrd=opts.initrd, append=opts.append, mem_mib=opts.mem,
                  console_input=console_input,
