@@ -105,7 +105,17 @@ typedef u64 (*efi_reset_fn)(u64, u64, u64, void *);
 
 #define TIMER_VECTOR 0xef	/* Linux's IA64_TIMER_VECTOR */
 #define TICKS 3
-#define UART ((volatile u8 *)0x80000000ff5e0000UL)	/* bit 63: uncacheable */
+#define UART uart()
+
+/* The 16550 (bit 63: uncacheable); through an asm so that no GCC version
+ * takes the constant address for an object it can bound-check. */
+static volatile u8 *uart(void)
+{
+	u64 p = 0x80000000ff5e0000UL;
+
+	asm("" : "+r"(p));
+	return (volatile u8 *)p;
+}
 
 u64 ticks, last_vector, timer_period;
 u64 fault_state[3];		/* vector offset, cr.iip, cr.iim (head.S) */
