@@ -24,6 +24,7 @@
  *   fail       EFI ResetSystem(EfiResetCold, EFI_DEVICE_ERROR) -> status 1
  *   panic      Linux's panic line, then a loop                 -> status 3
  *   loop       a loop                                          -> status 124 (--max-insns)
+ *   idle       PAL_HALT_LIGHT forever with the timer masked    -> status 125
  *   break      `break 0x1234`: an unexpected interruption, reported, then fail
  *
  * With `echo` it first reads one line from the UART (pvcc-sim boot --stdin)
@@ -539,6 +540,9 @@ void __attribute__((noreturn)) start_kernel(struct boot_param *bp)
 	if (contains(cmdline, "loop"))
 		for (;;)
 			;
+	if (contains(cmdline, "idle"))	/* nothing will ever wake it */
+		for (;;)
+			pal_static(pal_proc, PAL_HALT_LIGHT, 0, 0, 0);
 	if (contains(cmdline, "break"))
 		asm volatile("break.m 0x1234" ::: "memory");
 	if (contains(cmdline, "halt")) {
