@@ -1,10 +1,12 @@
-"""pvcc-sim boot (pvcc.sim.platform.machine.run): the smallest boots that are
-fast, and bad input.
+"""pvcc-sim boot (pvcc.sim.platform.machine.run) on Linux: the smallest
+boots of a real sim vmlinux that are fast, and bad input.
 
-The whole boot of the sim kernels to /init and power-off (about 45 s of CPU
+The whole boot of the sim kernels to /init and power-off (about 20 s of CPU
 each) is the opt-in ``tox -e boot`` (``kernel/build.sh simboot``); here a
 real sim vmlinux of kernel/build.sh, when one is built, runs to its banner
-(about 2.5 M instructions) and every bad input is one line and its status.
+(about 2.5 M instructions), and every bad input is one line and its status.
+The boot that runs on every clone, with no kernel built, is the minikernel's
+(tests/test_sim_minikernel.py).
 """
 
 from __future__ import annotations
