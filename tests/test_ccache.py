@@ -252,3 +252,42 @@ def test_rebuilt_plugin_misses(work, pvcc_copy, order):
     expect(env, 1, 2)
     compile_(cc, d, env, inc)
     expect(env, 2, 2)
+
+
+def test_plugin_id_follows_the_plugin_and_its_arguments(pvcc_copy):
+    """``pvcc --print-plugin-id``: one line naming what shapes the objects (the
+    plugin's content key, PVCC_PLUGIN_ARGS), stable while nothing changes, new
+    when the plugin is rebuilt -- the value a kernel's Kconfig records
+    (kernel/linux-6.1-pvcc.patch) so that a new plugin rebuilds every object."""
+    script, source, env = pvcc_copy
+
+    def plugin_id(**more) -> str:
+        p = _run([script, "--print-plugin-id"], dict(env, **more), None)
+        assert p.returncode == 0 and p.stderr == b"", p.stderr
+        lines = p.stdout.decode().splitlines()
+        assert len(lines) == 1
+        return lines[0]
+
+    old = plugin_id()
+    assert Path(_plugin_of(script, env)).parent.name == old
+    assert plugin_id() == old
+    assert plugin_id(PVCC_PLUGIN_ARGS=" conv=c ") == f"{old} conv=c"
+    assert plugin_id(PVCC_DISABLE="1") == "disabled"
+    source.write_text(source.read_text() + "\n/* rebuilt by tests/test_ccache.py */\n")
+    new = plugin_id()
+    assert new != old and Path(_plugin_of(script, env)).parent.name == new
+
+
+def test_the_kernel_records_the_plugin_id():
+    """The pvcc patch wires the id the way Linux wires CC_VERSION_TEXT: the arch
+    Makefile exports it before Kconfig runs, a Kconfig string takes it from the
+    environment (so include/config/auto.conf.cmd re-runs Kconfig when it
+    changes), and include/linux/compiler-version.h, which every compile
+    includes, names the option (so fixdep makes every object depend on it)."""
+    patch = (Path(__file__).resolve().parent.parent / "kernel" / "linux-6.1-pvcc.patch").read_text()
+    assert "+PVCC_PLUGIN_ID := $(shell $(CC) --print-plugin-id 2>/dev/null)\n" \
+           "+export PVCC_PLUGIN_ID\n" in patch
+    assert "+config PVCC_PLUGIN_ID\n+\tstring\n+\tdepends on PVCC_PARAVIRT\n" \
+           "+\tdefault \"$(PVCC_PLUGIN_ID)\"\n" in patch
+    header = patch.split("+++ b/include/linux/compiler-version.h\n")[1].split("diff -ruN")[0]
+    assert '+ * pvcc: likewise "CONFIG_PVCC_PLUGIN_ID"' in header

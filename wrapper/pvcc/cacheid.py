@@ -84,6 +84,43 @@ def print_identity(compiler: str) -> int:
     return 0
 
 
+PLUGIN_ID_OPTION = "--print-plugin-id"
+
+
+def plugin_id(compiler: str) -> str:
+    """What shapes the objects pvcc makes with ``compiler``, in one short line:
+    the content key of the plugin built for it (pvcc.pluginbuild: the
+    compiler's identity, the plugin's sources and the generated catalog)
+    and PVCC_PLUGIN_ARGS; ``disabled`` under PVCC_DISABLE.  A kernel built
+    with pvcc records it as a configuration value (kernel/linux-6.1-pvcc.patch)
+    so that a new plugin rebuilds every object, as a new compiler does.
+    Raises PluginBuildError."""
+    from pvcc import pluginbuild
+
+    if os.environ.get("PVCC_DISABLE", "") not in ("", "0"):
+        return "disabled"
+    key = os.path.basename(os.path.dirname(pluginbuild.plugin_path(compiler)))
+    args = " ".join(os.environ.get("PVCC_PLUGIN_ARGS", "").split())
+    return f"{key} {args}" if args else key
+
+
+def print_plugin_id(compiler: str) -> int:
+    """``pvcc --print-plugin-id``: the line on stdout, exit 0; or one
+    ``pvcc: error:`` line and exit 1."""
+    from pvcc.pluginbuild import PluginBuildError
+
+    try:
+        text = plugin_id(compiler)
+    except PluginBuildError as e:
+        if e.output:
+            sys.stderr.write(e.output if e.output.endswith("\n") else e.output + "\n")
+        sys.stderr.write(f"pvcc: error: {e}\n")
+        return 1
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+    return 0
+
+
 def _ccache_program() -> str | None:
     """The ccache that runs us: our parent when it is a ccache, else ``ccache``
     on PATH (when ccache runs pvcc through a prefix command such as distcc)."""

@@ -597,11 +597,13 @@ def _own_option(argv):
         return 0
     from pvcc import cacheid
 
-    if argv[1] == cacheid.OPTION:
+    if argv[1] in (cacheid.OPTION, cacheid.PLUGIN_ID_OPTION):
         try:
             _, path, _ = _resolve(argv[:1])
         except LookupError as e:
             return _err(str(e))
+        if argv[1] == cacheid.PLUGIN_ID_OPTION:
+            return cacheid.print_plugin_id(path)
         return cacheid.print_identity(path)
     return None
 
