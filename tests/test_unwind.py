@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from asmtools import READELF, assemble, link, needs_binutils
@@ -231,6 +231,7 @@ def test_native_body_whose_rp_stays_in_r2_refused(tmp_path):
 # -- reading arbitrary bytes -----------------------------------------------------------
 
 @given(st.binary(max_size=64))
+@example(bytes(6) + b"\xfa")   # an X2 cut short after its register byte (found by this test)
 def test_decoder_reads_any_bytes_or_says_why(body):
     """Any descriptor bytes decode to regions or raise UnwindError (a located
     violation in the checker), never another exception."""

@@ -199,6 +199,8 @@ def _x_format(data: bytes, i: int, r: Region) -> int:
         _off, k = _uleb(data, k)
         where = "memory"
     else:                                        # X2/X4 spill to a register
+        if j + 2 > len(data):
+            raise UnwindError("X descriptor cut short")
         y, treg = data[j + 1] >> 7, data[j + 1] & 0x7F
         t, k = _uleb(data, j + 2)
         where = f"b{treg}" if x else f"f{treg}" if y else f"r{treg}"
