@@ -37,7 +37,7 @@ typedef unsigned int u32;
 typedef unsigned short u16;
 typedef unsigned char u8;
 
-/* arch/ia64/include/uapi/asm/... struct ia64_boot_param */
+/* Linux's struct ia64_boot_param (arch/ia64/include/uapi/asm/setup.h) */
 struct boot_param {
 	u64 command_line, efi_systab, efi_memmap, efi_memmap_size, efi_memdesc_size;
 	u32 efi_memdesc_version;
@@ -45,7 +45,7 @@ struct boot_param {
 	u64 fpswa, initrd_start, initrd_size;
 };
 
-/* UEFI 2.x 4.2-4.5; Linux include/linux/efi.h (the 64-bit layouts) */
+/* EFI's 64-bit tables, as Linux's include/linux/efi.h declares them */
 struct efi_table_hdr { u64 signature; u32 revision, headersize, crc32, reserved; };
 struct efi_system_table {
 	struct efi_table_hdr hdr;
@@ -75,7 +75,7 @@ struct efi_memory_desc { u32 type, pad; u64 phys_addr, virt_addr, num_pages, att
 #define SAL_SYSTEM_TABLE_GUID 0x11d32d88eb9d2d32UL, 0x4dc13f279000169aUL
 #define ACPI_20_TABLE_GUID 0x11d3e4f18868e871UL, 0x81883cc7800022bcUL
 
-/* SAL 3.2 3.1-3.2; Linux arch/ia64/include/asm/sal.h */
+/* the SAL system table, as Linux's arch/ia64/include/asm/sal.h declares it */
 struct sal_systab {
 	u8 signature[4]; u32 size;
 	u8 sal_rev_minor, sal_rev_major; u16 entry_count;
@@ -92,7 +92,7 @@ struct sal_entry_point { u8 type, reserved1[7]; u64 pal_proc, sal_proc, gp; u8 r
 #define PAL_HALT 28
 #define PAL_HALT_LIGHT 29
 
-/* ACPI 6.x 5.2.5, 5.2.6, 5.2.8 */
+/* ACPI's RSDP and table header, as Linux's include/acpi/actbl.h declares them */
 struct acpi_rsdp { char signature[8]; u8 checksum; char oem_id[6]; u8 revision;
 		   u32 rsdt; u32 length; u64 xsdt; u8 xchecksum, reserved[3]; };
 struct acpi_header { char signature[4]; u32 length; u8 revision, checksum;
@@ -298,7 +298,7 @@ static void acpi(struct acpi_rsdp *rsdp)
 static int sal_entry(struct sal_systab *sst)
 {
 	u8 *p = (u8 *)(sst + 1);
-	/* SAL 3.2 table 3-2: the sizes of entry types 0-5 */
+	/* the sizes of entry types 0-5 (SAL_DESC_SIZE in asm/sal.h) */
 	static const u8 size[] = { 48, 32, 16, 32, 16, 16 };
 
 	if (sst->signature[0] != 'S' || sst->signature[3] != '_')
