@@ -8,9 +8,9 @@ served by the kernel's own handlers with itc), the interval timer's External
 Interrupts through its vector table, PAL_HALT_LIGHT's fast-forward and each
 way a run ends.
 
-What the minikernel prints it reads from the tables the way the UEFI, SAL
-and ACPI specifications lay them out (its structures are its own, written
-from those specifications); the figures it is checked against come from
+What the minikernel prints it reads from the tables in the layouts Linux's
+headers declare for EFI, SAL and ACPI (its structures are its own, written
+from those declarations); the figures it is checked against come from
 docs/machine.md's tables and the command's own options, not from the model's
 code.  The Linux boots of the sim kernels are ``tox -e boot``."""
 
