@@ -67,13 +67,13 @@ def identity(compiler: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def print_identity(compiler: str) -> int:
-    """``pvcc --print-cache-identity``: the identity on stdout, exit 0; or one
-    ``pvcc: error:`` line and exit 1 (ccache then does not cache)."""
+def _print(text_of, compiler: str) -> int:
+    """TEXT_OF(compiler) on stdout, exit 0; or one ``pvcc: error:`` line (after
+    the plugin build's own output) and exit 1."""
     from pvcc.pluginbuild import PluginBuildError
 
     try:
-        text = identity(compiler)
+        text = text_of(compiler)
     except PluginBuildError as e:
         if e.output:
             sys.stderr.write(e.output if e.output.endswith("\n") else e.output + "\n")
@@ -82,6 +82,11 @@ def print_identity(compiler: str) -> int:
     sys.stdout.write(text)
     sys.stdout.flush()
     return 0
+
+
+def print_identity(compiler: str) -> int:
+    """``pvcc --print-cache-identity`` (on an error, ccache does not cache)."""
+    return _print(identity, compiler)
 
 
 PLUGIN_ID_OPTION = "--print-plugin-id"
@@ -105,20 +110,8 @@ def plugin_id(compiler: str) -> str:
 
 
 def print_plugin_id(compiler: str) -> int:
-    """``pvcc --print-plugin-id``: the line on stdout, exit 0; or one
-    ``pvcc: error:`` line and exit 1."""
-    from pvcc.pluginbuild import PluginBuildError
-
-    try:
-        text = plugin_id(compiler)
-    except PluginBuildError as e:
-        if e.output:
-            sys.stderr.write(e.output if e.output.endswith("\n") else e.output + "\n")
-        sys.stderr.write(f"pvcc: error: {e}\n")
-        return 1
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
-    return 0
+    """``pvcc --print-plugin-id``: the line on stdout."""
+    return _print(lambda c: plugin_id(c) + "\n", compiler)
 
 
 def _ccache_program() -> str | None:
