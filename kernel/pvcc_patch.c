@@ -223,6 +223,21 @@ static inline struct pvcc_memo *memo_slot(struct pvcc_memo *memo, struct memo_ke
 }
 
 /*
+ * Nonzero when NB code bundles cannot be copied into the region [START,
+ * START + LEN): the region is not 1 to 255 whole bundles, or NB is 0 (an
+ * empty memo slot, an unfilled entry) or more than the region (n and nb are
+ * below 256: the differences' sign bits).  One word, without a branch or a
+ * predicate per test: the fast ways' check (pvcc_patch_site's long way says
+ * which test failed).
+ */
+static inline u64 copy_unfit(u64 start, u64 len, u64 nb)
+{
+	u64 n = len / 16;
+
+	return ((start | len) & 15) | (n - 1) >> 8 | (n - nb) >> 63 | (nb - 1) >> 63;
+}
+
+/*
  * Bare metal: from S on, every site whose record agrees with one patched
  * before gets that one's code, then nops, when its region is sound and long
  * enough.  Returns the first site that needs the long way (which refuses
@@ -242,14 +257,9 @@ static const struct pvcc_site *memo_run(struct pvcc_patcher *p, const struct pvc
 		u64 start = s->start, len = s->end - start, n = len / 16, nb = m->nbundles;
 		u64 *dst;
 
-		/*
-		 * The long way when the key differs, the region is not 1 to 255
-		 * whole bundles, or nbundles is 0 (an empty slot) or more than the
-		 * region (n and nb are below 256: the differences' sign bits).
-		 * Computed as one word, without a branch or a predicate per test.
-		 */
+		/* the long way when the key differs, or the copy does not fit */
 		if ((m->key[0] ^ k.k0) | (m->key[1] ^ k.k1) | (m->key[2] ^ k.k2) |
-		    ((start | len) & 15) | (n - 1) >> 8 | (n - nb) >> 63 | (nb - 1) >> 63)
+		    copy_unfit(start, len, nb))
 			break;
 		dst = region(p, in_place, start, len);
 		if (!dst)
@@ -295,13 +305,13 @@ native_loop(struct pvcc_patcher *p, const struct pvcc_native *e,
 			native++;
 			continue;
 		}
-		/* as memo_run's test, and nb at most PVCC_MEMO_BUNDLES */
+		/* an unfilled entry, or a copy that does not fit: the long way */
 		start = s->start;
 		len = s->end - start;
 		n = len / 16;
 		nb = e->nbundles;
-		if ((e->magic ^ PVCC_NATIVE_MAGIC) | ((start | len) & 15) | (n - 1) >> 8 |
-		    (n - nb) >> 63 | (nb - 1) >> 63 | (PVCC_MEMO_BUNDLES - nb) >> 63)
+		if ((e->magic ^ PVCC_NATIVE_MAGIC) | copy_unfit(start, len, nb) |
+		    (PVCC_MEMO_BUNDLES - nb) >> 63)
 			break;
 		dst = region(p, in_place, start, len);
 		if (!dst)
