@@ -146,7 +146,9 @@ def test_the_boot_patcher_copies_the_filled_table(objects, tmp_path, runner, sim
     """kernel/pvcc_patch.c over the filled file, as the kernel runs it (the image
     carries .pvcc_native's address): on the host through its callbacks, in
     pvcc-sim in place with fc.i; both write what --patch native writes.  With
-    entry 0 zeroed, its site takes the long way and the result is the same."""
+    entry 0 zeroed, or an entry that claims more bundles than its region holds,
+    that site takes the long way and the result is the same: the patcher copies
+    nothing past a region's end, whatever the table says."""
     elf = _linked(objects, tmp_path, case)
     native_elf = tmp_path / "native.elf"
     assert check_main(["-q", "--patch", "native", "-o", str(native_elf), str(elf)]) == 0
@@ -163,11 +165,17 @@ def test_the_boot_patcher_copies_the_filled_table(objects, tmp_path, runner, sim
     data = bytearray(elf.read_bytes())
     off = section_headers(bytes(data))[SECTION]["offset"]
     data[off:off + ENTRY.size] = bytes(ENTRY.size)
+    # a 1-bundle region's entry saying 2 bundles, its second one not a nop
+    i = next(i for i, r in enumerate(o.records) if r.nbundles == 1 and i > 0)
+    at = off + ENTRY.size * i
+    data[at + 4] = 2
+    data[at + 32:at + 48] = bytes([0xAA]) * 16
     elf.write_bytes(bytes(data))
     o = open_object(str(elf), require_records=True)
-    segs, report = kimage.run_sim(sim_prog, o)
-    r = kimage.compare_native(o, segs, open_object(str(native_elf)))
-    assert r["identical"] == r["sites"] == n and r["bytes_changed_outside_sites"] == 0
+    for run in (lambda o: kimage.run(runner, o), lambda o: kimage.run_sim(sim_prog, o)):
+        segs, report = run(o)
+        r = kimage.compare_native(o, segs, open_object(str(native_elf)))
+        assert r["identical"] == r["sites"] == n and r["bytes_changed_outside_sites"] == 0
 
 
 # (what to change in entry 0, the violation's text after "entry 0 ")
