@@ -77,6 +77,16 @@ const char *pvcc_patch_reason(enum pvcc_refusal why)
 	return "?";
 }
 
+/*
+ * The table key of a site's native code: its type, with PVCC_SRLZ_KEY when
+ * the plugin folded the srlz.d after it into the site (PVCC_FLAG_SRLZ_D,
+ * docs/records.md): then the code ends with `;; srlz.d`.
+ */
+static inline u32 code_key(const struct pvcc_site *s)
+{
+	return s->type | (u32)(s->flags & PVCC_FLAG_SRLZ_D) * (PVCC_SRLZ_KEY / PVCC_FLAG_SRLZ_D);
+}
+
 /* The entry for TYPE whose guard the registers meet, or NULL. */
 static const struct pvcc_code *find_code(u32 type, const u64 *regs)
 {
@@ -193,9 +203,10 @@ static int refused_reg(const struct pvcc_code *c, u64 reg)
 
 /*
  * The memo (pvcc_patch.h).  A record's key is its words at bytes 32 (type,
- * version, conv, nargs, result) and 48 (args), and its frame (sol, sof) when
- * an argument is an output register ("out k" is r(32 + sol + k)).  The
- * records are 8-byte aligned: read as words, not byte by byte.
+ * version, conv, nargs, result; the type as code_key() has it) and 48 (args),
+ * and its frame (sol, sof) when an argument is an output register ("out k"
+ * is r(32 + sol + k)).  The records are 8-byte aligned: read as words, not
+ * byte by byte.
  */
 typedef u64 __attribute__((__may_alias__)) pvcc_word;
 
@@ -209,7 +220,8 @@ static inline struct memo_key memo_key(const struct pvcc_site *s)
 	u64 k1 = w[6], out = k1 & 0x8080808080808080ULL;
 	/* the frame counts when an argument is an out register: all ones, else 0 */
 	u64 frame = -((out | -out) >> 63);
-	struct memo_key k = { w[4], k1, (1 << 16 | (u64)s->sof << 8 | s->sol) & frame };
+	struct memo_key k = { w[4] | code_key(s), k1,
+			      (1 << 16 | (u64)s->sof << 8 | s->sol) & frame };
 
 	return k;
 }
@@ -405,7 +417,7 @@ enum pvcc_refusal pvcc_patch_site(struct pvcc_patcher *p, const struct pvcc_site
 		}
 	}
 	regs[PVCC_RESULT_OPERAND] = s->result;
-	c = find_code(s->type, regs);
+	c = find_code(code_key(s), regs);
 	if (!c) {
 		*detail = s->type;
 		return PVCC_BAD_TYPE;

@@ -867,6 +867,78 @@ static void set_asm_template(rtx pat, const char *text)
 	}
 }
 
+/* Can a site of TYPE carry the srlz.d after it (the catalog's list)? */
+static bool serializable(unsigned int type)
+{
+	for (unsigned int t : pvcc_serializable_types)
+		if (t == type)
+			return true;
+	return false;
+}
+
+/* Linux's ia64_srlz_d(): asm volatile (";; srlz.d" ::: "memory"), no operands. */
+static bool is_srlz_d(const rtx_insn *insn)
+{
+	if (!NONJUMP_INSN_P(insn))
+		return false;
+	rtx pat = PATTERN(insn), asmop = extract_asm_operands(pat);
+	const char *text = GET_CODE(pat) == ASM_INPUT ? XSTR(pat, 0) :
+		asmop && ASM_OPERANDS_INPUT_LENGTH(asmop) == 0 &&
+		!ASM_OPERANDS_OUTPUT_CONSTRAINT(asmop)[0] ?
+		ASM_OPERANDS_TEMPLATE(asmop) : NULL;
+	if (!text)
+		return false;
+	while (*text == ';' || ISSPACE(*text))
+		text++;
+	if (!startswith(text, "srlz.d"))
+		return false;
+	for (text += 6; *text; text++)
+		if (*text != ';' && !ISSPACE(*text))
+			return false;
+	return true;
+}
+
+/* A move between registers: no memory, no side effect, nothing to serialize. */
+static bool is_register_move(rtx_insn *insn)
+{
+	rtx set = NONJUMP_INSN_P(insn) ? single_set(insn) : NULL_RTX;
+	return set && REG_P(SET_DEST(set)) && !volatile_insn_p(PATTERN(insn)) &&
+	       !side_effects_p(SET_SRC(set)) && !contains_mem_rtx_p(SET_SRC(set)) &&
+	       !may_trap_or_fault_p(SET_SRC(set));
+}
+
+/*
+ * Fold the srlz.d that follows the light site INSN into the site: Linux
+ * writes `ia64_setreg(_IA64_REG_CR_TPR, v); ia64_srlz_d();`, and the plain
+ * kernel's assembler packs the two into one M;MI bundle, while an asm of
+ * its own costs the pvcc kernel a bundle after the region.  The record's
+ * PVCC_FLAG_SRLZ_D makes the native code end with `;; srlz.d` (the type's
+ * last bundle has the free M slot: pvcc_serializable_types), and every light
+ * implementation returns serialized.  Between the site and the srlz.d only
+ * moves of its result may stand (saved_tpr = getreg(tpr); srlz.d): the
+ * srlz.d then runs before them, which serializes no less.
+ */
+static bool fold_srlz_d(rtx_insn *site, unsigned int type)
+{
+	if (!serializable(type))
+		return false;
+	for (rtx_insn *insn = NEXT_INSN(site); insn; insn = NEXT_INSN(insn)) {
+		if (NOTE_P(insn) && NOTE_KIND(insn) != NOTE_INSN_BASIC_BLOCK)
+			continue;
+		if (DEBUG_INSN_P(insn))
+			continue;
+		if (!INSN_P(insn) || BLOCK_FOR_INSN(insn) != BLOCK_FOR_INSN(site))
+			return false;
+		if (is_srlz_d(insn)) {
+			delete_insn(insn);
+			return true;
+		}
+		if (!is_register_move(insn))
+			return false;
+	}
+	return false;
+}
+
 /*
  * Write a light site into its asm: a stop, the region's reserved nop
  * bundles, then the transfer bundle, which leaves the address of its own
@@ -890,7 +962,7 @@ static void write_light_site(rtx_insn *insn, rtx asmop, int sol, int sof)
 	for (tree block = LOCATION_BLOCK(INSN_LOCATION(insn));
 	     block && TREE_CODE(block) == BLOCK; block = BLOCK_SUPERCONTEXT(block))
 		if (inlined_function_outer_scope_p(block))
-			flags |= 1;
+			flags |= PVCC_FLAG_INLINED;
 	const pvcc_intrinsic *in = catalog_entry(type);
 	if (!in)
 		in = catalog_entry(type & 0xf0000000u);	/* getreg/setreg + reg */
@@ -899,6 +971,8 @@ static void write_light_site(rtx_insn *insn, rtx asmop, int sol, int sof)
 		free(target);
 		return;
 	}
+	if (fold_srlz_d(insn, type))
+		flags |= PVCC_FLAG_SRLZ_D;
 	pretty_printer pp;
 	pp_string(&pp, ";;\n" PVCC_LABEL_START ":\n");
 	for (int i = 1; i < in->bundles; i++)

@@ -141,7 +141,9 @@ class Record:
 
     @property
     def type_name(self) -> str:
-        return catalog.type_name(self.type)
+        """The type, and "+srlz.d" when the record's flag bit 1 says the site
+        carries the srlz.d that followed it (docs/records.md)."""
+        return catalog.type_name(self.type) + ("+srlz.d" if self.flags & 0x2 else "")
 
 
 def records(obj: str) -> list[Record]:

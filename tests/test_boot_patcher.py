@@ -54,10 +54,11 @@ def test_table_covers_the_catalog(table):
 def test_table_is_the_encoder_for_every_type_and_register(table):
     """Each operand swept over r0..r127 with the others fixed, for every type."""
     checked = 0
-    for t in patch_table.native_types():
+    for key in patch_table.native_keys():    # each type, and its code ending in srlz.d
+        t, srlz = key & ~patch_table.SRLZ_KEY, bool(key & patch_table.SRLZ_KEY)
         intr, _ = catalog.intrinsic_for(t)
         n = intr.bundles
-        e = table.lookup(t, {})
+        e = table.lookup(key, {})
         for o in e.operands:
             for v in range(128):
                 args = [20 + i for i in range(intr.nargs)]
@@ -67,16 +68,35 @@ def test_table_is_the_encoder_for_every_type_and_register(table):
                 else:
                     args[o] = v
                 try:
-                    want = native.native_bundles(t, args, res, n)
+                    want = native.native_bundles(t, args, res, n, srlz)
                 except ValueError:
                     want = None
                 try:
-                    got = table.native(t, args, res, n)
+                    got = table.native(t, args, res, n, srlz)
                 except ValueError:
                     got = None
-                assert got == want, (catalog.type_name(t), o, v)
+                assert got == want, (catalog.type_name(t), srlz, o, v)
                 checked += 1
-    assert checked > 10000
+    assert checked > 20000
+
+
+def test_table_has_the_serialized_code_of_every_type_with_room(table):
+    """A site carrying the srlz.d after it (record flag srlz.d) has its own entry:
+    the type's code with srlz.d after a stop, in the same bundles."""
+    keys = {e.type_id for e in table.entries}
+    for intr, reg in catalog.expanded():
+        t = intr.type_id + (reg or 0)
+        assert (t | patch_table.SRLZ_KEY in keys) == catalog.serializable(intr, reg)
+    tpr = catalog.SETREG_BASE + catalog.CR_BASE + 66
+    plain, = table.native(tpr, [0, 40], 0, 1)
+    serial, = table.native(tpr, [0, 40], 0, 1, srlz=True)
+    assert [i.text() for i in ia64.decode_bundle(plain).insns if i.op != "nop"] == \
+        ["mov cr.tpr=r40"]
+    b = ia64.decode_bundle(serial)
+    assert [i.text() for i in b.insns] == ["mov cr.tpr=r40", "srlz.d", "nop.i 0x0"]
+    assert b.stops == (0, 2)     # M;MI: the srlz.d in a later instruction group
+    with pytest.raises(ValueError):     # get_psr_i fills its bundle: no such entry
+        table.native(11, [], 8, 1, srlz=True)
 
 
 def test_retarget_transfers_are_the_encoder(table):
@@ -117,11 +137,12 @@ CODE_BASE = 0xA000_0001_0000_0000    # where vmlinux links its text
 
 
 def _record(i: int, start: int, nb: int, t: int, nargs: int, args: list[int], result: int,
-            sol: int = 0, sof: int = 0, version: int = 1, conv: int = 0) -> Record:
+            sol: int = 0, sof: int = 0, version: int = 1, conv: int = 0,
+            flags: int = 0) -> Record:
     raw = (list(args) + [0] * 8)[:8]
     return Record(index=i, section_offset=64 * i, start=start, end=start + 16 * nb,
                   func=start, target=0, type=t, version=version, conv=conv, nargs=nargs,
-                  result=result, sol=sol, sof=sof, flags=0, reserved=bytes(12),
+                  result=result, sol=sol, sof=sof, flags=flags, reserved=bytes(12),
                   args=tuple(raw))
 
 
@@ -153,7 +174,8 @@ def _register_sweep(values) -> tuple[list, list]:
     native_bundles gives, or None where it refuses."""
     recs, want = [], []
     pos = CODE_BASE
-    for t in patch_table.native_types():
+    for key in patch_table.native_keys():
+        t, srlz = key & ~patch_table.SRLZ_KEY, bool(key & patch_table.SRLZ_KEY)
         intr, _ = catalog.intrinsic_for(t)
         for o in [*range(intr.nargs), *([patch_table.RESULT] if intr.returns else [])]:
             for v in values:
@@ -165,11 +187,11 @@ def _register_sweep(values) -> tuple[list, list]:
                     regs[o] = v
                 args, sol, sof = _arg_bytes(regs)
                 try:
-                    code = b"".join(native.native_bundles(t, regs, res, intr.bundles))
+                    code = b"".join(native.native_bundles(t, regs, res, intr.bundles, srlz))
                 except ValueError:
                     code = None
                 recs.append(_record(len(recs), pos, intr.bundles, t, intr.nargs, args, res,
-                                    sol, sof))
+                                    sol, sof, flags=catalog.FLAG_SRLZ_D if srlz else 0))
                 want.append(code)
                 pos += 16 * intr.bundles
     return recs, want
@@ -185,10 +207,10 @@ def test_c_patcher_is_the_encoder_for_every_type_and_register(runner):
             (catalog.type_name(r.type), r.args, r.result)
     assert report.splitlines()[-1] == f"native {len(recs) - refused} retargeted 0 kept 0 " \
                                       f"refused {refused}"
-    # every native type, each of its operands set to each of r1-r127
-    operands = sum(i.nargs + i.returns for i, _ in map(catalog.intrinsic_for,
-                                                        patch_table.native_types()))
-    assert len(recs) == 127 * operands > 19000 and refused > 0  # set_rr0_to_rr4 refuses r2/r3
+    # every native type (and its serialized code), each operand set to each of r1-r127
+    operands = sum(i.nargs + i.returns for i, _ in (
+        catalog.intrinsic_for(k & ~patch_table.SRLZ_KEY) for k in patch_table.native_keys()))
+    assert len(recs) == 127 * operands > 30000 and refused > 0  # set_rr0_to_rr4 refuses r2/r3
 
 
 def test_c_patcher_refuses_records_it_does_not_understand(runner):
@@ -261,7 +283,7 @@ def _assert_patcher_equals_patch_native(obj: Path, run_patcher):
 # "live_outputs" repeat types in frames of different sizes (out registers differ)
 @pytest.mark.parametrize("case", ["all_types", "set_rr0_to_rr4", "getreg_setreg", "several",
                                   "loop", "many_locals", "live_outputs",
-                                  "light_leaf", "light_attribute"])
+                                  "light_leaf", "light_attribute", "light_srlz"])
 def test_c_patcher_equals_patch_native_on_real_objects(gcc, plugin_so, include_dir, runner,
                                                        tmp_path, case):
     obj = _compile(gcc, plugin_so, include_dir, tmp_path, case)

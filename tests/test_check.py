@@ -431,7 +431,8 @@ def test_gp_must_be_reloaded_only_where_it_is_used(tmp_path):
     (39, b"\x00", "site of get_cpuid records result register 0, expected 8"),
     (48, b"\x81", "site of get_cpuid: argument 0 is out1, the C convention puts it in out0"),
     (49, b"\x81", "site of get_cpuid: unused argument byte 1 is 0x81, expected 0"),
-    (42, b"\x02", "site of get_cpuid: reserved flag bits set (0x2)"),
+    (42, b"\x04", "site of get_cpuid: reserved flag bits set (0x4)"),
+    (42, b"\x02", "site of get_cpuid: flag srlz.d on a c-call site (light only)"),
     (44, b"\x01", "site of get_cpuid: reserved bytes are not zero"),
     (60, b"\x01", "site of get_cpuid: reserved bytes are not zero"),
 ])

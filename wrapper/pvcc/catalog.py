@@ -510,6 +510,45 @@ def native_code(intr: Intrinsic, reg: int | None = None) -> tuple[NativeBundle, 
     return found.code(intr.access)
 
 
+# --------------------------------------------------------------------------
+# a site that carries the serialization Linux wrote after it
+
+# Record flag bits (docs/records.md).  FLAG_SRLZ_D: the plugin folded the
+# `srlz.d` that followed the site in the source (Linux's ia64_srlz_d(), e.g.
+# after setreg of cr.tpr or ssm psr.i) into the site: its native code ends
+# with `;; srlz.d`, and its implementation returns with data serialized.
+FLAG_INLINED = 0x1
+FLAG_SRLZ_D = 0x2
+FLAGS = FLAG_INLINED | FLAG_SRLZ_D
+
+_SRLZ_D = _insn("srlz.d")
+
+
+def serialized(code: tuple[NativeBundle, ...]) -> tuple[NativeBundle, ...] | None:
+    """``code`` followed by `;; srlz.d` in the same bundles, or None without room.
+
+    The plain kernel's assembler packs Linux's `mov cr.tpr = r ;; srlz.d` into
+    one M;MI bundle; a region can do the same when its last bundle has one
+    M-unit instruction in slot 0 and the free M slot 1 after a stop (MII
+    becomes M;MI; M;MI keeps its template).  A srlz.d must be in a later
+    instruction group than the instruction it serializes (SDM vol. 2,
+    section 3.2 "Serialization"): hence the stop.
+    """
+    last = code[-1]
+    if len(last.insns) != 1 or last.template not in ("MII;", "M;MI;"):
+        return None
+    return code[:-1] + (NativeBundle("M;MI;", (last.insns[0], _SRLZ_D)),)
+
+
+def serializable(intr: Intrinsic, reg: int | None = None) -> bool:
+    """Whether a site of the type may carry the srlz.d after it (FLAG_SRLZ_D)."""
+    try:
+        code = native_code(intr, reg)
+    except KeyError:
+        return False
+    return bool(code) and serialized(code) is not None
+
+
 def light_arg_registers(intr: Intrinsic) -> tuple[int, ...]:
     """The record's argument bytes of a light site of ``intr``.
 

@@ -115,6 +115,17 @@ def plugin_header() -> str:
     for reg in catalog.REGISTERS.values():
         out.append(f"\t{{ {reg.number}, {'true' if reg.writable else 'false'} }},"
                    f"\t/* {reg.label} */")
+    serializable = sorted(i.type_id + (r or 0) for i, r in catalog.expanded()
+                          if catalog.serializable(i, r))
+    out += ["};", "",
+            "/* Record flags (docs/records.md). */",
+            f"#define PVCC_FLAG_INLINED {catalog.FLAG_INLINED:#x}",
+            f"#define PVCC_FLAG_SRLZ_D {catalog.FLAG_SRLZ_D:#x}",
+            "",
+            "/* The types whose native code has room for the srlz.d that Linux",
+            " * writes after a site (PVCC_FLAG_SRLZ_D), sorted. */",
+            "static const unsigned int pvcc_serializable_types[] = {"]
+    out += _wrapped([f"{t:#x}" for t in serializable])
     out += ["};", "",
             "/* Registers ia64regs.h names that getreg/setreg do not take: not",
             " * privileged (the caller's own instruction is the correct code). */",

@@ -68,7 +68,7 @@ MAX_ARGS = catalog.MAX_ARGS  # out0..out7 (docs/records.md)
 FIRST_STACKED = 32      # r32: the first register of a frame
 MAX_FRAME = 96          # stacked registers r32..r127
 ARG_OUT = 0x80          # argument byte: 0x80 | k is out k, 1..31 is a static register
-KNOWN_FLAGS = 0x1       # record flag bits with a meaning
+KNOWN_FLAGS = catalog.FLAGS  # record flag bits with a meaning
 
 
 class AllocFrame(NamedTuple):
@@ -504,6 +504,15 @@ class Checker:
         self.check_argument_bytes(site)
         if rec.flags & ~KNOWN_FLAGS:
             self.add(at, "record", f"site of {name}: reserved flag bits set ({rec.flags:#x})")
+        if rec.flags & catalog.FLAG_SRLZ_D:
+            # The implementation serializes before it returns: a light entry's
+            # promise, never a C function's (docs/light.md).
+            if rec.conv != catalog.CONV_LIGHT:
+                self.add(at, "record", f"site of {name}: flag srlz.d on a "
+                         f"{catalog.CONV_NAMES.get(rec.conv, 'unknown')} site (light only)")
+            elif intr is not None and not catalog.serializable(intr, site.reg):
+                self.add(at, "record", f"site of {name}: flag srlz.d, but its native code "
+                         "has no room for the srlz.d")
         if any(rec.reserved):
             self.add(at, "record", f"site of {name}: reserved bytes are not zero")
         if rec.sol > rec.sof or rec.sof > MAX_FRAME:

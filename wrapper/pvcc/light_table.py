@@ -36,7 +36,10 @@ _MIB_S = 0x11    # M I B ;
 PROLOGUE = ia64.encode_bundle(_M_MI_S, (
     ia64.adds(catalog.LIGHT_LINK, 16, catalog.LIGHT_LINK), ia64.nop_m(),
     ia64.mov_to_br(6, catalog.LIGHT_LINK)))
-RETURN = ia64.encode_bundle(_MIB_S, (ia64.nop_m(), ia64.nop_i(), ia64.br_cond_ind(6)))
+# The return serializes data (srlz.d in a slot that was a nop): a site may carry
+# the srlz.d Linux wrote after it (catalog.FLAG_SRLZ_D), and every light
+# implementation returns with the native code's effects serialized.
+RETURN = ia64.encode_bundle(_MIB_S, (ia64.srlz_d(), ia64.nop_i(), ia64.br_cond_ind(6)))
 
 
 def specs() -> list[tuple[catalog.Intrinsic, int | None]]:

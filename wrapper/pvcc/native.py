@@ -122,7 +122,8 @@ class Bound(NamedTuple):
     operands: dict[str, int]            # %name -> register (or %hw: the AR/CR number)
 
 
-def native_bundles(type_id: int, args: list[int], result: int, nbundles: int) -> list[bytes]:
+def native_bundles(type_id: int, args: list[int], result: int, nbundles: int,
+                   srlz: bool = False) -> list[bytes]:
     """The native code of paravirt type ``type_id`` as exactly ``nbundles`` bundles.
 
     ``args`` are the physical general registers holding the arguments (for
@@ -131,9 +132,10 @@ def native_bundles(type_id: int, args: list[int], result: int, nbundles: int) ->
     with ``NOP_BUNDLE`` (MII, nops, stop at the end), so the last bundle always
     ends with a stop.  Raises ValueError for
     an unknown type or register, bad register numbers, or code that needs
-    more than ``nbundles`` bundles.
+    more than ``nbundles`` bundles.  ``srlz``: the record's FLAG_SRLZ_D, the
+    code ends with `;; srlz.d` (``catalog.serialized``).
     """
-    return encode(bind(type_id, args, result), nbundles)
+    return encode(bind(type_id, args, result, srlz=srlz), nbundles)
 
 
 def encode(bound: Bound, nbundles: int) -> list[bytes]:
@@ -155,20 +157,20 @@ def _intrinsic(type_id: int) -> tuple[catalog.Intrinsic, int | None]:
     return found
 
 
-def bound_code(type_id: int, args: list[int],
-               result: int) -> tuple[tuple[NativeBundle, ...], dict[str, int]]:
+def bound_code(type_id: int, args: list[int], result: int,
+               srlz: bool = False) -> tuple[tuple[NativeBundle, ...], dict[str, int]]:
     """The catalog's native code of a site, and its operands bound to registers.
 
     Same arguments and errors as ``native_bundles``; the patcher uses this to
     know which instructions a patched region must decode to.
     """
-    bound = bind(type_id, args, result)
+    bound = bind(type_id, args, result, srlz=srlz)
     return bound.code, bound.operands
 
 
 def bind(type_id: int, args: list[int], result: int,
          found: tuple[catalog.Intrinsic, int | None] | None = None,
-         name: str | None = None) -> Bound:
+         name: str | None = None, srlz: bool = False) -> Bound:
     """``bound_code`` as one `Bound`; ``found`` (the catalog entry, ``catalog.intrinsic_for``)
     and ``name`` (``catalog.type_name``) when the caller has looked them up already."""
     intr, reg = found if found is not None else _intrinsic(type_id)
@@ -188,6 +190,11 @@ def bind(type_id: int, args: list[int], result: int,
             raise ValueError(f"{name}: result register {result!r} is not r1..r127")
         operands["result"] = result
     code, operands["hw"] = _code(intr, reg)
+    if srlz:
+        code = catalog.serialized(code)
+        if code is None:
+            raise ValueError(f"{name}: the native code has no room for the srlz.d of the "
+                             "site (flag srlz.d)")
     _bind_scratch(name, code, operands, [operands[p.name] for p in intr.params
                                          if p.name in operands])
     return Bound(name, code, operands)

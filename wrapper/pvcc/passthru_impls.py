@@ -211,6 +211,7 @@ def asm_source() -> str:
             "\t.spillreg rp, b6",
             "\tmov b6 = r2",
             "\t;;",
+            "\tsrlz.d",  # serialized on return (catalog.FLAG_SRLZ_D)
             "\tbr.cond.sptk.many b6",
             "\t;;",
             f"\t.endp {e}#",

@@ -85,7 +85,8 @@ def _native(site: SiteInfo):
     args = physical_args(rec)
     try:
         bound = native.bind(rec.type, args, rec.result,
-                            found=(site.intr, site.reg) if site.intr else None, name=site.name)
+                            found=(site.intr, site.reg) if site.intr else None, name=site.name,
+                            srlz=bool(rec.flags & catalog.FLAG_SRLZ_D))
         bundles = native.encode(bound, rec.nbundles)
     except ValueError as e:
         raise PatchError(str(e)) from None
@@ -208,13 +209,13 @@ def _expect(site: PatchedSite, insns: list[ia64.Insn]) -> str | None:
 
 
 def code_mismatch(type_id: int, args: list[int], result: int,
-                  insns: list[ia64.Insn]) -> str | None:
+                  insns: list[ia64.Insn], srlz: bool = False) -> str | None:
     """Why decoded ``insns`` are not, nops aside, exactly the catalog's native code of
     ``type_id`` with its operands bound to ``args``/``result``; None when they are."""
     from . import native
 
     try:
-        bound = native.bind(type_id, args, result)
+        bound = native.bind(type_id, args, result, srlz=srlz)
     except ValueError as e:
         return str(e)
     return _mismatch(bound, insns)

@@ -45,6 +45,10 @@ NOP_BUNDLE = native.NOP_BUNDLE
 RESULT = 8        # operand number of the result register (0..7 are the arguments)
 DISP = 9          # operand number of a branch displacement (in bundles)
 NO_GUARD = 0xFF
+# The table key of a site carrying FLAG_SRLZ_D: its type with this bit, which no
+# type id sets (types are 1..255, or a getreg/setreg base plus an _IA64_REG_*
+# number below 0x10000): the entry is the type's code ending in `;; srlz.d`.
+SRLZ_KEY = 0x08000000
 _BASE_REG = 0b1010101  # r85: flipping any one bit gives a register every body accepts
 _MLX_S = 0x05          # M L X ;
 _MIB_S = 0x11          # M I B ;
@@ -94,11 +98,12 @@ class Table:
                 return e
         return None
 
-    def native(self, type_id: int, args: list[int], result: int, nbundles: int) -> list[bytes]:
+    def native(self, type_id: int, args: list[int], result: int, nbundles: int,
+               srlz: bool = False) -> list[bytes]:
         """What the C patcher writes for this site; ValueError where it refuses."""
         regs = {i: a for i, a in enumerate(args)}
         regs[RESULT] = result
-        e = self.lookup(type_id, regs)
+        e = self.lookup(type_id | (SRLZ_KEY if srlz else 0), regs)
         if e is None:
             raise ValueError(f"no native code for type {type_id:#x}")
         if len(args) < e.nargs:
@@ -178,23 +183,25 @@ def _split(template: int, n: int) -> list[bytes]:
             for i in range(n)]
 
 
-def _body_len(type_id: int, args: list[int], res: int) -> int:
+def _body_len(type_id: int, args: list[int], res: int, srlz: bool) -> int:
     for n in range(1, 9):
         try:
-            native.native_bundles(type_id, args, res, n)
+            native.native_bundles(type_id, args, res, n, srlz)
             return n
         except ValueError:
             continue
     raise TableError(f"{catalog.type_name(type_id)}: no native code in up to 8 bundles")
 
 
-def _native_entry(type_id: int) -> list[Entry]:
-    """The entries (variants first) of one type, proven against native_bundles."""
+def _native_entry(key: int) -> list[Entry]:
+    """The entries (variants first) of one table key (a type, with SRLZ_KEY for its
+    serialized code), proven against native_bundles."""
+    type_id, srlz = key & ~SRLZ_KEY, bool(key & SRLZ_KEY)
     intr, _reg = catalog.intrinsic_for(type_id)
-    name = catalog.type_name(type_id)
+    name = catalog.type_name(type_id) + (" ;; srlz.d" if srlz else "")
     nargs = intr.nargs
     base_args = [_BASE_REG] * nargs
-    n = _body_len(type_id, base_args, _BASE_REG)
+    n = _body_len(type_id, base_args, _BASE_REG, srlz)
 
     def regs_of(ops: dict[int, int]) -> tuple[list[int], int]:
         args = list(base_args)
@@ -205,7 +212,7 @@ def _native_entry(type_id: int) -> list[Entry]:
 
     def encode(ops: dict[int, int]) -> list[bytes]:
         args, res = regs_of(ops)
-        return native.native_bundles(type_id, args, res, n)
+        return native.native_bundles(type_id, args, res, n, srlz)
 
     # Which operands does the code use?  Those whose value changes the encoding.
     candidates = list(range(nargs)) + ([RESULT] if intr.returns else [])
@@ -222,7 +229,7 @@ def _native_entry(type_id: int) -> list[Entry]:
             return encode({**fixed, **free_vals})
 
         template, fields = _derive(enc, free, {o: 7 for o in free})
-        return Entry(type_id, name, nargs, intr.returns, _split(template, n), fields,
+        return Entry(key, name, nargs, intr.returns, _split(template, n), fields,
                      operands=used)
 
     main = model({})
@@ -286,14 +293,22 @@ def native_types() -> list[int]:
     return sorted(intr.type_id + (reg or 0) for intr, reg in catalog.expanded())
 
 
+def native_keys() -> list[int]:
+    """The table's keys: every type of `native_types`, and with SRLZ_KEY every
+    type whose code can end in `;; srlz.d` (`catalog.serializable`)."""
+    return sorted([*native_types(),
+                   *(intr.type_id + (reg or 0) | SRLZ_KEY for intr, reg in catalog.expanded()
+                     if catalog.serializable(intr, reg))])
+
+
 def generate(check_samples: int = 200) -> Table:
     """Build the table and prove it against the encoder (see the module doc)."""
     entries: list[Entry] = []
-    for t in native_types():
+    for t in native_keys():
         try:
             entries.extend(_native_entry(t))
         except ValueError as e:  # the encoder has no native code for it (e.g. getreg(ip))
-            raise TableError(f"{catalog.type_name(t)}: {e}") from None
+            raise TableError(f"{catalog.type_name(t & ~SRLZ_KEY)}: {e}") from None
     near = _branch_entry("br.call", NEAR_BITS, _near)
     far = _branch_entry("brl.call", FAR_BITS, _far)
     light = _branch_entry("mov r2=ip; br.cond", NEAR_BITS, _light)
@@ -308,15 +323,16 @@ def _prove(table: Table, samples: int) -> None:
         if e.guard != NO_GUARD:
             continue
         n = len(e.bundles)
+        type_id, srlz = e.type_id & ~SRLZ_KEY, bool(e.type_id & SRLZ_KEY)
         for _ in range(samples):
             args = [rng.randrange(128) for _ in range(e.nargs)]
             res = rng.randrange(1, 128) if e.returns else 0
             try:
-                want = native.native_bundles(e.type_id, args, res, n + 1)
+                want = native.native_bundles(type_id, args, res, n + 1, srlz)
             except ValueError:
                 want = None
             try:
-                got = table.native(e.type_id, args, res, n + 1)
+                got = table.native(type_id, args, res, n + 1, srlz)
             except ValueError:
                 got = None
             if got != want:
@@ -386,6 +402,9 @@ def render_c(table: Table) -> str:
         f"#define PVCC_LIGHT_LINK {catalog.LIGHT_LINK}",
         f"#define PVCC_GETREG_BASE 0x{catalog.GETREG_BASE:08x}",
         f"#define PVCC_SETREG_BASE 0x{catalog.SETREG_BASE:08x}",
+        "/* A record flag and the table key of its code: the type | PVCC_SRLZ_KEY. */",
+        f"#define PVCC_FLAG_SRLZ_D 0x{catalog.FLAG_SRLZ_D:x}",
+        f"#define PVCC_SRLZ_KEY 0x{SRLZ_KEY:08x}",
         f"#define PVCC_TABLE_TYPES {len(types)}",
         f"#define PVCC_TABLE_ENTRIES {len(table.entries)}",
         f"#define PVCC_TABLE_MAX_BUNDLES {max(len(e.bundles) for e in table.entries)}",

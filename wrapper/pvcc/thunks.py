@@ -115,6 +115,7 @@ def thunk(symbol: str, reg: int | None = None, *, callee: str | None = None,
         f"\tmov b6 = r{catalog.LIGHT_LINK}",
         f"\tbr.call.sptk.many b7 = {inner}",
         "\t;;",
+        "\tsrlz.d",  # the C function's effects serialized (catalog.FLAG_SRLZ_D)
         "\tmov.i ar.pfs = r16",
         *before_return,
         "\tbr.cond.sptk.many b6",
