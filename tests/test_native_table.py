@@ -38,8 +38,10 @@ C_STUBS = return_stubs([f"paravirt_{i.name}" for i in catalog.INTRINSICS])
 LIGHT_STUBS = light_table.source()
 
 # case -> (entry symbol, stubs): all_types has the 4-bundle set_rr0_to_rr4 and the
-# 2-bundle intrin_local_irq_restore; light_leaf's sites use the light convention
-CASES = {"all_types": ("every", C_STUBS), "light_leaf": ("cpuid", LIGHT_STUBS)}
+# 2-bundle intrin_local_irq_restore; light_leaf's sites use the light convention;
+# light_srlz has sites of one type and registers with and without the srlz.d flag
+CASES = {"all_types": ("every", C_STUBS), "light_leaf": ("cpuid", LIGHT_STUBS),
+         "light_srlz": ("dispatch", LIGHT_STUBS + return_stubs(["handle", "setreg_c"]))}
 
 
 def _table_object(tmp: Path, size: int, *, kind: str = "@progbits") -> Path:

@@ -12,7 +12,6 @@
 #define CR_EOI	(4096 + 67)
 
 extern void handle(unsigned long vector);
-unsigned long last;
 
 /* ia64_handle_irq's shape: the saved tpr lives across a call. */
 void dispatch(void)

@@ -104,7 +104,8 @@ def entry_for(site: SiteInfo, memo: dict | None = None) -> Entry:
     refused = _refused(rec)
     if refused:
         return Entry(ZERO, why=UNPATCHABLE, reason=refused)
-    key = (rec.type, rec.nargs, rec.args, rec.sol, rec.sof, rec.result, rec.nbundles)
+    key = (rec.type, rec.flags & catalog.FLAG_SRLZ_D, rec.nargs, rec.args, rec.sol, rec.sof,
+           rec.result, rec.nbundles)
     if memo is not None and key in memo:
         return memo[key]
     try:
