@@ -61,8 +61,8 @@ def test_light_placeholder_weights_are_the_catalogs():
     # asms: uapi/asm/gcc_intrin.h's ia64_intrin_local_irq_restore and ia64_set_rr (five of
     # them in ia64_set_rr0_to_rr4), and asm/irqflags.h's arch_local_irq_save():
     # ia64_stop() (";;"), getreg(PSR), ia64_stop(), ia64_rsm(IA64_PSR_I).
-    linux = {"intrin_local_irq_restore": [";;   cmp.ne p6,p7=%0,r0;;(p6) ssm psr.i;"
-                                          "(p7) rsm psr.i;;(p6) srlz.d"],
+    linux = {"intrin_local_irq_restore": [(";;   cmp.ne p6,p7=%0,r0;;(p6) ssm psr.i;"
+                                           "(p7) rsm psr.i;;(p6) srlz.d")],
              "set_rr0_to_rr4": ["mov rr[%0]=%1"] * 5,
              "intrin_local_irq_save": [";;", "mov %0=psr", ";;", "rsm %0"]}
     for name, asms in linux.items():
