@@ -345,6 +345,7 @@ NATIVE_MNEMONIC = {
     "ptcga": r"ptc\.ga", "get_rr": r"=rr\[", "set_rr": r"mov rr\[",
     "set_rr0_to_rr4": r"mov rr\[", "ssm_i": r"\bssm 0x4000", "rsm_i": r"\brsm 0x4000",
     "intrin_local_irq_restore": r"ssm 0x4000|rsm 0x4000",
+    "intrin_local_irq_save": r"mov r\d+=psr|rsm 0x4000",
     "getreg": r"mov r\d+=(psr|cr|ar)", "setreg": r"mov (psr\.l|cr|ar)",
 }
 
@@ -352,7 +353,8 @@ NATIVE_MNEMONIC = {
 def cmd_samples(args: list[str]) -> int:
     check_json, paravirt, native, plain = args[:4]
     want = args[4:] or ["get_cpuid", "thash", "fc", "ptcga", "set_rr0_to_rr4", "ssm_i",
-                        "intrin_local_irq_restore", "getreg", "setreg"]
+                        "intrin_local_irq_restore", "intrin_local_irq_save", "getreg",
+                        "setreg"]
     sites = json.loads(Path(check_json).read_text())["patched"]
     plain_syms, pv_syms = _nm(plain), _nm(paravirt)
     shown = set()

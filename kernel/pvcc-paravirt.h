@@ -164,6 +164,10 @@ do {									\
 #define ia64_intrin_local_irq_restore(x)				\
 	paravirt_intrin_local_irq_restore((unsigned long)(x))
 
+/* Linux has no such macro: asm/irqflags.h's arch_local_irq_save() uses it
+ * when it is defined, instead of its getreg(PSR) and rsm(IA64_PSR_I). */
+#define ia64_intrin_local_irq_save()	paravirt_intrin_local_irq_save()
+
 #undef ia64_fc
 #define ia64_fc(addr)		paravirt_fc((unsigned long)(addr))
 

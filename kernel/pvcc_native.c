@@ -178,3 +178,27 @@ void paravirt_intrin_local_irq_restore(unsigned long flags)
 	ia64_intrin_local_irq_restore(flags);
 }
 EXPORT_SYMBOL(paravirt_intrin_local_irq_restore);
+
+/*
+ * Linux has no ia64_intrin_local_irq_save: its arch_local_irq_save()
+ * (asm/irqflags.h) is these four asms, which the paravirt configuration's
+ * irqflags.h replaces by the one intrinsic.
+ */
+#ifndef ia64_intrin_local_irq_save
+#define ia64_intrin_local_irq_save()					\
+({									\
+	unsigned long __pvcc_flags;					\
+									\
+	ia64_stop();							\
+	__pvcc_flags = ia64_getreg(_IA64_REG_PSR);			\
+	ia64_stop();							\
+	ia64_rsm(IA64_PSR_I);						\
+	__pvcc_flags;							\
+})
+#endif
+
+unsigned long paravirt_intrin_local_irq_save(void)
+{
+	return ia64_intrin_local_irq_save();
+}
+EXPORT_SYMBOL(paravirt_intrin_local_irq_save);

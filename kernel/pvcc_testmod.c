@@ -16,7 +16,7 @@ static unsigned long pvcc_testmod_sample(unsigned long addr)
 {
 	unsigned long flags, v;
 
-	local_irq_save(flags);			/* getreg(psr), rsm_i */
+	local_irq_save(flags);			/* intrin_local_irq_save */
 	v = ia64_get_cpuid(3) ^ ia64_get_itc();	/* get_cpuid, getreg(ar.itc) */
 	v ^= ia64_get_rr(addr) ^ ia64_thash(addr);	/* get_rr, thash */
 	ia64_fc((void *)addr);			/* fc */

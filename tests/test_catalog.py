@@ -55,7 +55,18 @@ def test_light_placeholder_weights_are_the_catalogs():
     """A light placeholder weighs what Linux's native asm weighs (catalog.asm_weight);
     the plugin reads the weights from its generated header."""
     weights = {i.name: i.asm_weight for i in catalog.INTRINSICS if i.asm_weight != 1}
-    assert weights == {"set_rr0_to_rr4": 5, "intrin_local_irq_restore": 8}
+    assert weights == {"set_rr0_to_rr4": 5, "intrin_local_irq_restore": 8,
+                       "intrin_local_irq_save": 8}
+    # GCC's count (final.cc, asm_str_count: 1 + each ';' or newline) of Linux 6.1's
+    # asms: uapi/asm/gcc_intrin.h's ia64_intrin_local_irq_restore and ia64_set_rr (five of
+    # them in ia64_set_rr0_to_rr4), and asm/irqflags.h's arch_local_irq_save():
+    # ia64_stop() (";;"), getreg(PSR), ia64_stop(), ia64_rsm(IA64_PSR_I).
+    linux = {"intrin_local_irq_restore": [(";;   cmp.ne p6,p7=%0,r0;;(p6) ssm psr.i;"
+                                           "(p7) rsm psr.i;;(p6) srlz.d")],
+             "set_rr0_to_rr4": ["mov rr[%0]=%1"] * 5,
+             "intrin_local_irq_save": [";;", "mov %0=psr", ";;", "rsm %0"]}
+    for name, asms in linux.items():
+        assert weights[name] == sum(1 + sum(c in ";\n" for c in a) for a in asms), name
     header = catalog_c.plugin_header()
     for i in catalog.INTRINSICS:
         assert f'{{ "{i.name}", ' in header and f", {i.bundles}, {i.asm_weight} }}," in header
@@ -150,7 +161,7 @@ def test_native_code_decodes_to_the_catalog(label, type_id, args, result):
 
 # -- acceptance: one new entry in the catalog reaches every part --------------------
 
-FAKE = ('    intrinsic("flush_and_hash", 13, UL, (f"{UL} addr",),\n'
+FAKE = ('    intrinsic("flush_and_hash", 14, UL, (f"{UL} addr",),\n'
         '              bundle("MII;", "fc r3=%addr"),\n'
         '              bundle("M;MI;", "thash r1=%result r3=%addr")),\n')
 
@@ -201,9 +212,9 @@ def test_a_new_catalog_entry_reaches_plugin_checker_and_patcher(gcc, plugin_so, 
                                "-O2", "-c", str(src), "-o", str(obj)],
                               capture_output=True, text=True, check=False, env=_env())
 
-    # the shipped plugin does not know type 13; the copy's does
+    # the shipped plugin does not know type 14; the copy's does
     old = compile_with(plugin_so)
-    assert old.returncode == 1 and "unknown paravirt intrinsic type 13" in old.stderr
+    assert old.returncode == 1 and "unknown paravirt intrinsic type 14" in old.stderr
     new = compile_with(fake_so)
     assert new.returncode == 0, new.stderr
 
@@ -214,7 +225,7 @@ def test_a_new_catalog_entry_reaches_plugin_checker_and_patcher(gcc, plugin_so, 
     # the shipped checker does not know the type
     theirs = subprocess.run([sys.executable, "-c", CHECK, str(obj)], capture_output=True,
                             text=True, check=False)
-    assert theirs.returncode == 1 and "unknown type 0xd" in theirs.stdout + theirs.stderr
+    assert theirs.returncode == 1 and "unknown type 0xe" in theirs.stdout + theirs.stderr
 
     # the copy's patcher writes the new entry's native code
     out = tmp_path / "native.o"

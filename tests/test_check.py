@@ -659,7 +659,7 @@ def test_real_objects_pass(gcc, plugin_so, include_dir, tmp_path, opts):
     obj = compile_c(gcc, plugin_so, include_dir, tmp_path, "every", EVERY_C, *opts)
     rep = check_file(str(obj))
     assert [str(v) for v in rep.violations] == []
-    assert len(rep.records) == 17
+    assert len(rep.records) == 18
     assert rep.functions == ["every", "leaf", "twice"]
     assert rep.by_type["get_cpuid"] == 2 and rep.by_type["setreg(cr.tpr)"] == 1
 
@@ -817,7 +817,8 @@ def test_patch_real_object(tmp_path, real):
                 "set_rr": "mov rr[r", "ssm_i": "ssm 0x4000", "rsm_i": "rsm 0x4000",
                 "get_psr_i": "mov r8=psr", "getreg(ar.itc)": "mov.m r8=ar.itc",
                 "setreg(cr.tpr)": "mov cr.tpr=r", "set_rr0_to_rr4": "mov rr[r0]=r",
-                "intrin_local_irq_restore": "(p6) ssm 0x4000"}
+                "intrin_local_irq_restore": "(p6) ssm 0x4000",
+                "intrin_local_irq_save": "mov r8=psr"}
     new = open_object(str(out))
     seen = set()
     for rec in new.records:

@@ -180,7 +180,8 @@ def test_every_intrinsic_through_the_passthru_hypervisor_is_native(cc, runner, t
     # every site made its hypercall: one per site execution, per type
     assert sum(hv.counts.values()) == sum(b.site_hits.values())
     assert set(hv.counts) == {catalog.type_name(r.type) for r in obj.records}
-    assert hv.counts[_name("getreg", 1019)] == 4 and hv.counts["set_rr0_to_rr4"] == 1
+    assert hv.counts[_name("getreg", 1019)] == 5 and hv.counts["set_rr0_to_rr4"] == 1
+    assert hv.counts["intrin_local_irq_save"] == 2
     lines = hv.stats_lines()
     assert lines[0] == f"pass-through hypercalls: {sum(hv.counts.values())}"
 

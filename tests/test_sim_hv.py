@@ -52,6 +52,10 @@ EVERYTHING = textwrap.dedent(f"""\
         P("psr.i after restore(on)", paravirt_get_psr_i());
         paravirt_intrin_local_irq_restore(0);
         P("psr.i after restore(off)", paravirt_get_psr_i());
+        paravirt_ssm_i();
+        P("irq_save with psr.i on", paravirt_intrin_local_irq_save());
+        P("psr after irq_save", paravirt_getreg(1019));
+        P("irq_save with psr.i off", paravirt_intrin_local_irq_save());
         paravirt_setreg(1019, paravirt_getreg(1019) | 0x10);
         P("psr after psr.l", paravirt_getreg(1019));
         /* the switch of getreg/setreg needs constant register numbers */

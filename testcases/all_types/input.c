@@ -16,6 +16,7 @@ unsigned long every(unsigned long a, unsigned long b)
 	paravirt_rsm_i();
 	s += paravirt_get_psr_i();
 	paravirt_intrin_local_irq_restore(s & 1);
+	s += paravirt_intrin_local_irq_save();
 	s += paravirt_getreg(3116);
 	paravirt_setreg(4162, s);
 	return s;

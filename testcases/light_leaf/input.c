@@ -42,6 +42,15 @@ unsigned long irq_save(void)
 	return flags;
 }
 
+/* The same as one site; the flags live across the restore. */
+unsigned long irq_save_restore(unsigned long *counter)
+{
+	unsigned long flags = paravirt_intrin_local_irq_save();
+	*counter += 1;
+	paravirt_intrin_local_irq_restore(flags);
+	return flags;
+}
+
 void irq_restore(unsigned long flags, unsigned long *counter)
 {
 	*counter += 1;

@@ -58,6 +58,11 @@ CASES = [
       "(p7) rsm 0x4000;;", "(p6) srlz.d", "nop.i 0x0;;"],
      [("cmp.eq", {"rel": "eq", "p1": 7, "p2": 6, "r2": 40, "r3": 0}),
       ("ssm", {"imm": 1 << 14}), ("rsm", {"imm": 1 << 14}), ("srlz.d", {})]),
+    # Linux's arch_local_irq_save() bundle: read the PSR, then (after the stop) clear psr.i
+    ("intrin_local_irq_save", 13, [], 8, ["mov r8=psr;;", "rsm 0x4000", "nop.i 0x0;;"],
+     [("mov.from.psr", {"r1": 8}), ("rsm", {"imm": 1 << 14})]),
+    ("intrin_local_irq_save-in-r35", 13, [], 35, ["mov r35=psr;;", "rsm 0x4000", "nop.i 0x0;;"],
+     [("mov.from.psr", {"r1": 35}), ("rsm", {"imm": 1 << 14})]),
     # getreg: register from the type, args[0] unused
     ("getreg-itc", G + ITC, [0], 35, _one("mov.m r35=ar.itc"),
      [("mov.from.ar", {"r1": 35, "ar": 44})]),
@@ -187,7 +192,7 @@ def test_padding_to_a_larger_region():
 
 @pytest.mark.parametrize("type_id,args,result,nbundles,message", [
     (0, [], 0, 1, "unknown paravirt type"),
-    (13, [], 0, 1, "unknown paravirt type"),
+    (14, [], 0, 1, "unknown paravirt type"),
     (0x30000000, [], 0, 1, "unknown paravirt type"),
     ("fc", [35], 0, 1, "unknown paravirt type"),
     (G + catalog.REG_IP, [0], 8, 1, "ip"),
@@ -204,6 +209,7 @@ def test_padding_to_a_larger_region():
     (S + catalog.REG_IP, [0, 40], 0, 1, "not a writable register"),
     (2, [35], 0, 1, "result register"),
     (3, [35], 128, 1, "result register"),
+    (13, [], 0, 1, "result register"),
     (1, [128], 0, 1, "argument 0"),
     (1, [-1], 0, 1, "argument 0"),
     (5, [35], 0, 1, "takes 2 argument"),

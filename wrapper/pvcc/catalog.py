@@ -285,6 +285,12 @@ INTRINSICS = (
     intrinsic("intrin_local_irq_restore", 12, None, (f"{UL} flags",),
               bundle("M;MI", "cmp.eq p1=7 p2=6 r2=%flags r3=0", f"ssm imm={PSR_I} qp=6"),
               bundle("M;MI;", f"rsm imm={PSR_I} qp=7", "srlz.d qp=6"), asm_weight=8),
+    # Linux's arch_local_irq_save() (asm/irqflags.h) as one operation: mov r=psr ;;
+    # rsm psr.i, the bundle it assembles to; the result is the PSR before the rsm.
+    # Linux's is four asms, ia64_stop() (";;", 3 statements to GCC's count), mov psr
+    # (1), ia64_stop() (3), rsm (1); the one site replaces all four: weight 8.
+    intrinsic("intrin_local_irq_save", 13, UL, (),
+              bundle("M;MI;", "mov.from.psr r1=%result", f"rsm imm={PSR_I}"), asm_weight=8),
     intrinsic("getreg", GETREG_BASE, UL, ("int reg",), access="read",
               note="reg must be a compile-time constant _IA64_REG_* number."),
     intrinsic("setreg", SETREG_BASE, None, ("int reg", f"{UL} val"), access="write"),

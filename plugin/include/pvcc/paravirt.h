@@ -27,6 +27,7 @@
 #define PARAVIRT_PATCH_TYPE_RSM_I			10
 #define PARAVIRT_PATCH_TYPE_GET_PSR_I			11
 #define PARAVIRT_PATCH_TYPE_INTRIN_LOCAL_IRQ_RESTORE	12
+#define PARAVIRT_PATCH_TYPE_INTRIN_LOCAL_IRQ_SAVE	13
 #define PARAVIRT_PATCH_TYPE_GETREG			0x10000000
 #define PARAVIRT_PATCH_TYPE_SETREG			0x20000000
 
@@ -82,6 +83,8 @@ extern unsigned long paravirt_get_psr_i(void)
 	__paravirt_intrinsic(PARAVIRT_PATCH_TYPE_GET_PSR_I);
 extern void paravirt_intrin_local_irq_restore(unsigned long flags)
 	__paravirt_intrinsic(PARAVIRT_PATCH_TYPE_INTRIN_LOCAL_IRQ_RESTORE);
+extern unsigned long paravirt_intrin_local_irq_save(void)
+	__paravirt_intrinsic(PARAVIRT_PATCH_TYPE_INTRIN_LOCAL_IRQ_SAVE);
 /* reg must be a compile-time constant _IA64_REG_* number. */
 extern unsigned long paravirt_getreg(int reg)
 	__paravirt_intrinsic(PARAVIRT_PATCH_TYPE_GETREG);

@@ -67,6 +67,10 @@ STATEMENTS = (
     # plain control registers (dcr, iva, lid, itv) written and read back
     ("paravirt_setreg(4096 + {c}, ((uint64_t){g} ^ pv_acc) & 0xffff00UL); "
     "pv_acc = pv_acc * 3 + paravirt_getreg(4096 + {c});"),
+    # Linux's local_irq_save as one site: the whole PSR before, psr.i off after
+    ("{{ uint64_t pv_f = paravirt_intrin_local_irq_save(); "
+    "pv_acc = pv_acc * 3 + pv_f + paravirt_get_psr_i() + (uint64_t){g}; "
+    "paravirt_intrin_local_irq_restore(pv_f & 0x4000); }}"),
 )
 # Control registers the last statement writes: dcr, iva, lid, itv.
 _PLAIN_CRS = (0, 2, 64, 72)

@@ -193,6 +193,12 @@ class PassThrough:
         else:
             self._psr_mask(addr, "rsm")
 
+    def _intrin_local_irq_save(self, addr: int) -> int:
+        # mov r8 = psr ;; rsm psr.i: the PSR as read before the rsm
+        psr = self.ex.priv.psr & PSR_READ
+        self._psr_mask(addr, "rsm")
+        return psr
+
     def _getreg(self, addr: int, reg: int) -> int:
         ex = self.ex
         found = catalog.REGISTERS[reg]

@@ -229,6 +229,16 @@ void __pvcc_hv_intrin_local_irq_restore(unsigned long flags)
 	}
 }
 
+unsigned long __pvcc_hv_intrin_local_irq_save(void)
+{
+	unsigned long psr;
+
+	hv_enter(PARAVIRT_PATCH_TYPE_INTRIN_LOCAL_IRQ_SAVE, 0, 0);
+	psr = vcpu.psr & 0x1FFFFFFFFFUL;	/* as mov r=psr: PSR{36:0} */
+	vcpu.psr &= ~PSR_I;
+	return psr;
+}
+
 /* The registers kernel/pvcc_native.c's getreg/setreg serve; anything else traps there too. */
 unsigned long __pvcc_hv_getreg(int reg)
 {

@@ -97,5 +97,6 @@
 	hv_entry rsm_i, 0, 0
 	hv_entry get_psr_i, 0
 	hv_entry intrin_local_irq_restore, 1, 0
+	hv_entry intrin_local_irq_save, 0
 	hv_entry getreg, 1
 	hv_entry setreg, 2, 0

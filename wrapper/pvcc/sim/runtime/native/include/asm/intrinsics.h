@@ -13,6 +13,8 @@
 #define _IA64_REG_AR_KR0	3072
 #define _IA64_REG_CR_DCR	4096
 
+#define ia64_stop() asm volatile (";;" ::)
+
 #define ia64_fc(addr) \
 	asm volatile ("fc %0" :: "r"(addr) : "memory")
 
