@@ -68,7 +68,7 @@ def test_serialized_code_of_every_type_with_room():
             [i.text() for i in work[:-1]]
     assert {catalog.type_name(i.type_id + (r or 0)) for i, r in catalog.expanded()
             if not catalog.serializable(i, r)} == {"get_psr_i", "intrin_local_irq_restore",
-                                                   "setreg(psr.l)"}
+                                                   "intrin_local_irq_save", "setreg(psr.l)"}
 
 
 def test_records_and_code(srlz_o, tmp_path):
