@@ -27,6 +27,7 @@ from pvcc.patch import patch_native
 from pvcc.retarget import read_impls
 from pvcc.sim import hypercalls as hc
 from pvcc.sim import run_program
+from pvcc.sim.lab.prove import serializes_as
 from pvcc.sim.platform.machine import Machine, efi, firmware
 from pvcc.sim.platform.machine.passthru import PassThrough
 from pvcc.sim.platform.userland import syscalls
@@ -175,7 +176,13 @@ def test_every_intrinsic_through_the_passthru_hypervisor_is_native(cc, runner, t
     a, b = runs["native"], runs["passthru"]
     assert b.stdout == a.stdout and b.status == a.status
     assert "cpuid = 49656e69756e6547" in b.stdout.decode()
-    assert _effects(b) == _effects(a)
+    # the same effects; the pass-through entries return serialized (docs/light.md,
+    # "Serialization"), so a light site may add a srlz.d, never lose one
+    if conv == catalog.CONV_LIGHT:
+        assert serializes_as(_effects(b), _effects(a)) is None
+        assert _effects(b) != _effects(a)
+    else:
+        assert _effects(b) == _effects(a)
     assert _state(b) == _state(a)
     # every site made its hypercall: one per site execution, per type
     assert sum(hv.counts.values()) == sum(b.site_hits.values())

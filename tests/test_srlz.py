@@ -12,7 +12,6 @@ the folded sites three ways.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,10 +22,15 @@ from pvcc.check import violations_of
 from pvcc.objects import open_object
 from pvcc.patch import patch_native
 from test_check import Editor
-from test_sim_prove import gcc_env  # noqa: F401 (a fixture)
 
 TESTCASES = Path(__file__).resolve().parent.parent / "testcases"
-TPR = catalog.CR_BASE + 66
+
+
+@pytest.fixture
+def gcc_env(gcc, monkeypatch):
+    """pvcc-sim's builds use the compiler under test."""
+    monkeypatch.setenv("PVCC_GCC", gcc)
+    return gcc
 
 
 @pytest.fixture(scope="module")
@@ -138,12 +142,12 @@ def test_folded_sites_three_ways(gcc_env, tmp_path):
 
 
 def test_the_proof_wants_the_serializations():
-    from pvcc.sim.lab.prove import _serializes_as
+    from pvcc.sim.lab.prove import serializes_as
 
     s, eoi = ("srlz.d", None), ("mov.to.eoi", 0)
-    assert _serializes_as([s, s, eoi, s], [s, eoi, s]) is None
-    assert _serializes_as([s, eoi, s], [s, s, eoi, s]) == \
+    assert serializes_as([s, s, eoi, s], [s, eoi, s]) is None
+    assert serializes_as([s, eoi, s], [s, s, eoi, s]) == \
         "1 srlz.d before ('mov.to.eoi', 0), the reference serializes 2 time(s)"
-    assert _serializes_as([s, eoi], [eoi, s]) == \
+    assert serializes_as([s, eoi], [eoi, s]) == \
         "0 srlz.d after the last effect, the reference serializes 1 time(s)"
-    assert "serializations aside" in _serializes_as([s], [eoi])
+    assert "serializations aside" in serializes_as([s], [eoi])

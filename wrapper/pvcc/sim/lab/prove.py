@@ -254,7 +254,7 @@ def compare(runs: list[WayRun]) -> Proof:
                                          f"{_first_difference(r.stdout, ref.stdout)}")
         mine = [(e, None if e == "fc" else v) for e, v in r.effects]
         theirs = [(e, None if e == "fc" else v) for e, v in ref.effects]
-        why = _serializes_as(mine, theirs) if r.way == "B" else (
+        why = serializes_as(mine, theirs) if r.way == "B" else (
             None if mine == theirs else _first_list_difference(mine, theirs))
         if why:
             return Proof(DISAGREE, runs, f"{tag}: effect log differs from A's: {why}")
@@ -266,14 +266,14 @@ def compare(runs: list[WayRun]) -> Proof:
     bs = [r for r in runs if r.way == "B"]
     c = next(r for r in runs if r.way == "C")
     for b in bs:
-        why = _serializes_as(b.effects, c.effects)
+        why = serializes_as(b.effects, c.effects)
         if why:
             return Proof(DISAGREE, runs, f"C: effect log differs from B's (seed {b.seed}): "
                                          f"{why}")
     return Proof(AGREE, runs)
 
 
-def _serializes_as(mine: list[tuple], theirs: list[tuple]) -> str | None:
+def serializes_as(mine: list[tuple], theirs: list[tuple]) -> str | None:
     """Why the hypervisor path's effects MINE are not THEIRS (A's, C's), or None.
 
     Every light implementation returns with data serialized (docs/light.md,
