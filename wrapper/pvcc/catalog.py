@@ -242,7 +242,7 @@ def _region(scratch: int, n: int) -> str:
     return _MOV_TO_RR_REGION.format(f"scratch{scratch}", n)
 
 
-# Type ids are Linux's historical PARAVIRT_PATCH_TYPE_* values.  The native
+# Type ids 1-12 are Linux's historical PARAVIRT_PATCH_TYPE_* values (13 is pvcc's).  The native
 # code follows Linux's native pv_cpu_ops (arch/ia64/kernel/paravirt.c), with
 # the registers taken from the site's record.  The region replaces a C call,
 # so what the C convention lets a callee clobber is free: r2, r3 (the scratch
