@@ -179,6 +179,7 @@ __pvcc_light_paravirt_ssm_i:
 	ssm psr.i
 	;;
 	{BODY}
+	srlz.d
 	br.cond.sptk.many b6
 	;;
 	.endp __pvcc_light_paravirt_ssm_i#
@@ -233,6 +234,19 @@ def test_callee_must_return_through_b6_from_the_link(tmp_path):
     text = [str(v) for v in violations]
     assert any("returns with br.ret" in t for t in text), text
     assert any("never returns through b6" in t for t in text), text
+
+
+@needs_binutils
+@pytest.mark.parametrize("serialize", ["", "srlz.d ;;", "(p6) srlz.d"])
+def test_callee_must_return_serialized(tmp_path, serialize):
+    """A site may carry the srlz.d that followed it (docs/light.md, "Serialization"):
+    the return's instruction group must serialize, unpredicated."""
+    src = GOOD.replace("\tsrlz.d\n", f"\t{serialize}\n").replace("{BODY}", "")
+    _funcs, violations = callee.check(decode_file(str(assemble(tmp_path, src, "nosrlz"))))
+    assert [str(v).split(": error: ", 1)[1] for v in violations] == [
+        "__pvcc_light_paravirt_ssm_i: returns ('br.many b6') without an "
+        "unpredicated srlz.d in its instruction group: a light implementation returns "
+        "with data serialized"]
 
 
 @needs_binutils

@@ -17,6 +17,9 @@ frame, so the checker proves, from the decoded bundles alone:
   the link; after that nothing writes b6; every indirect branch is
   ``br.cond b6``, every IP-relative branch stays inside the function, and the
   function ends with an unpredicated branch;
+- it returns with data serialized: an unpredicated ``srlz.d`` stands in the
+  instruction group of every ``br.cond b6``, before it (a site may carry the
+  srlz.d Linux wrote after it, docs/light.md "Serialization");
 - every instruction decodes (an instruction pvcc's decoder does not know
   cannot be proven and is rejected).
 
@@ -103,7 +106,14 @@ def check_function(model: DecodedObject, f: Function) -> list[CalleeViolation]:
     link = catalog.LIGHT_LINK
     offset = {link: 0}          # general register -> its value minus the link
     b6_set = branched = returns = False
+    stops = {b.addr: b.stops for b in code.bundles}
+    serialized = stop = False   # an unpredicated srlz.d earlier in this instruction group
     for (addr, ins), e in zip(insns, code.effects):
+        if stop:                # the previous instruction ended a group
+            serialized = False
+        stop = ins.slot in stops.get(addr, ())
+        if ins.op == "srlz.d" and not ins.qp:
+            serialized = True
         if ins.op in ("unknown", "reserved"):
             bad(addr, f"slot {ins.slot}: an instruction pvcc cannot decode "
                       f"({ins.raw:#013x}): not provable")
@@ -147,6 +157,10 @@ def check_function(model: DecodedObject, f: Function) -> list[CalleeViolation]:
                     bad(addr, "returns through b6 before setting it from the link")
                 else:
                     returns = True
+                if not serialized:
+                    bad(addr, f"returns ('{ins.text()}') without an unpredicated srlz.d "
+                              f"in its instruction group: a light implementation returns "
+                              f"with data serialized")
             elif e.target is None or obj.code_reloc(addr + ins.slot) is not None \
                     or not f.addr <= e.target < end:
                 bad(addr, f"branches out of the implementation ('{ins.text()}')")
