@@ -244,9 +244,9 @@ def test_callee_must_return_serialized(tmp_path, serialize):
     src = GOOD.replace("\tsrlz.d\n", f"\t{serialize}\n").replace("{BODY}", "")
     _funcs, violations = callee.check(decode_file(str(assemble(tmp_path, src, "nosrlz"))))
     assert [str(v).split(": error: ", 1)[1] for v in violations] == [
-        "__pvcc_light_paravirt_ssm_i: returns ('br.many b6') without an "
-        "unpredicated srlz.d in its instruction group: a light implementation returns "
-        "with data serialized"]
+        ("__pvcc_light_paravirt_ssm_i: returns ('br.many b6') without an "
+         "unpredicated srlz.d in its instruction group: a light implementation returns "
+         "with data serialized")]
 
 
 @needs_binutils
