@@ -87,6 +87,9 @@ static inline u32 code_key(const struct pvcc_site *s)
 	return s->type | (u32)(s->flags & PVCC_FLAG_SRLZ_D) * (PVCC_SRLZ_KEY / PVCC_FLAG_SRLZ_D);
 }
 
+/* Slot 0 of a bundle: bits 5-45, all in its low word (template in bits 0-4). */
+#define PVCC_SLOT0_MASK (((1ULL << 41) - 1) << 5)
+
 /* The entry for TYPE whose guard the registers meet, or NULL. */
 static const struct pvcc_code *find_code(u32 type, const u64 *regs)
 {
@@ -405,15 +408,14 @@ enum pvcc_refusal pvcc_patch_site(struct pvcc_patcher *p, const struct pvcc_site
 				return PVCC_BAD_ARG;
 			}
 			regs[i] = reg;
-		} else if (a >= 1 && a <= 31) {
-			regs[i] = a;
-		} else if (i == 0 && a == 0 &&
-			   ((s->type & 0xf0000000) == PVCC_GETREG_BASE ||
-			    (s->type & 0xf0000000) == PVCC_SETREG_BASE)) {
-			regs[i] = 0;	/* light getreg/setreg: the register is in the type only */
 		} else {
-			*detail = i << 8 | a;
-			return PVCC_BAD_ARG;
+			/*
+			 * rN: a static register, a light site's moved argument
+			 * (any register, r0 for a zero), or 0 for a light
+			 * getreg/setreg's register number, which is in the type
+			 * only (its native code does not read it).
+			 */
+			regs[i] = a;
 		}
 	}
 	regs[PVCC_RESULT_OPERAND] = s->result;
@@ -466,12 +468,20 @@ enum pvcc_refusal pvcc_patch_site(struct pvcc_patcher *p, const struct pvcc_site
 		return PVCC_NO_MAPPING;
 	}
 	if (impl && s->conv == PVCC_SITE_LIGHT) {
-		/* the transfer is the last bundle; its link r2 + 16 is the region's end */
+		/*
+		 * The transfer is the last bundle; its link r2 + 16 is the region's
+		 * end.  Its M slot (bits 5-45) keeps what the site has there: the
+		 * move of the moved argument into its static register, or a nop.
+		 */
 		u64 at = s->start + 16 * (nbundles - 1);
 		s64 disp = (s64)(impl - at) >> 4;
+		u64 *t = dst + 2 * (nbundles - 1);
+		u64 slot0 = t[0] & PVCC_SLOT0_MASK;
 
 		regs[PVCC_DISP_OPERAND] = (u64)disp;
 		emit(p, dst, nbundles, &pvcc_table_light, regs, nbundles - 1);
+		if (slot0 != (t[0] & PVCC_SLOT0_MASK))
+			store_words(p, p->in_place, t, (t[0] & ~PVCC_SLOT0_MASK) | slot0, t[1]);
 		p->retargeted++;
 	} else if (impl) {
 		s64 disp = (s64)(impl - s->start) >> 4;	/* in bundles */

@@ -65,6 +65,10 @@ static int default_conv = PVCC_CONV_C;
 /* Numeric local labels of a region: unlikely to clash with user asm. */
 #define PVCC_LABEL_START "97531"
 #define PVCC_LABEL_END "97532"
+/* The constraint of a light site's moved argument (catalog.light_moved_arg):
+ * a general register, or the constant 0 (printed r0). */
+#define PVCC_MOVED_CONSTRAINT "rO"
+
 /* The template a light site's asm carries from GIMPLE to the RTL pass. */
 #define PVCC_LIGHT_MARKER "// pvcc-light"
 /* The placeholder of a light site between pvcc_light and pvcc_sites. */
@@ -411,8 +415,16 @@ static void replace_by_light_site(gimple_stmt_iterator *gsi, gimple *stmt,
 	 * implementation's name (one per register), never in a register. */
 	for (int i = is_reg_intrinsic(in) ? 1 : 0; i < in->nargs; i++) {
 		int regno = pvcc_light_args[i];
-		tree var = hard_reg_var(regno);
 		tree value = converted(&seq, long_unsigned_type_node, args[i]);
+		/* The moved argument: in any register GCC likes ("rO": r0 for a
+		 * zero), which the transfer bundle copies into its static register
+		 * (write_light_site): the native code reads it where it is.  Its
+		 * static register joins the clobbers below. */
+		if (i == in->moved_arg) {
+			vec_safe_push(inputs, asm_operand(PVCC_MOVED_CONSTRAINT, value));
+			continue;
+		}
+		tree var = hard_reg_var(regno);
 		gimple_seq_add_stmt(&seq, gimple_build_assign(var, value));
 		/* The implementation may write its argument registers. */
 		char match[4];
@@ -799,7 +811,7 @@ static const char *nop_bundle_text =
  * labels PVCC_LABEL_START and PVCC_LABEL_END. */
 static void print_records(pretty_printer *pp, const pvcc_intrinsic *in,
 			  unsigned int type, int conv, int flags,
-			  const char *target, int sol, int sof)
+			  const char *target, int sol, int sof, int moved = 0)
 {
 	const char *func = targetm.strip_name_encoding(
 		XSTR(XEXP(DECL_RTL(current_function_decl), 0), 0));
@@ -816,7 +828,8 @@ static void print_records(pretty_printer *pp, const pvcc_intrinsic *in,
 	for (int i = 0; i < 8; i++) {
 		int where = 0;
 		if (i < in->nargs && conv == PVCC_CONV_LIGHT)
-			where = i == 0 && is_reg_intrinsic(in) ? 0 : pvcc_light_args[i];
+			where = i == in->moved_arg ? moved :
+				i == 0 && is_reg_intrinsic(in) ? 0 : pvcc_light_args[i];
 		else if (i < in->nargs)
 			where = 0x80 | i;
 		pp_asm(pp, "%s%d", i ? ", " : "", where);
@@ -946,18 +959,90 @@ static bool fold_srlz_d(rtx_insn *site, unsigned int type)
  * of the region) and branches to the implementation; then the record.
  * The asm has operands, so its text goes through output_asm_insn: no '%'.
  */
-static void write_light_site(rtx_insn *insn, rtx asmop, int sol, int sof)
+/* The fields of a light site's marker; false (and an error) when it is broken.
+ * TARGET is malloc'ed. */
+static bool light_marker(rtx_insn *insn, rtx asmop, unsigned int *type, int *flags,
+			 char **target)
+{
+	int at = 0;
+
+	*target = NULL;
+	if (sscanf(ASM_OPERANDS_TEMPLATE(asmop), PVCC_LIGHT_MARKER " %x %d%n",
+		   type, flags, &at) != 2
+	    || !(*target = marker_symbol(ASM_OPERANDS_TEMPLATE(asmop), at))) {
+		contract_error(INSN_LOCATION(insn), "a light site lost its marker");
+		return false;
+	}
+	return true;
+}
+
+/* Right after the prologue (the CFG still there): fold the srlz.d after the
+ * light site INSN into it, noted in its marker's flags. */
+static void fold_light_site(rtx_insn *insn, rtx asmop)
 {
 	unsigned int type;
-	int flags, at = 0;
-	char *target = NULL;
+	int flags;
+	char *target;
 
-	if (sscanf(ASM_OPERANDS_TEMPLATE(asmop), PVCC_LIGHT_MARKER " %x %d%n",
-		   &type, &flags, &at) != 2
-	    || !(target = marker_symbol(ASM_OPERANDS_TEMPLATE(asmop), at))) {
-		contract_error(INSN_LOCATION(insn), "a light site lost its marker");
+	if (!light_marker(insn, asmop, &type, &flags, &target))
 		return;
+	if (fold_srlz_d(insn, type)) {
+		char *text = xasprintf(PVCC_LIGHT_MARKER " 0x%x %d %s", type,
+				       flags | PVCC_FLAG_SRLZ_D, target);
+		set_asm_template(PATTERN(insn), ggc_strdup(text));
+		free(text);
 	}
+	free(target);
+}
+
+/*
+ * Where the moved argument of a light site is (the "rO" operand): its record
+ * byte (docs/records.md: rN, 0x80|k for out k, 0 for r0) and its name for
+ * the assembler; false when it is in no general register.  Called after the
+ * last pass that may rename registers (cprop_hardreg), so the two agree with
+ * what final prints.  The stacked registers' names are what the prologue made
+ * them (ia64_expand_prologue renames in/loc/out to r32.. unless
+ * -mregister-names keeps inN/locN/outN); INPUTS is the alloc's input count.
+ */
+static bool moved_argument(rtx asmop, int inputs, int *byte, const char **name)
+{
+	for (int k = 0; k < ASM_OPERANDS_INPUT_LENGTH(asmop); k++) {
+		if (strcmp(ASM_OPERANDS_INPUT_CONSTRAINT(asmop, k), PVCC_MOVED_CONSTRAINT))
+			continue;
+		rtx op = ASM_OPERANDS_INPUT(asmop, k);
+		if (op == const0_rtx) {
+			*byte = 0;
+			*name = "r0";
+			return true;
+		}
+		if (!REG_P(op) || !HARD_REGISTER_P(op) || REGNO(op) > 127 || REGNO(op) == 0)
+			return false;
+		const char *text = reg_names[REGNO(op)];
+		int n, at = 0;
+		if (sscanf(text, "r%d%n", &n, &at) == 1 && !text[at] && n > 0 && n < 128)
+			*byte = n;
+		else if (sscanf(text, "in%d%n", &n, &at) == 1 && !text[at] && n < 8)
+			*byte = 32 + n;
+		else if (sscanf(text, "loc%d%n", &n, &at) == 1 && !text[at] && n < 80)
+			*byte = 32 + inputs + n;
+		else if (sscanf(text, "out%d%n", &n, &at) == 1 && !text[at] && n < 8)
+			*byte = 0x80 | n;
+		else
+			return false;
+		*name = text;
+		return true;
+	}
+	return false;
+}
+
+static void write_light_site(rtx_insn *insn, rtx asmop, int inputs, int sol, int sof)
+{
+	unsigned int type;
+	int flags;
+	char *target;
+
+	if (!light_marker(insn, asmop, &type, &flags, &target))
+		return;
 	/* A site placed before inlining learns only now where it ended up. */
 	for (tree block = LOCATION_BLOCK(INSN_LOCATION(insn));
 	     block && TREE_CODE(block) == BLOCK; block = BLOCK_SUPERCONTEXT(block))
@@ -971,18 +1056,34 @@ static void write_light_site(rtx_insn *insn, rtx asmop, int sol, int sof)
 		free(target);
 		return;
 	}
-	if (fold_srlz_d(insn, type))
-		flags |= PVCC_FLAG_SRLZ_D;
+	/* The transfer bundle's M slot moves the moved argument into its
+	 * static register; the mov and the branch share one instruction group,
+	 * and the taken branch ends it, so the implementation sees it. */
+	int moved = 0;
+	char *move = xstrdup("nop.m 0");
+	if (in->moved_arg >= 0) {
+		const char *name;
+		if (!moved_argument(asmop, inputs, &moved, &name)) {
+			contract_error(INSN_LOCATION(insn),
+				       "a light site's argument is in no general register");
+			free(target);
+			free(move);
+			return;
+		}
+		free(move);
+		move = xasprintf("mov r%d = %s", pvcc_light_args[in->moved_arg], name);
+	}
 	pretty_printer pp;
 	pp_string(&pp, ";;\n" PVCC_LABEL_START ":\n");
 	for (int i = 1; i < in->bundles; i++)
 		pp_string(&pp, nop_bundle_text);
-	pp_asm(&pp, "{ .mib\n\tnop.m 0\n\tmov r%d = ip\n"
+	pp_asm(&pp, "{ .mib\n\t%s\n\tmov r%d = ip\n"
 	       "\tbr.cond.sptk.many " PVCC_LIGHT_PREFIX "%s# ;;\n}\n",
-	       PVCC_LIGHT_LINK, target);
+	       move, PVCC_LIGHT_LINK, target);
+	free(move);
 	pp_string(&pp, PVCC_LABEL_END ":\n");
 	char *entry = concat(PVCC_LIGHT_PREFIX, target, NULL);
-	print_records(&pp, in, type, PVCC_CONV_LIGHT, flags, entry, sol, sof);
+	print_records(&pp, in, type, PVCC_CONV_LIGHT, flags, entry, sol, sof, moved);
 	free(entry);
 	free(target);
 	set_asm_template(PATTERN(insn), ggc_strdup(pp_formatted_text(&pp)));
@@ -1060,19 +1161,49 @@ static unsigned int pvcc_rtl_execute(function *)
 		emit_site_end(insn, in, type, flags, target, sol, sof);
 	}
 
-	/* Light sites keep the caller's frame; the record shows it as is
-	 * (sol = sof = 0: the function has no alloc). */
-	int sol = alloc ? alloc_operand(alloc, 1) + alloc_operand(alloc, 2) : 0;
-	int sof = alloc ? sol + alloc_operand(alloc, 3) : 0;
+	/* Light sites: the srlz.d after them, while the CFG is there; the
+	 * sites themselves are written after register renaming (pvcc_light_final). */
 	for (rtx_insn *insn = get_insns(); insn; insn = NEXT_INSN(insn))
 		if (rtx asmop = light_site_asm(insn))
-			write_light_site(insn, asmop, sol, sof);
+			fold_light_site(insn, asmop);
 
 	/* A marker whose call vanished would be a site without a record. */
 	for (rtx_insn *insn = get_insns(); insn; insn = NEXT_INSN(insn))
 		if (is_marker(insn))
 			contract_error(INSN_LOCATION(insn),
 				       "the call of an intrinsic disappeared");
+	return 0;
+}
+#include "gcc-generate-pass.h"
+
+/*
+ * After cprop_hardreg, the last pass that may change which register an asm
+ * operand is in: write each light site, its moved argument's register into
+ * the transfer bundle and the record alike.  Light sites keep the caller's
+ * frame; the record shows it as is (sol = sof = 0: the function has no alloc).
+ */
+#define PASS_NAME pvcc_light_final
+#define PASS_RTL
+#define NO_GATE
+
+static unsigned int pvcc_light_final_execute(function *)
+{
+	rtx_insn *alloc = NULL;
+	bool looked = false;
+
+	for (rtx_insn *insn = get_insns(); insn; insn = NEXT_INSN(insn)) {
+		rtx asmop = light_site_asm(insn);
+		if (!asmop)
+			continue;
+		if (!looked) {
+			alloc = find_alloc();
+			looked = true;
+		}
+		int inputs = alloc ? alloc_operand(alloc, 1) : 0;
+		int sol = alloc ? inputs + alloc_operand(alloc, 2) : 0;
+		int sof = alloc ? sol + alloc_operand(alloc, 3) : 0;
+		write_light_site(insn, asmop, inputs, sol, sof);
+	}
 	return 0;
 }
 #include "gcc-generate-pass.h"
@@ -1126,6 +1257,7 @@ __visible int plugin_init(struct plugin_name_args *info,
 	PASS_INFO(pvcc_uses, "cfg", 1, PASS_POS_INSERT_AFTER);
 	PASS_INFO(pvcc_sites, "optimized", 1, PASS_POS_INSERT_AFTER);
 	PASS_INFO(pvcc_rtl, "pro_and_epilogue", 1, PASS_POS_INSERT_AFTER);
+	PASS_INFO(pvcc_light_final, "cprop_hardreg", 1, PASS_POS_INSERT_AFTER);
 
 	register_callback(name, PLUGIN_ATTRIBUTES, register_attributes, NULL);
 	register_callback(name, PLUGIN_FINISH_DECL, check_finished_decl, NULL);
@@ -1133,5 +1265,7 @@ __visible int plugin_init(struct plugin_name_args *info,
 	register_callback(name, PLUGIN_PASS_MANAGER_SETUP, NULL, &pvcc_uses_pass_info);
 	register_callback(name, PLUGIN_PASS_MANAGER_SETUP, NULL, &pvcc_sites_pass_info);
 	register_callback(name, PLUGIN_PASS_MANAGER_SETUP, NULL, &pvcc_rtl_pass_info);
+	register_callback(name, PLUGIN_PASS_MANAGER_SETUP, NULL,
+			  &pvcc_light_final_pass_info);
 	return 0;
 }

@@ -253,16 +253,25 @@ def _stop_before(fn: Function, start: int) -> bool:
 
 
 def _light_site_problems(obj: str, fn: Function, rec: Record, intr, _reg) -> list[str]:
-    """A light site: nop bundles, then [MIB] nop.m; mov r2=ip; br.cond target ;; and
-    the caller's frame exactly as it is (the record's sol/sof are its alloc's, or 0)."""
+    """A light site: nop bundles, then [MIB] nop.m or mov rS=rX; mov r2=ip; br.cond target
+    ;; (the moved argument, catalog.light_moved_arg: from the register the record
+    names into its static one) and the caller's frame exactly as it is (the
+    record's sol/sof are its alloc's, or 0)."""
     problems = []
     if (rec.version, rec.nargs) != (1, intr.nargs):
         problems.append(f"version/nargs {rec.version}/{rec.nargs}")
     if rec.result != (catalog.LIGHT_RESULT if intr.returns else 0):
         problems.append(f"result register r{rec.result}")
-    want = bytes(catalog.light_arg_registers(intr)) + bytes(8 - intr.nargs)
-    if rec.args != want:
-        problems.append(f"argument registers {rec.args.hex()}, expected {want.hex()}")
+    want = bytearray(bytes(catalog.light_arg_registers(intr)) + bytes(8 - intr.nargs))
+    moved = catalog.light_moved_arg(intr)
+    move = _NOP
+    if moved is not None:
+        a = rec.args[moved]         # any register: r0..r127, or 0x80|k for out k
+        src = 32 + rec.sol + (a & 0x7F) if a & 0x80 else a
+        move = re.compile(rf"^mov r{catalog.LIGHT_ARGS[moved]}=r{src}$")
+        want[moved] = a
+    if rec.args != bytes(want):
+        problems.append(f"argument registers {rec.args.hex()}, expected {bytes(want).hex()}")
     if not rec.target.startswith(catalog.LIGHT_PREFIX):
         problems.append(f"target {rec.target} is not a light implementation")
     elif _reg is not None and not rec.target.endswith(f"_{_reg}"):
@@ -275,11 +284,11 @@ def _light_site_problems(obj: str, fn: Function, rec: Record, intr, _reg) -> lis
             problems.append("a reserved bundle is not nops with a stop: " + b.text())
     last = region[-1]
     # objdump spells br.cond.sptk.many as br.many
-    if (last.template != "MIB" or not _NOP.match(last.slots[0])
+    if (last.template != "MIB" or not move.match(last.slots[0])
             or last.slots[1] != f"mov r{catalog.LIGHT_LINK}=ip"
             or not re.match(r"^br\.(cond\.sptk\.)?many ", last.slots[2]) or not last.ends_group):
-        problems.append("the transfer bundle is not [MIB] nop.m; mov r2=ip; br.cond ;; : "
-                        + last.text())
+        problems.append(f"the transfer bundle is not [MIB] {move.pattern}; mov r2=ip; "
+                        f"br.cond ;; : " + last.text())
     branch = [r for r in relocations(obj, ".text")
               if r.type == "R_IA64_PCREL21B" and last.addr <= r.offset < last.addr + 16]
     if [r.symbol for r in branch] != [rec.target]:
@@ -298,7 +307,8 @@ def leaf_problems(fn: Function) -> list[str]:
     """Why fn is not a leaf that kept its caller's frame: an alloc, a call, b0 touched."""
     problems = []
     for addr, s in fn.insns():
-        touches_b0 = re.search(r"\bb0\b", s) and not s.startswith("br.ret")
+        # b0 the register, not a branch target at address 0xb0 ("br.many b0 <f+0x20>")
+        touches_b0 = re.search(r"\bb0\b(?! <)", s) and not s.startswith("br.ret")
         if _ALLOC.match(s) or s.startswith(("br.call", "brl.call")) or touches_b0:
             problems.append(f"{addr:#x}: {s}")
     return problems

@@ -228,7 +228,7 @@ def test_c_patcher_refuses_records_it_does_not_understand(runner):
         (f(fc, 9, out0, sof=1), "wrong argument count (0x9)"),
         (f(fc, 1, [0x88], sof=8), "argument names no register (0x88)"),
         (f(fc, 1, [0x81], sof=1), "argument names no register (0x81)"),
-        (f(fc, 1, [0]), "argument names no register (0)"),
+        (f(fc, 1, [0xFF]), "argument names no register (0xff)"),
         (f(2, 1, out0, sof=1), "register the native code cannot use (0x800)"),   # thash, r0
         (f(fc, 1, out0, sol=100, sof=110), "register the native code cannot use (0x84)"),
         (f(8, 5, [0x80, 0x81, 2, 0x83, 0x84], sof=5),
@@ -242,14 +242,19 @@ def test_c_patcher_refuses_records_it_does_not_understand(runner):
         recs.append(_record(i, pos, nb, f.pop("t"), **f))
         pos += 16 * nb
     good = _record(len(recs), pos, 1, ssm, 0, [], 0)
-    recs.append(good)
+    # byte 0 is r0: a light setreg(cr.eoi) of 0 (its argument 0 is the register number)
+    eoi = _record(len(recs) + 1, pos + 16, 1, catalog.SETREG_BASE + catalog.CR_BASE + 67, 2,
+                  [0, 0], 0, conv=catalog.CONV_LIGHT)
+    recs += [good, eoi]
     out, report = _run_records(runner, recs)
     lines = report.splitlines()
     assert len(lines) == len(cases) + 1
+    assert [i.text() for i in ia64.decode_bundle(out[eoi.start - CODE_BASE:eoi.end - CODE_BASE]
+                                                 ).insns][0] == "mov cr.eoi=r0"
     for (_, why), line, r in zip(cases, lines, recs):
         assert f"site {r.start:#x} " in line and line.endswith(f"{why}, left unpatched"), line
         assert out[r.start - CODE_BASE:r.end - CODE_BASE] == FILLER * r.nbundles
-    assert lines[-1] == f"native 1 retargeted 0 kept 0 refused {len(cases)}"
+    assert lines[-1] == f"native 2 retargeted 0 kept 0 refused {len(cases)}"
     assert out[good.start - CODE_BASE:good.end - CODE_BASE] == native.native_bundles(
         ssm, [], 0, 1)[0]
 

@@ -83,10 +83,18 @@ def test_light_records(light_o):
     getreg = next(r for r in obj.records if r.type == catalog.GETREG_BASE + 1019)
     assert str(getreg.target) == "__pvcc_light_paravirt_getreg_1019"
     assert tuple(getreg.args[:2]) == (0, 0) and getreg.result == 8
+    # the moved argument (catalog.light_moved_arg) is where the caller has it, the
+    # function's own input r32; the transfer bundle's M slot moves it
     setreg = next(r for r in obj.records if r.type == catalog.SETREG_BASE + 3116)
-    assert tuple(setreg.args[:2]) == (0, 9)
+    assert tuple(setreg.args[:2]) == (0, 32)
+    transfer = ia64.decode_bundle(obj.read(setreg.end - 16, 16))
+    assert [i.text() for i in transfer.insns][:2] == ["mov r9=r32", "mov r2=ip"]
     irq = next(r for r in obj.records if r.type == 12)
-    assert irq.nbundles == 2 and irq.args[0] == 8 and (irq.sol, irq.sof) == (0, 0)
+    assert irq.nbundles == 2 and irq.args[0] == 32 and (irq.sol, irq.sof) == (0, 0)
+    assert ia64.decode_bundle(obj.read(irq.end - 16, 16)).insns[0].text() == "mov r8=r32"
+    # patched native, the code reads r32 itself
+    assert "mov.m ar.itc=r32" in [t for s in patch.patch_native(str(light_o), str(light_o) + ".n")
+                                for t in s.text]
 
 
 def test_light_link_must_be_r2(tmp_path, light_o):
@@ -115,11 +123,38 @@ def test_light_reserved_bundle_not_isolated(tmp_path, light_o):
             f"isolated: slot 1 holds 'adds r18=1,r18'") in violations_of(str(bad))
 
 
+SETREG_ITC = catalog.SETREG_BASE + 3116
+
+
 def test_light_argument_register(tmp_path, light_o):
-    obj, rec, _ = site(light_o, 3)
-    bad = Editor(light_o).record(rec.index, 48, b"\x09").write(tmp_path / "x.o")
-    assert (f"{bad}: {obj.where(rec.start)}: error: site of get_cpuid: argument 0 is r9, the "
-            f"light convention puts it in r8") in violations_of(str(bad))
+    """The moved argument's byte must be what the transfer bundle moves."""
+    obj, rec, _ = site(light_o, SETREG_ITC)
+    assert ia64.decode_bundle(obj.read(rec.start, 16)).insns[0].text() == "mov r9=r32"
+    bad = Editor(light_o).record(rec.index, 49, b"\x09").write(tmp_path / "x.o")
+    assert (f"{bad}: {obj.where(rec.start)}: error: site of setreg(ar.itc): the transfer "
+            f"bundle's 'mov r9=r32' is not 'mov r9=r9' (argument 1, r9)"
+            ) in violations_of(str(bad))
+    # the static registers of the other arguments stay fixed
+    obj, rec, _ = site(light_o, catalog.SETREG_BASE + 3116)
+    bad = Editor(light_o).record(rec.index, 48, b"\x08").write(tmp_path / "y.o")
+    assert (f"{bad}: {obj.where(rec.start)}: error: site of setreg(ar.itc): argument 0 is "
+            f"r8, the light convention passes no register number") in violations_of(str(bad))
+
+
+def test_light_move_must_write_the_static_register(tmp_path, light_o):
+    obj, rec, off = site(light_o, SETREG_ITC)
+    bad = Editor(light_o).slot(off, 0, lambda _: ia64.adds(10, 0, 32)).write(tmp_path / "x.o")
+    assert (f"{bad}: {obj.where(rec.start)}: error: site of setreg(ar.itc): the transfer "
+            f"bundle's 'mov r10=r32' is not 'mov r9=r32' (argument 1, r32)"
+            ) in violations_of(str(bad))
+    bad = Editor(light_o).slot(off, 0, lambda _: ia64.nop_m()).write(tmp_path / "z.o")
+    assert (f"{bad}: {obj.where(rec.start)}: error: site of setreg(ar.itc): argument 1 is "
+            f"r32, but the transfer bundle moves nothing into r9") in violations_of(str(bad))
+    # a move where the type has no argument to move
+    obj, rec, off = site(light_o, catalog.GETREG_BASE + 1019)
+    bad = Editor(light_o).slot(off, 0, lambda _: ia64.adds(8, 0, 32)).write(tmp_path / "y.o")
+    assert (f"{bad}: {obj.where(rec.start)}: error: site of getreg(psr) is not isolated: "
+            f"slot 0 holds 'mov r8=r32'") in violations_of(str(bad))
 
 
 @needs_binutils
@@ -152,7 +187,7 @@ def test_light_patch_native(tmp_path, light_o):
     text = {s.name: s.text for s in done}
     assert text["getreg(psr)"][0] == "mov r8=psr"
     assert text["get_cpuid"][0] == "mov r8=cpuid[r8]"
-    assert text["setreg(ar.itc)"][0] == "mov.m ar.itc=r9"
+    assert text["setreg(ar.itc)"][0] == "mov.m ar.itc=r32"     # the caller's register
     assert text["rsm_i"][0] == "rsm 0x4000"
 
 

@@ -555,11 +555,25 @@ def serializable(intr: Intrinsic, reg: int | None = None) -> bool:
     return bool(code) and serialized(code) is not None
 
 
+def light_moved_arg(intr: Intrinsic) -> int | None:
+    """The argument of a light site that the transfer bundle moves, or None.
+
+    The transfer bundle's M slot (a nop otherwise) holds `mov rS = rX`: the
+    first argument that travels in a register (setreg: its value) comes from
+    whatever register GCC chose, rX, which the record names; the native code
+    reads rX itself, so only the hypervisor path executes the move
+    (docs/light.md, "The site").
+    """
+    first = 1 if intr.access is not None else 0
+    return first if intr.nargs > first else None
+
+
 def light_arg_registers(intr: Intrinsic) -> tuple[int, ...]:
-    """The record's argument bytes of a light site of ``intr``.
+    """The static registers of a light site's arguments (its implementation's view).
 
     getreg/setreg pass no register number (it is in the type id and in the
-    implementation's name), so their argument 0 is 0.
+    implementation's name), so their argument 0 is 0.  The record names the
+    caller's register for the argument of `light_moved_arg` instead.
     """
     regs = LIGHT_ARGS[:intr.nargs]
     if intr.access is not None:

@@ -92,6 +92,7 @@ def plugin_header() -> str:
         "\tbool returns;",
         "\tint bundles;\t\t/* size of the patchable region */",
         "\tint asm_weight;\t/* a light placeholder's weight for the inliner */",
+        "\tint moved_arg;\t/* light: the argument the transfer bundle moves, or -1 */",
         "};",
         "",
         "static const struct pvcc_intrinsic pvcc_catalog[] = {",
@@ -100,7 +101,8 @@ def plugin_header() -> str:
     for i in catalog.INTRINSICS:
         tid = bases.get(i.type_id, str(i.type_id))
         out.append(f"\t{{ {_c_string(i.name)}, {tid}, {i.nargs}, "
-                   f"{'true' if i.returns else 'false'}, {i.bundles}, {i.asm_weight} }},")
+                   f"{'true' if i.returns else 'false'}, {i.bundles}, {i.asm_weight}, "
+                   f"{-1 if catalog.light_moved_arg(i) is None else catalog.light_moved_arg(i)} }},")
     out += [
         "};",
         "",

@@ -95,6 +95,7 @@ class Site:
     bundles: list[ia64.Bundle] = field(default_factory=list)
     transfer: tuple[ia64.Bundle, ia64.Insn] | None = None     # C: the br.call
     light: list[ia64.Insn] = field(default_factory=list)      # light: mov r2=ip, br.cond
+    moves: list[ia64.Insn] = field(default_factory=list)      # light: mov rS = rX, slot 0
 
 
 @dataclass(frozen=True)
@@ -379,6 +380,10 @@ class Checker:
                         and (_is_link(e) or (e.kind == BRANCH and e.target is not None))):
                     site.light.append(ins)
                     continue
+                if (rec.conv == catalog.CONV_LIGHT and b is last and ins.slot == 0
+                        and ins.op == "adds" and ins.fields.get("imm") == 0):
+                    site.moves.append(ins)      # the moved argument (check_light_transfer)
+                    continue
                 if e.kind != NOP:
                     slot = 2 if ins.unit == "L" else ins.slot
                     self.add(b.addr, "region", f"site of {site.name} is not isolated: slot "
@@ -425,12 +430,40 @@ class Checker:
                      f"'{mov.text()}' in slot {mov.slot}")
         if br.qp:
             self.add(b.addr, "region", f"site of {name}: the br.cond is predicated (p{br.qp})")
+        self.check_light_move(site)
         tgt = self.call_target(b, br)
         if tgt != rec.target and isinstance(tgt, int) and self.trampoline(tgt) == rec.target:
             tgt = rec.target        # ld's out-of-range stub: one more hop, no register changed
         if tgt != rec.target:
             self.add(b.addr, "region", f"site of {name} branches to {self.obj.describe(tgt)}, "
                      f"the record says {self.obj.describe(rec.target)}")
+
+    def check_light_move(self, site: Site) -> None:
+        """The transfer bundle's slot 0 moves the argument `catalog.light_moved_arg`
+        names from the register the record gives into its static register
+        (`mov rS = rX`), or is a nop when the record gives the static register."""
+        rec, name, b = site.rec, site.name, site.bundles[-1]
+        m = catalog.light_moved_arg(site.intr) if site.intr is not None else None
+        if m is None or m >= rec.nargs:
+            for ins in site.moves:
+                self.add(b.addr, "region", f"site of {name} is not isolated: slot "
+                         f"{ins.slot} holds '{ins.text()}'")
+            return
+        static = catalog.LIGHT_ARGS[m]
+        a = rec.args[m]
+        src = 32 + rec.sol + (a & ~ARG_OUT) if a & ARG_OUT else a
+        if not site.moves:
+            if a != static:
+                self.add(b.addr, "region", f"site of {name}: argument {m} is "
+                         f"{_argtext(a)}, but the transfer bundle moves nothing into "
+                         f"r{static}")
+            return
+        mov = site.moves[0]
+        got = (mov.qp, mov.fields.get("r1"), mov.fields.get("r3"))
+        if got != (0, static, src):
+            self.add(b.addr, "region", f"site of {name}: the transfer bundle's "
+                     f"'{mov.text()}' is not 'mov r{static}=r{src}' (argument {m}, "
+                     f"{_argtext(a)})")
 
     def trampoline(self, addr: int) -> Value | None:
         """Where ld's stub for an out-of-range branch goes: a bundle outside every
@@ -533,7 +566,13 @@ class Checker:
                              f"the C convention puts it in out{i}")
                 elif rec.conv == catalog.CONV_LIGHT:
                     want = _light_arg(site.intr, i)
-                    if a != want:
+                    if site.intr is not None and i == catalog.light_moved_arg(site.intr):
+                        # any register: the transfer bundle moves it (check_light_move)
+                        if a & ARG_OUT and (a & ~ARG_OUT >= MAX_ARGS or
+                                            rec.sol + (a & ~ARG_OUT) >= rec.sof):
+                            self.add(at, "record", f"site of {name}: argument {i} is "
+                                     f"{_argtext(a)}, outside the frame (sof {rec.sof})")
+                    elif a != want:
                         self.add(at, "record", f"site of {name}: argument {i} is "
                                  f"{_argtext(a)}, the light convention "
                                  + (f"puts it in r{want}" if want else

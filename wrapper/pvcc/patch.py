@@ -67,13 +67,11 @@ def physical_args(rec: Record) -> list[int]:
             if reg >= 32 + rec.sof:
                 raise PatchError(f"argument {i} is out{k}, outside the frame (sof {rec.sof})")
             out.append(reg)
-        elif 1 <= a <= 31:
-            out.append(a)
-        elif i == 0 and a == 0 and rec.type & 0xF0000000 in (catalog.GETREG_BASE,
-                                                              catalog.SETREG_BASE):
-            out.append(0)   # light getreg/setreg: the register is in the type id only
         else:
-            raise PatchError(f"argument {i} byte {a:#x} names no register")
+            # rN: a static register, a light site's moved argument (any register,
+            # r0 for a zero), or 0 for a light getreg/setreg's register number,
+            # which is in the type id only (the native code does not read it)
+            out.append(a)
     return out
 
 

@@ -120,6 +120,8 @@ def _transfer(b: ia64.Bundle, branches: tuple[str, ...],
     for i in b.insns:
         if i.op.startswith("nop"):
             continue
+        if "mov.from.ip" in extra and _is_move(i):
+            continue        # a light site's moved argument (_light_move_problem)
         if i.op in branches and branch is None:
             branch = i
             continue
@@ -134,6 +136,29 @@ def _transfer(b: ia64.Bundle, branches: tuple[str, ...],
     if branch is None and seen:
         return None, f"holds '{next(iter(seen))}' without a branch"
     return branch, None
+
+
+def _is_move(i: ia64.Insn) -> bool:
+    """`mov rS = rX` in slot 0: how a light transfer moves its moved argument."""
+    return i.slot == 0 and i.op == "adds" and i.fields.get("imm") == 0
+
+
+def _light_move_problem(site, b: ia64.Bundle) -> str | None:
+    """Why the light transfer bundle B does not move the site's moved argument
+    (catalog.light_moved_arg) from the record's register into its static one."""
+    rec = site.rec
+    m = catalog.light_moved_arg(site.intr) if site.intr is not None else None
+    moves = [i for i in b.insns if _is_move(i)]
+    if m is None or m >= rec.nargs:
+        return f"holds '{moves[0].text()}'" if moves else None
+    static, a = catalog.LIGHT_ARGS[m], rec.args[m]
+    src = 32 + rec.sol + (a & 0x7F) if a & 0x80 else a
+    if not moves:
+        return None if a == static else f"lost the move of argument {m} into r{static}"
+    i = moves[0]
+    if (i.qp, i.fields.get("r1"), i.fields.get("r3")) != (0, static, src):
+        return f"holds '{i.text()}', not 'mov r{static}=r{src}'"
+    return None
 
 
 def verify(model: DecodedObject, impls: dict[int, int]) -> RetargetReport:
@@ -170,6 +195,9 @@ def verify(model: DecodedObject, impls: dict[int, int]) -> RetargetReport:
         if problem is None and (first.qp or (rec.conv == catalog.CONV_C
                                              and first.fields.get("b1") != 0)):
             problem = f"the transfer '{first.text()}' is predicated or does not link through b0"
+        if problem is None and rec.conv == catalog.CONV_LIGHT:
+            why = _light_move_problem(site, at)
+            problem = f"the {place} bundle {why}" if why else None
         reloc = obj.code_reloc(at.addr + first.slot) if problem is None else None
         if reloc is not None and reloc.type not in BRANCH_RELOCS:
             problem = f"relocation {reloc.type_name} applies to the transfer"
