@@ -1070,8 +1070,10 @@ static void write_light_site(rtx_insn *insn, rtx asmop, int inputs, int sol, int
 			free(move);
 			return;
 		}
-		free(move);
-		move = xasprintf("mov r%d = %s", pvcc_light_args[in->moved_arg], name);
+		if (moved != pvcc_light_args[in->moved_arg]) {	/* else: there already */
+			free(move);
+			move = xasprintf("mov r%d = %s", pvcc_light_args[in->moved_arg], name);
+		}
 	}
 	pretty_printer pp;
 	pp_string(&pp, ";;\n" PVCC_LABEL_START ":\n");

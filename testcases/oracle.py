@@ -268,7 +268,8 @@ def _light_site_problems(obj: str, fn: Function, rec: Record, intr, _reg) -> lis
     if moved is not None:
         a = rec.args[moved]         # any register: r0..r127, or 0x80|k for out k
         src = 32 + rec.sol + (a & 0x7F) if a & 0x80 else a
-        move = re.compile(rf"^mov r{catalog.LIGHT_ARGS[moved]}=r{src}$")
+        if src != catalog.LIGHT_ARGS[moved]:    # else it is there already: a nop
+            move = re.compile(rf"^mov r{catalog.LIGHT_ARGS[moved]}=r{src}$")
         want[moved] = a
     if rec.args != bytes(want):
         problems.append(f"argument registers {rec.args.hex()}, expected {bytes(want).hex()}")
