@@ -249,8 +249,8 @@ def test_c_patcher_refuses_records_it_does_not_understand(runner):
     out, report = _run_records(runner, recs)
     lines = report.splitlines()
     assert len(lines) == len(cases) + 1
-    assert [i.text() for i in ia64.decode_bundle(out[eoi.start - CODE_BASE:eoi.end - CODE_BASE]
-                                                 ).insns][0] == "mov cr.eoi=r0"
+    eoi_code = ia64.decode_bundle(out[eoi.start - CODE_BASE:eoi.end - CODE_BASE])
+    assert eoi_code.insns[0].text() == "mov cr.eoi=r0"
     for (_, why), line, r in zip(cases, lines, recs):
         assert f"site {r.start:#x} " in line and line.endswith(f"{why}, left unpatched"), line
         assert out[r.start - CODE_BASE:r.end - CODE_BASE] == FILLER * r.nbundles

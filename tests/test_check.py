@@ -425,8 +425,8 @@ def test_gp_must_be_reloaded_only_where_it_is_used(tmp_path):
     (37, b"\x02", "site of get_cpuid has unknown convention 2"),
     # a C site whose record claims the light convention (its argument 0 may be in any
     # register, out0 too: the light transfer would move it; but there is none)
-    (37, b"\x01", "site of get_cpuid is not isolated: slot 2 holds "
-                   "'br.call.sptk.many b0=0x10020'"),
+    (37, b"\x01", ("site of get_cpuid is not isolated: slot 2 holds "
+                    "'br.call.sptk.many b0=0x10020'")),
     (37, b"\x01", ("site of get_cpuid: the last bundle of a light region must hold exactly "
                    "'mov r2=ip' and one br.cond")),
     (38, b"\x02", "site of get_cpuid records 2 arguments, get_cpuid takes 1"),
