@@ -100,9 +100,10 @@ def plugin_header() -> str:
     bases = {catalog.GETREG_BASE: "PVCC_GETREG_BASE", catalog.SETREG_BASE: "PVCC_SETREG_BASE"}
     for i in catalog.INTRINSICS:
         tid = bases.get(i.type_id, str(i.type_id))
+        moved = catalog.light_moved_arg(i)
         out.append(f"\t{{ {_c_string(i.name)}, {tid}, {i.nargs}, "
                    f"{'true' if i.returns else 'false'}, {i.bundles}, {i.asm_weight}, "
-                   f"{-1 if catalog.light_moved_arg(i) is None else catalog.light_moved_arg(i)} }},")
+                   f"{-1 if moved is None else moved} }},")
     out += [
         "};",
         "",

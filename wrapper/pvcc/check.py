@@ -43,7 +43,15 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from . import catalog, ia64, unwind
-from .decoded import DecodedObject, FunctionCode, SiteInfo, decode, decode_file
+from .decoded import (
+    DecodedObject,
+    FunctionCode,
+    SiteInfo,
+    decode,
+    decode_file,
+    is_light_move,
+    light_move,
+)
 from .ia64.semantics import (
     BRANCH,
     BRANCH_IND,
@@ -380,8 +388,7 @@ class Checker:
                         and (_is_link(e) or (e.kind == BRANCH and e.target is not None))):
                     site.light.append(ins)
                     continue
-                if (rec.conv == catalog.CONV_LIGHT and b is last and ins.slot == 0
-                        and ins.op == "adds" and ins.fields.get("imm") == 0):
+                if rec.conv == catalog.CONV_LIGHT and b is last and is_light_move(ins):
                     site.moves.append(ins)      # the moved argument (check_light_transfer)
                     continue
                 if e.kind != NOP:
@@ -443,17 +450,16 @@ class Checker:
         names from the register the record gives into its static register
         (`mov rS = rX`), or is a nop when the record gives the static register."""
         rec, name, b = site.rec, site.name, site.bundles[-1]
-        m = catalog.light_moved_arg(site.intr) if site.intr is not None else None
-        if m is None or m >= rec.nargs:
+        move = light_move(rec, site.intr)
+        if move is None:
             for ins in site.moves:
                 self.add(b.addr, "region", f"site of {name} is not isolated: slot "
                          f"{ins.slot} holds '{ins.text()}'")
             return
-        static = catalog.LIGHT_ARGS[m]
+        m, static, src = move
         a = rec.args[m]
-        src = 32 + rec.sol + (a & ~ARG_OUT) if a & ARG_OUT else a
         if not site.moves:
-            if a != static:
+            if src != static:
                 self.add(b.addr, "region", f"site of {name}: argument {m} is "
                          f"{_argtext(a)}, but the transfer bundle moves nothing into "
                          f"r{static}")

@@ -36,6 +36,24 @@ from .objects import BRANCH_RELOCS, ElfObject, Function, Record, SymRef, Value, 
 BUNDLE = 16
 
 
+def light_move(rec: Record, intr: catalog.Intrinsic | None) -> tuple[int, int, int] | None:
+    """The move a light site's transfer bundle makes for its moved argument
+    (catalog.light_moved_arg): (the argument, its static register, the register
+    the record names, physical: out k is r(32 + sol + k)); None for a type with
+    no argument to move.  No move is needed when the two registers are one."""
+    m = catalog.light_moved_arg(intr) if intr is not None else None
+    if m is None or m >= rec.nargs:
+        return None
+    a = rec.args[m]
+    return m, catalog.LIGHT_ARGS[m], 32 + rec.sol + (a & 0x7F) if a & 0x80 else a
+
+
+def is_light_move(ins: ia64.Insn) -> bool:
+    """`mov rS = rX` (adds rS = 0, rX) in slot 0: how a light transfer bundle
+    moves its moved argument."""
+    return ins.slot == 0 and ins.op == "adds" and ins.fields.get("imm") == 0
+
+
 @dataclass(frozen=True)
 class SiteInfo:
     """A record with its catalog entry, looked up once."""

@@ -26,7 +26,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from . import catalog, ia64
-from .decoded import DecodedObject, decode_file
+from .decoded import DecodedObject, decode_file, is_light_move, light_move
 from .objects import BRANCH_RELOCS, ElfObject, ObjectError
 
 
@@ -120,7 +120,7 @@ def _transfer(b: ia64.Bundle, branches: tuple[str, ...],
     for i in b.insns:
         if i.op.startswith("nop"):
             continue
-        if "mov.from.ip" in extra and _is_move(i):
+        if "mov.from.ip" in extra and is_light_move(i):
             continue        # a light site's moved argument (_light_move_problem)
         if i.op in branches and branch is None:
             branch = i
@@ -138,23 +138,16 @@ def _transfer(b: ia64.Bundle, branches: tuple[str, ...],
     return branch, None
 
 
-def _is_move(i: ia64.Insn) -> bool:
-    """`mov rS = rX` in slot 0: how a light transfer moves its moved argument."""
-    return i.slot == 0 and i.op == "adds" and i.fields.get("imm") == 0
-
-
 def _light_move_problem(site, b: ia64.Bundle) -> str | None:
     """Why the light transfer bundle B does not move the site's moved argument
-    (catalog.light_moved_arg) from the record's register into its static one."""
-    rec = site.rec
-    m = catalog.light_moved_arg(site.intr) if site.intr is not None else None
-    moves = [i for i in b.insns if _is_move(i)]
-    if m is None or m >= rec.nargs:
+    (decoded.light_move) from the record's register into its static one."""
+    move = light_move(site.rec, site.intr)
+    moves = [i for i in b.insns if is_light_move(i)]
+    if move is None:
         return f"holds '{moves[0].text()}'" if moves else None
-    static, a = catalog.LIGHT_ARGS[m], rec.args[m]
-    src = 32 + rec.sol + (a & 0x7F) if a & 0x80 else a
+    m, static, src = move
     if not moves:
-        return None if a == static else f"lost the move of argument {m} into r{static}"
+        return None if src == static else f"lost the move of argument {m} into r{static}"
     i = moves[0]
     if (i.qp, i.fields.get("r1"), i.fields.get("r3")) != (0, static, src):
         return f"holds '{i.text()}', not 'mov r{static}=r{src}'"
