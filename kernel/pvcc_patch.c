@@ -177,9 +177,12 @@ static inline void store_code(struct pvcc_patcher *p, int in_place, u64 *dst,
 		store_bundle(p, in_place, dst + 2 * i, &pvcc_table_nop);
 }
 
-/* NBUNDLES bundles at DST: nops, with code C (operands filled in) from bundle AT. */
+/*
+ * NBUNDLES bundles at DST: nops, with code C (operands filled in) from bundle
+ * AT; the bits KEEP of bundle AT's low word stay what DST has there.
+ */
 static void emit(struct pvcc_patcher *p, u64 *dst, unsigned int nbundles,
-		 const struct pvcc_code *c, const u64 *regs, unsigned int at)
+		 const struct pvcc_code *c, const u64 *regs, unsigned int at, u64 keep)
 {
 	unsigned int i, f;
 
@@ -194,6 +197,8 @@ static void emit(struct pvcc_patcher *p, u64 *dst, unsigned int nbundles,
 				if (fd->bundle == i - at)
 					put(&b, fd->bit, fd->width, regs[fd->operand] >> fd->shift);
 			}
+			if (i == at)
+				b.lo = (b.lo & ~keep) | (dst[2 * i] & keep);
 		}
 		write_bundle(p, dst + 2 * i, &b);
 	}
@@ -475,13 +480,9 @@ enum pvcc_refusal pvcc_patch_site(struct pvcc_patcher *p, const struct pvcc_site
 		 */
 		u64 at = s->start + 16 * (nbundles - 1);
 		s64 disp = (s64)(impl - at) >> 4;
-		u64 *t = dst + 2 * (nbundles - 1);
-		u64 slot0 = t[0] & PVCC_SLOT0_MASK;
 
 		regs[PVCC_DISP_OPERAND] = (u64)disp;
-		emit(p, dst, nbundles, &pvcc_table_light, regs, nbundles - 1);
-		if (slot0 != (t[0] & PVCC_SLOT0_MASK))
-			store_words(p, p->in_place, t, (t[0] & ~PVCC_SLOT0_MASK) | slot0, t[1]);
+		emit(p, dst, nbundles, &pvcc_table_light, regs, nbundles - 1, PVCC_SLOT0_MASK);
 		p->retargeted++;
 	} else if (impl) {
 		s64 disp = (s64)(impl - s->start) >> 4;	/* in bundles */
@@ -489,10 +490,10 @@ enum pvcc_refusal pvcc_patch_site(struct pvcc_patcher *p, const struct pvcc_site
 			   disp < (1LL << (PVCC_NEAR_BITS - 1));
 
 		regs[PVCC_DISP_OPERAND] = (u64)disp;
-		emit(p, dst, nbundles, near ? &pvcc_table_near : &pvcc_table_far, regs, 0);
+		emit(p, dst, nbundles, near ? &pvcc_table_near : &pvcc_table_far, regs, 0, 0);
 		p->retargeted++;
 	} else {
-		emit(p, dst, nbundles, c, regs, 0);
+		emit(p, dst, nbundles, c, regs, 0, 0);
 		p->native++;
 		if (p->memo)
 			memo_keep(p, s, dst, c->nbundles);

@@ -952,13 +952,6 @@ static bool fold_srlz_d(rtx_insn *site, unsigned int type)
 	return false;
 }
 
-/*
- * Write a light site into its asm: a stop, the region's reserved nop
- * bundles, then the transfer bundle, which leaves the address of its own
- * bundle in r2 (the link: the implementation returns to r2 + 16, the end
- * of the region) and branches to the implementation; then the record.
- * The asm has operands, so its text goes through output_asm_insn: no '%'.
- */
 /* The fields of a light site's marker; false (and an error) when it is broken.
  * TARGET is malloc'ed. */
 static bool light_marker(rtx_insn *insn, rtx asmop, unsigned int *type, int *flags,
@@ -1035,6 +1028,13 @@ static bool moved_argument(rtx asmop, int inputs, int *byte, const char **name)
 	return false;
 }
 
+/*
+ * Write a light site into its asm: a stop, the region's reserved nop
+ * bundles, then the transfer bundle, which leaves the address of its own
+ * bundle in r2 (the link: the implementation returns to r2 + 16, the end
+ * of the region) and branches to the implementation; then the record.
+ * The asm has operands, so its text goes through output_asm_insn: no '%'.
+ */
 static void write_light_site(rtx_insn *insn, rtx asmop, int inputs, int sol, int sof)
 {
 	unsigned int type;
@@ -1190,22 +1190,19 @@ static unsigned int pvcc_rtl_execute(function *)
 
 static unsigned int pvcc_light_final_execute(function *)
 {
-	rtx_insn *alloc = NULL;
-	bool looked = false;
+	bool any = false;
+	for (rtx_insn *insn = get_insns(); insn && !any; insn = NEXT_INSN(insn))
+		any = light_site_asm(insn);
+	if (!any)
+		return 0;
 
-	for (rtx_insn *insn = get_insns(); insn; insn = NEXT_INSN(insn)) {
-		rtx asmop = light_site_asm(insn);
-		if (!asmop)
-			continue;
-		if (!looked) {
-			alloc = find_alloc();
-			looked = true;
-		}
-		int inputs = alloc ? alloc_operand(alloc, 1) : 0;
-		int sol = alloc ? inputs + alloc_operand(alloc, 2) : 0;
-		int sof = alloc ? sol + alloc_operand(alloc, 3) : 0;
-		write_light_site(insn, asmop, inputs, sol, sof);
-	}
+	rtx_insn *alloc = find_alloc();
+	int inputs = alloc ? alloc_operand(alloc, 1) : 0;
+	int sol = alloc ? inputs + alloc_operand(alloc, 2) : 0;
+	int sof = alloc ? sol + alloc_operand(alloc, 3) : 0;
+	for (rtx_insn *insn = get_insns(); insn; insn = NEXT_INSN(insn))
+		if (rtx asmop = light_site_asm(insn))
+			write_light_site(insn, asmop, inputs, sol, sof);
 	return 0;
 }
 #include "gcc-generate-pass.h"
