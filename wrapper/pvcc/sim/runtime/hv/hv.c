@@ -27,6 +27,7 @@
 #include <pvcc-sim/hypercalls.h>	/* generated: pvcc.sim.hypercalls */
 
 #define PSR_I (1UL << 14)
+#define PSR_READ 0x1FFFFFFFFFUL	/* what mov r=psr reads: PSR{36:0} */
 #define REG_PSR 1019
 #define REG_AR_KR0 3072
 #define REG_AR_ITC (3072 + 44)
@@ -234,7 +235,7 @@ unsigned long __pvcc_hv_intrin_local_irq_save(void)
 	unsigned long psr;
 
 	hv_enter(PARAVIRT_PATCH_TYPE_INTRIN_LOCAL_IRQ_SAVE, 0, 0);
-	psr = vcpu.psr & 0x1FFFFFFFFFUL;	/* as mov r=psr: PSR{36:0} */
+	psr = vcpu.psr & PSR_READ;
 	vcpu.psr &= ~PSR_I;
 	return psr;
 }
@@ -246,7 +247,7 @@ unsigned long __pvcc_hv_getreg(int reg)
 
 	hv_enter(PARAVIRT_PATCH_TYPE_GETREG, (unsigned long)reg, 0);
 	if (reg == REG_PSR)
-		return vcpu.psr & 0x1FFFFFFFFFUL;	/* as mov r=psr: PSR{36:0} */
+		return vcpu.psr & PSR_READ;
 	if (reg >= REG_AR_KR0 && reg < REG_AR_KR0 + 8)
 		return vcpu.kr[reg - REG_AR_KR0];
 	if (reg == REG_AR_ITC)
